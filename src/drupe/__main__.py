@@ -1,0 +1,3 @@
+from drupe.cli import main
+
+main()

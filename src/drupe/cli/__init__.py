@@ -1,0 +1,31 @@
+"""The `drupe` command. Sub-commands live in their own modules; heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from drupe.cli import model, provider, transfer
+
+app = typer.Typer(
+    help="drupe: chat with any AI provider (OpenAI, OpenAI Responses, Anthropic, Gemini, Azure OpenAI, "
+    "or any compatible server such as vLLM or llama.cpp).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(provider.app, name="provider")
+app.add_typer(model.app, name="model")
+transfer.register(app)
+
+
+def main() -> None:
+    from drupe.errors import DrupeError
+
+    try:
+        app()
+    except DrupeError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(1)

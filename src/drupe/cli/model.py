@@ -1,0 +1,94 @@
+"""`drupe model …`: add, list, edit, remove the models of a provider."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from drupe.cli.common import open_registry, print_json
+
+app = typer.Typer(help="Manage the models of each provider.", no_args_is_help=True)
+
+CAPABILITY_HELP = "text, vision, reasoning, function_calling, embedding, rerank or web_search; repeat for more."
+
+
+@app.command()
+def add(
+    provider: str,
+    model_id: str = typer.Argument(..., help="The ID exactly as the API expects it, e.g. gpt2."),
+    name: str = typer.Option("", "--name", help="Display name (default: the ID)."),
+    group: str = typer.Option("", "--group", help="Group to list it under (default: derived from the ID)."),
+    capability: list[str] = typer.Option([], "--capability", "-c", help=CAPABILITY_HELP),
+    context_window: Optional[int] = typer.Option(None, "--context-window"),
+    max_output: Optional[int] = typer.Option(None, "--max-output"),
+    price_in: Optional[float] = typer.Option(None, "--price-in", help="USD per million input tokens."),
+    price_out: Optional[float] = typer.Option(None, "--price-out", help="USD per million output tokens."),
+) -> None:
+    """Add a model ID to a provider by hand."""
+    model = open_registry().add_model(
+        provider, model_id,
+        name=name, group=group, capabilities=capability, context_window=context_window,
+        max_output=max_output, price_in=price_in, price_out=price_out,
+    )  # fmt: skip
+    typer.echo(f"Added model {model.model_id} to {provider} (group {model.group}; {', '.join(model.capabilities)}).")
+
+
+@app.command("list")
+def list_(
+    provider: Optional[str] = typer.Argument(None, help="Only this provider's models."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List models, grouped by provider."""
+    registry = open_registry()
+    providers = [registry.get_provider(provider)] if provider else registry.list_providers()
+    rows = [(p, m) for p in providers for m in registry.list_models(p.id)]
+    if as_json:
+        print_json([{"provider": p.name, **m.public_dict()} for p, m in rows])
+        return
+    if not rows:
+        typer.echo("No models yet. Add one: drupe model add PROVIDER MODEL_ID")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Provider", "Model ID", "Name", "Group", "Capabilities", box=None)
+    for p, m in rows:
+        table.add_row(p.name, m.model_id, m.name if m.name != m.model_id else "", m.group, ", ".join(m.capabilities))
+    Console().print(table)
+
+
+@app.command()
+def edit(
+    provider: str,
+    model_id: str,
+    new_id: Optional[str] = typer.Option(None, "--id", help="Change the model ID."),
+    name: Optional[str] = typer.Option(None, "--name"),
+    group: Optional[str] = typer.Option(None, "--group"),
+    capability: Optional[list[str]] = typer.Option(None, "--capability", "-c", help="Replace capabilities. " + CAPABILITY_HELP),
+    context_window: Optional[int] = typer.Option(None, "--context-window"),
+    max_output: Optional[int] = typer.Option(None, "--max-output"),
+    price_in: Optional[float] = typer.Option(None, "--price-in"),
+    price_out: Optional[float] = typer.Option(None, "--price-out"),
+) -> None:
+    """Change a model. Only the options given change."""
+    changes: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "model_id": new_id, "name": name, "group": group, "capabilities": capability or None,
+            "context_window": context_window, "max_output": max_output, "price_in": price_in, "price_out": price_out,
+        }.items()
+        if value is not None
+    }  # fmt: skip
+    if not changes:
+        typer.echo("Nothing to change: give at least one option (see --help).")
+        return
+    model = open_registry().edit_model(provider, model_id, **changes)
+    typer.echo(f"Updated model {model.model_id}.")
+
+
+@app.command()
+def remove(provider: str, model_id: str) -> None:
+    """Remove a model from a provider."""
+    model = open_registry().remove_model(provider, model_id)
+    typer.echo(f"Removed model {model.model_id} from {provider}.")

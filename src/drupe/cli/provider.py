@@ -1,0 +1,221 @@
+"""`drupe provider …`: add, list, show, edit, enable, disable, remove, move, check."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from drupe.cli.common import confirm, open_registry, print_json
+
+app = typer.Typer(help="Manage AI providers: their type, keys, address and options.", no_args_is_help=True)
+
+TYPES_HELP = "openai, openai-response, anthropic, gemini or azure-openai"
+
+
+def _headers(pairs: list[str]) -> dict[str, str]:
+    from drupe.validation import parse_header
+
+    return dict(parse_header(pair) for pair in pairs)
+
+
+@app.command()
+def add(
+    name: str = typer.Argument(..., help="A name you will recognise, 1–32 characters."),
+    type: str = typer.Option(..., "--type", "-t", help=TYPES_HELP),
+    base_url: str = typer.Option("", "--base-url", help="The API address; empty uses the type's official host."),
+    api_key: str = typer.Option("", "--api-key", help="One or more keys, separated by commas or new lines."),
+    api_version: str = typer.Option("", "--api-version", help="Azure OpenAI API version (v1, preview or a date)."),
+    header: list[str] = typer.Option([], "--header", help="An extra HTTP header NAME=VALUE; repeat for more."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait for the provider."),
+    proxy: str = typer.Option("", "--proxy", help="A proxy URL for this provider only."),
+    notes: str = typer.Option("", "--notes"),
+    disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+    no_stream_usage: bool = typer.Option(
+        False, "--no-stream-usage", help="Do not ask for usage in streams (for servers that reject it)."
+    ),
+) -> None:
+    """Add a provider."""
+    from drupe.keys import parse_keys
+
+    registry = open_registry()
+    provider = registry.add_provider(
+        name, type,
+        base_url=base_url, api_keys=parse_keys(api_key), api_version=api_version, headers=_headers(header),
+        timeout=timeout, proxy=proxy, notes=notes, enabled=not disabled,
+        options={"stream_usage": False} if no_stream_usage else {},
+    )  # fmt: skip
+    state = "disabled" if disabled else "enabled"
+    typer.echo(f"Added provider {provider.name} ({provider.type}, {state}).")
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List providers in their order."""
+    registry = open_registry()
+    providers = registry.list_providers()
+    counts: dict[str, int] = {}
+    for model in registry.list_models():
+        counts[model.provider_id] = counts.get(model.provider_id, 0) + 1
+    if as_json:
+        print_json([{**p.public_dict(), "model_count": counts.get(p.id, 0)} for p in providers])
+        return
+    if not providers:
+        typer.echo("No providers yet. Add one: drupe provider add NAME --type openai --base-url URL")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("#", "Name", "Type", "Enabled", "API address", "Keys", "Models", box=None)
+    for index, p in enumerate(providers, 1):
+        table.add_row(
+            str(index), p.name, p.type, "on" if p.enabled else "off", p.base_url or "(official)",
+            str(len(p.api_keys)), str(counts.get(p.id, 0)),
+        )  # fmt: skip
+    Console().print(table)
+
+
+def _resolved_urls(provider: Any, model_id: str) -> dict[str, str]:
+    from drupe.protocols.urls import resolve_url
+
+    model = model_id or "{model}"
+    return {
+        "chat_url": resolve_url(provider.type, provider.base_url, "chat", model, provider.api_version),
+        "models_url": resolve_url(provider.type, provider.base_url, "models", model, provider.api_version),
+    }
+
+
+@app.command()
+def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show one provider, with the URLs drupe will call."""
+    registry = open_registry()
+    provider = registry.get_provider(name)
+    models = registry.list_models(provider.id)
+    urls = _resolved_urls(provider, models[0].model_id if models else "")
+    if as_json:
+        print_json({**provider.public_dict(), **urls, "models": [m.public_dict() for m in models]})
+        return
+    lines = [
+        f"Name:        {provider.name}",
+        f"Type:        {provider.type}",
+        f"Enabled:     {'on' if provider.enabled else 'off'}",
+        f"API address: {provider.base_url or '(official host)'}",
+        f"Chat URL:    {urls['chat_url']}",
+        f"Models URL:  {urls['models_url']}",
+        f"API keys:    {', '.join(f'{i}. {k}' for i, k in enumerate(provider.masked_keys, 1)) or '(none)'}",
+    ]
+    if provider.api_version:
+        lines.append(f"API version: {provider.api_version}")
+    for key, value in provider.headers.items():
+        lines.append(f"Header:      {key}: {value}")
+    lines.append(f"Timeout:     {provider.timeout:g} s")
+    if provider.proxy:
+        lines.append(f"Proxy:       {provider.proxy}")
+    if provider.options.get("stream_usage") is False:
+        lines.append("Stream usage: off")
+    if provider.notes:
+        lines.append(f"Notes:       {provider.notes}")
+    lines.append(f"Models:      {', '.join(m.model_id for m in models) or '(none)'}")
+    typer.echo("\n".join(lines))
+
+
+def _remove_key(keys: list[str], which: str) -> list[str]:
+    """Remove a key named by its 1-based index, its masked form, or the key itself."""
+    from drupe.errors import DrupeError
+    from drupe.keys import mask_key
+
+    if which.isdigit() and 1 <= int(which) <= len(keys):
+        return [k for i, k in enumerate(keys, 1) if i != int(which)]
+    matches = [k for k in keys if which in (k, mask_key(k))]
+    if len(matches) != 1:
+        shown = ", ".join(f"{i}. {mask_key(k)}" for i, k in enumerate(keys, 1)) or "none"
+        problem = "matches several keys" if matches else "matches no key"
+        raise DrupeError(f"--remove-key {which!r} {problem}. Keys: {shown}. Use the number.")
+    return [k for k in keys if k != matches[0]]
+
+
+@app.command()
+def edit(
+    name: str,
+    new_name: Optional[str] = typer.Option(None, "--name", help="Rename the provider."),
+    type: Optional[str] = typer.Option(None, "--type", "-t", help=TYPES_HELP),
+    base_url: Optional[str] = typer.Option(None, "--base-url"),
+    api_key: Optional[str] = typer.Option(None, "--api-key", help="Replace all keys (commas or new lines)."),
+    add_key: list[str] = typer.Option([], "--add-key", help="Add a key."),
+    remove_key: list[str] = typer.Option([], "--remove-key", help="Remove a key by number or masked form."),
+    api_version: Optional[str] = typer.Option(None, "--api-version"),
+    header: list[str] = typer.Option([], "--header", help="Set a header NAME=VALUE."),
+    remove_header: list[str] = typer.Option([], "--remove-header", help="Remove a header by name."),
+    timeout: Optional[float] = typer.Option(None, "--timeout"),
+    proxy: Optional[str] = typer.Option(None, "--proxy"),
+    notes: Optional[str] = typer.Option(None, "--notes"),
+    stream_usage: Optional[bool] = typer.Option(None, "--stream-usage/--no-stream-usage"),
+) -> None:
+    """Change a provider. Only the options given change."""
+    from drupe.keys import parse_keys
+
+    registry = open_registry()
+    provider = registry.get_provider(name)
+    changes: dict[str, Any] = {}
+    for key, value in (
+        ("name", new_name), ("type", type), ("base_url", base_url), ("api_version", api_version),
+        ("timeout", timeout), ("proxy", proxy), ("notes", notes),
+    ):  # fmt: skip
+        if value is not None:
+            changes[key] = value
+    keys = parse_keys(api_key) if api_key is not None else list(provider.api_keys)
+    for key in add_key:
+        keys += parse_keys(key)
+    for which in remove_key:
+        keys = _remove_key(keys, which)
+    if keys != provider.api_keys:
+        changes["api_keys"] = keys
+    if header or remove_header:
+        headers = {k: v for k, v in provider.headers.items() if k not in remove_header}
+        headers.update(_headers(header))
+        changes["headers"] = headers
+    if stream_usage is not None:
+        changes["options"] = {**provider.options, "stream_usage": stream_usage}
+    if not changes:
+        typer.echo("Nothing to change: give at least one option (see --help).")
+        return
+    provider = registry.edit_provider(provider.id, **changes)
+    typer.echo(f"Updated provider {provider.name}.")
+
+
+@app.command()
+def enable(name: str) -> None:
+    """Switch a provider on."""
+    provider = open_registry().set_enabled(name, True)
+    typer.echo(f"Enabled {provider.name}.")
+
+
+@app.command()
+def disable(name: str) -> None:
+    """Switch a provider off; its settings and models are kept."""
+    provider = open_registry().set_enabled(name, False)
+    typer.echo(f"Disabled {provider.name}.")
+
+
+@app.command()
+def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
+    """Remove a provider and its models."""
+    registry = open_registry()
+    provider = registry.get_provider(name)
+    count = len(registry.list_models(provider.id))
+    if not confirm(f"Remove provider {provider.name} and its {count} model(s)?", yes):
+        typer.echo("Kept.")
+        raise typer.Exit(1)
+    registry.remove_provider(provider.id)
+    typer.echo(f"Removed provider {provider.name} and {count} model(s).")
+
+
+@app.command()
+def move(name: str, to: int = typer.Option(..., "--to", help="The new place in the list, from 1.")) -> None:
+    """Move a provider to another place in the list."""
+    from drupe.errors import DrupeError
+
+    if to < 1:
+        raise DrupeError("--to counts from 1 (the top of the list).")
+    order = open_registry().move_provider(name, to - 1)
+    typer.echo("Order: " + ", ".join(p.name for p in order))

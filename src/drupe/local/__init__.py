@@ -1,0 +1,1 @@
+"""drupe.local"""

@@ -1,0 +1,1 @@
+"""Wire protocols: pure request building and event parsing, plus a thin transport."""

@@ -1,0 +1,141 @@
+"""Plain data shared by every wire protocol: what we send, what comes back.
+
+Nothing here knows about HTTP or the store; the protocol modules map these
+types onto each provider's wire format and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+PROVIDER_TYPES: tuple[str, ...] = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
+"""The provider types a user can pick, exactly as stored and typed on the CLI."""
+
+TYPE_LABELS: dict[str, str] = {
+    "openai": "OpenAI",
+    "openai-response": "OpenAI Responses",
+    "gemini": "Gemini",
+    "anthropic": "Anthropic",
+    "azure-openai": "Azure OpenAI",
+}
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Everything a protocol needs to reach one provider; built from a stored provider."""
+
+    type: str
+    base_url: str = ""
+    api_keys: tuple[str, ...] = ()
+    api_version: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = 600.0
+    proxy: str = ""
+    stream_usage: bool = True
+    """Send `stream_options.include_usage` (OpenAI chat); some servers reject it."""
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """An image given either as a URL or as base64 data with its media type."""
+
+    url: str = ""
+    data: str = ""
+    media_type: str = "image/png"
+    type: Literal["image"] = "image"
+
+
+ContentPart = Union[TextPart, ImagePart]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str | tuple[ContentPart, ...]
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    messages: tuple[Message, ...]
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    reasoning_effort: str | None = None
+    extra_body: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+    type: Literal["reasoning"] = "reasoning"
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    type: Literal["usage"] = "usage"
+
+
+@dataclass(frozen=True)
+class Finish:
+    reason: str
+    type: Literal["finish"] = "finish"
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Measured by the client, emitted once after the stream ends."""
+
+    time_to_first_token_ms: float | None
+    tokens_per_second: float | None
+    type: Literal["metrics"] = "metrics"
+
+
+Event = Union[TextDelta, ReasoningDelta, Usage, Finish, Metrics]
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """A whole answer: what a non-streaming call returns, or a stream folded up."""
+
+    text: str = ""
+    reasoning: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reason: str | None = None
+    time_to_first_token_ms: float | None = None
+    tokens_per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class RemoteModel:
+    """One entry of a provider's model list."""
+
+    id: str
+    name: str = ""
+    owned_by: str = ""
+    context_window: int | None = None
+    max_output: int | None = None

@@ -1,0 +1,404 @@
+"""Providers and their models: validated, stored, with keys encrypted at rest.
+
+The CLI, the web API and Python callers all go through `Registry`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from drupe.catalog import CAPABILITIES, default_group, infer_capabilities
+from drupe.errors import DrupeError
+from drupe.keys import mask_key
+from drupe.protocols.base import PROVIDER_TYPES, Endpoint
+from drupe.store.db import Store
+from drupe.store.tables import models as models_table
+from drupe.store.tables import providers as providers_table
+from drupe.store.tables import settings as settings_table
+from drupe.validation import (
+    check_base_url,
+    check_capabilities,
+    check_model_id,
+    check_name,
+    check_proxy,
+    check_timeout,
+    check_type,
+)
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass
+class Provider:
+    id: str
+    name: str
+    type: str
+    enabled: bool = True
+    api_keys: list[str] = field(default_factory=list)
+    base_url: str = ""
+    api_version: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    proxy: str = ""
+    notes: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    position: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def masked_keys(self) -> list[str]:
+        return [mask_key(key) for key in self.api_keys]
+
+    def endpoint(self) -> Endpoint:
+        """What the protocol layer needs to reach this provider."""
+        return Endpoint(
+            type=self.type,
+            base_url=self.base_url,
+            api_keys=tuple(self.api_keys),
+            api_version=self.api_version,
+            headers=dict(self.headers),
+            timeout=self.timeout,
+            proxy=self.proxy,
+            stream_usage=self.options.get("stream_usage", True),
+        )
+
+    def public_dict(self) -> dict[str, Any]:
+        """Safe to show: keys masked."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "enabled": self.enabled,
+            "api_keys": self.masked_keys,
+            "base_url": self.base_url,
+            "api_version": self.api_version,
+            "headers": self.headers,
+            "timeout": self.timeout,
+            "proxy": self.proxy,
+            "notes": self.notes,
+            "options": self.options,
+            "position": self.position,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+
+@dataclass
+class Model:
+    id: int
+    provider_id: str
+    model_id: str
+    name: str
+    group: str
+    capabilities: list[str]
+    context_window: int | None = None
+    max_output: int | None = None
+    price_in: float | None = None
+    price_out: float | None = None
+    position: int = 0
+
+    def public_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "name": self.name,
+            "group": self.group,
+            "capabilities": self.capabilities,
+            "context_window": self.context_window,
+            "max_output": self.max_output,
+            "price_in": self.price_in,
+            "price_out": self.price_out,
+        }
+
+
+_MODEL_FIELDS = ("name", "group", "capabilities", "context_window", "max_output", "price_in", "price_out")
+_PROVIDER_FIELDS = (
+    "name", "type", "enabled", "api_keys", "base_url", "api_version",
+    "headers", "timeout", "proxy", "notes", "options",
+)  # fmt: skip
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Registry:
+    """Create, read, change and remove providers and models."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- providers -------------------------------------------------------
+
+    def _provider_from_row(self, row: Any) -> Provider:
+        keys = json.loads(self.store.vault.decrypt(row.api_keys)) if row.api_keys else []
+        return Provider(
+            id=row.id,
+            name=row.name,
+            type=row.type,
+            enabled=bool(row.enabled),
+            api_keys=keys,
+            base_url=row.base_url,
+            api_version=row.api_version,
+            headers=dict(row.headers or {}),
+            timeout=row.timeout,
+            proxy=row.proxy,
+            notes=row.notes,
+            options=dict(row.options or {}),
+            position=row.position,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def list_providers(self, enabled_only: bool = False) -> list[Provider]:
+        query = sa.select(providers_table).order_by(providers_table.c.position, providers_table.c.name_key)
+        if enabled_only:
+            query = query.where(providers_table.c.enabled.is_(True))
+        with self.store.engine.connect() as conn:
+            return [self._provider_from_row(row) for row in conn.execute(query)]
+
+    def find_provider(self, name_or_id: str) -> Provider | None:
+        key = name_or_id.strip()
+        query = sa.select(providers_table).where(
+            sa.or_(providers_table.c.name_key == key.lower(), providers_table.c.id == key)
+        )
+        with self.store.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return self._provider_from_row(row) if row else None
+
+    def get_provider(self, name_or_id: str) -> Provider:
+        provider = self.find_provider(name_or_id)
+        if provider is None:
+            names = ", ".join(p.name for p in self.list_providers()) or "none yet"
+            raise DrupeError(f"No provider named {name_or_id!r}. Providers: {names}. Add one with `drupe provider add`.")
+        return provider
+
+    def _check_provider(self, provider: Provider, *, exclude_id: str | None = None) -> None:
+        provider.name = check_name(provider.name)
+        check_type(provider.type)
+        provider.base_url = check_base_url(provider.base_url, provider.type)
+        provider.proxy = check_proxy(provider.proxy)
+        check_timeout(provider.timeout)
+        query = sa.select(providers_table.c.id).where(providers_table.c.name_key == provider.name.lower())
+        with self.store.engine.connect() as conn:
+            clash = conn.execute(query).scalar()
+        if clash and clash != exclude_id:
+            raise DrupeError(f"A provider named {provider.name!r} already exists (names ignore case). Pick another name.")
+
+    def _provider_values(self, provider: Provider) -> dict[str, Any]:
+        return {
+            "name": provider.name,
+            "name_key": provider.name.lower(),
+            "type": provider.type,
+            "enabled": provider.enabled,
+            "api_keys": self.store.vault.encrypt(json.dumps(provider.api_keys)) if provider.api_keys else "",
+            "base_url": provider.base_url,
+            "api_version": provider.api_version,
+            "headers": provider.headers,
+            "timeout": provider.timeout,
+            "proxy": provider.proxy,
+            "notes": provider.notes,
+            "options": provider.options,
+        }
+
+    def add_provider(self, name: str, type: str, **fields: Any) -> Provider:
+        unknown = set(fields) - set(_PROVIDER_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown provider fields: {sorted(unknown)}")
+        provider = Provider(id=uuid.uuid4().hex, name=name, type=type, **fields)
+        provider.api_keys = _dedupe(provider.api_keys)
+        self._check_provider(provider)
+        now = _now()
+        with self.store.engine.begin() as conn:
+            last = conn.execute(sa.select(sa.func.max(providers_table.c.position))).scalar()
+            provider.position = 0 if last is None else last + 1
+            conn.execute(
+                providers_table.insert().values(
+                    id=provider.id, position=provider.position, created_at=now, updated_at=now,
+                    **self._provider_values(provider),
+                )
+            )  # fmt: skip
+        provider.created_at = provider.updated_at = now
+        return provider
+
+    def edit_provider(self, name_or_id: str, **changes: Any) -> Provider:
+        """Change any provider fields; validated as a whole before anything is written."""
+        unknown = set(changes) - set(_PROVIDER_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown provider fields: {sorted(unknown)}")
+        provider = self.get_provider(name_or_id)
+        for key, value in changes.items():
+            setattr(provider, key, value)
+        provider.api_keys = _dedupe(provider.api_keys)
+        self._check_provider(provider, exclude_id=provider.id)
+        provider.updated_at = _now()
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                providers_table.update()
+                .where(providers_table.c.id == provider.id)
+                .values(updated_at=provider.updated_at, **self._provider_values(provider))
+            )
+        return provider
+
+    def set_enabled(self, name_or_id: str, enabled: bool) -> Provider:
+        return self.edit_provider(name_or_id, enabled=enabled)
+
+    def remove_provider(self, name_or_id: str) -> Provider:
+        """Remove a provider and its models."""
+        provider = self.get_provider(name_or_id)
+        with self.store.engine.begin() as conn:
+            conn.execute(models_table.delete().where(models_table.c.provider_id == provider.id))
+            conn.execute(providers_table.delete().where(providers_table.c.id == provider.id))
+        return provider
+
+    def move_provider(self, name_or_id: str, position: int) -> list[Provider]:
+        """Put a provider at `position` (0-based) in the list order; the others keep their order."""
+        provider = self.get_provider(name_or_id)
+        ordered = [p for p in self.list_providers() if p.id != provider.id]
+        position = max(0, min(position, len(ordered)))
+        ordered.insert(position, provider)
+        with self.store.engine.begin() as conn:
+            for index, item in enumerate(ordered):
+                conn.execute(providers_table.update().where(providers_table.c.id == item.id).values(position=index))
+                item.position = index
+        return ordered
+
+    # -- models ----------------------------------------------------------
+
+    @staticmethod
+    def _model_from_row(row: Any) -> Model:
+        return Model(
+            id=row.id,
+            provider_id=row.provider_id,
+            model_id=row.model_id,
+            name=row.name,
+            group=row.group_name,
+            capabilities=list(row.capabilities or []),
+            context_window=row.context_window,
+            max_output=row.max_output,
+            price_in=row.price_in,
+            price_out=row.price_out,
+            position=row.position,
+        )
+
+    def list_models(self, provider: str | None = None) -> list[Model]:
+        query = sa.select(models_table).order_by(models_table.c.provider_id, models_table.c.position, models_table.c.id)
+        if provider is not None:
+            query = query.where(models_table.c.provider_id == self.get_provider(provider).id)
+        with self.store.engine.connect() as conn:
+            return [self._model_from_row(row) for row in conn.execute(query)]
+
+    def find_model(self, provider: str, model_id: str) -> Model | None:
+        owner = self.get_provider(provider)
+        query = sa.select(models_table).where(
+            models_table.c.provider_id == owner.id, models_table.c.model_id == model_id
+        )
+        with self.store.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return self._model_from_row(row) if row else None
+
+    def get_model(self, provider: str, model_id: str) -> Model:
+        model = self.find_model(provider, model_id)
+        if model is None:
+            raise DrupeError(
+                f"Provider {provider!r} has no model {model_id!r}. "
+                f"See `drupe model list {provider}`, or add it with `drupe model add {provider} {model_id}`."
+            )
+        return model
+
+    def add_model(self, provider: str, model_id: str, **fields: Any) -> Model:
+        unknown = set(fields) - set(_MODEL_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown model fields: {sorted(unknown)}")
+        owner = self.get_provider(provider)
+        model_id = check_model_id(model_id)
+        if self.find_model(owner.id, model_id):
+            raise DrupeError(f"Provider {owner.name!r} already has model {model_id!r}. Edit it with `drupe model edit`.")
+        values = _model_values(model_id, fields)
+        with self.store.engine.begin() as conn:
+            last = conn.execute(
+                sa.select(sa.func.max(models_table.c.position)).where(models_table.c.provider_id == owner.id)
+            ).scalar()
+            result = conn.execute(
+                models_table.insert().values(
+                    provider_id=owner.id, model_id=model_id, position=0 if last is None else last + 1,
+                    created_at=_now(), **values,
+                )
+            )  # fmt: skip
+            row = conn.execute(sa.select(models_table).where(models_table.c.id == result.inserted_primary_key[0])).one()
+        return self._model_from_row(row)
+
+    def edit_model(self, provider: str, model_id: str, **changes: Any) -> Model:
+        unknown = set(changes) - set(_MODEL_FIELDS) - {"model_id"}
+        if unknown:
+            raise TypeError(f"unknown model fields: {sorted(unknown)}")
+        model = self.get_model(provider, model_id)
+        values: dict[str, Any] = {}
+        if "model_id" in changes and changes["model_id"] != model.model_id:
+            new_id = check_model_id(changes.pop("model_id"))
+            if self.find_model(provider, new_id):
+                raise DrupeError(f"Provider {provider!r} already has model {new_id!r}.")
+            values["model_id"] = new_id
+        changes.pop("model_id", None)
+        if "name" in changes:
+            values["name"] = (changes["name"] or "").strip() or values.get("model_id", model.model_id)
+        if "group" in changes:
+            values["group_name"] = (changes["group"] or "").strip() or default_group(model.model_id)
+        if "capabilities" in changes:
+            values["capabilities"] = check_capabilities(changes["capabilities"])
+        for key in ("context_window", "max_output", "price_in", "price_out"):
+            if key in changes:
+                values[key] = changes[key]
+        if values:
+            with self.store.engine.begin() as conn:
+                conn.execute(models_table.update().where(models_table.c.id == model.id).values(**values))
+        return self.get_model(provider, values.get("model_id", model.model_id))
+
+    def remove_model(self, provider: str, model_id: str) -> Model:
+        model = self.get_model(provider, model_id)
+        with self.store.engine.begin() as conn:
+            conn.execute(models_table.delete().where(models_table.c.id == model.id))
+        return model
+
+    # -- settings --------------------------------------------------------
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(settings_table.c.value).where(settings_table.c.key == key)).first()
+        return default if row is None else row.value
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.store.engine.begin() as conn:
+            conn.execute(settings_table.delete().where(settings_table.c.key == key))
+            conn.execute(settings_table.insert().values(key=key, value=value))
+
+
+def _dedupe(keys: list[str]) -> list[str]:
+    seen: list[str] = []
+    for key in keys:
+        key = key.strip()
+        if key and key not in seen:
+            seen.append(key)
+    return seen
+
+
+def _model_values(model_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    capabilities = fields.get("capabilities")
+    return {
+        "name": (fields.get("name") or "").strip() or model_id,
+        "group_name": (fields.get("group") or "").strip() or default_group(model_id),
+        "capabilities": check_capabilities(capabilities) if capabilities else infer_capabilities(model_id),
+        "context_window": fields.get("context_window"),
+        "max_output": fields.get("max_output"),
+        "price_in": fields.get("price_in"),
+        "price_out": fields.get("price_out"),
+    }
+
+
+__all__ = ["CAPABILITIES", "PROVIDER_TYPES", "Model", "Provider", "Registry"]

@@ -1,0 +1,90 @@
+"""Opening the database: engine, SQLite pragmas, and migrations to the newest revision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from drupe import config
+from drupe.errors import DrupeError
+from drupe.secrets import Vault, vault
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def head_revision() -> str:
+    """The newest migration. Files are named `NNNN_what.py` with revision `NNNN`,
+    so the head is known without importing Alembic (which costs start-up time)."""
+    names = [p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py")]
+    return max(names)
+
+
+@dataclass
+class Store:
+    """One open database, and the vault that guards the secrets in it."""
+
+    engine: sa.Engine
+    home: Path
+    _vault: Vault | None = None
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            self._vault = vault(self.home)
+        return self._vault
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str) -> sa.Engine:
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise DrupeError(f"DRUPE_DATABASE_URL is not usable ({url!r}): {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` with Alembic; the only way the schema changes."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def open_store(url: str | None = None, home: Path | None = None) -> Store:
+    """Open (and if needed create or upgrade) the database drupe uses."""
+    home = home or config.home()
+    engine = create_engine(url or config.database_url())
+    try:
+        if current_revision(engine) != head_revision():
+            migrate(engine)
+    except sa.exc.OperationalError as exc:
+        raise DrupeError(f"Cannot open the database: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.") from exc
+    return Store(engine=engine, home=home)

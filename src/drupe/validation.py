@@ -1,0 +1,82 @@
+"""Checks on what users type. Each failure says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from drupe.catalog import CAPABILITIES
+from drupe.errors import DrupeError
+from drupe.protocols.base import PROVIDER_TYPES
+
+MAX_NAME = 32
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DrupeError("The provider name is empty. Give a name of 1 to 32 characters.")
+    if len(name) > MAX_NAME:
+        raise DrupeError(f"The provider name is {len(name)} characters long; use at most {MAX_NAME}.")
+    return name
+
+
+def check_type(type_: str) -> str:
+    if type_ not in PROVIDER_TYPES:
+        raise DrupeError(f"Unknown provider type {type_!r}. Valid types: {', '.join(PROVIDER_TYPES)}.")
+    return type_
+
+
+def _check_http_url(url: str, what: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    if any(ch.isspace() for ch in url):
+        raise DrupeError(f"The {what} {url!r} contains spaces. Remove them.")
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or not parts.netloc:
+        example = "http://localhost:8000/" if "http" in schemes else f"{schemes[0]}://host:port"
+        raise DrupeError(f"The {what} {url!r} is not a {'/'.join(schemes)} URL. Example: {example}")
+    return url
+
+
+def check_base_url(url: str, type_: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        if type_ == "azure-openai":
+            raise DrupeError(
+                "Azure OpenAI needs an API address: your resource endpoint, like https://NAME.openai.azure.com"
+            )
+        return ""
+    return _check_http_url(url, "API address")
+
+
+def check_proxy(url: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        return ""
+    return _check_http_url(url, "proxy URL", ("http", "https", "socks5", "socks5h"))
+
+
+def check_timeout(seconds: float) -> float:
+    if not seconds or seconds <= 0:
+        raise DrupeError(f"The timeout must be a positive number of seconds, not {seconds!r}.")
+    return seconds
+
+
+def check_model_id(model_id: str) -> str:
+    model_id = (model_id or "").strip()
+    if not model_id:
+        raise DrupeError("The model ID is empty. Give the ID exactly as the provider's API expects it, e.g. gpt2.")
+    return model_id
+
+
+def check_capabilities(capabilities: list[str]) -> list[str]:
+    unknown = [cap for cap in capabilities if cap not in CAPABILITIES]
+    if unknown:
+        raise DrupeError(f"Unknown capability {unknown[0]!r}. Valid capabilities: {', '.join(CAPABILITIES)}.")
+    return list(dict.fromkeys(capabilities))
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """`K=V` from the command line or a form."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise DrupeError(f"The header {text!r} has no '='. Write it as NAME=VALUE, e.g. X-Team=research.")
+    return key.strip(), value.strip()
