@@ -335,17 +335,18 @@ class Registry:
         return self._model_from_row(row)
 
     def edit_model(self, provider: str, model_id: str, **changes: Any) -> Model:
-        unknown = set(changes) - set(_MODEL_FIELDS) - {"model_id"}
+        """Change a model's fields; `new_id` renames its model ID."""
+        unknown = set(changes) - set(_MODEL_FIELDS) - {"new_id"}
         if unknown:
             raise TypeError(f"unknown model fields: {sorted(unknown)}")
         model = self.get_model(provider, model_id)
         values: dict[str, Any] = {}
-        if "model_id" in changes and changes["model_id"] != model.model_id:
-            new_id = check_model_id(changes.pop("model_id"))
+        new_id = changes.pop("new_id", None)
+        if new_id is not None and new_id != model.model_id:
+            new_id = check_model_id(new_id)
             if self.find_model(provider, new_id):
                 raise DrupeError(f"Provider {provider!r} already has model {new_id!r}.")
             values["model_id"] = new_id
-        changes.pop("model_id", None)
         if "name" in changes:
             values["name"] = (changes["name"] or "").strip() or values.get("model_id", model.model_id)
         if "group" in changes:

@@ -75,7 +75,7 @@ def edit(
     changes: dict[str, Any] = {
         key: value
         for key, value in {
-            "model_id": new_id, "name": name, "group": group, "capabilities": capability or None,
+            "new_id": new_id, "name": name, "group": group, "capabilities": capability or None,
             "context_window": context_window, "max_output": max_output, "price_in": price_in, "price_out": price_out,
         }.items()
         if value is not None
