@@ -52,9 +52,10 @@ def list_(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("Provider", "Model ID", "Name", "Group", "Capabilities", box=None)
+    table = Table("Provider", "Name", "Group", "Capabilities", box=None)
+    table.add_column("Model ID", overflow="fold")
     for p, m in rows:
-        table.add_row(p.name, m.model_id, m.name if m.name != m.model_id else "", m.group, ", ".join(m.capabilities))
+        table.add_row(p.name, m.name if m.name != m.model_id else "", m.group, ", ".join(m.capabilities), m.model_id)
     Console().print(table)
 
 
@@ -92,3 +93,51 @@ def remove(provider: str, model_id: str) -> None:
     """Remove a model from a provider."""
     model = open_registry().remove_model(provider, model_id)
     typer.echo(f"Removed model {model.model_id} from {provider}.")
+
+
+@app.command()
+def fetch(
+    provider: str,
+    add: list[str] = typer.Option([], "--add", help="Add this remote model; repeat for more."),
+    add_all: bool = typer.Option(False, "--add-all", help="Add every remote model not added yet."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the provider's remote models (marking those already added), and add some."""
+    import asyncio
+
+    from drupe.errors import DrupeError
+    from drupe.remote_models import add_remote, fetch_remote_models
+
+    registry = open_registry()
+    entries = asyncio.run(fetch_remote_models(registry, provider))
+    by_id = {e.model_id: e for e in entries}
+    missing = [model_id for model_id in add if model_id not in by_id]
+    if missing:
+        raise DrupeError(f"The provider does not list {missing[0]!r}. Run `drupe model fetch {provider}` to see its models.")
+    wanted = [e for e in entries if not e.added and (add_all or e.model_id in add)]
+    for entry in wanted:
+        add_remote(registry, provider, entry)
+    added_now = {e.model_id for e in wanted}
+    if as_json:
+        print_json([{**e.to_dict(), "added": e.added or e.model_id in added_now} for e in entries])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("", "Group", "Capabilities", box=None)
+    table.add_column("Model ID", overflow="fold")
+    for e in entries:
+        mark = "+" if e.model_id in added_now else ("✓" if e.added else "")
+        table.add_row(mark, e.group, ", ".join(e.capabilities), e.model_id)
+    Console().print(table)
+    note = f"Added {len(added_now)} model(s). " if added_now else ""
+    typer.echo(f"{note}{len(entries)} remote model(s); ✓ = already added.")
+
+
+@app.command()
+def default(provider: str, model_id: str) -> None:
+    """Set the model `drupe chat` uses when given neither -p nor -m."""
+    from drupe.chat.targets import set_default_model
+
+    target = set_default_model(open_registry(), provider, model_id)
+    typer.echo(f"Default model: {target}.")

@@ -219,3 +219,26 @@ def move(name: str, to: int = typer.Option(..., "--to", help="The new place in t
         raise DrupeError("--to counts from 1 (the top of the list).")
     order = open_registry().move_provider(name, to - 1)
     typer.echo("Order: " + ", ".join(p.name for p in order))
+
+
+@app.command()
+def check(
+    name: str,
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to test with (default: the first chat model)."),
+    all_keys: bool = typer.Option(False, "--all-keys", help="Check every key, not just the first."),
+) -> None:
+    """Verify the provider answers: one tiny streamed request per key, stopped at the first token."""
+    import asyncio
+
+    from drupe.checks import check_provider
+
+    model_id, checks = asyncio.run(check_provider(open_registry(), name, model, all_keys))
+    for item in checks:
+        if item.ok:
+            typer.echo(f"ok      {item.key}  {item.latency_ms:.0f} ms  (model {model_id})")
+        else:
+            assert item.error is not None
+            typer.echo(f"failed  {item.key}  {item.error.kind}: {item.error.message}", err=True)
+            typer.echo(f"        {item.hint}", err=True)
+    if not all(item.ok for item in checks):
+        raise typer.Exit(1)

@@ -1,0 +1,59 @@
+"""The "Manage" list: a provider's remote models, with inferred group and capabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drupe.catalog import default_group, infer_capabilities
+from drupe.registry import Model, Registry
+
+
+@dataclass(frozen=True)
+class RemoteEntry:
+    model_id: str
+    name: str
+    group: str
+    capabilities: list[str]
+    added: bool
+    context_window: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "model_id": self.model_id,
+            "name": self.name,
+            "group": self.group,
+            "capabilities": self.capabilities,
+            "added": self.added,
+            "context_window": self.context_window,
+        }
+
+
+async def fetch_remote_models(registry: Registry, provider_name: str) -> list[RemoteEntry]:
+    """Ask the provider for its model list. Failures raise ProviderError, never an empty list."""
+    from drupe.protocols.client import list_models
+
+    provider = registry.get_provider(provider_name)
+    added = {m.model_id for m in registry.list_models(provider.id)}
+    remote = await list_models(provider.endpoint())
+    return [
+        RemoteEntry(
+            model_id=m.id,
+            name=m.name or m.id,
+            group=default_group(m.id),
+            capabilities=infer_capabilities(m.id),
+            added=m.id in added,
+            context_window=m.context_window,
+        )
+        for m in sorted(remote, key=lambda m: (default_group(m.id), m.id))
+    ]
+
+
+def add_remote(registry: Registry, provider_name: str, entry: RemoteEntry) -> Model:
+    return registry.add_model(
+        provider_name,
+        entry.model_id,
+        name=entry.name if entry.name != entry.model_id else "",
+        group=entry.group,
+        capabilities=entry.capabilities,
+        context_window=entry.context_window,
+    )
