@@ -1,0 +1,147 @@
+"""Anthropic Messages: typed SSE events, thinking blocks, paginated model list."""
+
+from __future__ import annotations
+
+from drupe.protocols.base import (
+    ChatRequest,
+    ContentPart,
+    Endpoint,
+    Event,
+    Finish,
+    ImagePart,
+    Message,
+    ReasoningDelta,
+    RemoteModel,
+    TextDelta,
+    Usage,
+)
+from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.urls import resolve_url
+from drupe.protocols.wire import StreamParser, WireRequest, load_json, merge_extra, request_headers, system_text
+
+DEFAULT_MAX_TOKENS = 4096
+"""Anthropic requires `max_tokens`; this is used when the request has none."""
+
+THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384}
+"""`reasoning_effort` as an extended-thinking token budget ("none" turns thinking off)."""
+
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+
+
+def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+    budget = THINKING_BUDGETS.get(request.reasoning_effort or "")
+    body: dict = {
+        "model": request.model,
+        "messages": [_message(m) for m in request.messages if m.role != "system"],
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS + (budget or 0),
+        "stream": stream,
+    }
+    system = system_text(request.messages)
+    if system:
+        body["system"] = system
+    if budget:
+        body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model)
+    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+
+
+def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
+    """One page of models; `cursor` is the previous page's `last_id`."""
+    params = {"limit": "1000"}
+    if cursor:
+        params["after_id"] = cursor
+    url = resolve_url(endpoint.type, endpoint.base_url, "models")
+    return WireRequest(url, request_headers(endpoint, key), method="GET", params=params)
+
+
+def _message(message: Message) -> dict:
+    if isinstance(message.content, str):
+        return {"role": message.role, "content": message.content}
+    return {"role": message.role, "content": [_part(part) for part in message.content]}
+
+
+def _part(part: ContentPart) -> dict:
+    if isinstance(part, ImagePart):
+        source = (
+            {"type": "url", "url": part.url}
+            if part.url
+            else {"type": "base64", "media_type": part.media_type, "data": part.data}
+        )
+        return {"type": "image", "source": source}
+    return {"type": "text", "text": part.text}
+
+
+def _input_tokens(usage: dict) -> int | None:
+    """Cached prompt tokens are counted apart from `input_tokens`; the prompt is their sum."""
+    counts = [usage.get(name) for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
+    counts = [count for count in counts if isinstance(count, int)]
+    return sum(counts) if counts else None
+
+
+class Parser(StreamParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self._input_tokens: int | None = None
+
+    def feed(self, event: str, data: str) -> list[Event]:
+        payload = load_json(data)
+        kind = payload.get("type") or event
+        if kind == "content_block_delta":
+            delta = payload.get("delta") or {}
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                return [TextDelta(delta["text"])]
+            if delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                return [ReasoningDelta(delta["thinking"])]
+        elif kind == "content_block_start":
+            return _block_events(payload.get("content_block") or {})
+        elif kind == "message_start":
+            self._input_tokens = _input_tokens((payload.get("message") or {}).get("usage") or {})
+        elif kind == "message_delta":
+            usage = payload.get("usage") or {}
+            self.usage = Usage(_input_tokens(usage) or self._input_tokens, usage.get("output_tokens"))
+            reason = (payload.get("delta") or {}).get("stop_reason")
+            if reason:
+                self.finish = _FINISH.get(reason, reason)
+        elif kind == "error":
+            raise error_from_payload(payload)
+        return []
+
+
+def _block_events(block: dict) -> list[Event]:
+    """A content block's initial text (usually empty, the deltas follow)."""
+    if block.get("type") == "text" and block.get("text"):
+        return [TextDelta(block["text"])]
+    if block.get("type") == "thinking" and block.get("thinking"):
+        return [ReasoningDelta(block["thinking"])]
+    return []
+
+
+def parse_response(data: dict) -> list[Event]:
+    if data.get("type") == "error":
+        raise error_from_payload(data)
+    events: list[Event] = []
+    for block in data.get("content") or ():
+        events.extend(_block_events(block))
+    usage = data.get("usage") or {}
+    if usage:
+        events.append(Usage(_input_tokens(usage), usage.get("output_tokens")))
+    if data.get("stop_reason"):
+        events.append(Finish(_FINISH.get(data["stop_reason"], data["stop_reason"])))
+    return events
+
+
+def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
+    """A page of `{"data": [...], "has_more", "last_id"}`; the cursor is `last_id` while there is more."""
+    models = [
+        RemoteModel(id=item["id"], name=item.get("display_name") or "")
+        for item in data.get("data") or ()
+        if isinstance(item, dict) and item.get("id")
+    ]
+    cursor = data.get("last_id") if data.get("has_more") else None
+    return models, cursor

@@ -1,0 +1,370 @@
+"""The transport: send what a protocol built, retry, rotate keys, time the stream.
+
+Everything about a provider's wire format lives in its protocol module; this
+module only moves bytes with httpx2 (imported lazily, so the CLI starts fast)
+and turns transport failures into ProviderErrors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import json
+import time
+from contextlib import aclosing
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from drupe.errors import DrupeError, ErrorKind, ProviderError
+from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
+from drupe.protocols.base import (
+    ChatRequest,
+    ChatResult,
+    Endpoint,
+    Event,
+    Finish,
+    Message,
+    Metrics,
+    ReasoningDelta,
+    RemoteModel,
+    TextDelta,
+    Usage,
+)
+from drupe.protocols.http_errors import error_from_response, redact
+from drupe.protocols.keys import ring_for
+from drupe.protocols.think import ThinkSplitter, split_think_events
+from drupe.protocols.wire import StreamParser, WireRequest
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx2
+
+PROTOCOLS: dict[str, ModuleType] = {
+    "openai": openai_chat,
+    "azure-openai": openai_chat,
+    "openai-response": openai_responses,
+    "anthropic": anthropic,
+    "gemini": gemini,
+}
+
+MAX_MODEL_PAGES = 50
+"""A guard against a server that keeps handing out cursors."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Rate limits, server errors and dropped connections are retried, only before any output."""
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 30.0
+
+    def delay(self, retry: int, retry_after: float | None) -> float:
+        """Seconds before retry number `retry` (0-based): the server's word if it gave one."""
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        return min(self.base_delay * 2**retry, self.max_delay)
+
+
+RETRY = RetryPolicy()
+NO_RETRY = RetryPolicy(max_retries=0)
+
+
+class Attempts:
+    """Which key the next try uses, and how long to wait after a failure, for one request."""
+
+    def __init__(self, keys: tuple[str | None, ...], policy: RetryPolicy) -> None:
+        self.keys = keys
+        self.policy = policy
+        self._index = 0
+        self._retries = 0
+
+    @property
+    def key(self) -> str | None:
+        return self.keys[self._index]
+
+    def after(self, error: ProviderError) -> float:
+        """Seconds to wait before the next try; re-raises `error` when there is none left."""
+        if error.kind in ("auth", "rate_limit") and self._index + 1 < len(self.keys):
+            self._index += 1
+            return 0.0
+        if error.kind in ("rate_limit", "server", "connection") and self._retries < self.policy.max_retries:
+            self._retries += 1
+            return self.policy.delay(self._retries - 1, error.retry_after)
+        raise error
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    latency_ms: float | None
+    error: ProviderError | None = None
+
+
+def protocol_for(type: str) -> ModuleType:
+    try:
+        return PROTOCOLS[type]
+    except KeyError:
+        raise DrupeError(f"Unknown provider type {type!r}; expected one of: {', '.join(PROTOCOLS)}.") from None
+
+
+async def stream_chat(endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[Event]:
+    """Stream one answer; Metrics comes last.
+
+    Raises ProviderError, or DrupeError when the endpoint cannot be used at all
+    (an unknown type, a base URL that is not a URL).
+    """
+    async with aclosing(_stream(endpoint, request, ring_for(endpoint.api_keys).order(), RETRY)) as events:
+        async for event in events:
+            yield event
+
+
+async def complete_chat(endpoint: Endpoint, request: ChatRequest) -> ChatResult:
+    """One answer from a non-streaming call (`stream: false` on the wire)."""
+    protocol = protocol_for(endpoint.type)
+    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY)
+    async with _http_client(endpoint) as client:
+        while True:
+            wire = protocol.build_chat(endpoint, request, attempts.key, stream=False)
+            try:
+                data = await _send_json(client, wire)
+                return fold(split_think_events(protocol.parse_response(data)))
+            except ProviderError as error:
+                await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys)))
+
+
+async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
+    """Every model the provider lists, following its pagination."""
+    protocol = protocol_for(endpoint.type)
+    models: list[RemoteModel] = []
+    cursor: str | None = None
+    seen: set[str] = set()
+    async with _http_client(endpoint) as client:
+        for _ in range(MAX_MODEL_PAGES):
+            page, cursor = await _models_page(client, protocol, endpoint, cursor)
+            models.extend(page)
+            if not cursor or cursor in seen:
+                break
+            seen.add(cursor)
+    return models
+
+
+async def check_key(endpoint: Endpoint, model: str, key: str | None) -> CheckResult:
+    """Try one key with a tiny streamed request; stop at the first token."""
+    single = dataclasses.replace(endpoint, api_keys=(key,) if key else ())
+    request = ChatRequest(model=model, messages=(Message("user", "Hi"),), max_tokens=8)
+    started = time.perf_counter()
+    try:
+        async with aclosing(_stream(single, request, (key,), NO_RETRY)) as events:
+            async for event in events:
+                if isinstance(event, TextDelta | ReasoningDelta):
+                    break
+    except ProviderError as error:
+        return CheckResult(False, None, error)
+    return CheckResult(True, (time.perf_counter() - started) * 1000)
+
+
+def fold(events: Iterable[Event]) -> ChatResult:
+    """A whole answer from its events: deltas joined, the last usage, finish and metrics kept."""
+    text: list[str] = []
+    reasoning: list[str] = []
+    fields: dict = {}
+    for event in events:
+        if isinstance(event, TextDelta):
+            text.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            reasoning.append(event.text)
+        elif isinstance(event, Usage):
+            fields.update(input_tokens=event.input_tokens, output_tokens=event.output_tokens)
+        elif isinstance(event, Finish):
+            fields["finish_reason"] = event.reason
+        elif isinstance(event, Metrics):
+            fields.update(
+                time_to_first_token_ms=event.time_to_first_token_ms,
+                tokens_per_second=event.tokens_per_second,
+            )
+    return ChatResult(text="".join(text), reasoning="".join(reasoning), **fields)
+
+
+async def _stream(
+    endpoint: Endpoint, request: ChatRequest, keys: tuple[str | None, ...], policy: RetryPolicy
+) -> AsyncIterator[Event]:
+    protocol = protocol_for(endpoint.type)
+    attempts = Attempts(keys, policy)
+    clock = _Clock()
+    async with _http_client(endpoint) as client:
+        while True:
+            wire = protocol.build_chat(endpoint, request, attempts.key, stream=True)
+            splitter = ThinkSplitter()
+            emitted = False
+            try:
+                async with aclosing(_sse_events(client, wire, protocol, protocol.Parser())) as raw_events:
+                    async for raw in raw_events:
+                        for event in splitter.split(raw):
+                            clock.saw(event)
+                            emitted = True
+                            yield event
+                for event in splitter.flush():
+                    clock.saw(event)
+                    yield event
+                break
+            except ProviderError as error:
+                error = _in_context(error, wire.url, endpoint.api_keys)
+                if emitted:
+                    raise error from None
+                await asyncio.sleep(attempts.after(error))
+    yield clock.metrics()
+
+
+class _Clock:
+    """Times a stream as the user sees it: from the call to the first token, then the rate."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first_token_at: float | None = None
+        self.last_token_at = self.started
+        self.deltas = 0
+        self.output_tokens: int | None = None
+
+    def saw(self, event: Event) -> None:
+        if isinstance(event, TextDelta | ReasoningDelta):
+            self.last_token_at = time.perf_counter()
+            self.first_token_at = self.first_token_at or self.last_token_at
+            self.deltas += 1
+        elif isinstance(event, Usage):
+            self.output_tokens = event.output_tokens
+
+    def metrics(self) -> Metrics:
+        """Tokens per second between the first and last token: the first one's wait is the TTFT."""
+        if self.first_token_at is None:
+            return Metrics(None, None)
+        tokens = self.output_tokens or self.deltas
+        generating = self.last_token_at - self.first_token_at
+        rate = (tokens - 1) / generating if tokens > 1 and generating > 0 else None
+        return Metrics((self.first_token_at - self.started) * 1000, rate)
+
+
+async def _sse_events(
+    client: httpx2.AsyncClient,
+    wire: WireRequest,
+    protocol: ModuleType,
+    parser: StreamParser,
+) -> AsyncIterator[Event]:
+    import httpx2
+
+    try:
+        async with client.stream(
+            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
+        ) as response:
+            if response.status_code >= 400:
+                raise await _status_error(response, wire.url)
+            if not _is_event_stream(response):
+                # Some servers ignore `stream: true` and answer with one JSON body.
+                for event in protocol.parse_response(_json_body(await response.aread(), response, wire.url)):
+                    yield event
+                return
+            async for sse in httpx2.EventSource(response):
+                for event in parser.feed(sse.event, sse.data):
+                    yield event
+            for event in parser.close():
+                yield event
+    except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
+        raise _bad_url(exc, wire.url) from None
+    except httpx2.TimeoutException as exc:
+        raise _transport_error("timeout", exc, wire.url) from None
+    except httpx2.TransportError as exc:
+        raise _transport_error("connection", exc, wire.url) from None
+
+
+async def _send_json(client: httpx2.AsyncClient, wire: WireRequest) -> dict:
+    import httpx2
+
+    try:
+        response = await client.request(
+            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
+        )
+    except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
+        raise _bad_url(exc, wire.url) from None
+    except httpx2.TimeoutException as exc:
+        raise _transport_error("timeout", exc, wire.url) from None
+    except httpx2.TransportError as exc:
+        raise _transport_error("connection", exc, wire.url) from None
+    if response.status_code >= 400:
+        raise await _status_error(response, wire.url)
+    return _json_body(response.content, response, wire.url)
+
+
+async def _models_page(
+    client: httpx2.AsyncClient, protocol: ModuleType, endpoint: Endpoint, cursor: str | None
+) -> tuple[list[RemoteModel], str | None]:
+    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY)
+    while True:
+        wire = protocol.build_models(endpoint, attempts.key, cursor)
+        try:
+            return protocol.parse_models(await _send_json(client, wire))
+        except ProviderError as error:
+            await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys)))
+
+
+def _http_client(endpoint: Endpoint) -> httpx2.AsyncClient:
+    import httpx2
+
+    return httpx2.AsyncClient(
+        timeout=httpx2.Timeout(endpoint.timeout), proxy=endpoint.proxy or None, verify=_ssl_context()
+    )
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Built once: loading the CA bundle costs ~30 ms, which would land in time to first token."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
+
+
+async def _status_error(response: httpx2.Response, url: str) -> ProviderError:
+    body = (await response.aread()).decode("utf-8", errors="replace")
+    return error_from_response(response.status_code, body, url, response.headers.get("retry-after"))
+
+
+def _is_event_stream(response: httpx2.Response) -> bool:
+    return response.headers.get("content-type", "").partition(";")[0].strip().lower() == "text/event-stream"
+
+
+def _json_body(content: bytes, response: httpx2.Response, url: str) -> dict:
+    text = content.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        content_type = response.headers.get("content-type", "no content type")
+        excerpt = " ".join(text[:200].split())
+        raise ProviderError(
+            "bad_response", f"Expected JSON, got {content_type}: {excerpt}", status=response.status_code, url=url
+        )
+    return data
+
+
+def _transport_error(kind: ErrorKind, exc: Exception, url: str) -> ProviderError:
+    what = "timed out" if kind == "timeout" else "failed"
+    detail = str(exc) or type(exc).__name__
+    return ProviderError(kind, f"The connection to the provider {what}: {detail}", url=url)
+
+
+def _bad_url(exc: Exception, url: str) -> DrupeError:
+    """A base URL we cannot even send to is the user's to fix, not the provider's fault."""
+    return DrupeError(f"The base URL gives {url!r}, which cannot be used: {exc}")
+
+
+def _in_context(error: ProviderError, url: str, keys: tuple[str, ...]) -> ProviderError:
+    """The same error with the URL filled in and any echoed key removed."""
+    error.message = redact(error.message, keys)
+    error.args = (error.message,)
+    error.url = error.url or url
+    return error

@@ -1,0 +1,135 @@
+"""Google Gemini `generateContent`: candidates of parts, thought parts, usage metadata."""
+
+from __future__ import annotations
+
+from drupe.protocols.base import (
+    ChatRequest,
+    ContentPart,
+    Endpoint,
+    Event,
+    ImagePart,
+    Message,
+    ReasoningDelta,
+    RemoteModel,
+    TextDelta,
+    Usage,
+)
+from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.urls import resolve_url
+from drupe.protocols.wire import StreamParser, WireRequest, load_json, merge_extra, request_headers, system_text
+
+THINKING_BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
+"""`reasoning_effort` as a `thinkingBudget` in tokens."""
+
+_FINISH = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+}
+
+
+def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+    body: dict = {"contents": [_content(m) for m in request.messages if m.role != "system"]}
+    system = system_text(request.messages)
+    if system:
+        body["systemInstruction"] = {"parts": [{"text": system}]}
+    config: dict = {}
+    for name, value in (
+        ("temperature", request.temperature),
+        ("topP", request.top_p),
+        ("maxOutputTokens", request.max_tokens),
+    ):
+        if value is not None:
+            config[name] = value
+    if request.stop:
+        config["stopSequences"] = list(request.stop)
+    if request.reasoning_effort in THINKING_BUDGETS:
+        budget = THINKING_BUDGETS[request.reasoning_effort]
+        config["thinkingConfig"] = {"includeThoughts": budget > 0, "thinkingBudget": budget}
+    if config:
+        body["generationConfig"] = config
+    operation = "chat" if stream else "chat_once"
+    url = resolve_url(endpoint.type, endpoint.base_url, operation, request.model)
+    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+
+
+def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
+    """One page of models; `cursor` is the previous page's `nextPageToken`."""
+    params = {"pageSize": "1000"}
+    if cursor:
+        params["pageToken"] = cursor
+    url = resolve_url(endpoint.type, endpoint.base_url, "models")
+    return WireRequest(url, request_headers(endpoint, key), method="GET", params=params)
+
+
+def _content(message: Message) -> dict:
+    role = "model" if message.role == "assistant" else "user"
+    if isinstance(message.content, str):
+        return {"role": role, "parts": [{"text": message.content}]}
+    return {"role": role, "parts": [_part(part) for part in message.content]}
+
+
+def _part(part: ContentPart) -> dict:
+    if isinstance(part, ImagePart):
+        if part.url:
+            return {"fileData": {"mimeType": part.media_type, "fileUri": part.url}}
+        return {"inlineData": {"mimeType": part.media_type, "data": part.data}}
+    return {"text": part.text}
+
+
+def _usage(metadata: dict) -> Usage:
+    """Thinking tokens are billed and generated like output, so they count as output."""
+    output = [metadata.get(name) for name in ("candidatesTokenCount", "thoughtsTokenCount")]
+    output = [count for count in output if isinstance(count, int)]
+    return Usage(metadata.get("promptTokenCount"), sum(output) if output else None)
+
+
+class Parser(StreamParser):
+    """Each SSE event is a whole GenerateContentResponse; usage is cumulative, the last wins."""
+
+    def feed(self, event: str, data: str) -> list[Event]:
+        return self.read(load_json(data))
+
+    def read(self, response: dict) -> list[Event]:
+        if "error" in response:
+            raise error_from_payload(response)
+        events: list[Event] = []
+        candidate = (response.get("candidates") or [{}])[0]
+        for part in (candidate.get("content") or {}).get("parts") or ():
+            text = part.get("text")
+            if text:
+                events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
+        if candidate.get("finishReason"):
+            reason = candidate["finishReason"]
+            self.finish = _FINISH.get(reason, reason.lower())
+        if (response.get("promptFeedback") or {}).get("blockReason"):
+            self.finish = "content_filter"
+        if response.get("usageMetadata"):
+            self.usage = _usage(response["usageMetadata"])
+        return events
+
+
+def parse_response(data: dict) -> list[Event]:
+    parser = Parser()
+    return parser.read(data) + parser.close()
+
+
+def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
+    """Names come as `models/ID`; models that cannot chat (embeddings) are left out."""
+    models = [
+        RemoteModel(
+            id=item["name"].removeprefix("models/"),
+            name=item.get("displayName") or "",
+            context_window=item.get("inputTokenLimit"),
+            max_output=item.get("outputTokenLimit"),
+        )
+        for item in data.get("models") or ()
+        if isinstance(item, dict)
+        and item.get("name")
+        and "generateContent" in item.get("supportedGenerationMethods", ["generateContent"])
+    ]
+    return models, data.get("nextPageToken") or None

@@ -1,0 +1,110 @@
+"""OpenAI Chat Completions, the format most servers speak (llama.cpp, vLLM, Ollama, Azure…)."""
+
+from __future__ import annotations
+
+from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, ReasoningDelta, RemoteModel, TextDelta, Usage
+from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.urls import resolve_url
+from drupe.protocols.wire import StreamParser, WireRequest, image_data_url, load_json, merge_extra, request_headers
+
+
+def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+    body: dict = {"model": request.model, "messages": [_message(m) for m in request.messages], "stream": stream}
+    if stream and endpoint.stream_usage:
+        body["stream_options"] = {"include_usage": True}
+    for name, value in (
+        ("temperature", request.temperature),
+        ("top_p", request.top_p),
+        ("max_tokens", request.max_tokens),
+        ("reasoning_effort", request.reasoning_effort),
+    ):
+        if value is not None:
+            body[name] = value
+    if request.stop:
+        body["stop"] = list(request.stop)
+    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model, endpoint.api_version)
+    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+
+
+def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
+    """OpenAI lists every model in one page, so `cursor` is never used."""
+    url = resolve_url(endpoint.type, endpoint.base_url, "models", api_version=endpoint.api_version)
+    return WireRequest(url, request_headers(endpoint, key), method="GET")
+
+
+def _message(message: Message) -> dict:
+    if isinstance(message.content, str):
+        return {"role": message.role, "content": message.content}
+    parts = [
+        {"type": "image_url", "image_url": {"url": image_data_url(part)}}
+        if isinstance(part, ImagePart)
+        else {"type": "text", "text": part.text}
+        for part in message.content
+    ]
+    return {"role": message.role, "content": parts}
+
+
+def _reasoning(delta: dict) -> str:
+    """`reasoning_content` (DeepSeek, llama.cpp, vLLM) or `reasoning` (OpenRouter, Ollama)."""
+    value = delta.get("reasoning_content") or delta.get("reasoning")
+    return value if isinstance(value, str) else ""
+
+
+def _usage(usage: dict) -> Usage:
+    return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+
+
+class Parser(StreamParser):
+    def feed(self, event: str, data: str) -> list[Event]:
+        if data.strip() == "[DONE]":
+            return []
+        chunk = load_json(data)
+        if "error" in chunk:
+            raise error_from_payload(chunk)
+        events: list[Event] = []
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            reasoning = _reasoning(delta)
+            if reasoning:
+                events.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events.append(TextDelta(content))
+            if choice.get("finish_reason"):
+                self.finish = choice["finish_reason"]
+        if chunk.get("usage"):
+            self.usage = _usage(chunk["usage"])
+        return events
+
+
+def parse_response(data: dict) -> list[Event]:
+    """A non-streaming completion as the events a stream of it would give."""
+    if "error" in data:
+        raise error_from_payload(data)
+    choice = (data.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    events: list[Event] = []
+    if _reasoning(message):
+        events.append(ReasoningDelta(_reasoning(message)))
+    if isinstance(message.get("content"), str) and message["content"]:
+        events.append(TextDelta(message["content"]))
+    if data.get("usage"):
+        events.append(_usage(data["usage"]))
+    if choice.get("finish_reason"):
+        events.append(Finish(choice["finish_reason"]))
+    return events
+
+
+def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
+    """`{"data": [{"id": ...}]}`; OpenRouter adds `context_length`."""
+    models = [
+        RemoteModel(
+            id=item["id"],
+            name=item.get("name") or "",
+            owned_by=item.get("owned_by") or "",
+            context_window=item.get("context_length"),
+        )
+        for item in data.get("data") or ()
+        if isinstance(item, dict) and item.get("id")
+    ]
+    return models, None

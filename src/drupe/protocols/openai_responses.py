@@ -1,0 +1,117 @@
+"""OpenAI Responses API: typed streaming events, reasoning summaries, usage on completion."""
+
+from __future__ import annotations
+
+from drupe.errors import ProviderError
+from drupe.protocols import openai_chat
+from drupe.protocols.base import (
+    ChatRequest,
+    ContentPart,
+    Endpoint,
+    Event,
+    Finish,
+    ImagePart,
+    Message,
+    ReasoningDelta,
+    TextDelta,
+    TextPart,
+    Usage,
+)
+from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.urls import resolve_url
+from drupe.protocols.wire import StreamParser, WireRequest, image_data_url, load_json, merge_extra, request_headers, system_text
+
+build_models = openai_chat.build_models
+parse_models = openai_chat.parse_models
+
+_REASONING_DELTAS = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
+
+
+def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+    """System messages become `instructions`; `stop` has no Responses equivalent and is not sent."""
+    body: dict = {
+        "model": request.model,
+        "input": [_message(m) for m in request.messages if m.role != "system"],
+        "stream": stream,
+    }
+    instructions = system_text(request.messages)
+    if instructions:
+        body["instructions"] = instructions
+    for name, value in (
+        ("temperature", request.temperature),
+        ("top_p", request.top_p),
+        ("max_output_tokens", request.max_tokens),
+    ):
+        if value is not None:
+            body[name] = value
+    if request.reasoning_effort:
+        body["reasoning"] = {"effort": request.reasoning_effort, "summary": "auto"}
+    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model)
+    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+
+
+def _message(message: Message) -> dict:
+    text_type = "output_text" if message.role == "assistant" else "input_text"
+    parts = (TextPart(message.content),) if isinstance(message.content, str) else message.content
+    return {"role": message.role, "content": [_part(part, text_type) for part in parts]}
+
+
+def _part(part: ContentPart, text_type: str) -> dict:
+    if isinstance(part, ImagePart):
+        return {"type": "input_image", "image_url": image_data_url(part)}
+    return {"type": text_type, "text": part.text}
+
+
+def _finish(response: dict) -> str:
+    if response.get("status") == "incomplete":
+        reason = (response.get("incomplete_details") or {}).get("reason")
+        return "length" if reason == "max_output_tokens" else reason or "incomplete"
+    return "stop"
+
+
+def _usage(response: dict) -> Usage | None:
+    usage = response.get("usage")
+    return Usage(usage.get("input_tokens"), usage.get("output_tokens")) if usage else None
+
+
+def _failure(response: dict) -> ProviderError:
+    return error_from_payload({"error": response.get("error") or {"message": "The response failed."}})
+
+
+class Parser(StreamParser):
+    def feed(self, event: str, data: str) -> list[Event]:
+        payload = load_json(data)
+        kind = payload.get("type") or event
+        if kind == "response.output_text.delta":
+            return [TextDelta(payload["delta"])] if payload.get("delta") else []
+        if kind in _REASONING_DELTAS:
+            return [ReasoningDelta(payload["delta"])] if payload.get("delta") else []
+        if kind in ("response.completed", "response.incomplete"):
+            response = payload.get("response") or {}
+            self.usage = _usage(response)
+            self.finish = _finish(response)
+        elif kind == "response.failed":
+            raise _failure(payload.get("response") or {})
+        elif kind == "error":
+            raise error_from_payload({"error": payload})
+        return []
+
+
+def parse_response(data: dict) -> list[Event]:
+    if data.get("status") == "failed" or data.get("error"):
+        raise _failure(data)
+    events: list[Event] = []
+    for item in data.get("output") or ():
+        if item.get("type") == "reasoning":
+            for part in (item.get("summary") or []) + (item.get("content") or []):
+                if part.get("text"):
+                    events.append(ReasoningDelta(part["text"]))
+        elif item.get("type") == "message":
+            for part in item.get("content") or ():
+                if part.get("type") == "output_text" and part.get("text"):
+                    events.append(TextDelta(part["text"]))
+    usage = _usage(data)
+    if usage:
+        events.append(usage)
+    events.append(Finish(_finish(data)))
+    return events

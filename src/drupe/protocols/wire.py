@@ -1,0 +1,97 @@
+"""What every protocol shares to build a request and read a body."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from drupe.errors import ProviderError
+from drupe.protocols.base import Endpoint, Event, Finish, ImagePart, Message, Usage
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One HTTP call, ready to send: pure data, so it can be tested without a network."""
+
+    url: str
+    headers: dict[str, str]
+    json: dict | None = None
+    method: str = "POST"
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def request_headers(endpoint: Endpoint, key: str | None) -> dict[str, str]:
+    """Auth in the provider's own header (never the URL), then the user's headers."""
+    headers = {"accept": "application/json"}
+    if endpoint.type == "anthropic":
+        headers["anthropic-version"] = ANTHROPIC_VERSION
+        if key:
+            headers["x-api-key"] = key
+    elif endpoint.type == "gemini":
+        if key:
+            headers["x-goog-api-key"] = key
+    elif endpoint.type == "azure-openai":
+        if key:
+            headers["api-key"] = key
+    elif key:
+        headers["authorization"] = f"Bearer {key}"
+    headers.update(endpoint.headers)
+    return headers
+
+
+def merge_extra(body: dict, extra: dict) -> dict:
+    """Merge `extra_body` into a request body, last: nested dicts merge, `None` removes a key."""
+    merged = dict(body)
+    for key, value in extra.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_extra(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def system_text(messages: tuple[Message, ...]) -> str:
+    """All system messages as one prompt, for APIs that take it apart from the turns."""
+    return "\n\n".join(m.text() for m in messages if m.role == "system")
+
+
+def image_data_url(part: ImagePart) -> str:
+    return part.url or f"data:{part.media_type};base64,{part.data}"
+
+
+def load_json(data: str) -> dict:
+    """Parse one JSON payload of a stream or body; a malformed one is a bad response."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise ProviderError("bad_response", f"Malformed JSON from the provider: {data[:200]}") from None
+    if not isinstance(value, dict):
+        raise ProviderError("bad_response", f"Expected a JSON object from the provider, got: {data[:200]}")
+    return value
+
+
+class StreamParser:
+    """Turns one provider's SSE events into our Events; each protocol subclasses it.
+
+    `feed()` takes each event's name and data as they arrive; `close()` is
+    called once when the stream ends and gives the Usage and Finish seen.
+    """
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.finish: str | None = None
+
+    def feed(self, event: str, data: str) -> list[Event]:
+        raise NotImplementedError
+
+    def close(self) -> list[Event]:
+        events: list[Event] = []
+        if self.usage is not None:
+            events.append(self.usage)
+        if self.finish is not None:
+            events.append(Finish(self.finish))
+        return events

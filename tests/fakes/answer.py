@@ -1,0 +1,68 @@
+"""What a fake upstream answers, independent of the wire format it is sent in."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Answer:
+    model: str
+    text_chunks: tuple[str, ...]
+    reasoning_chunks: tuple[str, ...] = ()
+    input_tokens: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_chunks)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self.reasoning_chunks)
+
+    @property
+    def output_tokens(self) -> int:
+        """One token per streamed chunk, so rates in tests are exact."""
+        return len(self.text_chunks) + len(self.reasoning_chunks)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """A stream as SSE frames: `content` yields one frame per chunk of reasoning or text.
+
+    `content` is lazy, so a 20,000-chunk answer starts at once. `broken` is a
+    frame with malformed JSON, sent in place of a content frame when the fake
+    is told to.
+    """
+
+    start: list[bytes]
+    content: Iterable[bytes]
+    end: list[bytes]
+    broken: bytes = field(default=b"data: {\"unterminated\": \n\n")
+
+
+def split_chunks(text: str, chunks: int | None) -> tuple[str, ...]:
+    """`chunks` near-equal slices of `text`, or one chunk per word (with its space) when None."""
+    if not text:
+        return ()
+    if chunks is None:
+        return tuple(re.findall(r"\s*\S+\s*?(?=\s|$)|\s+$", text)) or (text,)
+    if not 0 < chunks <= len(text):
+        raise ValueError(f"cannot split {len(text)} characters into {chunks} chunks")
+    size, extra = divmod(len(text), chunks)
+    bounds = [i * size + min(i, extra) for i in range(chunks + 1)]
+    return tuple(text[a:b] for a, b in zip(bounds, bounds[1:]))
+
+
+def sse(data: dict | str, event: str | None = None, newline: str = "\n") -> bytes:
+    payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    lines = ([f"event: {event}"] if event else []) + [f"data: {payload}"]
+    return (newline.join(lines) + newline * 2).encode()
+
+
+def count_words(messages: list) -> int:
+    """A stand-in token count for a prompt: its words, whatever the message shape."""
+    return len(re.findall(r"\w+", json.dumps(messages)))

@@ -1,0 +1,334 @@
+"""A fake AI provider on a real socket, speaking one provider's documented wire format.
+
+    with FakeUpstream("anthropic", text="Hello world", reasoning="Let me think") as up:
+        endpoint = Endpoint(type="anthropic", base_url=up.base_url)
+        ...
+        up.fault = Fault("rate_limit", times=2)   # the next 2 requests get 429
+        up.requests[-1].json                       # what the client sent
+
+Kinds and routes (base_url is `http://127.0.0.1:PORT`, no version):
+
+    openai           POST /v1/chat/completions     GET /v1/models
+    openai-response  POST /v1/responses            GET /v1/models
+    anthropic        POST /v1/messages             GET /v1/models       (paginated: after_id/limit)
+    gemini           POST /v1beta/models/M:streamGenerateContent?alt=sse
+                     POST /v1beta/models/M:generateContent
+                                                   GET /v1beta/models   (paginated: pageToken/pageSize)
+    azure-openai     POST /openai/v1/chat/completions                    GET /openai/v1/models
+                     POST /openai/deployments/D/chat/completions?api-version=V   GET /openai/models?api-version=V
+
+Standalone, for benchmarks: `python -m tests.fakes.upstream --kind openai --port 0` prints its URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote
+
+from tests.fakes import anthropic, gemini, openai_chat, openai_responses
+from tests.fakes.answer import Answer, Frames, count_words, split_chunks
+from tests.fakes.server import DropConnection, Reply, Request, ServerThread
+
+KINDS = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
+DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
+
+FaultKind = Literal["drop", "rate_limit", "server_error", "malformed", "stall", "html"]
+
+HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"
+)
+
+
+@dataclass
+class Fault:
+    """Something going wrong, for the next `times` requests (None: every request).
+
+    - rate_limit:   429 with a provider-shaped body and `Retry-After: retry_after`
+    - server_error: 500 with a provider-shaped body
+    - html:         an HTML page with status `status` (200: a wrong base URL; 502: a proxy)
+    - drop:         chats only: the connection closes after `after_chunks` content chunks
+    - malformed:    chats only: content chunk number `after_chunks` is broken JSON
+    - stall:        chats only: `seconds` of silence after `after_chunks` content chunks
+    """
+
+    kind: FaultKind
+    times: int | None = None
+    after_chunks: int = 0
+    retry_after: float | None = 0
+    seconds: float = 30.0
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the fake received; `path` is as sent, still percent-encoded."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: dict | None
+    model: str
+
+
+class FakeUpstream:
+    """A fake provider of one `kind`. Start with `with` or `start()`; then use `base_url`.
+
+    Every chat answers `text` (with `reasoning` first, if any), split into
+    `chunks` equal pieces or one piece per word. `first_token_delay` seconds
+    pass before the first piece and `delay` between pieces (0: as fast as
+    possible). With `api_key` set (one key or several), other keys get the
+    provider's own 401 (Gemini: 400/403, as Gemini does).
+    `reasoning_field` picks the OpenAI chat delta field: "reasoning_content"
+    or "reasoning". `think_tags` sends the reasoning inside the text as
+    `<think>…</think>` instead.
+    """
+
+    def __init__(
+        self,
+        kind: str = "openai",
+        *,
+        text: str = "Hello world",
+        chunks: int | None = None,
+        reasoning: str = "",
+        reasoning_field: str = "reasoning_content",
+        think_tags: bool = False,
+        delay: float = 0.0,
+        first_token_delay: float = 0.0,
+        api_key: str | tuple[str, ...] | None = None,
+        models: tuple[str, ...] = DEFAULT_MODELS,
+        page_size: int = 2,
+        fault: Fault | None = None,
+        port: int = 0,
+    ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        self.kind = kind
+        if think_tags and reasoning:
+            text, reasoning = f"<think>{reasoning}</think>{text}", ""
+        self.text_chunks = split_chunks(text, chunks)
+        self.reasoning_chunks = split_chunks(reasoning, None)
+        self.reasoning_field = reasoning_field
+        self.delay = delay
+        self.first_token_delay = first_token_delay
+        self.api_keys = (api_key,) if isinstance(api_key, str) else api_key
+        self.models = list(models)
+        self.page_size = page_size
+        self.fault = fault
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._server = ServerThread(self._handle, port)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.port}"
+
+    def start(self) -> FakeUpstream:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> FakeUpstream:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # Request handling -----------------------------------------------------------------
+
+    async def _handle(self, request: Request) -> Reply:
+        route, model = self._route(request)
+        body = json.loads(request.body) if request.body else None
+        model = model or (body or {}).get("model", "")
+        self.requests.append(Recorded(request.method, request.path, request.query, request.headers, body, model))
+        if route is None:
+            return self._error(404, f"Unknown path {request.path}")
+        refused = self._refuse(request.headers)
+        if refused is not None:
+            return refused
+        fault = self._take_fault()
+        if fault is not None and fault.kind in ("rate_limit", "server_error", "html"):
+            return self._status_fault(fault)
+        if route == "models":
+            return self._models(request.query)
+        answer = Answer(model, self.text_chunks, self.reasoning_chunks, count_words(_prompt(body)))
+        stream = route == "stream" or (route == "chat" and bool((body or {}).get("stream")))
+        if not stream:
+            return await self._whole(answer, fault)
+        return Reply(200, {"content-type": "text/event-stream", "cache-control": "no-cache"},
+                     stream=self._stream(answer, fault, (body or {}).get("stream_options")))
+
+    def _route(self, request: Request) -> tuple[str | None, str]:
+        """("chat" | "stream" | "once" | "models" | None, model named in the path)."""
+        path = request.path
+        if self.kind == "gemini":
+            if path == "/v1beta/models" and request.method == "GET":
+                return "models", ""
+            if path.startswith("/v1beta/models/") and request.method == "POST":
+                model, _, method = path.removeprefix("/v1beta/models/").rpartition(":")
+                kinds = {"streamGenerateContent": "stream", "generateContent": "once"}
+                return kinds.get(method), unquote(model)
+            return None, ""
+        if self.kind == "azure-openai":
+            versioned = bool(request.query.get("api-version"))
+            if path == "/openai/v1/chat/completions":
+                return "chat", ""
+            if path == "/openai/v1/models" or (path == "/openai/models" and versioned):
+                return "models", ""
+            parts = path.split("/")
+            if len(parts) == 6 and parts[1:3] == ["openai", "deployments"] and parts[4:] == ["chat", "completions"]:
+                return ("chat" if versioned else None), unquote(parts[3])
+            return None, ""
+        chat_path = {"openai": "/v1/chat/completions", "openai-response": "/v1/responses", "anthropic": "/v1/messages"}
+        if path == chat_path[self.kind] and request.method == "POST":
+            return "chat", ""
+        if path == "/v1/models" and request.method == "GET":
+            return "models", ""
+        return None, ""
+
+    def _refuse(self, headers: dict[str, str]) -> Reply | None:
+        if self.api_keys is None:
+            return None
+        if self.kind == "anthropic":
+            key = headers.get("x-api-key")
+        elif self.kind == "gemini":
+            key = headers.get("x-goog-api-key")
+        elif self.kind == "azure-openai":
+            key = headers.get("api-key")
+        else:
+            key = headers.get("authorization", "").removeprefix("Bearer ") or None
+        if key in self.api_keys:
+            return None
+        if self.kind == "gemini":
+            if key:
+                return _json_reply(400, gemini.bad_key_error())
+            return self._error(403, "Method doesn't allow unregistered callers. Please use API Key.")
+        messages = {"anthropic": "invalid x-api-key", "azure-openai": "Access denied due to invalid subscription key."}
+        default = "Incorrect API key provided." if key else "You didn't provide an API key."
+        return self._error(401, messages.get(self.kind, default))
+
+    def _take_fault(self) -> Fault | None:
+        with self._lock:
+            fault = self.fault
+            if fault is None or fault.times == 0:
+                return None
+            if fault.times is not None:
+                fault.times -= 1
+            return fault
+
+    def _status_fault(self, fault: Fault) -> Reply:
+        if fault.kind == "html":
+            return Reply(fault.status, {"content-type": "text/html"}, HTML_PAGE.encode())
+        if fault.kind == "rate_limit":
+            reply = self._error(429, "Rate limit reached. Please try again later.")
+            if fault.retry_after is not None:
+                reply.headers["retry-after"] = f"{fault.retry_after:g}"
+            return reply
+        return self._error(500, "The server had an error while processing your request.")
+
+    def _error(self, status: int, message: str) -> Reply:
+        shape = {"anthropic": anthropic.error, "gemini": gemini.error}.get(self.kind, openai_chat.error)
+        return _json_reply(status, shape(status, message))
+
+    def _models(self, query: dict[str, str]) -> Reply:
+        if self.kind == "anthropic":
+            limit = min(int(query.get("limit", 20)), self.page_size)
+            return _json_reply(200, anthropic.models(self.models, query.get("after_id"), limit))
+        if self.kind == "gemini":
+            size = min(int(query.get("pageSize", 50)), self.page_size)
+            return _json_reply(200, gemini.models(self.models, query.get("pageToken"), size))
+        return _json_reply(200, openai_chat.models(self.models))
+
+    async def _whole(self, answer: Answer, fault: Fault | None) -> Reply:
+        if fault is not None and fault.kind == "drop":
+            return Reply(drop=True)
+        if fault is not None and fault.kind == "stall":
+            await asyncio.sleep(fault.seconds)
+        if fault is not None and fault.kind == "malformed":
+            return Reply(200, {"content-type": "application/json"}, b'{"id": "broken", ')
+        if self.kind == "openai-response":
+            return _json_reply(200, openai_responses.body(answer))
+        if self.kind == "anthropic":
+            return _json_reply(200, anthropic.body(answer))
+        if self.kind == "gemini":
+            return _json_reply(200, gemini.body(answer))
+        return _json_reply(200, openai_chat.body(answer, self.reasoning_field))
+
+    def _frames(self, answer: Answer, include_usage: bool) -> Frames:
+        if self.kind == "openai-response":
+            return openai_responses.frames(answer)
+        if self.kind == "anthropic":
+            return anthropic.frames(answer)
+        if self.kind == "gemini":
+            return gemini.frames(answer)
+        return openai_chat.frames(answer, self.reasoning_field, include_usage)
+
+    async def _stream(self, answer: Answer, fault: Fault | None, stream_options: dict | None) -> AsyncIterator[bytes]:
+        frames = self._frames(answer, bool((stream_options or {}).get("include_usage")))
+        for frame in frames.start:
+            yield frame
+        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall") else None
+        for index, frame in enumerate(frames.content):
+            if stream_fault is not None and index == stream_fault.after_chunks:
+                if stream_fault.kind == "drop":
+                    raise DropConnection
+                if stream_fault.kind == "stall":
+                    await asyncio.sleep(stream_fault.seconds)
+                if stream_fault.kind == "malformed":
+                    frame = frames.broken
+            pause = self.first_token_delay if index == 0 else self.delay
+            if pause:
+                await asyncio.sleep(pause)
+            yield frame
+        if stream_fault is not None and stream_fault.kind == "drop" and stream_fault.after_chunks >= answer.output_tokens:
+            raise DropConnection
+        for frame in frames.end:
+            yield frame
+
+
+def _json_reply(status: int, data: dict) -> Reply:
+    return Reply(status, {"content-type": "application/json"}, json.dumps(data).encode())
+
+
+def _prompt(body: dict | None) -> list:
+    body = body or {}
+    return [body.get(name) for name in ("messages", "input", "contents", "system", "instructions", "systemInstruction")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve one fake until interrupted, printing its base URL first (for benchmarks and poking)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", choices=KINDS, default="openai")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--text", default="Hello world")
+    parser.add_argument("--chunks", type=int, default=None)
+    parser.add_argument("--reasoning", default="")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--first-token-delay", type=float, default=0.0)
+    parser.add_argument("--api-key", default=None)
+    args = parser.parse_args(argv)
+    upstream = FakeUpstream(
+        args.kind, text=args.text, chunks=args.chunks, reasoning=args.reasoning, delay=args.delay,
+        first_token_delay=args.first_token_delay, api_key=args.api_key, port=args.port,
+    )
+    with upstream:
+        print(upstream.base_url, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
