@@ -1,1 +1,36 @@
-"""drupe.chat"""
+"""Conversations: persistent, branching chats with one or several models at once.
+
+The core has no CLI or web imports; both build on `ChatService`:
+
+    from drupe.chat import ChatService, ConversationSettings, Target
+    svc = ChatService(store)    # also marks answers left 'streaming' by a crash as 'stopped'
+    conv = svc.create_conversation(settings=ConversationSettings(context_count=10))
+    targets = svc.resolve_targets(None, ["gpt-4o-mini"])
+    async for event in svc.send(conv.id, "Hello", targets):
+        ...  # UserSaved, AnswerStarted, AnswerDelta, AnswerFinished
+
+Conversations: create_conversation, list_conversations, get_conversation (id or unique
+prefix), rename_conversation, delete_conversation, update_settings.
+Messages: history (current branch, oldest first; limit/before_id page back),
+alternatives, select, search, export_markdown, export_json, cost.
+Turns: send, regenerate, edit; cancelling the consumer leaves unfinished answers
+'stopped' with their partial text.
+"""
+
+from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.records import Conversation, ConversationSettings, MessageRecord, SearchHit, Target
+from drupe.chat.service import ChatService
+
+__all__ = [
+    "AnswerDelta",
+    "AnswerFinished",
+    "AnswerStarted",
+    "ChatService",
+    "Conversation",
+    "ConversationSettings",
+    "MessageRecord",
+    "SearchHit",
+    "Target",
+    "TurnEvent",
+    "UserSaved",
+]

@@ -1,0 +1,44 @@
+"""What `ChatService.send` (and `regenerate`, `edit`) yield while a turn runs.
+
+Events of several answers arrive interleaved in one stream; `answer_id` tells them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from drupe.chat.records import MessageRecord
+from drupe.protocols.base import ReasoningDelta, TextDelta
+
+
+@dataclass(frozen=True)
+class UserSaved:
+    """The user's message is committed; no provider has been called yet."""
+
+    message: MessageRecord
+
+
+@dataclass(frozen=True)
+class AnswerStarted:
+    """An answer row exists with status `streaming`."""
+
+    answer_id: int
+    provider: str
+    model: str
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    answer_id: int
+    event: TextDelta | ReasoningDelta
+
+
+@dataclass(frozen=True)
+class AnswerFinished:
+    """The answer as stored at the end: status `complete`, `stopped` or `error` (with `error` text)."""
+
+    answer: MessageRecord
+
+
+TurnEvent = Union[UserSaved, AnswerStarted, AnswerDelta, AnswerFinished]

@@ -1,0 +1,75 @@
+"""A conversation as Markdown (for reading) or JSON (for keeping): every message, every branch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drupe.chat.records import Conversation, MessageRecord
+
+ROLE_LABELS = {"user": "User", "assistant": "Assistant", "system": "System"}
+
+
+def current_branch(conversation: Conversation, records: list[MessageRecord]) -> list[int]:
+    """Ids from the root to the current leaf."""
+    by_id = {m.id: m for m in records}
+    path: list[int] = []
+    node = by_id.get(conversation.current_leaf_id) if conversation.current_leaf_id is not None else None
+    while node is not None:
+        path.append(node.id)
+        node = by_id.get(node.parent_id) if node.parent_id is not None else None
+    return path[::-1]
+
+
+def to_json(conversation: Conversation, records: list[MessageRecord]) -> dict[str, Any]:
+    return {
+        "conversation": conversation.to_dict(),
+        "current_branch": current_branch(conversation, records),
+        "messages": [m.to_dict() for m in records],
+    }
+
+
+def to_markdown(conversation: Conversation, records: list[MessageRecord]) -> str:
+    """The tree depth first; alternatives and messages off the current branch are labelled."""
+    children: dict[int | None, list[MessageRecord]] = {}
+    for message in records:
+        children.setdefault(message.parent_id, []).append(message)
+    on_branch = set(current_branch(conversation, records))
+    lines = [f"# {conversation.title or 'Untitled conversation'}", ""]
+    settings = conversation.settings
+    if settings.system_prompt:
+        lines += ["> **System:** " + settings.system_prompt.replace("\n", "\n> "), ""]
+
+    def walk(parent_id: int | None) -> None:
+        siblings = children.get(parent_id, [])
+        for index, message in enumerate(siblings, 1):
+            lines.extend(_message_lines(message, index, len(siblings), message.id in on_branch))
+            walk(message.id)
+
+    walk(None)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _message_lines(message: MessageRecord, index: int, count: int, on_branch: bool) -> list[str]:
+    heading = f"## {ROLE_LABELS.get(message.role, message.role)}"
+    if message.model:
+        heading += f" · {message.provider}/{message.model}"
+    notes = []
+    if count > 1:
+        notes.append(f"version {index} of {count}")
+    if not on_branch:
+        notes.append("not on the current branch")
+    if message.status != "complete":
+        notes.append(message.status)
+    if notes:
+        heading += f" ({', '.join(notes)})"
+    lines = [heading, ""]
+    if message.reasoning:
+        lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, "", "</details>", ""]
+    if message.content:
+        lines += [message.content, ""]
+    images = sum(1 for p in message.parts if p.type == "image")
+    if images:
+        lines += [f"_{images} image(s) attached_", ""]
+    if message.error:
+        lines += [f"> **Error:** {message.error}", ""]
+    return lines

@@ -1,0 +1,178 @@
+"""What the chat service hands out: plain dataclasses, free of SQLAlchemy rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
+
+from drupe.protocols.base import ContentPart, ImagePart, TextPart
+
+Status = Literal["complete", "streaming", "stopped", "error"]
+FINAL_STATUSES: tuple[str, ...] = ("complete", "stopped", "error")
+
+
+class Target(NamedTuple):
+    """One model to answer a turn: the provider's name (or id) and the model id it expects."""
+
+    provider: str
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    """Per-conversation request settings. `None` leaves the provider's default in place;
+    `context_count` is how many earlier messages are sent (`None` = all)."""
+
+    system_prompt: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    context_count: int | None = None
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    title: str
+    settings: ConversationSettings
+    current_leaf_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "settings": asdict(self.settings),
+            "current_leaf_id": self.current_leaf_id,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """One stored message. `content` is the text; `parts` also holds images when there are any."""
+
+    id: int
+    conversation_id: str
+    parent_id: int | None
+    role: str
+    content: str
+    status: Status
+    created_at: datetime
+    parts: tuple[ContentPart, ...] = ()
+    reasoning: str = ""
+    provider_id: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    time_to_first_token_ms: float | None = None
+    tokens_per_second: float | None = None
+
+    @property
+    def message_content(self) -> str | tuple[ContentPart, ...]:
+        """The content as the protocol layer takes it: plain text unless images are attached."""
+        return self.parts if self.parts else self.content
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "parent_id": self.parent_id,
+            "role": self.role,
+            "content": self.content,
+            "parts": [part_to_json(p) for p in self.parts],
+            "reasoning": self.reasoning,
+            "provider": self.provider,
+            "model": self.model,
+            "status": self.status,
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
+            "timings": {
+                "time_to_first_token_ms": self.time_to_first_token_ms,
+                "tokens_per_second": self.tokens_per_second,
+            },
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation_id: str
+    conversation_title: str
+    message_id: int
+    role: str
+    snippet: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def part_to_json(part: ContentPart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    return {"type": "image", "url": part.url, "data": part.data, "media_type": part.media_type}
+
+
+def parts_from_json(items: list[dict[str, Any]] | None) -> tuple[ContentPart, ...]:
+    parts: list[ContentPart] = []
+    for item in items or ():
+        if item.get("type") == "image":
+            media_type = item.get("media_type", "image/png")
+            parts.append(ImagePart(url=item.get("url", ""), data=item.get("data", ""), media_type=media_type))
+        else:
+            parts.append(TextPart(text=item.get("text", "")))
+    return tuple(parts)
+
+
+def conversation_from_row(row: Any) -> Conversation:
+    return Conversation(
+        id=row.id,
+        title=row.title,
+        settings=ConversationSettings(
+            system_prompt=row.system_prompt,
+            temperature=row.temperature,
+            top_p=row.top_p,
+            max_tokens=row.max_tokens,
+            context_count=row.context_count,
+        ),
+        current_leaf_id=row.current_leaf_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def message_from_row(row: Any) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        parent_id=row.parent_id,
+        role=row.role,
+        content=row.content,
+        parts=parts_from_json(row.parts),
+        status=row.status,
+        created_at=row.created_at,
+        reasoning=row.reasoning,
+        provider_id=row.provider_id,
+        provider=row.provider,
+        model=row.model,
+        error=row.error,
+        error_kind=row.error_kind,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        time_to_first_token_ms=row.time_to_first_token_ms,
+        tokens_per_second=row.tokens_per_second,
+    )

@@ -1,0 +1,539 @@
+"""`ChatService`: conversations, their message trees, and turns streamed from one or more models.
+
+Writes happen in an order that survives crashes and interrupts:
+
+1. the user's message is committed before any provider is called;
+2. each answer is inserted as `streaming`, its text saved at least every
+   `SAVE_INTERVAL` seconds while it streams;
+3. it ends `complete`, `stopped` (consumer cancelled or closed the stream; partial
+   text kept) or `error` (partial text and the error kept);
+4. answers left `streaming` by a crash are marked `stopped` when a service opens;
+   each streaming answer names its owner process, so one still streaming in another
+   live process (a web server while the CLI runs) is left alone.
+
+Database calls are short synchronous SQLAlchemy Core statements made from the event
+loop; provider calls are the only long waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from drupe.chat import export, history, search
+from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.records import (
+    Conversation,
+    ConversationSettings,
+    MessageRecord,
+    SearchHit,
+    Target,
+    conversation_from_row,
+    message_from_row,
+    part_to_json,
+)
+from drupe.chat.tables import conversations, messages
+from drupe.chat.targets import resolve_targets
+from drupe.errors import DrupeError, ProviderError
+from drupe.protocols.base import (
+    ChatRequest,
+    ContentPart,
+    Metrics,
+    ReasoningDelta,
+    TextDelta,
+    TextPart,
+    Usage,
+)
+from drupe.registry import Provider, Registry
+from drupe.store.db import Store
+
+SAVE_INTERVAL = 1.0
+"""Seconds between saves of a streaming answer's text: bounded loss on a crash, few writes."""
+
+TITLE_LENGTH = 60
+
+Content = str | tuple[ContentPart, ...]
+
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the process that started a streaming answer still runs (on this host)."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_orphaned_answers(conn: sa.Connection) -> None:
+    """Answers left `streaming` by a process that died are `stopped`, partial text kept."""
+    rows = conn.execute(sa.select(messages.c.id, messages.c.owner).where(messages.c.status == "streaming"))
+    orphans = [row.id for row in rows if not _owner_alive(row.owner)]
+    if orphans:
+        conn.execute(messages.update().where(messages.c.id.in_(orphans)).values(status="stopped"))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class _Answer:
+    """An answer being received: what has arrived so far, and when it was last saved."""
+
+    id: int
+    provider: Provider
+    model: str
+    text: str = ""
+    reasoning: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    time_to_first_token_ms: float | None = None
+    tokens_per_second: float | None = None
+    saved_at: float = 0.0
+    saved_length: int = 0
+    finished: bool = False
+
+
+class ChatService:
+    """Everything the CLI and the web app do with conversations goes through here."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.registry = Registry(store)
+        with store.engine.begin() as conn:
+            _stop_orphaned_answers(conn)
+            self._has_fts = store.is_sqlite and search.has_fts(conn)
+
+    # -- conversations ---------------------------------------------------
+
+    def create_conversation(
+        self, title: str | None = None, settings: ConversationSettings | None = None
+    ) -> Conversation:
+        settings = _checked_settings(settings or ConversationSettings())
+        now = _now()
+        conversation_id = uuid.uuid4().hex
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                conversations.insert().values(
+                    id=conversation_id, title=(title or "").strip(), created_at=now, updated_at=now,
+                    **_settings_values(settings),
+                )
+            )  # fmt: skip
+        return self.get_conversation(conversation_id)
+
+    def list_conversations(self, limit: int = 50, offset: int = 0) -> list[Conversation]:
+        """Most recently active first."""
+        query = (
+            sa.select(conversations)
+            .order_by(conversations.c.updated_at.desc(), conversations.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.store.engine.connect() as conn:
+            return [conversation_from_row(row) for row in conn.execute(query)]
+
+    def get_conversation(self, conversation_id: str) -> Conversation:
+        """By id, or by a prefix of the id that matches only one conversation."""
+        key = conversation_id.strip().lower()
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(conversations).where(conversations.c.id == key)).first()
+            if row is None and key:
+                escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                rows = conn.execute(
+                    sa.select(conversations).where(conversations.c.id.like(f"{escaped}%", escape="\\")).limit(2)
+                ).all()
+                if len(rows) > 1:
+                    raise DrupeError(
+                        f"Conversation id prefix {conversation_id!r} matches several; give more of the id."
+                    )
+                row = rows[0] if rows else None
+        if row is None:
+            raise DrupeError(f"No conversation {conversation_id!r}. See `drupe conversations list`.")
+        return conversation_from_row(row)
+
+    def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
+        title = title.strip()
+        if not title:
+            raise DrupeError("A conversation title cannot be empty.")
+        conversation = self.get_conversation(conversation_id)
+        self._update_conversation(conversation.id, title=title)
+        return self.get_conversation(conversation.id)
+
+    def delete_conversation(self, conversation_id: str) -> Conversation:
+        conversation = self.get_conversation(conversation_id)
+        with self.store.engine.begin() as conn:
+            conn.execute(messages.delete().where(messages.c.conversation_id == conversation.id))
+            conn.execute(conversations.delete().where(conversations.c.id == conversation.id))
+        return conversation
+
+    def update_settings(self, conversation_id: str, **fields: Any) -> Conversation:
+        """Change some settings; a field set to `None` goes back to the provider's default."""
+        unknown = set(fields) - set(ConversationSettings.names())
+        if unknown:
+            raise TypeError(f"unknown conversation settings: {sorted(unknown)}")
+        conversation = self.get_conversation(conversation_id)
+        settings = _checked_settings(replace(conversation.settings, **fields))
+        self._update_conversation(conversation.id, **_settings_values(settings))
+        return self.get_conversation(conversation.id)
+
+    def _update_conversation(self, conversation_id: str, **values: Any) -> None:
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                conversations.update().where(conversations.c.id == conversation_id).values(updated_at=_now(), **values)
+            )
+
+    # -- messages --------------------------------------------------------
+
+    def get_message(self, message_id: int) -> MessageRecord:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(messages).where(messages.c.id == message_id)).first()
+        if row is None:
+            raise DrupeError(f"No message {message_id}.")
+        return message_from_row(row)
+
+    def history(
+        self, conversation_id: str, limit: int | None = None, before_id: int | None = None
+    ) -> list[MessageRecord]:
+        """The current branch, oldest first. `limit` keeps the most recent N; `before_id`
+        starts above that message, to page back through a long conversation."""
+        conversation = self.get_conversation(conversation_id)
+        leaf = conversation.current_leaf_id if before_id is None else self.get_message(before_id).parent_id
+        if leaf is None:
+            return []
+        with self.store.engine.connect() as conn:
+            return [message_from_row(row) for row in history.path_rows(conn, leaf, limit)]
+
+    def alternatives(self, message_id: int) -> list[MessageRecord]:
+        """The versions of one turn: messages with the same parent and role, oldest first."""
+        message = self.get_message(message_id)
+        parent = messages.c.parent_id
+        query = (
+            sa.select(messages)
+            .where(
+                messages.c.conversation_id == message.conversation_id,
+                messages.c.role == message.role,
+                parent.is_(None) if message.parent_id is None else parent == message.parent_id,
+            )
+            .order_by(messages.c.id)
+        )
+        with self.store.engine.connect() as conn:
+            return [message_from_row(row) for row in conn.execute(query)]
+
+    def select(self, message_id: int) -> Conversation:
+        """Make this message's branch current, down to its most recent descendant."""
+        message = self.get_message(message_id)
+        leaf = message.id
+        with self.store.engine.connect() as conn:
+            while True:
+                child = conn.execute(
+                    sa.select(sa.func.max(messages.c.id)).where(messages.c.parent_id == leaf)
+                ).scalar()
+                if child is None:
+                    break
+                leaf = child
+        self._update_conversation(message.conversation_id, current_leaf_id=leaf)
+        return self.get_conversation(message.conversation_id)
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing all the words of `text` (FTS5), or the text itself (LIKE fallback)."""
+        if not text.strip():
+            return []
+        with self.store.engine.connect() as conn:
+            if self._has_fts:
+                return search.search_fts(conn, text, limit)
+            return search.search_like(conn, text, limit)
+
+    def export_markdown(self, conversation_id: str) -> str:
+        conversation = self.get_conversation(conversation_id)
+        return export.to_markdown(conversation, self._all_messages(conversation.id))
+
+    def export_json(self, conversation_id: str) -> dict[str, Any]:
+        conversation = self.get_conversation(conversation_id)
+        return export.to_json(conversation, self._all_messages(conversation.id))
+
+    def _all_messages(self, conversation_id: str) -> list[MessageRecord]:
+        query = sa.select(messages).where(messages.c.conversation_id == conversation_id).order_by(messages.c.id)
+        with self.store.engine.connect() as conn:
+            return [message_from_row(row) for row in conn.execute(query)]
+
+    # -- targets and prices ----------------------------------------------
+
+    def resolve_targets(self, provider: str | None, models: list[str]) -> list[Target]:
+        """Apply the `-p`/`-m` rules (see `drupe.chat.targets`)."""
+        return resolve_targets(self.registry, provider, models)
+
+    def cost(self, answer: MessageRecord) -> float | None:
+        """USD for this answer when its model has prices and the provider reported usage."""
+        if not answer.provider_id or not answer.model or self.registry.find_provider(answer.provider_id) is None:
+            return None
+        model = self.registry.find_model(answer.provider_id, answer.model)
+        if model is None or (model.price_in is None and model.price_out is None):
+            return None
+        if answer.input_tokens is None and answer.output_tokens is None:
+            return None
+        spent_in = (answer.input_tokens or 0) * (model.price_in or 0)
+        spent_out = (answer.output_tokens or 0) * (model.price_out or 0)
+        return (spent_in + spent_out) / 1e6
+
+    # -- turns -----------------------------------------------------------
+
+    async def send(
+        self,
+        conversation_id: str,
+        content: Content,
+        targets: Sequence[Target],
+        parent_id: int | None = None,
+        *,
+        stream: bool = True,
+    ) -> AsyncIterator[TurnEvent]:
+        """Add a user message (under `parent_id`, default the current leaf) and have each
+        target answer it, concurrently. Events of all answers come interleaved."""
+        conversation = self.get_conversation(conversation_id)
+        if parent_id is None:
+            parent_id = conversation.current_leaf_id
+        elif self.get_message(parent_id).conversation_id != conversation.id:
+            raise DrupeError(f"Message {parent_id} is not in conversation {conversation.id}.")
+        async with aclosing(self._turn(conversation, parent_id, content, targets, stream)) as events:
+            async for event in events:
+                yield event
+
+    async def regenerate(
+        self, answer_id: int, targets: Sequence[Target] | None = None, *, stream: bool = True
+    ) -> AsyncIterator[TurnEvent]:
+        """New answers to the same user message, kept beside the old one as alternatives.
+        Without `targets`, the model that gave `answer_id` answers again."""
+        answer = self.get_message(answer_id)
+        if answer.role != "assistant" or answer.parent_id is None:
+            raise DrupeError(f"Message {answer_id} is not an answer; only answers can be regenerated.")
+        if not targets:
+            if not answer.provider_id or not answer.model:
+                raise DrupeError(f"Answer {answer_id} does not say which model gave it; pass the targets.")
+            targets = [Target(answer.provider_id, answer.model)]
+        providers = self._providers(targets)
+        conversation = self.get_conversation(answer.conversation_id)
+        user = self.get_message(answer.parent_id)
+        async with aclosing(self._answers(conversation, user, targets, providers, stream)) as events:
+            async for event in events:
+                yield event
+
+    async def edit(
+        self, user_message_id: int, new_content: Content, targets: Sequence[Target], *, stream: bool = True
+    ) -> AsyncIterator[TurnEvent]:
+        """Send `new_content` as a sibling of a user message: a new branch; the old one stays."""
+        original = self.get_message(user_message_id)
+        if original.role != "user":
+            raise DrupeError(f"Message {user_message_id} is not a user message; only those can be edited.")
+        conversation = self.get_conversation(original.conversation_id)
+        async with aclosing(self._turn(conversation, original.parent_id, new_content, targets, stream)) as events:
+            async for event in events:
+                yield event
+
+    async def _turn(
+        self,
+        conversation: Conversation,
+        parent_id: int | None,
+        content: Content,
+        targets: Sequence[Target],
+        stream: bool,
+    ) -> AsyncIterator[TurnEvent]:
+        providers = self._providers(targets)
+        user = self._insert_user(conversation, parent_id, content)
+        yield UserSaved(user)
+        async with aclosing(self._answers(conversation, user, targets, providers, stream)) as events:
+            async for event in events:
+                yield event
+
+    def _providers(self, targets: Sequence[Target]) -> list[Provider]:
+        """Check every target before anything is written."""
+        if not targets:
+            raise DrupeError("No model to answer: give at least one target.")
+        found = []
+        for target in targets:
+            provider = self.registry.get_provider(target.provider)
+            if not provider.enabled:
+                raise DrupeError(
+                    f"Provider {provider.name!r} is disabled. Enable it with `drupe provider enable {provider.name}`."
+                )
+            found.append(provider)
+        return found
+
+    def _insert_user(self, conversation: Conversation, parent_id: int | None, content: Content) -> MessageRecord:
+        text = content if isinstance(content, str) else "".join(p.text for p in content if isinstance(p, TextPart))
+        parts = None if isinstance(content, str) else [part_to_json(p) for p in content]
+        if not text.strip() and not parts:
+            raise DrupeError("The message is empty.")
+        now = _now()
+        with self.store.engine.begin() as conn:
+            message_id = conn.execute(
+                messages.insert().values(
+                    conversation_id=conversation.id, parent_id=parent_id, role="user", content=text, parts=parts,
+                    reasoning="", status="complete", created_at=now,
+                )
+            ).inserted_primary_key[0]  # fmt: skip
+            values: dict[str, Any] = {"current_leaf_id": message_id, "updated_at": now}
+            if not conversation.title:
+                values["title"] = _title_from(text)
+            conn.execute(conversations.update().where(conversations.c.id == conversation.id).values(**values))
+        return self.get_message(message_id)
+
+    async def _answers(
+        self,
+        conversation: Conversation,
+        user: MessageRecord,
+        targets: Sequence[Target],
+        providers: list[Provider],
+        stream: bool,
+    ) -> AsyncIterator[TurnEvent]:
+        with self.store.engine.connect() as conn:
+            request = history.build_request(conn, conversation, user.id, targets[0].model)
+        answers = [self._insert_answer(conversation.id, user.id, p, t.model) for p, t in zip(providers, targets)]
+        self._update_conversation(conversation.id, current_leaf_id=answers[0].id)
+        for answer in answers:
+            yield AnswerStarted(answer.id, answer.provider.name, answer.model)
+        queue: asyncio.Queue[TurnEvent] = asyncio.Queue()
+        tasks = [
+            asyncio.create_task(self._receive(answer, replace(request, model=answer.model), stream, queue))
+            for answer in answers
+        ]
+        try:
+            running = len(tasks)
+            while running:
+                event = await queue.get()
+                if isinstance(event, AnswerFinished):
+                    running -= 1
+                yield event
+        finally:
+            for task in tasks:
+                task.cancel()
+            try:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                for answer in answers:
+                    if not answer.finished:
+                        self._finish(answer, "stopped")
+
+    def _insert_answer(self, conversation_id: str, user_id: int, provider: Provider, model: str) -> _Answer:
+        with self.store.engine.begin() as conn:
+            answer_id = conn.execute(
+                messages.insert().values(
+                    conversation_id=conversation_id, parent_id=user_id, role="assistant", content="", reasoning="",
+                    provider_id=provider.id, provider=provider.name, model=model, status="streaming",
+                    owner=OWNER, created_at=_now(),
+                )
+            ).inserted_primary_key[0]  # fmt: skip
+        return _Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic())
+
+    async def _receive(
+        self, answer: _Answer, request: ChatRequest, stream: bool, queue: asyncio.Queue[TurnEvent]
+    ) -> None:
+        """Run one provider call into `answer`, saving as it goes; always ends in `_finish`."""
+        from drupe.protocols import client
+
+        try:
+            if stream:
+                async for event in client.stream_chat(answer.provider.endpoint(), request):
+                    self._take(answer, event, queue)
+            else:
+                result = await client.complete_chat(answer.provider.endpoint(), request)
+                for delta in (ReasoningDelta(result.reasoning), TextDelta(result.text)):
+                    if delta.text:
+                        self._take(answer, delta, queue)
+                answer.input_tokens, answer.output_tokens = result.input_tokens, result.output_tokens
+                answer.time_to_first_token_ms = result.time_to_first_token_ms
+                answer.tokens_per_second = result.tokens_per_second
+            record = self._finish(answer, "complete")
+        except asyncio.CancelledError:
+            self._finish(answer, "stopped")
+            raise
+        except ProviderError as exc:
+            record = self._finish(answer, "error", error=str(exc), error_kind=exc.kind)
+        except Exception as exc:  # a bug or an unwrapped transport error must not leave it 'streaming'
+            record = self._finish(answer, "error", error=f"{type(exc).__name__}: {exc}")
+        queue.put_nowait(AnswerFinished(record))
+
+    def _take(self, answer: _Answer, event: Any, queue: asyncio.Queue[TurnEvent]) -> None:
+        if isinstance(event, TextDelta):
+            answer.text += event.text
+            queue.put_nowait(AnswerDelta(answer.id, event))
+        elif isinstance(event, ReasoningDelta):
+            answer.reasoning += event.text
+            queue.put_nowait(AnswerDelta(answer.id, event))
+        elif isinstance(event, Usage):
+            answer.input_tokens = event.input_tokens if event.input_tokens is not None else answer.input_tokens
+            answer.output_tokens = event.output_tokens if event.output_tokens is not None else answer.output_tokens
+        elif isinstance(event, Metrics):
+            answer.time_to_first_token_ms = event.time_to_first_token_ms
+            answer.tokens_per_second = event.tokens_per_second
+        now = time.monotonic()
+        if now - answer.saved_at >= SAVE_INTERVAL and len(answer.text) + len(answer.reasoning) != answer.saved_length:
+            with self.store.engine.begin() as conn:
+                conn.execute(
+                    messages.update()
+                    .where(messages.c.id == answer.id)
+                    .values(content=answer.text, reasoning=answer.reasoning)
+                )
+            answer.saved_at = now
+            answer.saved_length = len(answer.text) + len(answer.reasoning)
+
+    def _finish(
+        self, answer: _Answer, status: str, *, error: str | None = None, error_kind: str | None = None
+    ) -> MessageRecord:
+        """Write the answer's final state once; later calls just read it back."""
+        if not answer.finished:
+            answer.finished = True
+            with self.store.engine.begin() as conn:
+                conn.execute(
+                    messages.update()
+                    .where(messages.c.id == answer.id)
+                    .values(
+                        content=answer.text, reasoning=answer.reasoning, status=status, error=error,
+                        error_kind=error_kind, input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
+                        time_to_first_token_ms=answer.time_to_first_token_ms,
+                        tokens_per_second=answer.tokens_per_second,
+                    )
+                )  # fmt: skip
+        return self.get_message(answer.id)
+
+
+def _title_from(text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def _settings_values(settings: ConversationSettings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in ConversationSettings.names()}
+
+
+def _checked_settings(settings: ConversationSettings) -> ConversationSettings:
+    checks = (
+        ("temperature", 0.0, 2.0),
+        ("top_p", 0.0, 1.0),
+        ("max_tokens", 1, None),
+        ("context_count", 0, None),
+    )
+    for name, low, high in checks:
+        value = getattr(settings, name)
+        if value is not None and (value < low or (high is not None and value > high)):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise DrupeError(f"{name.replace('_', ' ').capitalize()} must be {bounds}, not {value}.")
+    if settings.system_prompt is not None and not settings.system_prompt.strip():
+        settings = replace(settings, system_prompt=None)
+    return settings

@@ -1,0 +1,63 @@
+"""Conversation and message tables, on the shared metadata. Changed only by migration 0002.
+
+Messages form a tree per conversation: `parent_id` links each message to the one it
+answers or follows, so regenerated answers and edited prompts are siblings, never
+overwrites. `conversations.current_leaf_id` names the leaf whose root path is the
+history shown and sent.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from drupe.store.tables import metadata
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("system_prompt", sa.Text),
+    sa.Column("temperature", sa.Float),
+    sa.Column("top_p", sa.Float),
+    sa.Column("max_tokens", sa.Integer),
+    sa.Column("context_count", sa.Integer),
+    sa.Column("current_leaf_id", sa.Integer),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id", sa.String(32), sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("messages.id", ondelete="CASCADE")),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("content", sa.Text, nullable=False, default=""),
+    sa.Column("parts", sa.JSON),
+    sa.Column("reasoning", sa.Text, nullable=False, default=""),
+    sa.Column("provider_id", sa.String(32)),
+    sa.Column("provider", sa.Text),
+    sa.Column("model", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("error_kind", sa.String(32)),
+    sa.Column("owner", sa.String(80)),
+    # "host:pid" of the process streaming this answer, so another process knows it is alive.
+    sa.Column("input_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
+    sa.Column("time_to_first_token_ms", sa.Float),
+    sa.Column("tokens_per_second", sa.Float),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+sa.Index("ix_messages_conversation", messages.c.conversation_id, messages.c.id)
+sa.Index("ix_messages_parent", messages.c.parent_id)
+sa.Index("ix_messages_status", messages.c.status)
+sa.Index("ix_conversations_updated", conversations.c.updated_at)
+
+FTS_TABLE = "messages_fts"
+"""SQLite FTS5 index over `messages.content`, kept in step by triggers (see migration 0002)."""

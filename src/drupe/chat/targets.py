@@ -1,0 +1,99 @@
+"""Which provider and model answer: the `-p`/`-m` rules, shared by the CLI and the web API.
+
+- `-m ID` alone looks the model up across enabled providers; several matches is an error
+  listing `provider/model` choices. `-m provider/model` names both at once (when the part
+  before the first `/` is a provider's name; otherwise the whole string is the model ID).
+- `-p P -m ID` takes P's model ID; P must exist, be enabled and have that model.
+- Neither: the default set by `drupe model default`, else the only enabled model there is.
+"""
+
+from __future__ import annotations
+
+from drupe.chat.records import Target
+from drupe.errors import DrupeError
+from drupe.registry import Model, Provider, Registry
+
+DEFAULT_MODEL_SETTING = "default_model"
+"""Settings key holding `{"provider": provider_id, "model": model_id}`."""
+
+
+def resolve_targets(registry: Registry, provider: str | None, models: list[str]) -> list[Target]:
+    if not models:
+        return [_default_target(registry, provider)]
+    targets: list[Target] = []
+    for model in models:
+        target = _resolve_one(registry, provider, model)
+        if target not in targets:
+            targets.append(target)
+    return targets
+
+
+def set_default_model(registry: Registry, provider: str, model_id: str) -> Target:
+    owner = _enabled_provider(registry, provider)
+    registry.get_model(owner.name, model_id)
+    registry.set_setting(DEFAULT_MODEL_SETTING, {"provider": owner.id, "model": model_id})
+    return Target(owner.name, model_id)
+
+
+def _enabled_provider(registry: Registry, name: str) -> Provider:
+    found = registry.get_provider(name)
+    if not found.enabled:
+        raise DrupeError(f"Provider {found.name!r} is disabled. Enable it with `drupe provider enable {found.name}`.")
+    return found
+
+
+def _resolve_one(registry: Registry, provider: str | None, model: str) -> Target:
+    if provider:
+        owner = _enabled_provider(registry, provider)
+        registry.get_model(owner.name, model)
+        return Target(owner.name, model)
+    prefix, _, rest = model.partition("/")
+    if rest and registry.find_provider(prefix) is not None:
+        return _resolve_one(registry, prefix, rest)
+    return _search_enabled(registry, model)
+
+
+def _search_enabled(registry: Registry, model: str) -> Target:
+    owners = [p for p in registry.list_providers() if registry.find_model(p.id, model) is not None]
+    enabled = [p for p in owners if p.enabled]
+    if len(enabled) == 1:
+        return Target(enabled[0].name, model)
+    if len(enabled) > 1:
+        choices = ", ".join(f"{p.name}/{model}" for p in enabled)
+        raise DrupeError(
+            f"Model {model!r} is offered by several providers: {choices}. "
+            f"Pick one with -p PROVIDER or -m PROVIDER/{model}."
+        )
+    if owners:
+        names = ", ".join(p.name for p in owners)
+        raise DrupeError(
+            f"Model {model!r} is only offered by disabled providers ({names}). "
+            f"Enable one with `drupe provider enable {owners[0].name}`."
+        )
+    raise DrupeError(
+        f"No enabled provider has a model {model!r}. See `drupe model list`, "
+        f"or add it with `drupe model add PROVIDER {model}`."
+    )
+
+
+def _default_target(registry: Registry, provider: str | None) -> Target:
+    default = registry.get_setting(DEFAULT_MODEL_SETTING)
+    if default:
+        owner = registry.find_provider(default["provider"])
+        usable = owner is not None and owner.enabled and registry.find_model(owner.id, default["model"]) is not None
+        if usable and (provider is None or registry.get_provider(provider).id == owner.id):
+            return Target(owner.name, default["model"])
+    candidates = _enabled_models(registry, provider)
+    if len(candidates) == 1:
+        owner, model = candidates[0]
+        return Target(owner.name, model.model_id)
+    where = f"provider {provider!r}" if provider else "the enabled providers"
+    problem = f"{where} offer {len(candidates)} models" if candidates else f"{where} have no models"
+    raise DrupeError(
+        f"No model chosen and {problem}. Pass -m MODEL, or set a default with `drupe model default PROVIDER MODEL`."
+    )
+
+
+def _enabled_models(registry: Registry, provider: str | None) -> list[tuple[Provider, Model]]:
+    providers = [_enabled_provider(registry, provider)] if provider else registry.list_providers(enabled_only=True)
+    return [(p, m) for p in providers for m in registry.list_models(p.id)]

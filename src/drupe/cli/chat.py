@@ -1,0 +1,190 @@
+"""`drupe chat`: one turn from the command line (or a pipe), or an interactive session.
+
+Ctrl-C while an answer streams cancels the turn's task; the chat service's cancellation
+handling stores the answer as `stopped` with its partial text. A second Ctrl-C leaves.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from drupe.chat import ChatService, MessageRecord, TurnEvent
+    from drupe.cli.render import TurnView
+
+
+@dataclass
+class TurnOutcome:
+    """What a turn left in the store, and whether the user asked to leave."""
+
+    user_message_id: int | None = None
+    answers: list[MessageRecord] = field(default_factory=list)
+    interrupted: bool = False
+    leave: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(answer.status == "error" for answer in self.answers)
+
+
+def chat(
+    prompt: Optional[str] = typer.Argument(None, help="The message. Text piped on stdin is added before it."),
+    provider: Optional[str] = typer.Option(None, "--provider", "-p", help="The provider (name or id)."),
+    model: list[str] = typer.Option(
+        [], "--model", "-m", help="A model ID or PROVIDER/MODEL; repeat to ask several models at once."
+    ),
+    system: Optional[str] = typer.Option(None, "--system", "-s", help="System prompt for the conversation."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="0–2; default: the provider's."),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="0–1; default: the provider's."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Longest answer, in tokens."),
+    continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the most recent conversation."),
+    conversation: Optional[str] = typer.Option(
+        None, "--conversation", help="Continue this conversation (id or prefix)."
+    ),
+    no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored answer(s) as JSON."),
+) -> None:
+    """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
+    import asyncio
+
+    from drupe.chat import ChatService
+    from drupe.errors import DrupeError
+    from drupe.store import open_store
+
+    text = _prompt_text(prompt)
+    if text is None and not sys.stdin.isatty():
+        raise DrupeError("No prompt: give one as an argument or pipe text on stdin.")
+    service = ChatService(open_store())
+    targets = service.resolve_targets(provider, model)
+    given = {"system_prompt": system, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
+    settings = {key: value for key, value in given.items() if value is not None}
+    if conversation or continue_:
+        conversation_id = _conversation_to_continue(service, conversation)
+        if settings:
+            service.update_settings(conversation_id, **settings)
+    else:
+        conversation_id = None
+    if text is None:
+        from drupe.cli.interactive import run_session
+
+        asyncio.run(run_session(service, targets, conversation_id, settings, stream=not no_stream))
+        return
+    if conversation_id is None:
+        from drupe.chat import ConversationSettings
+
+        conversation_id = service.create_conversation(settings=ConversationSettings(**settings)).id
+    events = service.send(conversation_id, text, targets, stream=not no_stream)
+    outcome = asyncio.run(run_turn(service, events, make_view(as_json)))
+    if as_json:
+        from drupe.cli.common import print_json
+
+        print_json({
+            "conversation_id": conversation_id,
+            "user_message_id": outcome.user_message_id,
+            "answers": [{**a.to_dict(), "cost": service.cost(a)} for a in outcome.answers],
+        })  # fmt: skip
+    else:
+        report(service, outcome.answers)
+    if outcome.interrupted:
+        raise typer.Exit(130)
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+def _prompt_text(prompt: str | None) -> str | None:
+    """The argument, with piped stdin (if any) before it; None when neither gives text."""
+    piped = "" if sys.stdin.isatty() else sys.stdin.read()
+    pieces = [piece for piece in (piped.strip("\n"), prompt) if piece and piece.strip()]
+    return "\n\n".join(pieces) if pieces else None
+
+
+def _conversation_to_continue(service: ChatService, conversation: str | None) -> str:
+    from drupe.errors import DrupeError
+
+    if conversation:
+        return service.get_conversation(conversation).id
+    recent = service.list_conversations(limit=1)
+    if not recent:
+        raise DrupeError("No conversation to continue yet: start one with `drupe chat PROMPT`.")
+    return recent[0].id
+
+
+def make_view(as_json: bool) -> TurnView:
+    from drupe.cli import render
+
+    if as_json:
+        return render.SilentView()
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        return render.LiveView(Console())
+    return render.PipeView()
+
+
+async def run_turn(service: ChatService, events: AsyncIterator[TurnEvent], view: TurnView) -> TurnOutcome:
+    """Consume a turn into `view`. The first SIGINT cancels it (answers stored `stopped`);
+    another one, while that settles or later, sets `leave`."""
+    import asyncio
+    import signal
+
+    from drupe.chat import AnswerDelta, AnswerFinished, AnswerStarted, UserSaved
+
+    outcome = TurnOutcome()
+    answer_ids: list[int] = []
+
+    async def consume() -> None:
+        async for event in events:
+            if isinstance(event, UserSaved):
+                outcome.user_message_id = event.message.id
+            elif isinstance(event, AnswerStarted):
+                answer_ids.append(event.answer_id)
+                view.started(event.answer_id, f"{event.provider}/{event.model}")
+            elif isinstance(event, AnswerDelta):
+                view.delta(event.answer_id, event.event)
+            elif isinstance(event, AnswerFinished):
+                view.finished(event.answer)
+
+    task = asyncio.create_task(consume())
+
+    def interrupt() -> None:
+        if outcome.interrupted:
+            outcome.leave = True
+        outcome.interrupted = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, interrupt)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not outcome.interrupted:
+            raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        view.close()
+    outcome.answers = [service.get_message(answer_id) for answer_id in answer_ids]
+    return outcome
+
+
+def report(service: ChatService, answers: list[MessageRecord]) -> None:
+    """One dim stats line per answer on stderr, and each error with a hint."""
+    from rich.console import Console
+
+    from drupe.cli.render import error_lines, stats_line
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for answer in answers:
+        console.print(stats_line(answer, service.cost(answer)), style="dim", markup=False)
+        if answer.status == "error":
+            for line in error_lines(answer):
+                console.print(line, style="red" if line.startswith("error") else "yellow", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("chat")(chat)

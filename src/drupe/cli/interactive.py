@@ -1,0 +1,166 @@
+"""The interactive `drupe chat` session: prompt_toolkit input, slash commands, streamed answers.
+
+Enter sends; Esc then Enter (or Alt+Enter) starts a new line. Input history is kept in
+DRUPE_HOME. The conversation is created with the first message, so an empty session
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drupe.chat import ChatService, Target
+
+HELP = """Commands:
+  /model [MODEL ...]   show the models answering, or switch (MODEL or PROVIDER/MODEL; several at once)
+  /system [TEXT | -]   show the system prompt, set it, or clear it with -
+  /new                 start a new conversation
+  /regenerate          answer the last message again (the old answer stays as an alternative)
+  /edit                edit your last message and resend it (a new branch)
+  /history             show the current branch of this conversation
+  /exit                leave (so does Ctrl-D, or Ctrl-C at the prompt)
+Enter sends; Esc then Enter adds a new line. Ctrl-C while an answer streams stops it."""
+
+
+class Session:
+    """The state of one interactive session: which conversation, which models, which settings."""
+
+    def __init__(
+        self,
+        service: ChatService,
+        targets: list[Target],
+        conversation_id: str | None,
+        settings: dict[str, Any],
+    ) -> None:
+        from rich.console import Console
+
+        self.service = service
+        self.targets = targets
+        self.conversation_id = conversation_id
+        self.settings = settings
+        self.console = Console(highlight=False)
+
+    async def turn(self, events: Any) -> bool:
+        """Run one turn; False when the user pressed Ctrl-C twice to leave."""
+        from drupe.cli.chat import make_view, report, run_turn
+
+        outcome = await run_turn(self.service, events, make_view(False))
+        report(self.service, outcome.answers)
+        return not outcome.leave
+
+    def ensure_conversation(self) -> str:
+        if self.conversation_id is None:
+            from drupe.chat import ConversationSettings
+
+            self.conversation_id = self.service.create_conversation(settings=ConversationSettings(**self.settings)).id
+        return self.conversation_id
+
+    def last_message(self, role: str) -> Any:
+        if self.conversation_id is None:
+            return None
+        for message in reversed(self.service.history(self.conversation_id, limit=2)):
+            if message.role == role:
+                return message
+        return None
+
+    def show_history(self) -> None:
+        from rich.markdown import Markdown
+
+        if self.conversation_id is None:
+            self.console.print("(no messages yet)", style="dim")
+            return
+        for message in self.service.history(self.conversation_id):
+            who = "you" if message.role == "user" else f"{message.provider}/{message.model}"
+            self.console.print(f"── {who} ({message.status})", style="bold" if message.role == "user" else "dim")
+            self.console.print(Markdown(message.content))
+
+    def command(self, line: str) -> str | None:
+        """Handle a slash command that needs no answer; returns the name of one that does."""
+        name, _, arg = line.partition(" ")
+        arg = arg.strip()
+        if name == "/model":
+            if arg:
+                self.targets = self.service.resolve_targets(None, arg.split())
+            self.console.print("Models: " + ", ".join(str(t) for t in self.targets), style="dim")
+        elif name == "/system":
+            if arg:
+                value = None if arg == "-" else arg
+                self.settings["system_prompt"] = value
+                if self.conversation_id:
+                    self.service.update_settings(self.conversation_id, system_prompt=value)
+            current = self.settings.get("system_prompt")
+            if self.conversation_id:
+                current = self.service.get_conversation(self.conversation_id).settings.system_prompt
+            self.console.print(f"System prompt: {current or '(none)'}", style="dim")
+        elif name == "/new":
+            self.conversation_id = None
+            self.console.print("New conversation.", style="dim")
+        elif name == "/history":
+            self.show_history()
+        elif name in ("/regenerate", "/edit", "/exit", "/quit"):
+            return name
+        else:
+            self.console.print(HELP, style="dim")
+        return None
+
+
+async def run_session(
+    service: ChatService,
+    targets: list[Target],
+    conversation_id: str | None,
+    settings: dict[str, Any],
+    *,
+    stream: bool = True,
+) -> None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.key_binding import KeyBindings
+
+    from drupe import config
+    from drupe.errors import DrupeError
+
+    bindings = KeyBindings()
+
+    @bindings.add("escape", "enter")
+    def _newline(event: Any) -> None:
+        event.current_buffer.insert_text("\n")
+
+    prompt = PromptSession(history=FileHistory(str(config.home() / "chat_history")), key_bindings=bindings)
+    session = Session(service, targets, conversation_id, settings)
+    session.console.print(
+        f"Chatting with {', '.join(str(t) for t in targets)}. /help for commands, /exit to leave.", style="dim"
+    )
+    if conversation_id:
+        session.show_history()
+    while True:
+        try:
+            line = (await prompt.prompt_async("> ", prompt_continuation="… ")).strip()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if not line:
+            continue
+        try:
+            action = session.command(line) if line.startswith("/") else "/send"
+            if action in ("/exit", "/quit"):
+                return
+            events = None
+            if action == "/send":
+                events = service.send(session.ensure_conversation(), line, session.targets, stream=stream)
+            elif action == "/regenerate":
+                answer = session.last_message("assistant")
+                if answer is None:
+                    raise DrupeError("Nothing to regenerate yet.")
+                events = service.regenerate(answer.id, session.targets, stream=stream)
+            elif action == "/edit":
+                asked = session.last_message("user")
+                if asked is None:
+                    raise DrupeError("Nothing to edit yet.")
+                edited = await prompt.prompt_async("edit> ", default=asked.content, prompt_continuation="… ")
+                new_text = edited.strip()
+                if new_text:
+                    events = service.edit(asked.id, new_text, session.targets, stream=stream)
+            if events is not None and not await session.turn(events):
+                return
+        except DrupeError as exc:
+            session.console.print(f"error: {exc}", style="red", markup=False)

@@ -1,0 +1,188 @@
+"""Showing answers as they arrive: Rich Live Markdown on a terminal, raw text in a pipe, or JSON.
+
+Each view gets the same calls from the turn runner: `started`, `delta`, `finished`, then `close`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Protocol
+
+from drupe.chat.records import MessageRecord
+from drupe.protocols.base import ReasoningDelta, TextDelta
+
+COLUMN_MIN_WIDTH = 50
+"""Side by side only when each answer gets at least this many columns."""
+
+ERROR_HINTS = {
+    "auth": "Check the API key: `drupe provider edit {provider} --api-key KEY`.",
+    "not_found": "Check the model ID and the API address: `drupe provider show {provider}`.",
+    "rate_limit": "Wait and try again, or add a key: `drupe provider edit {provider} --add-key KEY`.",
+    "timeout": "Raise the timeout: `drupe provider edit {provider} --timeout SECONDS`.",
+    "connection": "Is the server running? Check the address: `drupe provider show {provider}`.",
+    "bad_response": "The server answered in an unexpected format; check the provider type and address.",
+    "server": "The provider failed on its side; try again later.",
+}
+
+
+class TurnView(Protocol):
+    def started(self, answer_id: int, label: str) -> None: ...
+    def delta(self, answer_id: int, event: TextDelta | ReasoningDelta) -> None: ...
+    def finished(self, answer: MessageRecord) -> None: ...
+    def close(self) -> None: ...
+
+
+def label(answer: MessageRecord) -> str:
+    return f"{answer.provider}/{answer.model}"
+
+
+def stats_line(answer: MessageRecord, cost: float | None) -> str:
+    """model · tokens in/out · time to first token · tokens/s · cost, and the status if not complete."""
+    pieces = [label(answer)]
+    if answer.input_tokens is not None or answer.output_tokens is not None:
+        pieces.append(f"{_count(answer.input_tokens)} in / {_count(answer.output_tokens)} out")
+    if answer.time_to_first_token_ms is not None:
+        pieces.append(f"first token {answer.time_to_first_token_ms:.0f} ms")
+    if answer.tokens_per_second is not None:
+        pieces.append(f"{answer.tokens_per_second:.1f} tok/s")
+    if cost is not None:
+        pieces.append(f"${cost:.6f}".rstrip("0").rstrip(".") if cost else "$0")
+    if answer.status != "complete":
+        pieces.append(answer.status)
+    return " · ".join(pieces)
+
+
+def error_lines(answer: MessageRecord) -> list[str]:
+    lines = [f"error: {label(answer)}: {answer.error}"]
+    hint = ERROR_HINTS.get(answer.error_kind or "")
+    if hint:
+        lines.append("hint: " + hint.format(provider=answer.provider))
+    return lines
+
+
+def _unless_complete(status: str | None) -> str | None:
+    return None if status == "complete" else status
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+class PipeView:
+    """Plain text for pipes: one answer streams straight to stdout; several are printed
+    whole, labelled, once all have finished. Reasoning is left out."""
+
+    def __init__(self) -> None:
+        self.labels: dict[int, str] = {}
+        self.texts: dict[int, str] = {}
+
+    def started(self, answer_id: int, label: str) -> None:
+        self.labels[answer_id] = label
+        self.texts[answer_id] = ""
+
+    def delta(self, answer_id: int, event: TextDelta | ReasoningDelta) -> None:
+        if isinstance(event, ReasoningDelta):
+            return
+        self.texts[answer_id] += event.text
+        if len(self.labels) == 1:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+
+    def finished(self, answer: MessageRecord) -> None:
+        self.texts[answer.id] = answer.content
+
+    def close(self) -> None:
+        if len(self.labels) == 1:
+            if any(self.texts.values()):
+                sys.stdout.write("\n")
+        else:
+            for answer_id, name in self.labels.items():
+                sys.stdout.write(f"## {name}\n\n{self.texts[answer_id].rstrip()}\n\n")
+        sys.stdout.flush()
+
+
+class SilentView:
+    """For `--json`: nothing while streaming; the stored answers are printed afterwards."""
+
+    def started(self, answer_id: int, label: str) -> None:
+        pass
+
+    def delta(self, answer_id: int, event: TextDelta | ReasoningDelta) -> None:
+        pass
+
+    def finished(self, answer: MessageRecord) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class LiveView:
+    """Rendered Markdown that updates in place, reasoning dimmed above the answer;
+    several answers as labelled panels, side by side when the terminal is wide enough."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.live import Live
+
+        self.console = console
+        self.labels: dict[int, str] = {}
+        self.texts: dict[int, str] = {}
+        self.reasoning: dict[int, str] = {}
+        self.status: dict[int, str] = {}
+        self.live = Live(console=console, refresh_per_second=10, vertical_overflow="visible")
+        self.live.start()
+
+    def started(self, answer_id: int, label: str) -> None:
+        self.labels[answer_id] = label
+        self.texts[answer_id] = ""
+        self.reasoning[answer_id] = ""
+        self._refresh()
+
+    def delta(self, answer_id: int, event: TextDelta | ReasoningDelta) -> None:
+        if isinstance(event, ReasoningDelta):
+            self.reasoning[answer_id] += event.text
+        else:
+            self.texts[answer_id] += event.text
+        self._refresh()
+
+    def finished(self, answer: MessageRecord) -> None:
+        self.texts[answer.id] = answer.content
+        self.reasoning[answer.id] = answer.reasoning
+        self.status[answer.id] = answer.status
+        self._refresh()
+
+    def close(self) -> None:
+        self._refresh()
+        self.live.stop()
+
+    def _body(self, answer_id: int) -> Any:
+        from rich.console import Group
+        from rich.markdown import Markdown
+        from rich.text import Text
+
+        parts: list[Any] = []
+        if self.reasoning[answer_id]:
+            parts.append(Text(self.reasoning[answer_id].strip(), style="dim italic"))
+        parts.append(Markdown(self.texts[answer_id]))
+        return Group(*parts)
+
+    def _refresh(self) -> None:
+        from rich.columns import Columns
+        from rich.console import Group
+        from rich.panel import Panel
+
+        ids = list(self.labels)
+        if len(ids) == 1:
+            self.live.update(self._body(ids[0]))
+            return
+        panels = [
+            Panel(
+                self._body(i), title=self.labels[i], subtitle=_unless_complete(self.status.get(i)), title_align="left"
+            )
+            for i in ids
+        ]
+        if self.console.width >= COLUMN_MIN_WIDTH * len(ids):
+            width = self.console.width // len(ids) - 1
+            self.live.update(Columns(panels, width=width, equal=True))
+        else:
+            self.live.update(Group(*panels))
