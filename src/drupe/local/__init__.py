@@ -1,1 +1,1 @@
-"""drupe.local"""
+"""The built-in local provider: llama.cpp serving a GGUF file, supervised for `drupe serve`."""
