@@ -105,3 +105,12 @@ def test_azure_deployment_names_are_one_escaped_path_segment(model, version):
 def test_one_trailing_slash_makes_no_difference(host, type, slash):
     base = host + ("/" if slash else "")
     assert resolve_url(type, base, "models") == resolve_url(type, host, "models")
+
+
+def test_preview_keeps_the_model_placeholder_readable():
+    from drupe.protocols.urls import preview_urls
+
+    azure = preview_urls("azure-openai", "https://team.openai.azure.com", "2024-10-21")
+    assert azure["chat_url"] == "https://team.openai.azure.com/openai/deployments/{model}/chat/completions?api-version=2024-10-21"
+    gemini = preview_urls("gemini", "", model="models x/y")
+    assert gemini["chat_url"].endswith("/v1beta/models/models%20x%2Fy:streamGenerateContent?alt=sse")

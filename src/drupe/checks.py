@@ -1,6 +1,6 @@
 """The "Check" button: does each key work against this provider, and if not, why.
 
-Shared by `drupe provider check` and the web API, so both give the same hints.
+Hints come from `drupe.hints`, shared with the web app's Check button.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from drupe.catalog import is_chat_model
 from drupe.errors import DrupeError, ProviderError
+from drupe.hints import hint as explain
 from drupe.keys import mask_key
 from drupe.registry import Provider, Registry
 
@@ -31,31 +32,6 @@ class KeyCheck:
             "error": self.error.to_dict() if self.error else None,
             "hint": self.hint,
         }
-
-
-def hint_for(error: ProviderError, provider: Provider, model: str) -> str:
-    """One sentence that helps the user fix what went wrong."""
-    message = error.message.lower()
-    if error.kind == "auth":
-        return "The provider refused this API key. Check that it is complete, active, and meant for this provider."
-    if error.kind == "not_found" or "model" in message and ("not found" in message or "does not exist" in message):
-        if "model" in message:
-            return f"The server does not know the model {model!r}. Fetch its list with Manage (`drupe model fetch`)."
-        return (
-            f"Nothing answers at {error.url}. Check the API address: drupe appends /v1 unless the address already "
-            "holds a version, and an address ending in # is used exactly as typed."
-        )
-    if error.kind == "connection":
-        if "ssl" in message or "certificate" in message or "tls" in message:
-            return "The TLS handshake failed: check the address's https/http scheme and the server's certificate."
-        return f"Nothing is listening at {provider.base_url or 'the official address'}. Is the server running, and is the port right?"
-    if error.kind == "timeout":
-        return f"No answer within {provider.timeout:g} s. The server may be overloaded, or the timeout too short."
-    if error.kind == "rate_limit":
-        return "The provider is rate-limiting this key. Wait, or add another key."
-    if error.kind == "bad_response":
-        return "The server answered with something that is not this provider type's API. Check the type and the address."
-    return "The provider failed on its side. Try again later."
 
 
 def pick_check_model(registry: Registry, provider: Provider, model: str | None) -> str:
@@ -85,6 +61,6 @@ async def check_provider(
     checks = []
     for key, result in zip(keys or [None], results):
         label = mask_key(key) if key else "(no key)"
-        hint = hint_for(result.error, provider, model_id) if result.error else ""
+        hint = explain(result.error, model_id, provider.timeout) if result.error else ""
         checks.append(KeyCheck(label, result.ok, result.latency_ms, result.error, hint))
     return model_id, checks

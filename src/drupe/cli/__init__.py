@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from drupe.cli import model, provider, transfer
+from drupe.cli import chat, conversations, local, model, provider, serve, transfer
 
 app = typer.Typer(
     help="drupe: chat with any AI provider (OpenAI, OpenAI Responses, Anthropic, Gemini, Azure OpenAI, "
@@ -18,7 +18,11 @@ app = typer.Typer(
 )
 app.add_typer(provider.app, name="provider")
 app.add_typer(model.app, name="model")
+app.add_typer(conversations.app, name="conversations")
+app.add_typer(local.app, name="local")
 transfer.register(app)
+chat.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -75,23 +75,15 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     Console().print(table)
 
 
-def _resolved_urls(provider: Any, model_id: str) -> dict[str, str]:
-    from drupe.protocols.urls import resolve_url
-
-    model = model_id or "{model}"
-    return {
-        "chat_url": resolve_url(provider.type, provider.base_url, "chat", model, provider.api_version),
-        "models_url": resolve_url(provider.type, provider.base_url, "models", model, provider.api_version),
-    }
-
-
 @app.command()
 def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show one provider, with the URLs drupe will call."""
     registry = open_registry()
     provider = registry.get_provider(name)
     models = registry.list_models(provider.id)
-    urls = _resolved_urls(provider, models[0].model_id if models else "")
+    from drupe.protocols.urls import preview_urls
+
+    urls = preview_urls(provider.type, provider.base_url, provider.api_version, models[0].model_id if models else "")
     if as_json:
         print_json({**provider.public_dict(), **urls, "models": [m.public_dict() for m in models]})
         return

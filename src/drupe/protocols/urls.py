@@ -105,3 +105,19 @@ def _azure_url(base: str, operation: Operation, model: str, api_version: str) ->
     if operation == "models":
         return f"{root}/openai/models{query}"
     return f"{root}/openai/deployments/{quote_model(model)}/chat/completions{query}"
+
+
+MODEL_PLACEHOLDER = "{model}"
+
+
+def preview_urls(type: str, base_url: str, api_version: str = "", model: str = "") -> dict[str, str]:
+    """The chat and model-list URLs to show a user; `{model}` stands in for an unknown model."""
+    shown = model or MODEL_PLACEHOLDER
+    urls = {
+        "chat_url": resolve_url(type, base_url, "chat", shown, api_version),
+        "models_url": resolve_url(type, base_url, "models", shown, api_version),
+    }
+    if not model:
+        encoded = quote_model(MODEL_PLACEHOLDER)
+        urls = {key: url.replace(encoded, MODEL_PLACEHOLDER) for key, url in urls.items()}
+    return urls

@@ -1,0 +1,82 @@
+"""`drupe serve`: the web app on this machine. FastAPI and uvicorn are imported only when it runs."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on. Off loopback a token is required."),
+    port: int = typer.Option(8765, "--port", "-p", help="The port to listen on; 0 picks a free one."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the app in the browser."),
+    no_local: bool = typer.Option(False, "--no-local", help="Do not start the built-in local model."),
+) -> None:
+    """Start the web app (chat, providers, models) in your browser."""
+    import importlib.util
+    import os
+    import socket
+
+    from drupe.errors import DrupeError
+    from drupe.web.security import is_loopback, new_token
+
+    token = os.environ.get("DRUPE_TOKEN", "").strip() or (None if is_loopback(host) else new_token())
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise DrupeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another with --port or --host.") from None
+    port = sock.getsockname()[1]
+
+    local = None
+    if not no_local and importlib.util.find_spec("xllamacpp") is not None:
+        from drupe.web.local import LocalModel
+
+        local = LocalModel()
+
+    from drupe.web.app import create_app
+
+    app = create_app(host=host, token=token, local=local)
+    url = _browser_url(host, port, token)
+    typer.echo(f"drupe is running at {url}  (Ctrl-C stops)")
+    if token:
+        typer.echo(f"Access token: {token}  (the link above sets it; API clients send `Authorization: Bearer TOKEN`)")
+    if local is None:
+        reason = "--no-local" if no_local else "llama.cpp is not installed: pip install 'drupe[local]'"
+        typer.echo(f"Local model: off ({reason}).")
+    else:
+        typer.echo("Local model: starting in the background (provider 'Local').")
+    _run(app, sock, url if open_browser else None)
+
+
+def _browser_url(host: str, port: int, token: str | None) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host in ("::", "[::]") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
+def _run(app: object, sock: object, open_url: str | None) -> None:
+    import threading
+    import time
+    import webbrowser
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
+    if open_url:
+
+        def open_when_started() -> None:
+            while not server.started and not server.should_exit:
+                time.sleep(0.05)
+            if server.started:
+                webbrowser.open(open_url)
+
+        threading.Thread(target=open_when_started, daemon=True).start()
+    server.run(sockets=[sock])

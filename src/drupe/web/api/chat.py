@@ -1,0 +1,119 @@
+"""Turns: send, regenerate and edit stream answers as Server-Sent Events; stop cuts them short."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from drupe.chat import ChatService, Target, TurnEvent
+from drupe.chat.records import parts_from_json
+from drupe.chat.service import Content
+from drupe.web.api.conversations import conversation_or_404, message_or_404
+from drupe.web.api.deps import chat_service
+from drupe.web.streaming import Relay, Turns
+
+router = APIRouter(prefix="/api", tags=["turns"])
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+class TargetIn(BaseModel):
+    provider: str | None = Field(default=None, description="Provider name or id; omit to find the model by its id.")
+    model: str
+
+
+class PartIn(BaseModel):
+    """A content part: text, or an image as base64 `data` with its `media_type`, or a `url`."""
+
+    type: Literal["text", "image"]
+    text: str = ""
+    data: str = ""
+    media_type: str = "image/png"
+    url: str = ""
+
+
+def content_of(text: str, parts: list[PartIn]) -> Content:
+    """Plain text, or the parts when the message carries an image."""
+    if not parts:
+        return text
+    return parts_from_json([part.model_dump() for part in parts])
+
+
+class SendIn(BaseModel):
+    content: str
+    parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
+    targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
+    parent_id: int | None = None
+
+
+class RegenerateIn(BaseModel):
+    targets: list[TargetIn] = Field(default_factory=list, description="Empty: the answer's own model.")
+
+
+class EditIn(BaseModel):
+    content: str
+    parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
+    targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
+
+
+def turns(request: Request) -> Turns:
+    return request.app.state.turns
+
+
+def resolve(chat: ChatService, targets: list[TargetIn]) -> list[Target]:
+    """Each target checked (provider enabled, model added) before anything is stored.
+    Called in a thread, like the other lookups before a turn: they decrypt keys and
+    query the database, which must not hold up the streams already running."""
+    if not targets:
+        return chat.resolve_targets(None, [])
+    resolved: list[Target] = []
+    for target in targets:
+        for found in chat.resolve_targets(target.provider, [target.model]):
+            if found not in resolved:
+                resolved.append(found)
+    return resolved
+
+
+async def event_stream(chat: ChatService, running: Turns, events: AsyncIterator[TurnEvent]) -> StreamingResponse:
+    relay = Relay(chat, running)
+    await relay.start(events)
+    return StreamingResponse(relay.stream(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.post("/conversations/{conversation_id}/messages", response_class=StreamingResponse)
+async def send(
+    conversation_id: str, body: SendIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+) -> StreamingResponse:
+    conversation = await asyncio.to_thread(conversation_or_404, chat, conversation_id)
+    targets = await asyncio.to_thread(resolve, chat, body.targets)
+    return await event_stream(
+        chat, running, chat.send(conversation.id, content_of(body.content, body.parts), targets, body.parent_id)
+    )
+
+
+@router.post("/answers/{answer_id}/regenerate", response_class=StreamingResponse)
+async def regenerate(
+    answer_id: int, body: RegenerateIn | None = None, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+) -> StreamingResponse:
+    await asyncio.to_thread(message_or_404, chat, answer_id)
+    targets = await asyncio.to_thread(resolve, chat, body.targets) if body and body.targets else None
+    return await event_stream(chat, running, chat.regenerate(answer_id, targets))
+
+
+@router.post("/messages/{message_id}/edit", response_class=StreamingResponse)
+async def edit(
+    message_id: int, body: EditIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+) -> StreamingResponse:
+    await asyncio.to_thread(message_or_404, chat, message_id)
+    targets = await asyncio.to_thread(resolve, chat, body.targets)
+    return await event_stream(chat, running, chat.edit(message_id, content_of(body.content, body.parts), targets))
+
+
+@router.post("/answers/{answer_id}/stop")
+async def stop(answer_id: int, running: Turns = Depends(turns)) -> dict[str, Any]:
+    return {"stopped": running.stop(answer_id)}

@@ -1,0 +1,148 @@
+"""Conversations and their messages: list, search, create, rename, settings, page through, export."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
+
+from drupe.chat import ChatService, Conversation, ConversationSettings, MessageRecord
+from drupe.errors import DrupeError
+from drupe.web.api.deps import chat_service
+from drupe.web.errors import NotFound
+from drupe.web.streaming import message_json
+
+router = APIRouter(prefix="/api", tags=["conversations"])
+
+PAGE_SIZE = 50
+MAX_PAGE = 500
+
+
+class SettingsIn(BaseModel):
+    system_prompt: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    context_count: int | None = None
+
+
+class ConversationIn(BaseModel):
+    title: str = ""
+    settings: SettingsIn | None = None
+
+
+class ConversationPatch(BaseModel):
+    title: str | None = None
+    settings: SettingsIn | None = None
+
+
+def conversation_or_404(chat: ChatService, conversation_id: str) -> Conversation:
+    try:
+        return chat.get_conversation(conversation_id)
+    except DrupeError as exc:
+        raise NotFound(str(exc)) from None
+
+
+def message_or_404(chat: ChatService, message_id: int) -> MessageRecord:
+    try:
+        return chat.get_message(message_id)
+    except DrupeError as exc:
+        raise NotFound(str(exc)) from None
+
+
+def with_siblings(chat: ChatService, message: MessageRecord) -> dict[str, Any]:
+    """The message for the pages, with where it sits among its alternatives."""
+    versions = [m.id for m in chat.alternatives(message.id)]
+    return message_json(message, (versions.index(message.id), len(versions)))
+
+
+def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before: int | None = None) -> dict[str, Any]:
+    """Up to `limit` messages of the current branch ending just before `before`, oldest first."""
+    rows = chat.history(conversation_id, limit=limit + 1, before_id=before)
+    return {"messages": [with_siblings(chat, m) for m in rows[-limit:]], "has_more": len(rows) > limit}
+
+
+@router.get("/conversations")
+def list_conversations(
+    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0), chat: ChatService = Depends(chat_service)
+) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in chat.list_conversations(limit=limit, offset=offset)]
+
+
+@router.get("/search")
+def search(q: str, limit: int = Query(50, ge=1, le=500), chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
+    return [hit.to_dict() for hit in chat.search(q, limit=limit)]
+
+
+@router.post("/conversations", status_code=201)
+def create_conversation(body: ConversationIn, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
+    settings = ConversationSettings(**body.settings.model_dump()) if body.settings else None
+    return chat.create_conversation(title=body.title, settings=settings).to_dict()
+
+
+@router.get("/conversations/{conversation_id}")
+def get_conversation(conversation_id: str, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
+    return conversation_or_404(chat, conversation_id).to_dict()
+
+
+@router.patch("/conversations/{conversation_id}")
+def edit_conversation(
+    conversation_id: str, body: ConversationPatch, chat: ChatService = Depends(chat_service)
+) -> dict[str, Any]:
+    conversation = conversation_or_404(chat, conversation_id)
+    if body.title is not None:
+        conversation = chat.rename_conversation(conversation.id, body.title)
+    if body.settings is not None:
+        conversation = chat.update_settings(conversation.id, **body.settings.model_dump(exclude_unset=True))
+    return conversation.to_dict()
+
+
+@router.delete("/conversations/{conversation_id}")
+def delete_conversation(conversation_id: str, chat: ChatService = Depends(chat_service)) -> dict[str, str]:
+    conversation = conversation_or_404(chat, conversation_id)
+    chat.delete_conversation(conversation.id)
+    return {"removed": conversation.id}
+
+
+@router.get("/conversations/{conversation_id}/messages")
+def list_messages(
+    conversation_id: str,
+    limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE),
+    before: int | None = None,
+    chat: ChatService = Depends(chat_service),
+) -> dict[str, Any]:
+    conversation = conversation_or_404(chat, conversation_id)
+    if before is not None and message_or_404(chat, before).conversation_id != conversation.id:
+        raise NotFound(f"Message {before} is not in this conversation.")
+    return page(chat, conversation.id, limit, before)
+
+
+@router.get("/conversations/{conversation_id}/export")
+def export(
+    conversation_id: str, format: Literal["markdown", "json"] = "markdown", chat: ChatService = Depends(chat_service)
+) -> Response:
+    import json
+
+    conversation = conversation_or_404(chat, conversation_id)
+    stem = f"drupe-{conversation.id[:8]}"
+    if format == "json":
+        body = json.dumps(chat.export_json(conversation.id), ensure_ascii=False, indent=2)
+        media, name = "application/json", f"{stem}.json"
+    else:
+        body, media, name = chat.export_markdown(conversation.id), "text/markdown; charset=utf-8", f"{stem}.md"
+    return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/messages/{message_id}/alternatives")
+def alternatives(message_id: int, chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
+    message_or_404(chat, message_id)
+    versions = chat.alternatives(message_id)
+    return [message_json(m, (index, len(versions))) for index, m in enumerate(versions)]
+
+
+@router.post("/messages/{message_id}/select")
+def select(message_id: int, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
+    message_or_404(chat, message_id)
+    conversation = chat.select(message_id)
+    return {"conversation": conversation.to_dict(), **page(chat, conversation.id)}

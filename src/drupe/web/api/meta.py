@@ -1,0 +1,46 @@
+"""What the pages need besides data: form choices, the highlight stylesheet, the local model's state."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+router = APIRouter(prefix="/api", tags=["meta"])
+
+
+@router.get("/meta")
+def meta(request: Request) -> dict[str, Any]:
+    from drupe import __version__
+    from drupe.catalog import CAPABILITIES
+    from drupe.protocols.base import PROVIDER_TYPES, TYPE_LABELS
+
+    return {
+        "version": __version__,
+        "types": [{"id": t, "label": TYPE_LABELS[t]} for t in PROVIDER_TYPES],
+        "capabilities": list(CAPABILITIES),
+        "token_required": request.app.state.token is not None,
+    }
+
+
+@lru_cache(maxsize=1)
+def _highlight_css() -> str:
+    from drupe.web.render import highlight_css
+
+    return highlight_css()
+
+
+@router.get("/highlight.css", response_class=Response)
+def highlight_css() -> Response:
+    return Response(_highlight_css(), media_type="text/css", headers={"cache-control": "max-age=3600"})
+
+
+@router.get("/local")
+def local_status(request: Request) -> dict[str, Any]:
+    """The built-in llama.cpp model: `disabled`, `starting`, `ready`, `stopped` or `error`."""
+    local = request.app.state.local
+    if local is None:
+        return {"status": "disabled", "base_url": None, "model": None, "provider": None, "last_error": None}
+    return local.status_dict()

@@ -1,0 +1,125 @@
+"""Models: the picker's list, each provider's models, and the provider's own remote list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from drupe.catalog import infer_capabilities
+from drupe.registry import Model, Provider, Registry
+from drupe.web.api.deps import provider_or_404, registry
+from drupe.web.errors import NotFound
+
+router = APIRouter(prefix="/api", tags=["models"])
+
+
+class ModelIn(BaseModel):
+    model_id: str
+    name: str = ""
+    group: str = ""
+    capabilities: list[str] | None = None
+    context_window: int | None = None
+    max_output: int | None = None
+    price_in: float | None = None
+    price_out: float | None = None
+
+
+class ModelBatch(BaseModel):
+    models: list[ModelIn] = Field(min_length=1)
+
+
+class ModelPatch(BaseModel):
+    model_id: str | None = None
+    name: str | None = None
+    group: str | None = None
+    capabilities: list[str] | None = None
+    context_window: int | None = None
+    max_output: int | None = None
+    price_in: float | None = None
+    price_out: float | None = None
+
+
+def model_json(model: Model, provider: Provider) -> dict[str, Any]:
+    return {"provider_id": provider.id, "provider": provider.name, **model.public_dict()}
+
+
+def _model_or_404(registry: Registry, provider: Provider, model_id: str) -> Model:
+    model = registry.find_model(provider.id, model_id)
+    if model is None:
+        raise NotFound(f"{provider.name} has no model {model_id!r}. It may have been removed; reload the list.")
+    return model
+
+
+@router.get("/models")
+def list_all_models(enabled: bool = False, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
+    providers = registry.list_providers(enabled_only=enabled)
+    by_provider: dict[str, list[Model]] = {}
+    for model in registry.list_models():
+        by_provider.setdefault(model.provider_id, []).append(model)
+    return [model_json(m, p) for p in providers for m in by_provider.get(p.id, [])]
+
+
+@router.get("/providers/{provider_id}/models")
+def list_models(provider_id: str, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
+    provider = provider_or_404(registry, provider_id)
+    return [model_json(m, provider) for m in registry.list_models(provider.id)]
+
+
+@router.post("/providers/{provider_id}/models", status_code=201)
+def add_models(
+    provider_id: str, body: ModelIn | ModelBatch, registry: Registry = Depends(registry)
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """One model, or `{"models": [...]}`: all are checked before any is added."""
+    from drupe.errors import DrupeError
+    from drupe.validation import check_capabilities, check_model_id
+
+    provider = provider_or_404(registry, provider_id)
+    items = body.models if isinstance(body, ModelBatch) else [body]
+    seen = {m.model_id for m in registry.list_models(provider.id)}
+    for item in items:
+        model_id = check_model_id(item.model_id)
+        if model_id in seen:
+            raise DrupeError(f"{provider.name} already has model {model_id!r}.")
+        seen.add(model_id)
+        if item.capabilities:
+            check_capabilities(item.capabilities)
+    added = [
+        model_json(registry.add_model(provider.id, item.model_id, **item.model_dump(exclude={"model_id"})), provider)
+        for item in items
+    ]
+    return added if isinstance(body, ModelBatch) else added[0]
+
+
+@router.patch("/providers/{provider_id}/models/{model_id:path}")
+def edit_model(provider_id: str, model_id: str, body: ModelPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    provider = provider_or_404(registry, provider_id)
+    _model_or_404(registry, provider, model_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "capabilities" in changes and changes["capabilities"] is None:
+        changes["capabilities"] = infer_capabilities(changes.get("model_id") or model_id)
+    if "model_id" in changes:
+        changes["new_id"] = changes.pop("model_id")
+    changed = registry.edit_model(provider.id, model_id, **changes)
+    return model_json(changed, provider)
+
+
+@router.delete("/providers/{provider_id}/models/{model_id:path}")
+def remove_model(provider_id: str, model_id: str, registry: Registry = Depends(registry)) -> dict[str, str]:
+    provider = provider_or_404(registry, provider_id)
+    _model_or_404(registry, provider, model_id)
+    registry.remove_model(provider.id, model_id)
+    return {"removed": model_id}
+
+
+@router.get("/providers/{provider_id}/remote-models")
+async def remote_models(provider_id: str, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    """The provider's own list, with inferred group and capabilities; failures are 502 with a hint."""
+    from drupe.protocols.urls import resolve_url
+    from drupe.remote_models import fetch_remote_models
+
+    provider = provider_or_404(registry, provider_id)
+    entries = await fetch_remote_models(registry, provider.id)
+    url = resolve_url(provider.type, provider.base_url, "models", api_version=provider.api_version)
+    return {"url": url, "models": [entry.to_dict() for entry in entries]}

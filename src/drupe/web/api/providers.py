@@ -1,0 +1,186 @@
+"""Providers: list, add, edit, remove, reorder, check keys, preview URLs. Keys go out masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from drupe.errors import DrupeError
+from drupe.keys import mask_key, parse_keys
+from drupe.registry import Provider, Registry
+from drupe.web.api.deps import provider_or_404, registry
+from drupe.web.errors import provider_error
+
+router = APIRouter(prefix="/api", tags=["providers"])
+
+
+class ProviderIn(BaseModel):
+    name: str
+    type: str
+    base_url: str = ""
+    api_keys: list[str] | str = Field(default_factory=list, description="Full keys; a string is split on commas/new lines.")
+    api_version: str = ""
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float = 600.0
+    proxy: str = ""
+    notes: str = ""
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProviderPatch(BaseModel):
+    name: str | None = None
+    type: str | None = None
+    base_url: str | None = None
+    api_keys: list[str] | str | None = Field(
+        default=None, description="The new list: masked entries keep the existing key they mask, others are new keys."
+    )
+    api_version: str | None = None
+    headers: dict[str, str] | None = None
+    timeout: float | None = None
+    proxy: str | None = None
+    notes: str | None = None
+    enabled: bool | None = None
+    options: dict[str, Any] | None = None
+
+
+_CLEARABLE = ("base_url", "api_version", "proxy", "notes")
+"""Text fields where null means "clear it"."""
+
+
+class ProviderOrder(BaseModel):
+    ids: list[str]
+
+
+class CheckIn(BaseModel):
+    model: str
+    key_index: int | None = Field(default=None, ge=0)
+
+
+def _entries(value: list[str] | str) -> list[str]:
+    return parse_keys(value) if isinstance(value, str) else [entry.strip() for entry in value if entry.strip()]
+
+
+def merge_keys(existing: list[str], given: list[str] | str) -> list[str]:
+    """The new key list: an entry equal to an existing key's mask keeps that key, in the new place."""
+    by_mask: dict[str, list[str]] = {}
+    for key in existing:
+        by_mask.setdefault(mask_key(key), []).append(key)
+    merged: list[str] = []
+    for entry in _entries(given):
+        kept = by_mask.get(entry)
+        merged.append(kept.pop(0) if kept else entry)
+    return merged
+
+
+def _urls(provider: Provider, model_id: str) -> dict[str, str | None]:
+    from drupe.protocols.urls import preview_urls
+
+    try:
+        return dict(preview_urls(provider.type, provider.base_url, provider.api_version, model_id))
+    except DrupeError:
+        return {"chat_url": None, "models_url": None}
+
+
+def provider_json(registry: Registry, provider: Provider, *, with_models: bool = False) -> dict[str, Any]:
+    models = registry.list_models(provider.id)
+    data = {
+        **provider.public_dict(),
+        "model_count": len(models),
+        **_urls(provider, models[0].model_id if models else ""),
+    }
+    if with_models:
+        data["models"] = [{**m.public_dict(), "provider_id": provider.id, "provider": provider.name} for m in models]
+    return data
+
+
+@router.get("/providers")
+def list_providers(registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
+    return [provider_json(registry, p) for p in registry.list_providers()]
+
+
+@router.post("/providers", status_code=201)
+def add_provider(body: ProviderIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    fields = body.model_dump(exclude={"name", "type"})
+    fields["api_keys"] = _entries(body.api_keys)
+    provider = registry.add_provider(body.name, body.type, **fields)
+    return provider_json(registry, provider)
+
+
+@router.put("/providers/order")
+def reorder_providers(body: ProviderOrder, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
+    for position, provider_id in enumerate(body.ids):
+        registry.move_provider(provider_or_404(registry, provider_id).id, position)
+    return [provider_json(registry, p) for p in registry.list_providers()]
+
+
+@router.get("/providers/{provider_id}")
+def get_provider(provider_id: str, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    return provider_json(registry, provider_or_404(registry, provider_id), with_models=True)
+
+
+@router.patch("/providers/{provider_id}")
+def edit_provider(provider_id: str, body: ProviderPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    provider = provider_or_404(registry, provider_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "api_keys" in changes:
+        changes["api_keys"] = merge_keys(provider.api_keys, changes["api_keys"] or [])
+    for field, value in list(changes.items()):
+        if value is None:
+            if field not in _CLEARABLE:
+                raise DrupeError(f"The provider's {field} cannot be empty.")
+            changes[field] = ""
+    if changes:
+        provider = registry.edit_provider(provider.id, **changes)
+    return provider_json(registry, provider)
+
+
+@router.delete("/providers/{provider_id}")
+def remove_provider(provider_id: str, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    provider = provider_or_404(registry, provider_id)
+    count = len(registry.list_models(provider.id))
+    registry.remove_provider(provider.id)
+    return {"removed": provider.id, "models": count}
+
+
+@router.post("/providers/{provider_id}/check")
+async def check_provider(provider_id: str, body: CheckIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    """One tiny request per key with the chosen model: ok and latency, or what went wrong and a hint."""
+    from drupe.protocols.client import check_key
+    from drupe.validation import check_model_id
+
+    provider = provider_or_404(registry, provider_id)
+    model = check_model_id(body.model)
+    keys: list[str | None] = list(provider.api_keys) or [None]
+    if body.key_index is not None:
+        if body.key_index >= len(provider.api_keys):
+            raise DrupeError(f"Key {body.key_index + 1} does not exist: {provider.name} has {len(provider.api_keys)} key(s).")
+        indexes = [body.key_index]
+    else:
+        indexes = list(range(len(keys)))
+    endpoint = provider.endpoint()
+    results = []
+    for index in indexes:
+        key = keys[index]
+        outcome = await check_key(endpoint, model, key)
+        results.append({
+            "index": index,
+            "key": mask_key(key) if key else None,
+            "ok": outcome.ok,
+            "latency_ms": round(outcome.latency_ms, 1) if outcome.latency_ms is not None else None,
+            "error": provider_error(outcome.error, model, provider.timeout) if outcome.error else None,
+        })  # fmt: skip
+    return {"model": model, "url": _urls(provider, model)["chat_url"], "results": results}
+
+
+@router.get("/resolve-url")
+def resolve_url(type: str, base_url: str = "", api_version: str = "", model: str = "") -> dict[str, str]:
+    """The URLs drupe would call for what is typed in the form; nothing is saved or called."""
+    from drupe.protocols.urls import preview_urls
+    from drupe.validation import check_base_url, check_type
+
+    check_type(type)
+    check_base_url(base_url, type)
+    return preview_urls(type, base_url, api_version, model)

@@ -1,0 +1,86 @@
+"""The web app: the JSON API under /api, the pages' files under /static, and the page itself everywhere else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from drupe import __version__
+from drupe.chat import ChatService
+from drupe.registry import Registry
+from drupe.store.db import Store
+from drupe.web.api import chat, conversations, meta, models, providers
+from drupe.web.errors import NotFound, install_error_handlers
+from drupe.web.security import SecurityMiddleware, is_loopback, new_token
+from drupe.web.streaming import Turns
+
+if TYPE_CHECKING:
+    from drupe.web.local import LocalModel
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    store: Store | None = None, *, host: str = "127.0.0.1", token: str | None = None, local: LocalModel | None = None
+) -> FastAPI:
+    """The app for `drupe serve`. Off loopback a token is always required (made up if not given);
+    read it back from `app.state.token`."""
+    if store is None:
+        from drupe.store import open_store
+
+        store = open_store()
+    if token is None and not is_loopback(host):
+        token = new_token()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if local is not None:
+            local.start_in_background(app.state.registry)
+        try:
+            yield
+        finally:
+            await app.state.turns.stop_all()
+            if local is not None:
+                await local.stop()
+
+    app = FastAPI(
+        title="drupe",
+        version=__version__,
+        description="The local API behind drupe's web pages. See docs/api.md.",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.registry = Registry(store)
+    app.state.chat = ChatService(store)
+    app.state.turns = Turns()
+    app.state.token = token
+    app.state.local = local
+    install_error_handlers(app)
+    for module in (meta, providers, models, conversations, chat):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.add_api_route("/{path:path}", page, methods=["GET"], include_in_schema=False)
+    app.add_middleware(SecurityMiddleware, host=host, token=token)
+    return app
+
+
+def page(path: str) -> Response:
+    """The single page, for any address that is not the API or a file, so the page can route itself."""
+    if path == "api" or path.startswith("api/"):
+        raise NotFound(f"No API endpoint /{path}. See docs/api.md.")
+    index = STATIC / "index.html"
+    if not index.is_file():
+        return JSONResponse(
+            {"error": {"kind": "not_found", "message": "The web pages are not installed (static/index.html)."}},
+            status_code=404,
+        )
+    return FileResponse(index, headers={"cache-control": "no-cache"})

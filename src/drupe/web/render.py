@@ -1,0 +1,162 @@
+"""Model output Markdown to safe HTML, and the splitter that lets streaming render each block once.
+
+Rendering happens on the server so the pages need no Markdown or highlighting code.
+Everything passes through nh3, whatever markdown-it produced: the text comes from a
+model, and a model can be told to write anything.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+HIGHLIGHT_CLASS = "highlight"
+
+_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre", "span",
+    "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "img",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "pre": {"class"},
+    "code": {"class"},
+    "span": {"class"},
+}
+_LINK_SCHEMES = ("http:", "https:", "mailto:")
+_IMAGE_SCHEMES = ("http:", "https:", "data:image/")
+
+
+def _allow_url(tag: str, attribute: str, value: str) -> str | None:
+    """Links may go to http, https and mailto; images may come from http, https and data."""
+    if attribute == "href":
+        return value if value.strip().lower().startswith(_LINK_SCHEMES) else None
+    if attribute == "src":
+        return value if value.strip().lower().startswith(_IMAGE_SCHEMES) else None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRIBUTES,
+    attribute_filter=_allow_url,
+    url_schemes={"http", "https", "mailto", "data"},
+    url_relative="deny",
+    set_tag_attribute_values={"a": {"target": "_blank"}},
+    link_rel="noopener noreferrer",
+)
+
+
+@lru_cache(maxsize=64)
+def _lexer(language: str):
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(language)
+    except ClassNotFound:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _formatter():
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, language: str, _attrs: str) -> str:
+    """A fenced code block as `<pre class="highlight"><code>` with Pygments class spans."""
+    from pygments import highlight
+
+    language = re.sub(r"[^\w+#.-]", "", language)[:40]
+    lexer = _lexer(language.lower()) if language else None
+    body = highlight(code, lexer, _formatter()) if lexer else html.escape(code, quote=False)
+    code_class = f' class="language-{language}"' if language else ""
+    return f'<pre class="{HIGHLIGHT_CLASS}"><code{code_class}>{body}</code></pre>'
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "highlight": _highlight}).enable(["table", "strikethrough"])
+
+
+def render_markdown(text: str) -> str:
+    """Model output as sanitised HTML: raw HTML in it is shown as text, never run."""
+    return _CLEANER.clean(_MARKDOWN.render(text))
+
+
+def render_plain(text: str) -> str:
+    """What a user typed, escaped, with its line breaks kept."""
+    return html.escape(text).replace("\n", "<br>\n")
+
+
+def highlight_css() -> str:
+    """Pygments classes for light pages, and a dark variant under `.dark`."""
+    from pygments.formatters import HtmlFormatter
+
+    light = HtmlFormatter(style="default").get_style_defs(f".{HIGHLIGHT_CLASS}")
+    dark = HtmlFormatter(style="monokai").get_style_defs(f".dark .{HIGHLIGHT_CLASS}")
+    return f"{light}\n{dark}\n"
+
+
+_FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+_FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*\r?")
+
+
+class BlockSplitter:
+    """Splits growing Markdown into finished blocks and the unfinished tail.
+
+    A block is finished when a blank line follows it outside a fenced code block and
+    the next line does not start with whitespace (an indented line after a blank one
+    still belongs to the list item or code above). The blank lines go with the block
+    before them, so the finished blocks plus the tail are always the text fed so far.
+    Each call scans only what is new, apart from the tail being kept as a string.
+    """
+
+    def __init__(self) -> None:
+        self.tail = ""
+        self._scanned = 0
+        self._fence: tuple[str, int] | None = None
+        self._has_content = False
+        self._break_at: int | None = None
+
+    def feed(self, text: str) -> list[str]:
+        """Add text; returns the sources of the blocks this finished, in order."""
+        self.tail += text
+        finished: list[str] = []
+        while True:
+            if self._break_at is not None and len(self.tail) > self._break_at:
+                first = self.tail[self._break_at]
+                if first in " \t":
+                    self._break_at = None
+                elif first not in "\r\n":
+                    finished.append(self.tail[: self._break_at])
+                    self.tail = self.tail[self._break_at :]
+                    self._scanned -= self._break_at
+                    self._break_at = None
+                    self._has_content = False
+            end = self.tail.find("\n", self._scanned)
+            if end < 0:
+                return finished
+            line = self.tail[self._scanned : end]
+            self._scanned = end + 1
+            self._read_line(line)
+
+    def _read_line(self, line: str) -> None:
+        if self._fence is not None:
+            close = _FENCE_CLOSE.fullmatch(line)
+            if close and close.group(1)[0] == self._fence[0] and len(close.group(1)) >= self._fence[1]:
+                self._fence = None
+            return
+        if not line.strip():
+            if self._has_content:
+                self._break_at = self._scanned
+            return
+        self._has_content = True
+        opening = _FENCE_OPEN.fullmatch(line)
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            self._fence = (opening.group(1)[0], len(opening.group(1)))

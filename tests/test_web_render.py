@@ -1,0 +1,161 @@
+"""Markdown rendering and sanitising, and the block splitter behind streamed rendering."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drupe.web.render import BlockSplitter, highlight_css, render_markdown, render_plain
+
+
+def split(text: str, step: int = 1) -> tuple[list[str], str]:
+    splitter = BlockSplitter()
+    blocks: list[str] = []
+    for start in range(0, len(text), step):
+        blocks += splitter.feed(text[start : start + step])
+    return blocks, splitter.tail
+
+
+def test_a_blank_line_finishes_a_block_once_the_next_block_starts():
+    splitter = BlockSplitter()
+    assert splitter.feed("First paragraph\n\n") == []
+    assert splitter.feed("Second") == ["First paragraph\n\n"]
+    assert splitter.tail == "Second"
+
+
+def test_code_fences_keep_their_blank_lines():
+    text = "Intro\n\n```python\ndef f():\n\n\n    return 1\n```\n\nAfter\n"
+    blocks, tail = split(text)
+    assert blocks == ["Intro\n\n", "```python\ndef f():\n\n\n    return 1\n```\n\n"]
+    assert tail == "After\n"
+
+
+def test_an_unclosed_fence_stays_in_the_tail():
+    blocks, tail = split("```\ncode\n\nmore code\n\n")
+    assert blocks == []
+    assert tail == "```\ncode\n\nmore code\n\n"
+
+
+def test_a_longer_closing_fence_of_the_same_kind_closes_and_other_kinds_do_not():
+    blocks, _ = split("~~~~\na\n\n```\n\nb\n~~~~~\n\nnext")
+    assert blocks == ["~~~~\na\n\n```\n\nb\n~~~~~\n\n"]
+
+
+def test_indented_lines_after_a_blank_line_stay_with_the_list_item():
+    blocks, tail = split("- item\n\n  continued\n- two\n\nDone")
+    assert blocks == ["- item\n\n  continued\n- two\n\n"]
+    assert tail == "Done"
+
+
+def test_several_blank_lines_belong_to_the_block_before_them():
+    blocks, tail = split("a\n\n\n\nb", step=3)
+    assert blocks == ["a\n\n\n\n"]
+    assert tail == "b"
+
+
+def test_windows_line_endings():
+    blocks, tail = split("a\r\n\r\nb\r\n")
+    assert blocks == ["a\r\n\r\n"]
+    assert tail == "b\r\n"
+
+
+markdownish = st.lists(st.sampled_from(["a", " ", "\n", "\n\n", "```", "~~~", "`", "-", "\t", "\r\n", "#"])).map("".join)
+
+
+@given(markdownish, st.lists(st.integers(min_value=1, max_value=7), max_size=30))
+def test_blocks_and_tail_are_always_the_input_for_any_chunking(text, cuts):
+    splitter = BlockSplitter()
+    blocks: list[str] = []
+    position = 0
+    for size in cuts:
+        blocks += splitter.feed(text[position : position + size])
+        position += size
+    blocks += splitter.feed(text[position:])
+    assert "".join(blocks) + splitter.tail == text
+    assert all(blocks)
+
+
+@given(markdownish, st.integers(min_value=1, max_value=9))
+def test_the_blocks_do_not_depend_on_the_chunking(text, step):
+    assert split(text, step) == split(text, len(text) or 1)
+
+
+def test_tables_lists_and_highlighted_code():
+    html = render_markdown("| a | b |\n|---|--:|\n| 1 | 2 |\n\n1. one\n2. two\n\n```python\nx = 1\n```\n")
+    assert "<table>" in html and "<td>2</td>" in html  # alignment styles are dropped: no inline style
+    assert "<ol>" in html
+    assert '<pre class="highlight"><code class="language-python"><span class="n">x</span>' in html
+
+
+def test_unknown_languages_are_escaped_and_hostile_info_strings_are_cleaned():
+    html = render_markdown('```no-such-lang"><script>\n<b>x</b>\n```')
+    assert "<script" not in html and "<b>" not in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+XSS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "![x](javascript:alert(1))",
+    '<a href="javascript:alert(1)">x</a>',
+    "<iframe src=//evil.example></iframe>",
+    '<div style="position:fixed">x</div>',
+    "[rel](/api/providers)",
+    "[data](data:text/html;base64,PHNjcmlwdD4=)",
+]
+
+
+SAFE_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre", "span",
+    "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "img",
+}  # fmt: skip
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+
+def assert_inert(html: str) -> None:
+    """Only harmless tags, no event handlers or styles, and URLs of the allowed schemes."""
+    parser = _Tags()
+    parser.feed(html)
+    for tag, attrs in parser.tags:
+        assert tag in SAFE_TAGS, html
+        for name, value in attrs:
+            assert not name.startswith("on") and name != "style", html
+            if name == "href":
+                assert (value or "").startswith(("http:", "https:", "mailto:")), html
+            if name == "src":
+                assert (value or "").startswith(("http:", "https:", "data:image/")), html
+
+
+def test_hostile_markdown_comes_out_inert():
+    for payload in XSS:
+        assert_inert(render_markdown(payload))
+    assert_inert(render_markdown("\n\n".join(XSS)))
+
+
+def test_safe_links_and_images_are_kept():
+    html = render_markdown("[a](https://example.com) <mailto:me@example.com> ![i](data:image/png;base64,AAAA)")
+    assert '<a href="https://example.com" target="_blank" rel="noopener noreferrer">a</a>' in html
+    assert 'href="mailto:me@example.com"' in html
+    assert '<img src="data:image/png;base64,AAAA" alt="i">' in html
+
+
+def test_user_text_is_escaped_with_line_breaks():
+    assert render_plain("<b>hi</b>\nthere") == "&lt;b&gt;hi&lt;/b&gt;<br>\nthere"
+
+
+def test_highlight_css_has_light_and_dark_rules():
+    css = highlight_css()
+    assert ".highlight .k" in css and ".dark .highlight .k" in css

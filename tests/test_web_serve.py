@@ -1,0 +1,149 @@
+"""`drupe serve` as a user runs it, and the app against a real llama.cpp server and its built-in local model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx2
+import pytest
+
+from drupe.web.local import LocalModel
+
+
+def start_serve(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, list[str]]:
+    """Run `drupe serve --port 0 …` and return it with the lines it printed before serving."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "drupe", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(3 if "--host" in args else 2)]
+    return process, lines
+
+
+def wait_until_answering(url: str, **kwargs) -> httpx2.Response:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return httpx2.get(url, timeout=2, **kwargs)
+        except httpx2.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C: a clean shutdown (uvicorn re-raises the signal, so 130 is the usual exit code)."""
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) in (0, 130)
+    assert process.stdout is not None
+    assert "Traceback" not in process.stdout.read()
+
+
+def test_serve_on_loopback_prints_its_url_and_needs_no_token():
+    process, lines = start_serve("--no-local")
+    try:
+        assert lines[0].startswith("drupe is running at http://127.0.0.1:")
+        assert "token" not in lines[0] and lines[1].startswith("Local model: off (--no-local)")
+        url = lines[0].split()[4]
+        meta = wait_until_answering(f"{url}api/meta").json()
+        assert meta["token_required"] is False
+        assert httpx2.get(f"{url}api/local").json()["status"] == "disabled"
+    finally:
+        stop(process)
+
+
+def test_serve_off_loopback_prints_a_token_and_requires_it():
+    process, lines = start_serve("--no-local", "--host", "0.0.0.0")
+    try:
+        url = lines[0].split()[4]
+        base, _, query = url.partition("?")
+        token = query.removeprefix("token=")
+        assert len(token) >= 24 and lines[1].startswith(f"Access token: {token}")
+        assert wait_until_answering(f"{base}api/meta").status_code == 401
+        assert httpx2.get(f"{base}api/meta", headers={"authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        stop(process)
+
+
+def test_serve_takes_the_token_from_the_environment():
+    process, lines = start_serve("--no-local", "--host", "0.0.0.0", env={"DRUPE_TOKEN": "my-own-token"})
+    try:
+        assert lines[0].rstrip().endswith("?token=my-own-token  (Ctrl-C stops)")
+    finally:
+        stop(process)
+
+
+def test_serve_explains_a_busy_port():
+    first, lines = start_serve("--no-local")
+    try:
+        port = lines[0].split()[4].rsplit(":", 1)[1].strip("/")
+        busy = subprocess.run(
+            [sys.executable, "-m", "drupe", "serve", "--no-local", "--port", port],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert busy.returncode == 1
+        assert f"Cannot listen on 127.0.0.1:{port}" in busy.stderr and "--port" in busy.stderr
+    finally:
+        stop(first)
+
+
+def test_a_turn_streams_from_a_real_llama_cpp_server(web_server, llama_server):
+    server = web_server()
+    provider = server.client.post(
+        "/api/providers", json={"name": "llama", "type": "openai", "base_url": llama_server.base_url}
+    ).json()
+    server.client.post(f"/api/providers/{provider['id']}/models", json={"model_id": llama_server.model_id})
+    checked = server.client.post(f"/api/providers/{provider['id']}/check", json={"model": llama_server.model_id})
+    assert checked.json()["results"][0]["ok"] is True
+    remote = server.client.get(f"/api/providers/{provider['id']}/remote-models").json()["models"]
+    assert [m["added"] for m in remote if m["model_id"] == llama_server.model_id] == [True]
+
+    conversation = server.client.post(
+        "/api/conversations", json={"settings": {"max_tokens": 24, "temperature": 0}}
+    ).json()["id"]
+    events = server.events(
+        f"/api/conversations/{conversation}/messages",
+        {"content": "Write a short list of three fruits.", "targets": [{"provider": "llama", "model": llama_server.model_id}]},
+    )
+    [done] = [e for e in events if e["type"] == "done"]
+    message = done["message"]
+    assert message["status"] == "complete", message["error"]
+    streamed = "".join(e["text"] for e in events if e["type"] == "delta")
+    assert streamed and message["content"] == streamed
+    assert message["usage"]["output_tokens"] and message["timings"]["tokens_per_second"]
+    assert message["html"].strip().startswith("<")
+
+
+@pytest.mark.timeout(240)
+def test_the_built_in_local_model_starts_in_the_background(web_server, llama_server, tmp_path):
+    local = LocalModel(llama_server.model_path, threads=1, ctx=1024, parallel=1, log_path=tmp_path / "local.log")
+    started = time.monotonic()
+    server = web_server(local=local)
+    assert time.monotonic() - started < 5, "the app must not wait for the model"
+    deadline = time.monotonic() + 120
+    status = server.client.get("/api/local").json()
+    assert status["status"] in ("starting", "ready")
+    while status["status"] == "starting" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = server.client.get("/api/local").json()
+    assert status["status"] == "ready", status
+    assert status["provider"] == "Local" and status["model"] == llama_server.model_id
+
+    [provider] = [p for p in server.client.get("/api/providers").json() if p["name"] == "Local"]
+    assert provider["base_url"] == status["base_url"] and provider["enabled"] is True
+    conversation = server.client.post("/api/conversations", json={"settings": {"max_tokens": 8}}).json()["id"]
+    events = server.events(
+        f"/api/conversations/{conversation}/messages",
+        {"content": "Hi", "targets": [{"provider": "Local", "model": status["model"]}]},
+    )
+    assert [e["message"]["status"] for e in events if e["type"] == "done"] == ["complete"]
+
+    child = local.server
+    assert child is not None and child.pid is not None
+    server.stop()
+    assert child.status == "stopped" and child._process is not None and child._process.poll() is not None
