@@ -1,0 +1,103 @@
+// The one place that talks to the server: JSON calls and Server-Sent Event streams.
+// Every failure becomes an ApiError whose message is the server's own words.
+
+export class ApiError extends Error {
+  /** `detail`: the server's error object ({kind, message, status?, url?, hint?}). */
+  constructor(detail, httpStatus) {
+    super(detail.message || `Request failed (${httpStatus})`);
+    this.kind = detail.kind ?? "unknown";
+    this.hint = detail.hint ?? "";
+    this.url = detail.url ?? "";
+    this.providerStatus = detail.status ?? null;
+    this.httpStatus = httpStatus;
+  }
+}
+
+async function errorFrom(response) {
+  let detail = {};
+  try {
+    const body = await response.json();
+    detail = body.error ?? { message: body.detail ?? "" };
+  } catch {
+    detail = { message: `${response.status} ${response.statusText}` };
+  }
+  return new ApiError(detail, response.status);
+}
+
+function networkError(error) {
+  return new ApiError({ kind: "network", message: `Cannot reach drupe: ${error.message}` }, 0);
+}
+
+async function request(method, path, body, signal) {
+  const init = { method, headers: { Accept: "application/json" }, signal };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`/api${path}`, init);
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw networkError(error);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.status === 204 ? null : response.json();
+}
+
+export const get = (path, signal) => request("GET", path, undefined, signal);
+export const post = (path, body = {}) => request("POST", path, body);
+export const patch = (path, body) => request("PATCH", path, body);
+export const put = (path, body) => request("PUT", path, body);
+export const del = (path) => request("DELETE", path);
+
+/** A path segment, e.g. a model ID that may contain "/" or ":". */
+export const seg = (value) => encodeURIComponent(value);
+
+/** Build "?a=1&b=2" from an object, skipping undefined and null values. */
+export function query(params) {
+  const pairs = Object.entries(params).filter(([, value]) => value !== undefined && value !== null);
+  return pairs.length ? `?${new URLSearchParams(pairs)}` : "";
+}
+
+/**
+ * POST `body` to an SSE endpoint and call `onEvent(event)` for each `data:` JSON object.
+ * Resolves when the stream ends; rejects with ApiError on an HTTP error or a dropped stream.
+ */
+export async function stream(path, body, onEvent, signal) {
+  let response;
+  try {
+    response = await fetch(`/api${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify(body),
+      signal,
+    });
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    throw networkError(error);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let boundary;
+      while ((boundary = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const frame = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, "");
+        const data = frame.split(/\r?\n/)
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
+        if (data) onEvent(JSON.parse(data));
+      }
+    }
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    throw networkError(error);
+  }
+}

@@ -1,0 +1,227 @@
+// The message list: turns (a user message and its answers), history pages, streaming answers.
+// Server HTML (already sanitised Markdown) goes in with innerHTML; all other text via textContent.
+
+import { avatar, el, formatMs, replaceChildren } from "./dom.js";
+import { icon } from "./icons.js";
+
+function actionButton(label, iconName, onClick) {
+  return el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": label, title: label, onclick: onClick }, icon(iconName));
+}
+
+async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const scratch = el("textarea", { class: "sr-only" });
+    scratch.value = text;
+    document.body.append(scratch);
+    scratch.select();
+    document.execCommand("copy");
+    scratch.remove();
+  }
+  button.replaceChildren(icon("check"));
+  setTimeout(() => button.replaceChildren(icon("copy")), 1200);
+}
+
+/** ‹ 2/3 › for a message that has alternatives; `browse(+1|-1)` switches. */
+function alternativesNav(siblings, browse) {
+  if (!siblings || siblings.count < 2) return null;
+  const previous = actionButton("Previous alternative", "chevronLeft", () => browse(-1));
+  const next = actionButton("Next alternative", "chevronRight", () => browse(1));
+  previous.disabled = siblings.index === 0;
+  next.disabled = siblings.index >= siblings.count - 1;
+  return el("span", { class: "alt-nav" }, previous, el("span", { text: `${siblings.index + 1}/${siblings.count}` }), next);
+}
+
+function imagesOf(message) {
+  const images = (message.parts ?? []).filter((part) => part.type === "image");
+  if (!images.length) return null;
+  return el("div", { class: "attachments" }, images.map((part) => el("img", {
+    alt: "Attached image", src: part.url || `data:${part.media_type};base64,${part.data}`,
+  })));
+}
+
+/** One answer: built empty and streamed into, or filled at once from a stored message. */
+export class AnswerView {
+  constructor({ provider, model }, handlers) {
+    this.handlers = handlers;
+    this.message = null;
+    this.text = "";
+    this.markdown = el("div", { class: "markdown typing" });
+    this.tail = el("div", { class: "md-tail" });
+    this.markdown.append(this.tail);
+    this.reasoningText = null;
+    this.reasoningBlock = null;
+    this.meta = el("div", { class: "message-meta" });
+    this.actions = el("div", { class: "message-actions" });
+    this.head = el("div", { class: "message-head" },
+      avatar(provider || model || "?", true),
+      el("span", { class: "model", text: model ?? "" }),
+      provider ? el("span", { text: `· ${provider}` }) : null);
+    this.body = el("div", { class: "message-content" }, this.head, this.markdown, this.meta, this.actions);
+    this.element = el("article", { class: "message message-assistant streaming", "aria-label": `Answer from ${model ?? "model"}` }, this.body);
+  }
+
+  appendReasoning(text) {
+    if (!this.reasoningText) {
+      this.reasoningText = el("div", { class: "reasoning-text" });
+      this.reasoningBlock = el("details", { class: "reasoning", open: true }, el("summary", { text: "Reasoning" }), this.reasoningText);
+      this.markdown.before(this.reasoningBlock);
+    }
+    this.reasoningText.append(text);
+  }
+
+  appendDelta(text) {
+    this.text += text;
+  }
+
+  /** A finished Markdown block: appended once, never rendered again. */
+  appendBlock(html) {
+    this.markdown.classList.remove("typing");
+    this.tail.insertAdjacentHTML("beforebegin", html);
+  }
+
+  /** The unfinished rest: only the tail element is replaced. */
+  setTail(html) {
+    this.markdown.classList.remove("typing");
+    this.tail.innerHTML = html;
+  }
+
+  /** The answer as stored: its whole html, metrics, and actions. */
+  finish(message) {
+    this.message = message;
+    this.text = message.content ?? this.text;
+    this.element.classList.remove("streaming");
+    this.element.dataset.id = message.id;
+    this.element.dataset.status = message.status;
+    this.markdown.classList.remove("typing");
+    this.markdown.innerHTML = message.html ?? "";
+    if (message.reasoning) {
+      if (!this.reasoningText) this.appendReasoning("");
+      this.reasoningText.textContent = message.reasoning;
+      this.reasoningBlock.open = false;
+    } else if (this.reasoningBlock) {
+      this.reasoningBlock.remove();
+    }
+    this.body.querySelector(".message-error")?.remove();
+    if (message.status === "error") {
+      this.meta.before(el("div", { class: "message-error", role: "alert" },
+        el("span", { class: "kind", text: message.error_kind ?? "error" }), message.error ?? "The answer failed."));
+    }
+    this.renderMeta(message);
+    this.renderActions();
+  }
+
+  /** Where this answer sits among its alternatives ({index, count}), for ‹ 1/2 ›. */
+  setSiblings(siblings) {
+    this.message = { ...this.message, siblings };
+    this.renderActions();
+  }
+
+  renderActions() {
+    replaceChildren(this.actions,
+      actionButton("Regenerate", "refresh", () => this.handlers.regenerate(this)),
+      actionButton("Copy", "copy", (event) => copyText(this.text, event.currentTarget)),
+      alternativesNav(this.message.siblings, (step) => this.handlers.browse(this.message, step)));
+  }
+
+  /** Model, tokens in/out, time to first token, tokens per second. */
+  renderMeta(message) {
+    const { input_tokens: tokensIn, output_tokens: tokensOut } = message.usage ?? {};
+    const { time_to_first_token_ms: firstToken, tokens_per_second: rate } = message.timings ?? {};
+    const items = [
+      message.status === "stopped" ? el("span", { class: "badge", text: "Stopped" }) : null,
+      tokensIn != null || tokensOut != null
+        ? el("span", { title: "Tokens in / out", text: `Tokens ${tokensIn ?? "–"} in · ${tokensOut ?? "–"} out` }) : null,
+      firstToken != null ? el("span", { title: "Time to first token", text: `First token ${formatMs(firstToken)}` }) : null,
+      rate != null ? el("span", { title: "Output speed", text: `${rate.toFixed(1)} tokens/s` }) : null,
+    ];
+    this.meta.replaceChildren(...items.filter(Boolean));
+  }
+
+  showError(error) {
+    this.element.classList.remove("streaming");
+    this.markdown.classList.remove("typing");
+    this.meta.before(el("div", { class: "message-error", role: "alert" },
+      el("span", { class: "kind", text: error.kind ?? "error" }), error.message ?? ""));
+  }
+}
+
+/** A user message and the answers to it. */
+export class TurnView {
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.user = null;
+    this.userElement = null;
+    this.answers = el("div", { class: "answers" });
+    this.answerViews = [];
+    this.element = el("section", { class: "turn" }, this.answers);
+  }
+
+  /** Show the user message (a draft `{content, parts}` until the server stores it). */
+  setUser(message) {
+    this.user = message;
+    const bubble = el("div", { class: "bubble", text: message.content });
+    const actions = el("div", { class: "message-actions" },
+      message.id ? actionButton("Edit", "edit", () => this.startEditing(bubble)) : null,
+      actionButton("Copy", "copy", (event) => copyText(message.content, event.currentTarget)),
+      alternativesNav(message.siblings, (step) => this.handlers.browse(message, step)));
+    const content = el("div", { class: "message-content" }, imagesOf(message), bubble, actions);
+    const element = el("article", { class: "message message-user", "aria-label": "Your message", dataset: { id: message.id ?? "" } }, content);
+    if (this.userElement) this.userElement.replaceWith(element);
+    else this.element.prepend(element);
+    this.userElement = element;
+  }
+
+  startEditing(bubble) {
+    const box = el("textarea", { "aria-label": "Edit message", rows: "3" });
+    box.value = this.user.content;
+    const cancel = el("button", { type: "button", class: "btn btn-sm", text: "Cancel" });
+    const send = el("button", { type: "button", class: "btn btn-sm btn-primary", text: "Save and send" });
+    const editor = el("div", { class: "edit-box" }, box, el("div", { class: "buttons" }, cancel, send));
+    bubble.replaceWith(editor);
+    box.focus();
+    cancel.addEventListener("click", () => editor.replaceWith(bubble));
+    send.addEventListener("click", () => {
+      if (box.value.trim()) this.handlers.edit(this, box.value);
+    });
+  }
+
+  addAnswer(info) {
+    const view = new AnswerView(info, this.handlers);
+    view.turn = this;
+    this.answerViews.push(view);
+    this.answers.append(view.element);
+    this.answers.classList.toggle("side-by-side", this.answerViews.length > 1);
+    return view;
+  }
+
+  removeAnswers() {
+    this.answerViews = [];
+    this.answers.replaceChildren();
+    this.answers.classList.remove("side-by-side");
+  }
+
+  showError(error) {
+    this.answers.append(el("div", { class: "message-error", role: "alert" },
+      el("span", { class: "kind", text: error.kind ?? "error" }), error.message ?? ""));
+  }
+}
+
+/** Group a page of branch messages (oldest first) into turns. */
+export function turnsFrom(messages, handlers) {
+  const turns = [];
+  let turn = null;
+  for (const message of messages) {
+    if (message.role === "user" || !turn) {
+      turn = new TurnView(handlers);
+      turns.push(turn);
+      if (message.role === "user") {
+        turn.setUser(message);
+        continue;
+      }
+    }
+    if (message.role === "assistant") turn.addAnswer(message).finish(message);
+  }
+  return turns;
+}
