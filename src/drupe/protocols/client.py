@@ -12,8 +12,8 @@ import dataclasses
 import functools
 import json
 import time
-from contextlib import aclosing
-from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing, contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -257,7 +257,7 @@ async def _sse_events(
 ) -> AsyncIterator[Event]:
     import httpx2
 
-    try:
+    with _transport_errors(wire.url):
         async with client.stream(
             wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
         ) as response:
@@ -273,27 +273,13 @@ async def _sse_events(
                     yield event
             for event in parser.close():
                 yield event
-    except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
-        raise _bad_url(exc, wire.url) from None
-    except httpx2.TimeoutException as exc:
-        raise _transport_error("timeout", exc, wire.url) from None
-    except httpx2.TransportError as exc:
-        raise _transport_error("connection", exc, wire.url) from None
 
 
 async def _send_json(client: httpx2.AsyncClient, wire: WireRequest) -> dict:
-    import httpx2
-
-    try:
+    with _transport_errors(wire.url):
         response = await client.request(
             wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
         )
-    except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
-        raise _bad_url(exc, wire.url) from None
-    except httpx2.TimeoutException as exc:
-        raise _transport_error("timeout", exc, wire.url) from None
-    except httpx2.TransportError as exc:
-        raise _transport_error("connection", exc, wire.url) from None
     if response.status_code >= 400:
         raise await _status_error(response, wire.url)
     return _json_body(response.content, response, wire.url)
@@ -349,6 +335,21 @@ def _json_body(content: bytes, response: httpx2.Response, url: str) -> dict:
             "bad_response", f"Expected JSON, got {content_type}: {excerpt}", status=response.status_code, url=url
         )
     return data
+
+
+@contextmanager
+def _transport_errors(url: str) -> Iterator[None]:
+    """httpx2's transport failures as ProviderErrors (or a DrupeError for a URL that cannot work)."""
+    import httpx2
+
+    try:
+        yield
+    except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
+        raise _bad_url(exc, url) from None
+    except httpx2.TimeoutException as exc:
+        raise _transport_error("timeout", exc, url) from None
+    except httpx2.TransportError as exc:
+        raise _transport_error("connection", exc, url) from None
 
 
 def _transport_error(kind: ErrorKind, exc: Exception, url: str) -> ProviderError:
