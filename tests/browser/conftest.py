@@ -1,7 +1,8 @@
 """Browser tests: Debian's Chromium driven by playwright against a real `drupe serve`.
 
 Fixtures:
-- `browser`: one Chromium for the session.
+- `browser`: one Chromium for this package, closed after its last test: playwright's sync API keeps
+  an event loop running in the main thread, which would break `asyncio.run` in later test modules.
 - `drupe_server`: `drupe serve --no-local` as a subprocess on a free port, DRUPE_HOME in the test's tmp dir.
 - `ui`: a fresh page on that server; fails the test on uncaught page errors or CSP violations.
 - `api`: an HTTP client on the same server, for set-up the test is not about.
@@ -46,7 +47,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
