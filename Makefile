@@ -30,7 +30,7 @@ run: setup
 test: setup system-deps
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: setup system-deps
 	$(BIN)/python bench/run.py
 
 clean:

@@ -26,6 +26,8 @@ serve.register(app)
 
 
 def main() -> None:
+    import gc
+
     from drupe.errors import DrupeError
 
     try:
@@ -33,3 +35,7 @@ def main() -> None:
     except DrupeError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(1)
+    finally:
+        # The process is about to exit: keep the interpreter's final garbage collections from
+        # walking every object imported (~40 ms after SQLAlchemy). atexit handlers still run.
+        gc.freeze()
