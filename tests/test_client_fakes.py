@@ -334,3 +334,25 @@ def test_events_come_in_order(fake_upstream):
 def test_a_base_url_that_is_not_a_url_is_a_user_error_at_once(base_url):
     with pytest.raises(DrupeError, match="cannot be used"):
         stream(Endpoint(type="openai", base_url=base_url))
+
+
+@pytest.mark.parametrize(
+    ("base_url", "proxy", "tls"),
+    [
+        ("http://localhost:8000/", None, False),
+        ("  HTTP://127.0.0.1:8080/v1", "http://proxy:3128", False),
+        ("", None, True),
+        ("https://api.example.com", None, True),
+        ("http://localhost:8000/", "https://proxy.example.com", True),
+    ],
+)
+def test_the_ca_bundle_is_loaded_only_when_a_connection_uses_tls(base_url, proxy, tls):
+    assert client._needs_tls(Endpoint(type="openai", base_url=base_url, proxy=proxy)) is tls
+
+
+def test_a_plain_http_client_trusts_no_certificate():
+    import ssl
+
+    context = client._no_trust_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() == []

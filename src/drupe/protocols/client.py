@@ -300,17 +300,38 @@ async def _models_page(
 def _http_client(endpoint: Endpoint) -> httpx2.AsyncClient:
     import httpx2
 
-    return httpx2.AsyncClient(
-        timeout=httpx2.Timeout(endpoint.timeout), proxy=endpoint.proxy or None, verify=_ssl_context()
-    )
+    verify = _ssl_context() if _needs_tls(endpoint) else _no_trust_context()
+    return httpx2.AsyncClient(timeout=httpx2.Timeout(endpoint.timeout), proxy=endpoint.proxy or None, verify=verify)
+
+
+def warm_up() -> None:
+    """Import the HTTP stack and load the CA bundle now: for a server, before its first request."""
+    import httpx2
+
+    httpx2.AsyncClient(verify=_ssl_context())
+
+
+def _needs_tls(endpoint: Endpoint) -> bool:
+    """Whether any connection of this endpoint is TLS: an https (or empty: official) address, or an https proxy."""
+    address = endpoint.base_url.strip().lower()
+    return not address.startswith("http://") or (endpoint.proxy or "").strip().lower().startswith("https://")
 
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """Built once: loading the CA bundle costs ~30 ms, which would land in time to first token."""
+    """Built once: loading the CA bundle costs 30-70 ms, which would land in time to first token."""
     import httpx2
 
     return httpx2.create_ssl_context()
+
+
+@functools.cache
+def _no_trust_context() -> ssl.SSLContext:
+    """For plain-http endpoints (local servers): verifying, but trusting no CA, so it costs
+    nothing to build and could never let an unverified TLS connection through."""
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 async def _status_error(response: httpx2.Response, url: str) -> ProviderError:

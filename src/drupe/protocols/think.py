@@ -29,6 +29,9 @@ class ThinkSplitter:
         self._skip_newlines = False
 
     def feed(self, text: str) -> list[TextDelta | ReasoningDelta]:
+        if "<" not in text and not self._pending and not self._skip_newlines:
+            # Nearly every chunk: no tag can start here, so it passes through whole.
+            return [ReasoningDelta(text) if self._in_think else TextDelta(text)] if text else []
         out: list[TextDelta | ReasoningDelta] = []
         buffer = self._pending + text
         self._pending = ""
