@@ -75,8 +75,21 @@ def test_tails_are_throttled(web_server, fake_upstream):
     conversation = setup(server, up)
     events = server.events(f"/api/conversations/{conversation}/messages", {"content": "Hi", "targets": [target()]})
     deltas, tails = of(events, "delta"), of(events, "tail")
-    assert len(deltas) == 300
-    assert 1 <= len(tails) < len(deltas) / 5
+    assert "".join(e["text"] for e in deltas) == " ".join(["word"] * 300)
+    assert 1 <= len(tails) < 300 / 5
+
+
+def test_chunks_queued_together_go_out_as_one_delta(web_server, fake_upstream):
+    text = " ".join(f"w{i}" for i in range(2000))
+    up = fake_upstream("openai", text=text)
+    server = web_server()
+    conversation = setup(server, up)
+    events = server.events(f"/api/conversations/{conversation}/messages", {"content": "Hi", "targets": [target()]})
+    deltas = of(events, "delta")
+    assert "".join(e["text"] for e in deltas) == text
+    assert len(deltas) < 2000, "a fast upstream's chunks should be joined, not relayed one event each"
+    [done] = of(events, "done")
+    assert done["message"]["content"] == text
 
 
 def test_two_models_answer_one_turn_with_interleaved_tagged_events(web_server, fake_upstream):

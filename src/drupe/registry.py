@@ -294,8 +294,9 @@ class Registry:
         with self.store.engine.connect() as conn:
             return [self._model_from_row(row) for row in conn.execute(query)]
 
-    def find_model(self, provider: str, model_id: str) -> Model | None:
-        owner = self.get_provider(provider)
+    def find_model(self, provider: str | Provider, model_id: str) -> Model | None:
+        """`provider` is a name, an id, or a Provider already looked up (one query fewer)."""
+        owner = provider if isinstance(provider, Provider) else self.get_provider(provider)
         query = sa.select(models_table).where(
             models_table.c.provider_id == owner.id, models_table.c.model_id == model_id
         )
@@ -303,9 +304,10 @@ class Registry:
             row = conn.execute(query).first()
         return self._model_from_row(row) if row else None
 
-    def get_model(self, provider: str, model_id: str) -> Model:
+    def get_model(self, provider: str | Provider, model_id: str) -> Model:
         model = self.find_model(provider, model_id)
         if model is None:
+            provider = provider.name if isinstance(provider, Provider) else provider
             raise DrupeError(
                 f"Provider {provider!r} has no model {model_id!r}. "
                 f"See `drupe model list {provider}`, or add it with `drupe model add {provider} {model_id}`."

@@ -9,12 +9,16 @@ from pathlib import Path
 from drupe.errors import DrupeError
 
 
+DECRYPTED_CACHE_SIZE = 256
+
+
 class Vault:
     """Encrypts and decrypts the secrets drupe stores."""
 
     def __init__(self, key: bytes) -> None:
         from cryptography.fernet import Fernet
 
+        self._decrypted: dict[str, str] = {}
         try:
             self._fernet = Fernet(key)
         except (ValueError, TypeError) as exc:
@@ -27,15 +31,23 @@ class Vault:
         return self._fernet.encrypt(text.encode()).decode()
 
     def decrypt(self, token: str) -> str:
+        """Remembered per token (each encryption makes a new one): every turn looks its
+        provider up, and a Fernet decryption would be most of that lookup's cost."""
         from cryptography.fernet import InvalidToken
 
+        if token in self._decrypted:
+            return self._decrypted[token]
         try:
-            return self._fernet.decrypt(token.encode()).decode()
+            text = self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise DrupeError(
                 "Stored API keys cannot be decrypted with this secret key. "
                 "Was DRUPE_SECRET_KEY or DRUPE_HOME/secret.key changed? Restore the original one."
             ) from exc
+        if len(self._decrypted) >= DECRYPTED_CACHE_SIZE:
+            self._decrypted.clear()
+        self._decrypted[token] = text
+        return text
 
 
 def load_or_create_key(path: Path) -> bytes:

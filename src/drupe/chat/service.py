@@ -382,17 +382,18 @@ class ChatService:
             raise DrupeError("The message is empty.")
         now = _now()
         with self.store.engine.begin() as conn:
-            message_id = conn.execute(
-                messages.insert().values(
-                    conversation_id=conversation.id, parent_id=parent_id, role="user", content=text, parts=parts,
-                    reasoning="", status="complete", created_at=now,
-                )
-            ).inserted_primary_key[0]  # fmt: skip
-            values: dict[str, Any] = {"current_leaf_id": message_id, "updated_at": now}
+            user = _insert_message(
+                conn,
+                {
+                    "conversation_id": conversation.id, "parent_id": parent_id, "role": "user", "content": text,
+                    "parts": parts, "reasoning": "", "status": "complete", "created_at": now,
+                },
+            )  # fmt: skip
+            values: dict[str, Any] = {"current_leaf_id": user.id, "updated_at": now}
             if not conversation.title:
                 values["title"] = _title_from(text)
             conn.execute(conversations.update().where(conversations.c.id == conversation.id).values(**values))
-        return self.get_message(message_id)
+        return user
 
     async def _answers(
         self,
@@ -404,8 +405,7 @@ class ChatService:
     ) -> AsyncIterator[TurnEvent]:
         with self.store.engine.connect() as conn:
             request = history.build_request(conn, conversation, user.id, targets[0].model)
-        answers = [self._insert_answer(conversation.id, user.id, p, t.model) for p, t in zip(providers, targets)]
-        self._update_conversation(conversation.id, current_leaf_id=answers[0].id)
+        answers = self._insert_answers(conversation.id, user.id, providers, [t.model for t in targets])
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
         queue: asyncio.Queue[TurnEvent] = asyncio.Queue()
@@ -430,16 +430,29 @@ class ChatService:
                     if not answer.finished:
                         self._finish(answer, "stopped")
 
-    def _insert_answer(self, conversation_id: str, user_id: int, provider: Provider, model: str) -> _Answer:
+    def _insert_answers(
+        self, conversation_id: str, user_id: int, providers: list[Provider], models: list[str]
+    ) -> list[_Answer]:
+        """One `streaming` row per target, the first made the conversation's current leaf, in one transaction."""
+        answers = []
+        now = _now()
         with self.store.engine.begin() as conn:
-            answer_id = conn.execute(
-                messages.insert().values(
-                    conversation_id=conversation_id, parent_id=user_id, role="assistant", content="", reasoning="",
-                    provider_id=provider.id, provider=provider.name, model=model, status="streaming",
-                    owner=OWNER, created_at=_now(),
-                )
-            ).inserted_primary_key[0]  # fmt: skip
-        return _Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic())
+            for provider, model in zip(providers, models):
+                answer_id = conn.execute(
+                    messages.insert(),
+                    {
+                        "conversation_id": conversation_id, "parent_id": user_id, "role": "assistant", "content": "",
+                        "reasoning": "", "provider_id": provider.id, "provider": provider.name, "model": model,
+                        "status": "streaming", "owner": OWNER, "created_at": now,
+                    },
+                ).inserted_primary_key[0]  # fmt: skip
+                answers.append(_Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic()))
+            conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(current_leaf_id=answers[0].id, updated_at=now)
+            )
+        return answers
 
     async def _receive(
         self, answer: _Answer, request: ChatRequest, stream: bool, queue: asyncio.Queue[TurnEvent]
@@ -511,6 +524,14 @@ class ChatService:
                     )
                 )  # fmt: skip
         return self.get_message(answer.id)
+
+
+def _insert_message(conn: sa.Connection, values: dict[str, Any]) -> MessageRecord:
+    """Insert a message and read it back, in one statement where the database has RETURNING."""
+    if conn.dialect.insert_returning:
+        return message_from_row(conn.execute(messages.insert().returning(messages), values).one())
+    message_id = conn.execute(messages.insert(), values).inserted_primary_key[0]
+    return message_from_row(conn.execute(sa.select(messages).where(messages.c.id == message_id)).one())
 
 
 def _title_from(text: str) -> str:

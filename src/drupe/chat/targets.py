@@ -30,7 +30,7 @@ def resolve_targets(registry: Registry, provider: str | None, models: list[str])
 
 def set_default_model(registry: Registry, provider: str, model_id: str) -> Target:
     owner = _enabled_provider(registry, provider)
-    registry.get_model(owner.name, model_id)
+    registry.get_model(owner, model_id)
     registry.set_setting(DEFAULT_MODEL_SETTING, {"provider": owner.id, "model": model_id})
     return Target(owner.name, model_id)
 
@@ -45,7 +45,7 @@ def _enabled_provider(registry: Registry, name: str) -> Provider:
 def _resolve_one(registry: Registry, provider: str | None, model: str) -> Target:
     if provider:
         owner = _enabled_provider(registry, provider)
-        registry.get_model(owner.name, model)
+        registry.get_model(owner, model)
         return Target(owner.name, model)
     prefix, _, rest = model.partition("/")
     if rest and registry.find_provider(prefix) is not None:
@@ -54,7 +54,7 @@ def _resolve_one(registry: Registry, provider: str | None, model: str) -> Target
 
 
 def _search_enabled(registry: Registry, model: str) -> Target:
-    owners = [p for p in registry.list_providers() if registry.find_model(p.id, model) is not None]
+    owners = [p for p in registry.list_providers() if registry.find_model(p, model) is not None]
     enabled = [p for p in owners if p.enabled]
     if len(enabled) == 1:
         return Target(enabled[0].name, model)
@@ -80,7 +80,7 @@ def _default_target(registry: Registry, provider: str | None) -> Target:
     default = registry.get_setting(DEFAULT_MODEL_SETTING)
     if default:
         owner = registry.find_provider(default["provider"])
-        usable = owner is not None and owner.enabled and registry.find_model(owner.id, default["model"]) is not None
+        usable = owner is not None and owner.enabled and registry.find_model(owner, default["model"]) is not None
         if usable and (provider is None or registry.get_provider(provider).id == owner.id):
             return Target(owner.name, default["model"])
     candidates = _enabled_models(registry, provider)

@@ -29,6 +29,9 @@ def serve(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
+        # Listening now, not once the app has started, holds the port: a second `drupe serve`
+        # on it fails here with a clear message (connections wait in the backlog meanwhile).
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise DrupeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another with --port or --host.") from None

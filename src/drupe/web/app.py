@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from drupe.web.api import chat, conversations, meta, models, providers
 from drupe.web.errors import NotFound, install_error_handlers
 from drupe.web.security import SecurityMiddleware, is_loopback, new_token
 from drupe.web.streaming import Turns
+from drupe.web.warmup import warm_up
 
 if TYPE_CHECKING:
     from drupe.web.local import LocalModel
@@ -40,6 +42,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(warm_up, store)
         if local is not None:
             local.start_in_background(app.state.registry)
         try:

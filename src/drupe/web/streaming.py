@@ -3,7 +3,8 @@
 The turn runs in its own task so `POST /api/answers/{id}/stop` can cancel it (the chat
 service then stores the partial text as `stopped`). The relay renders each finished
 Markdown block once and the growing tail at most every `TAIL_INTERVAL`, and writes
-whatever events are queued in one chunk, so it keeps up with a fast stream.
+whatever events are queued in one chunk, with the text deltas queued for one answer
+joined into one event, so it keeps up with a fast stream.
 """
 
 from __future__ import annotations
@@ -122,6 +123,29 @@ def error_event(error: BaseException) -> dict[str, Any]:
     return {"type": "error", "error": body}
 
 
+class _Deltas:
+    """Text deltas waiting to be written: one `delta` (or `reasoning`) event per answer and
+    batch instead of one per upstream chunk, each at the place of its first piece in `out`."""
+
+    def __init__(self, out: list[str]) -> None:
+        self.out = out
+        self.pending: dict[tuple[str, int], tuple[int, list[str]]] = {}
+
+    def add(self, kind: str, answer_id: int, text: str) -> None:
+        slot = self.pending.get((kind, answer_id))
+        if slot is None:
+            self.out.append("")
+            self.pending[(kind, answer_id)] = (len(self.out) - 1, [text])
+        else:
+            slot[1].append(text)
+
+    def write(self) -> None:
+        """Fill the reserved places; called before any other event, so the order holds."""
+        for (kind, answer_id), (index, pieces) in self.pending.items():
+            self.out[index] = sse({"type": kind, "answer_id": answer_id, "text": "".join(pieces)})
+        self.pending.clear()
+
+
 class Relay:
     """Turns one chat-service event stream into SSE text."""
 
@@ -168,12 +192,14 @@ class Relay:
             while ended is None:
                 item = await self._next()
                 out: list[str] = []
+                deltas = _Deltas(out)
                 while item is not None:
                     if isinstance(item, _End):
                         ended = item
                         break
-                    self._handle(item, out)
+                    self._handle(item, out, deltas)
                     item = self.queue.get_nowait() if not self.queue.empty() else None
+                deltas.write()
                 self._send_due_tails(out, force=ended is not None)
                 if out:
                     yield "".join(out)
@@ -199,16 +225,18 @@ class Relay:
         except TimeoutError:
             return None
 
-    def _handle(self, event: TurnEvent, out: list[str]) -> None:
+    def _handle(self, event: TurnEvent, out: list[str], deltas: _Deltas) -> None:
         if isinstance(event, AnswerDelta):
-            view = self.views.get(event.answer_id)
             if isinstance(event.event, TextDelta):
-                out.append(sse({"type": "delta", "answer_id": event.answer_id, "text": event.event.text}))
+                deltas.add("delta", event.answer_id, event.event.text)
+                view = self.views.get(event.answer_id)
                 if view is not None:
                     self._feed(event.answer_id, view, event.event.text, out)
             else:
-                out.append(sse({"type": "reasoning", "answer_id": event.answer_id, "text": event.event.text}))
-        elif isinstance(event, AnswerStarted):
+                deltas.add("reasoning", event.answer_id, event.event.text)
+            return
+        deltas.write()
+        if isinstance(event, AnswerStarted):
             self.views[event.answer_id] = _AnswerView()
             out.append(sse({"type": "start", "answer_id": event.answer_id, "provider": event.provider, "model": event.model}))
         elif isinstance(event, AnswerFinished):
