@@ -76,8 +76,9 @@ def row(
     }
 
 
-def fmt(value: float, unit: str = "") -> str:
-    if value != value:  # NaN
+def fmt(value: float | None, unit: str = "") -> str:
+    """A figure as the tables show it: few digits, thousands separated; — when missing."""
+    if value is None or value != value:  # NaN
         return "—"
     if float(value).is_integer() and abs(value) < 100:
         return f"{value:.0f}"

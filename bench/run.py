@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import fmt
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -139,18 +141,6 @@ def versions() -> dict[str, str]:
 
 
 # Output --------------------------------------------------------------------------------
-
-
-def fmt(value: float, unit: str) -> str:
-    if value is None or value != value:
-        return "—"
-    if float(value).is_integer() and abs(value) < 100:
-        return f"{value:.0f}"
-    if unit == "%" or abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
 
 
 def met_text(met: bool | None) -> str:
