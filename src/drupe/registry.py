@@ -124,6 +124,15 @@ _PROVIDER_FIELDS = (
 )  # fmt: skip
 
 
+# Built once: every turn looks its provider and model up (see drupe.chat.service).
+_SELECT_PROVIDER = sa.select(providers_table).where(
+    sa.or_(providers_table.c.name_key == sa.bindparam("name_key"), providers_table.c.id == sa.bindparam("provider_id"))
+)
+_SELECT_MODEL = sa.select(models_table).where(
+    models_table.c.provider_id == sa.bindparam("provider_id"), models_table.c.model_id == sa.bindparam("model_id")
+)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -165,11 +174,8 @@ class Registry:
 
     def find_provider(self, name_or_id: str) -> Provider | None:
         key = name_or_id.strip()
-        query = sa.select(providers_table).where(
-            sa.or_(providers_table.c.name_key == key.lower(), providers_table.c.id == key)
-        )
         with self.store.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_SELECT_PROVIDER, {"name_key": key.lower(), "provider_id": key}).first()
         return self._provider_from_row(row) if row else None
 
     def get_provider(self, name_or_id: str) -> Provider:
@@ -297,11 +303,8 @@ class Registry:
     def find_model(self, provider: str | Provider, model_id: str) -> Model | None:
         """`provider` is a name, an id, or a Provider already looked up (one query fewer)."""
         owner = provider if isinstance(provider, Provider) else self.get_provider(provider)
-        query = sa.select(models_table).where(
-            models_table.c.provider_id == owner.id, models_table.c.model_id == model_id
-        )
         with self.store.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_SELECT_MODEL, {"provider_id": owner.id, "model_id": model_id}).first()
         return self._model_from_row(row) if row else None
 
     def get_model(self, provider: str | Provider, model_id: str) -> Model:

@@ -16,19 +16,24 @@ from drupe.chat.tables import messages
 from drupe.protocols.base import ChatRequest, Message
 
 
+NO_LIMIT = 2**31 - 1
+
+_PATH = sa.text(
+    "WITH RECURSIVE path(id, parent_id, depth) AS ("
+    " SELECT id, parent_id, 1 FROM messages WHERE id = :leaf_id"
+    " UNION ALL"
+    " SELECT m.id, m.parent_id, path.depth + 1 FROM messages AS m JOIN path ON m.id = path.parent_id"
+    " WHERE path.depth < :depth_limit"
+    ") SELECT " + ", ".join(f"messages.{column.name}" for column in messages.c) + " FROM messages"
+    " JOIN path ON messages.id = path.id ORDER BY path.depth DESC"
+).columns(*messages.c)
+"""Written out once rather than composed per call: building and cache-keying the composed
+recursive query cost more than running it, on every turn."""
+
+
 def path_rows(conn: sa.Connection, leaf_id: int, limit: int | None = None) -> list[Any]:
     """The messages from `leaf_id` up towards the root, at most `limit` of them, oldest first."""
-    path = (
-        sa.select(messages.c.id, messages.c.parent_id, sa.literal(1, sa.Integer).label("depth"))
-        .where(messages.c.id == leaf_id)
-        .cte("path", recursive=True)
-    )
-    step = sa.select(messages.c.id, messages.c.parent_id, path.c.depth + 1).join(path, messages.c.id == path.c.parent_id)
-    if limit is not None:
-        step = step.where(path.c.depth < limit)
-    path = path.union_all(step)
-    query = sa.select(messages).join(path, messages.c.id == path.c.id).order_by(path.c.depth.desc())
-    return list(conn.execute(query))
+    return list(conn.execute(_PATH, {"leaf_id": leaf_id, "depth_limit": NO_LIMIT if limit is None else limit}))
 
 
 def build_request(conn: sa.Connection, conversation: Conversation, leaf_id: int, model: str) -> ChatRequest:

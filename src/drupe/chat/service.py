@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -67,6 +67,17 @@ Content = str | tuple[ContentPart, ...]
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
+# The statements of every turn, built once: SQLAlchemy composes and cache-keys a statement on
+# each `.values()` call, which cost more than SQLite running it. The columns to set come with
+# the parameters.
+_INSERT_MESSAGE = messages.insert()
+_INSERT_MESSAGE_RETURNING = messages.insert().returning(messages)
+_UPDATE_MESSAGE = messages.update().where(messages.c.id == sa.bindparam("message_id"))
+_UPDATE_MESSAGE_RETURNING = _UPDATE_MESSAGE.returning(messages)
+_UPDATE_CONVERSATION = conversations.update().where(conversations.c.id == sa.bindparam("conversation_id"))
+_SELECT_CONVERSATION = sa.select(conversations).where(conversations.c.id == sa.bindparam("conversation_id"))
+_SELECT_MESSAGE = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"))
+
 
 def _owner_alive(owner: str | None) -> bool:
     """Whether the process that started a streaming answer still runs (on this host)."""
@@ -94,6 +105,24 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+class _Text:
+    """Text growing by small pieces: `str +=` on an attribute copies the whole text on every
+    chunk, which is quadratic over a long answer; pieces are joined only when read."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+        self.length = 0
+
+    def add(self, piece: str) -> None:
+        self._pieces.append(piece)
+        self.length += len(piece)
+
+    def __str__(self) -> str:
+        if len(self._pieces) > 1:
+            self._pieces = ["".join(self._pieces)]
+        return self._pieces[0] if self._pieces else ""
+
+
 @dataclass
 class _Answer:
     """An answer being received: what has arrived so far, and when it was last saved."""
@@ -101,8 +130,8 @@ class _Answer:
     id: int
     provider: Provider
     model: str
-    text: str = ""
-    reasoning: str = ""
+    text: _Text = field(default_factory=_Text)
+    reasoning: _Text = field(default_factory=_Text)
     input_tokens: int | None = None
     output_tokens: int | None = None
     time_to_first_token_ms: float | None = None
@@ -154,7 +183,7 @@ class ChatService:
         """By id, or by a prefix of the id that matches only one conversation."""
         key = conversation_id.strip().lower()
         with self.store.engine.connect() as conn:
-            row = conn.execute(sa.select(conversations).where(conversations.c.id == key)).first()
+            row = conn.execute(_SELECT_CONVERSATION, {"conversation_id": key}).first()
             if row is None and key:
                 escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 rows = conn.execute(
@@ -204,7 +233,7 @@ class ChatService:
 
     def get_message(self, message_id: int) -> MessageRecord:
         with self.store.engine.connect() as conn:
-            row = conn.execute(sa.select(messages).where(messages.c.id == message_id)).first()
+            row = conn.execute(_SELECT_MESSAGE, {"message_id": message_id}).first()
         if row is None:
             raise DrupeError(f"No message {message_id}.")
         return message_from_row(row)
@@ -392,7 +421,7 @@ class ChatService:
             values: dict[str, Any] = {"current_leaf_id": user.id, "updated_at": now}
             if not conversation.title:
                 values["title"] = _title_from(text)
-            conn.execute(conversations.update().where(conversations.c.id == conversation.id).values(**values))
+            conn.execute(_UPDATE_CONVERSATION, {"conversation_id": conversation.id, **values})
         return user
 
     async def _answers(
@@ -439,7 +468,7 @@ class ChatService:
         with self.store.engine.begin() as conn:
             for provider, model in zip(providers, models):
                 answer_id = conn.execute(
-                    messages.insert(),
+                    _INSERT_MESSAGE,
                     {
                         "conversation_id": conversation_id, "parent_id": user_id, "role": "assistant", "content": "",
                         "reasoning": "", "provider_id": provider.id, "provider": provider.name, "model": model,
@@ -448,9 +477,8 @@ class ChatService:
                 ).inserted_primary_key[0]  # fmt: skip
                 answers.append(_Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic()))
             conn.execute(
-                conversations.update()
-                .where(conversations.c.id == conversation_id)
-                .values(current_leaf_id=answers[0].id, updated_at=now)
+                _UPDATE_CONVERSATION,
+                {"conversation_id": conversation_id, "current_leaf_id": answers[0].id, "updated_at": now},
             )
         return answers
 
@@ -484,10 +512,10 @@ class ChatService:
 
     def _take(self, answer: _Answer, event: Any, queue: asyncio.Queue[TurnEvent]) -> None:
         if isinstance(event, TextDelta):
-            answer.text += event.text
+            answer.text.add(event.text)
             queue.put_nowait(AnswerDelta(answer.id, event))
         elif isinstance(event, ReasoningDelta):
-            answer.reasoning += event.text
+            answer.reasoning.add(event.text)
             queue.put_nowait(AnswerDelta(answer.id, event))
         elif isinstance(event, Usage):
             answer.input_tokens = event.input_tokens if event.input_tokens is not None else answer.input_tokens
@@ -496,41 +524,42 @@ class ChatService:
             answer.time_to_first_token_ms = event.time_to_first_token_ms
             answer.tokens_per_second = event.tokens_per_second
         now = time.monotonic()
-        if now - answer.saved_at >= SAVE_INTERVAL and len(answer.text) + len(answer.reasoning) != answer.saved_length:
+        length = answer.text.length + answer.reasoning.length
+        if now - answer.saved_at >= SAVE_INTERVAL and length != answer.saved_length:
             with self.store.engine.begin() as conn:
                 conn.execute(
-                    messages.update()
-                    .where(messages.c.id == answer.id)
-                    .values(content=answer.text, reasoning=answer.reasoning)
+                    _UPDATE_MESSAGE,
+                    {"message_id": answer.id, "content": str(answer.text), "reasoning": str(answer.reasoning)},
                 )
             answer.saved_at = now
-            answer.saved_length = len(answer.text) + len(answer.reasoning)
+            answer.saved_length = length
 
     def _finish(
         self, answer: _Answer, status: str, *, error: str | None = None, error_kind: str | None = None
     ) -> MessageRecord:
-        """Write the answer's final state once; later calls just read it back."""
-        if not answer.finished:
-            answer.finished = True
-            with self.store.engine.begin() as conn:
-                conn.execute(
-                    messages.update()
-                    .where(messages.c.id == answer.id)
-                    .values(
-                        content=answer.text, reasoning=answer.reasoning, status=status, error=error,
-                        error_kind=error_kind, input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
-                        time_to_first_token_ms=answer.time_to_first_token_ms,
-                        tokens_per_second=answer.tokens_per_second,
-                    )
-                )  # fmt: skip
+        """Write the answer's final state once (reading it back in the same statement where the
+        database has RETURNING); later calls just read it."""
+        if answer.finished:
+            return self.get_message(answer.id)
+        answer.finished = True
+        values = {
+            "message_id": answer.id, "content": str(answer.text), "reasoning": str(answer.reasoning), "status": status,
+            "error": error, "error_kind": error_kind, "input_tokens": answer.input_tokens,
+            "output_tokens": answer.output_tokens, "time_to_first_token_ms": answer.time_to_first_token_ms,
+            "tokens_per_second": answer.tokens_per_second,
+        }  # fmt: skip
+        with self.store.engine.begin() as conn:
+            if conn.dialect.update_returning:
+                return message_from_row(conn.execute(_UPDATE_MESSAGE_RETURNING, values).one())
+            conn.execute(_UPDATE_MESSAGE, values)
         return self.get_message(answer.id)
 
 
 def _insert_message(conn: sa.Connection, values: dict[str, Any]) -> MessageRecord:
     """Insert a message and read it back, in one statement where the database has RETURNING."""
     if conn.dialect.insert_returning:
-        return message_from_row(conn.execute(messages.insert().returning(messages), values).one())
-    message_id = conn.execute(messages.insert(), values).inserted_primary_key[0]
+        return message_from_row(conn.execute(_INSERT_MESSAGE_RETURNING, values).one())
+    message_id = conn.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
     return message_from_row(conn.execute(sa.select(messages).where(messages.c.id == message_id)).one())
 
 
