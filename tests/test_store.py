@@ -34,6 +34,14 @@ def test_migrates_from_empty_to_head_and_back(tmp_path):
     assert current_revision(engine) == head_revision()
 
 
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "drupe.db"
+    path.write_bytes(b"not a database " * 64)
+    with pytest.raises(DrupeError, match=r"Cannot open the database sqlite:///.*drupe\.db: file is not a database"):
+        open_store(f"sqlite:///{path}", home=tmp_path)
+    assert path.read_bytes() == b"not a database " * 64  # left as it was
+
+
 def test_sqlite_uses_wal_and_foreign_keys():
     store = open_store()
     with store.engine.connect() as conn:

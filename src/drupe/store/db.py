@@ -60,10 +60,13 @@ def create_engine(url: str) -> sa.Engine:
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    """The schema's revision, or None for a new database. Asked directly rather than through
+    SQLAlchemy's inspector, which costs start-up time on every command."""
     with engine.connect() as connection:
-        if not sa.inspect(connection).has_table("alembic_version"):
+        try:
+            return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
             return None
-        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
@@ -85,6 +88,7 @@ def open_store(url: str | None = None, home: Path | None = None) -> Store:
     try:
         if current_revision(engine) != head_revision():
             migrate(engine)
-    except sa.exc.OperationalError as exc:
-        raise DrupeError(f"Cannot open the database: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.") from exc
+    except sa.exc.DatabaseError as exc:  # also a file that is not a database at all
+        where = engine.url.render_as_string(hide_password=True)
+        raise DrupeError(f"Cannot open the database {where}: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.") from exc
     return Store(engine=engine, home=home)
