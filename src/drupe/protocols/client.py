@@ -162,7 +162,7 @@ async def check_key(endpoint: Endpoint, model: str, key: str | None) -> CheckRes
     try:
         async with aclosing(_stream(single, request, (key,), NO_RETRY)) as events:
             async for event in events:
-                if isinstance(event, TextDelta | ReasoningDelta):
+                if isinstance(event, _TOKEN_EVENTS):
                     break
     except ProviderError as error:
         return CheckResult(False, None, error)
@@ -221,6 +221,9 @@ async def _stream(
     yield clock.metrics()
 
 
+_TOKEN_EVENTS = (TextDelta, ReasoningDelta)  # a tuple: `A | B` would build a union on every chunk
+
+
 class _Clock:
     """Times a stream as the user sees it: from the call to the first token, then the rate."""
 
@@ -232,7 +235,7 @@ class _Clock:
         self.output_tokens: int | None = None
 
     def saw(self, event: Event) -> None:
-        if isinstance(event, TextDelta | ReasoningDelta):
+        if isinstance(event, _TOKEN_EVENTS):
             self.last_token_at = time.perf_counter()
             self.first_token_at = self.first_token_at or self.last_token_at
             self.deltas += 1
