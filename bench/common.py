@@ -217,14 +217,7 @@ def http_json(url: str, method: str = "GET", body: object = None, timeout: float
 def drupe_server(env: dict, port: int | None = None, ready_timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
     """`drupe serve --port N --no-local` on loopback; yields (base URL, process) once /api/meta answers."""
     port = port or free_port()
-    if "serve" in drupe(env, "--help").stdout:
-        args = [DRUPE, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-local"]
-    else:  # until the `serve` command lands: the same app, run the same way
-        code = (
-            "import uvicorn; from drupe.web.app import create_app; "
-            f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')"
-        )
-        args = [PYTHON, "-c", code]
+    args = [DRUPE, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-local"]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
