@@ -81,6 +81,25 @@ def test_openai_chat_without_stream_usage_or_key():
     assert "authorization" not in wire.headers
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "field"),
+    [
+        (Endpoint("openai"), "max_completion_tokens"),  # official host: reasoning models reject max_tokens
+        (Endpoint("openai", "https://api.openai.com/v1"), "max_completion_tokens"),
+        (Endpoint("openai", "http://localhost:8000/"), "max_tokens"),  # vLLM, llama.cpp, Ollama…
+        (Endpoint("openai", "https://api.deepseek.com"), "max_tokens"),
+        (Endpoint("azure-openai", "https://r.openai.azure.com", api_version="v1"), "max_completion_tokens"),
+        (Endpoint("azure-openai", "https://r.openai.azure.com", api_version="2024-10-21"), "max_completion_tokens"),
+        (Endpoint("azure-openai", "https://r.openai.azure.com", api_version="2024-02-01"), "max_tokens"),
+    ],
+)
+def test_openai_chat_token_limit_field_follows_the_server(endpoint, field):
+    request = ChatRequest("o3", (Message("user", "hi"),), max_tokens=64)
+    body = openai_chat.build_chat(endpoint, request, None, stream=True).json
+    assert body[field] == 64
+    assert len({"max_tokens", "max_completion_tokens"} & set(body)) == 1
+
+
 def test_openai_chat_reasoning_effort_and_extra_body_last():
     request = ChatRequest(
         "m", (Message("user", "hi"),), reasoning_effort="high",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, ReasoningDelta, RemoteModel, TextDelta, Usage
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
@@ -9,21 +11,35 @@ from drupe.protocols.wire import StreamParser, WireRequest, image_data_url, load
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model, endpoint.api_version)
     body: dict = {"model": request.model, "messages": [_message(m) for m in request.messages], "stream": stream}
     if stream and endpoint.stream_usage:
         body["stream_options"] = {"include_usage": True}
     for name, value in (
         ("temperature", request.temperature),
         ("top_p", request.top_p),
-        ("max_tokens", request.max_tokens),
+        (token_limit_field(endpoint, url), request.max_tokens),
         ("reasoning_effort", request.reasoning_effort),
     ):
         if value is not None:
             body[name] = value
     if request.stop:
         body["stop"] = list(request.stop)
-    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model, endpoint.api_version)
     return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+
+
+def token_limit_field(endpoint: Endpoint, url: str) -> str:
+    """OpenAI's own API and Azure OpenAI (from 2024-09-01) take `max_completion_tokens`, and
+    their reasoning models (o-series, gpt-5) reject `max_tokens`; most compatible servers
+    (vLLM, llama.cpp, Ollama…) know only `max_tokens`."""
+    if endpoint.type == "azure-openai":
+        version = (endpoint.api_version or "").strip().lower()
+        return "max_completion_tokens" if version in ("", "v1", "preview") or version >= "2024-09-01" else "max_tokens"
+    try:
+        official = urlsplit(url).hostname == "api.openai.com"
+    except ValueError:  # not a URL at all: the transport says so
+        official = False
+    return "max_completion_tokens" if official else "max_tokens"
 
 
 def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
