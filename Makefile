@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench setup setup-test system-deps clean
+.PHONY: run test bench screenshots setup system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: setup system-deps
 
 bench: setup system-deps
 	$(BIN)/python bench/run.py
+
+# Refresh docs/screenshots from the browser tests (a plain `make test` leaves them alone).
+screenshots: setup system-deps
+	DRUPE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q
 
 clean:
 	rm -rf $(VENV) build *.egg-info
