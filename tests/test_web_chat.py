@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from drupe.chat import Target
-from tests.fakes.upstream import Fault
+from tests.fakes.upstream import FakeUpstream, Fault
 from tests.test_web_render import XSS, assert_inert
 
 
@@ -67,6 +67,31 @@ def test_a_turn_streams_end_to_end(web_server, fake_upstream):
     stored = server.client.get(f"/api/conversations/{conversation}/messages").json()
     assert [m["id"] for m in stored["messages"]] == [user["id"], answer_id]
     assert stored["messages"][1]["html"] == shown and stored["has_more"] is False
+
+
+def test_turns_reuse_the_connection_to_the_provider(web_server, fake_upstream):
+    up = fake_upstream("openai", text="Hello there.")
+    server = web_server()
+    conversation = setup(server, up)
+    for content in ("one", "two", "three"):
+        events = server.events(f"/api/conversations/{conversation}/messages", {"content": content, "targets": [target()]})
+        assert of(events, "done")[0]["message"]["status"] == "complete"
+    assert len(up.requests) == 3
+    assert up.connections == 1  # no new TCP (for https: TLS) set-up in each answer's time to first token
+
+
+def test_a_provider_restarted_between_turns_gets_a_new_connection(web_server, fake_upstream):
+    server = web_server()
+    turn = {"content": "one", "targets": [target()]}
+    with FakeUpstream("openai", text="Before.") as up:
+        conversation = setup(server, up)
+        done = of(server.events(f"/api/conversations/{conversation}/messages", turn), "done")[0]
+        assert done["message"]["status"] == "complete"
+    # stopped: the kept connection died with it
+    again = fake_upstream("openai", text="After.", port=int(up.base_url.rsplit(":", 1)[1]))
+    done = of(server.events(f"/api/conversations/{conversation}/messages", {**turn, "content": "two"}), "done")[0]
+    assert (done["message"]["status"], done["message"]["content"]) == ("complete", "After.")
+    assert again.connections == 1
 
 
 def test_tails_are_throttled(web_server, fake_upstream):

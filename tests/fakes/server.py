@@ -61,6 +61,8 @@ class ServerThread:
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-upstream", daemon=True)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
+        self.connections = 0
+        """How many connections clients have opened: tells reused connections from new ones."""
 
     def start(self) -> None:
         self._thread.start()
@@ -87,6 +89,7 @@ class ServerThread:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
             while request := await _read_request(reader):
                 if not await self._respond(request, writer):

@@ -131,6 +131,11 @@ class FakeUpstream:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.port}"
 
+    @property
+    def connections(self) -> int:
+        """Connections opened to this upstream so far."""
+        return self._server.connections
+
     def start(self) -> FakeUpstream:
         self._server.start()
         return self

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -56,6 +56,9 @@ from drupe.protocols.base import (
 )
 from drupe.registry import Provider, Registry
 from drupe.store.db import Store
+
+if TYPE_CHECKING:
+    from drupe.protocols.client import Connections
 
 SAVE_INTERVAL = 1.0
 """Seconds between saves of a streaming answer's text: bounded loss on a crash, few writes."""
@@ -144,8 +147,11 @@ class _Answer:
 class ChatService:
     """Everything the CLI and the web app do with conversations goes through here."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, connections: Connections | None = None) -> None:
+        """`connections`: HTTP connections to providers kept open between turns, for a
+        long-lived caller; without it each answer opens (and closes) its own."""
         self.store = store
+        self.connections = connections
         self.registry = Registry(store)
         with store.engine.begin() as conn:
             _stop_orphaned_answers(conn)
@@ -490,10 +496,11 @@ class ChatService:
 
         try:
             if stream:
-                async for event in client.stream_chat(answer.provider.endpoint(), request):
+                endpoint = answer.provider.endpoint()
+                async for event in client.stream_chat(endpoint, request, connections=self.connections):
                     self._take(answer, event, queue)
             else:
-                result = await client.complete_chat(answer.provider.endpoint(), request)
+                result = await client.complete_chat(answer.provider.endpoint(), request, connections=self.connections)
                 for delta in (ReasoningDelta(result.reasoning), TextDelta(result.text)):
                     if delta.text:
                         self._take(answer, delta, queue)

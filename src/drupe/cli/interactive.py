@@ -118,7 +118,7 @@ async def run_session(
     from prompt_toolkit.key_binding import KeyBindings
 
     from drupe import config
-    from drupe.errors import DrupeError
+    from drupe.protocols.client import Connections
 
     bindings = KeyBindings()
 
@@ -127,6 +127,23 @@ async def run_session(
         event.current_buffer.insert_text("\n")
 
     prompt = PromptSession(history=FileHistory(str(config.home() / "chat_history")), key_bindings=bindings)
+    service.connections = Connections()  # the session's turns share their provider connections
+    try:
+        await _converse(prompt, service, targets, conversation_id, settings, stream)
+    finally:
+        await service.connections.aclose()
+
+
+async def _converse(
+    prompt: Any,
+    service: ChatService,
+    targets: list[Target],
+    conversation_id: str | None,
+    settings: dict[str, Any],
+    stream: bool,
+) -> None:
+    from drupe.errors import DrupeError
+
     session = Session(service, targets, conversation_id, settings)
     session.console.print(
         f"Chatting with {', '.join(str(t) for t in targets)}. /help for commands, /exit to leave.", style="dim"

@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import json
 import time
-from contextlib import aclosing, contextmanager
+from contextlib import AbstractAsyncContextManager, aclosing, contextmanager, nullcontext
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -113,22 +113,27 @@ def protocol_for(type: str) -> ModuleType:
         raise DrupeError(f"Unknown provider type {type!r}; expected one of: {', '.join(PROTOCOLS)}.") from None
 
 
-async def stream_chat(endpoint: Endpoint, request: ChatRequest) -> AsyncIterator[Event]:
-    """Stream one answer; Metrics comes last.
+async def stream_chat(
+    endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
+) -> AsyncIterator[Event]:
+    """Stream one answer; Metrics comes last. With `connections`, open connections are reused.
 
     Raises ProviderError, or DrupeError when the endpoint cannot be used at all
     (an unknown type, a base URL that is not a URL).
     """
-    async with aclosing(_stream(endpoint, request, ring_for(endpoint.api_keys).order(), RETRY)) as events:
+    keys = ring_for(endpoint.api_keys).order()
+    async with aclosing(_stream(endpoint, request, keys, RETRY, connections)) as events:
         async for event in events:
             yield event
 
 
-async def complete_chat(endpoint: Endpoint, request: ChatRequest) -> ChatResult:
+async def complete_chat(
+    endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
+) -> ChatResult:
     """One answer from a non-streaming call (`stream: false` on the wire)."""
     protocol = protocol_for(endpoint.type)
     attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY)
-    async with _http_client(endpoint) as client:
+    async with _http_client(endpoint, connections) as client:
         while True:
             wire = protocol.build_chat(endpoint, request, attempts.key, stream=False)
             try:
@@ -144,7 +149,7 @@ async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
     models: list[RemoteModel] = []
     cursor: str | None = None
     seen: set[str] = set()
-    async with _http_client(endpoint) as client:
+    async with _http_client(endpoint, None) as client:
         for _ in range(MAX_MODEL_PAGES):
             page, cursor = await _models_page(client, protocol, endpoint, cursor)
             models.extend(page)
@@ -160,7 +165,7 @@ async def check_key(endpoint: Endpoint, model: str, key: str | None) -> CheckRes
     request = ChatRequest(model=model, messages=(Message("user", "Hi"),), max_tokens=8)
     started = time.perf_counter()
     try:
-        async with aclosing(_stream(single, request, (key,), NO_RETRY)) as events:
+        async with aclosing(_stream(single, request, (key,), NO_RETRY, None)) as events:
             async for event in events:
                 if isinstance(event, _TOKEN_EVENTS):
                     break
@@ -192,12 +197,16 @@ def fold(events: Iterable[Event]) -> ChatResult:
 
 
 async def _stream(
-    endpoint: Endpoint, request: ChatRequest, keys: tuple[str | None, ...], policy: RetryPolicy
+    endpoint: Endpoint,
+    request: ChatRequest,
+    keys: tuple[str | None, ...],
+    policy: RetryPolicy,
+    connections: Connections | None,
 ) -> AsyncIterator[Event]:
     protocol = protocol_for(endpoint.type)
     attempts = Attempts(keys, policy)
     clock = _Clock()
-    async with _http_client(endpoint) as client:
+    async with _http_client(endpoint, connections) as client:
         while True:
             wire = protocol.build_chat(endpoint, request, attempts.key, stream=True)
             splitter = ThinkSplitter()
@@ -300,11 +309,50 @@ async def _models_page(
             await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys)))
 
 
-def _http_client(endpoint: Endpoint) -> httpx2.AsyncClient:
+class Connections:
+    """HTTP clients kept open between calls, one per connection setting (timeout, proxy, TLS),
+    so a long-lived caller (the web server, an interactive session) reuses its connections to
+    a provider: no new TCP connection, and for https no new TLS handshake, in each answer's
+    time to first token. Use it within one event loop, and `aclose()` it there."""
+
+    KEEP_ALIVE = 20  # idle connections kept per setting (httpx2's default)
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[float, str | None, bool], httpx2.AsyncClient] = {}
+
+    def client(self, endpoint: Endpoint) -> httpx2.AsyncClient:
+        key = (endpoint.timeout, endpoint.proxy or None, _needs_tls(endpoint))
+        client = self._clients.get(key)
+        if client is None:
+            import httpx2
+
+            limits = httpx2.Limits(max_connections=None, max_keepalive_connections=self.KEEP_ALIVE)
+            client = self._clients[key] = _new_client(endpoint, limits)
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+
+def _http_client(
+    endpoint: Endpoint, connections: Connections | None
+) -> AbstractAsyncContextManager[httpx2.AsyncClient]:
+    """The caller's kept client (left open), or one of its own closed after this call."""
+    if connections is not None:
+        return nullcontext(connections.client(endpoint))
+    return _new_client(endpoint)
+
+
+def _new_client(endpoint: Endpoint, limits: httpx2.Limits | None = None) -> httpx2.AsyncClient:
     import httpx2
 
     verify = _ssl_context() if _needs_tls(endpoint) else _no_trust_context()
-    return httpx2.AsyncClient(timeout=httpx2.Timeout(endpoint.timeout), proxy=endpoint.proxy or None, verify=verify)
+    options = {"limits": limits} if limits else {}
+    return httpx2.AsyncClient(
+        timeout=httpx2.Timeout(endpoint.timeout), proxy=endpoint.proxy or None, verify=verify, **options
+    )
 
 
 def warm_up() -> None:

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from drupe import __version__
 from drupe.chat import ChatService
+from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
 from drupe.web.api import chat, conversations, meta, models, providers
@@ -49,6 +50,7 @@ def create_app(
             yield
         finally:
             await app.state.turns.stop_all()
+            await app.state.chat.connections.aclose()
             if local is not None:
                 await local.stop()
 
@@ -63,7 +65,8 @@ def create_app(
     )
     app.state.store = store
     app.state.registry = Registry(store)
-    app.state.chat = ChatService(store)
+    # Provider connections stay open between turns (no TCP/TLS set-up in each answer's wait).
+    app.state.chat = ChatService(store, connections=Connections())
     app.state.turns = Turns()
     app.state.token = token
     app.state.local = local
