@@ -174,16 +174,21 @@ async def run_turn(service: ChatService, events: AsyncIterator[TurnEvent], view:
 
 def report(service: ChatService, answers: list[MessageRecord]) -> None:
     """One dim stats line per answer on stderr, and each error with a hint."""
-    from rich.console import Console
-
     from drupe.cli.render import error_lines, stats_line
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    lines: list[tuple[str, str]] = []
     for answer in answers:
-        console.print(stats_line(answer, service.cost(answer)), style="dim", markup=False)
+        lines.append((stats_line(answer, service.cost(answer)), "dim"))
         if answer.status == "error":
-            for line in error_lines(answer):
-                console.print(line, style="red" if line.startswith("error") else "yellow", markup=False)
+            lines += [(line, "red" if line.startswith("error") else "yellow") for line in error_lines(answer)]
+    if not sys.stderr.isatty():  # plain text, and no Rich to import (~20 ms of a one-shot chat)
+        sys.stderr.write("".join(f"{text}\n" for text, _style in lines))
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for text, style in lines:
+        console.print(text, style=style, markup=False)
 
 
 def register(app: typer.Typer) -> None:
