@@ -52,6 +52,23 @@ def test_piped_stdin_is_added_before_the_prompt(fake_upstream):
     assert [m.content for m in service().history(conversation.id)] == ["line one\nline two\n\nsummarise", "A short summary"]
 
 
+def test_provider_body_fields_reach_the_upstream(fake_upstream):
+    up = fake_upstream("openai", text="Hi")
+    ok("provider", "add", "fake", "--type", "openai", "--base-url", up.base_url,
+       "--body", "top_k=20", "--body", 'chat_template_kwargs={"enable_thinking": false}', "--body", "tag=plain")  # fmt: skip
+    ok("model", "add", "fake", "fake-model")
+    shown = ok("provider", "show", "fake").stdout
+    assert 'Body field:  chat_template_kwargs = {"enable_thinking": false}' in shown
+    ok("chat", "hi")
+    sent = up.requests[-1].json
+    assert (sent["top_k"], sent["chat_template_kwargs"], sent["tag"]) == (20, {"enable_thinking": False}, "plain")
+
+    ok("provider", "edit", "fake", "--remove-body", "tag", "--body", "top_k=5")
+    ok("chat", "again")
+    assert up.requests[-1].json["top_k"] == 5 and "tag" not in up.requests[-1].json
+    assert "has no name before '='" in fails("provider", "edit", "fake", "--body", "=3").stderr
+
+
 def test_continue_sends_the_history_and_json_reports_the_answer(fake_upstream):
     up = fake_upstream("gemini", text="It is Paris")
     add_fake("g", up, "fake-model")

@@ -110,6 +110,15 @@ def test_openai_chat_reasoning_effort_and_extra_body_last():
     assert wire.json["top_k"] == 5 and wire.json["reasoning_effort"] == "low"
 
 
+@pytest.mark.parametrize("module", [openai_chat, openai_responses, anthropic, gemini])
+def test_provider_body_fields_go_in_over_ours_and_the_requests_over_both(module):
+    type_ = {openai_chat: "openai", openai_responses: "openai-response", anthropic: "anthropic", gemini: "gemini"}[module]
+    endpoint = Endpoint(type_, "http://h:1", extra_body={"top_k": 20, "stream": "mine", "seed": 1})
+    request = ChatRequest("m", (Message("user", "hi"),), extra_body={"seed": None})
+    body = module.build_chat(endpoint, request, None, stream=True).json
+    assert body["top_k"] == 20 and body["stream"] == "mine" and "seed" not in body
+
+
 def test_extra_body_merges_nested_dicts():
     body = {"generationConfig": {"temperature": 1, "topP": 0.5}, "model": "m"}
     merged = merge_extra(body, {"generationConfig": {"topK": 3, "topP": None}})

@@ -76,6 +76,9 @@ def test_validation_errors_are_shown_as_is(client):
     assert missing.json()["error"] == {"kind": "invalid", "message": "type: Field required"}
     created = add(client, name="Other")
     assert client.patch(f"/api/providers/{created['id']}", json={"name": None}).status_code == 400
+    bad_body = client.patch(f"/api/providers/{created['id']}", json={"options": {"extra_body": ["top_k", 20]}})
+    assert bad_body.status_code == 400 and "NAME: VALUE pairs" in bad_body.json()["error"]["message"]
+    assert client.get(f"/api/providers/{created['id']}").json()["options"] == {}
 
 
 def test_reorder(client):

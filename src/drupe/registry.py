@@ -26,6 +26,7 @@ from drupe.validation import (
     check_capabilities,
     check_model_id,
     check_name,
+    check_options,
     check_proxy,
     check_timeout,
     check_type,
@@ -67,6 +68,7 @@ class Provider:
             timeout=self.timeout,
             proxy=self.proxy,
             stream_usage=self.options.get("stream_usage", True),
+            extra_body=dict(self.options.get("extra_body") or {}),
         )
 
     def public_dict(self) -> dict[str, Any]:
@@ -191,6 +193,7 @@ class Registry:
         provider.base_url = check_base_url(provider.base_url, provider.type)
         provider.proxy = check_proxy(provider.proxy)
         check_timeout(provider.timeout)
+        check_options(provider.options)
         query = sa.select(providers_table.c.id).where(providers_table.c.name_key == provider.name.lower())
         with self.store.engine.connect() as conn:
             clash = conn.execute(query).scalar()

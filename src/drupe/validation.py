@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import urlsplit
 
 from drupe.catalog import CAPABILITIES
@@ -74,9 +76,35 @@ def check_capabilities(capabilities: list[str]) -> list[str]:
     return list(dict.fromkeys(capabilities))
 
 
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """A provider's options: `stream_usage` (bool) and `extra_body` (a JSON object)."""
+    if "stream_usage" in options and not isinstance(options["stream_usage"], bool):
+        raise DrupeError(f"The option stream_usage must be true or false, not {options['stream_usage']!r}.")
+    extra = options.get("extra_body", {})
+    if not isinstance(extra, dict) or not all(isinstance(key, str) and key.strip() for key in extra):
+        raise DrupeError(
+            f"Extra body fields must be an object of NAME: VALUE pairs, like {{\"top_k\": 20}}, not {extra!r}."
+        )
+    return options
+
+
+def parse_body_field(text: str) -> tuple[str, Any]:
+    """`NAME=VALUE` from the command line: VALUE is read as JSON (`20`, `false`, `{"a": 1}`),
+    else kept as text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        problem = "has no name before '='" if sep else "has no '='"
+        raise DrupeError(f"The body field {text!r} {problem}. Write it as NAME=VALUE, e.g. top_k=20.")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
 def parse_header(text: str) -> tuple[str, str]:
     """`K=V` from the command line or a form."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise DrupeError(f"The header {text!r} has no '='. Write it as NAME=VALUE, e.g. X-Team=research.")
+        problem = "has no name before '='" if sep else "has no '='"
+        raise DrupeError(f"The header {text!r} {problem}. Write it as NAME=VALUE, e.g. X-Team=research.")
     return key.strip(), value.strip()

@@ -79,10 +79,21 @@ def test_provider_fields_models_order_and_delete(ui: Page, api: httpx2.Client, f
     ui.get_by_label("Header 1 name").fill("X-Team")
     ui.get_by_label("Header 1 value").fill("research")
     ui.get_by_label("Header 1 value").press("Tab")
+    ui.get_by_role("button", name="Add body field").click()
+    ui.get_by_label("Body field 1 name").fill("top_k")
+    ui.get_by_label("Body field 1 value").fill("20")
+    ui.get_by_label("Body field 1 value").press("Tab")
+    ui.get_by_role("button", name="Add body field").click()
+    ui.get_by_label("Body field 2 name").fill("tag")
+    ui.get_by_label("Body field 2 value").fill("plain")
+    ui.get_by_label("Body field 2 value").press("Tab")
     timeout = ui.get_by_label("Timeout (seconds)")
     timeout.fill("30")
     timeout.press("Tab")
-    expected = {"headers": {"X-Team": "research"}, "timeout": 30, "api_version": "2024-10-21"}
+    expected = {
+        "headers": {"X-Team": "research"}, "timeout": 30, "api_version": "2024-10-21",
+        "options": {"extra_body": {"top_k": 20, "tag": "plain"}},
+    }  # fmt: skip
     eventually(lambda: {k: api.get("/providers/Azure").json()[k] for k in expected} == expected, "fields not saved")
 
     # Models: add by hand, manage the remote list by group, edit, delete.

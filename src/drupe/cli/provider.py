@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 import typer
@@ -19,6 +20,15 @@ def _headers(pairs: list[str]) -> dict[str, str]:
     return dict(parse_header(pair) for pair in pairs)
 
 
+def _body_fields(pairs: list[str]) -> dict[str, Any]:
+    from drupe.validation import parse_body_field
+
+    return dict(parse_body_field(pair) for pair in pairs)
+
+
+BODY_HELP = "A field added to every chat request body, NAME=VALUE (VALUE read as JSON, else text); repeat for more."
+
+
 @app.command()
 def add(
     name: str = typer.Argument(..., help="A name you will recognise, 1–32 characters."),
@@ -34,16 +44,19 @@ def add(
     no_stream_usage: bool = typer.Option(
         False, "--no-stream-usage", help="Do not ask for usage in streams (for servers that reject it)."
     ),
+    body: list[str] = typer.Option([], "--body", help=BODY_HELP),
 ) -> None:
     """Add a provider."""
     from drupe.keys import parse_keys
 
+    options: dict[str, Any] = {"stream_usage": False} if no_stream_usage else {}
+    if body:
+        options["extra_body"] = _body_fields(body)
     registry = open_registry()
     provider = registry.add_provider(
         name, type,
         base_url=base_url, api_keys=parse_keys(api_key), api_version=api_version, headers=_headers(header),
-        timeout=timeout, proxy=proxy, notes=notes, enabled=not disabled,
-        options={"stream_usage": False} if no_stream_usage else {},
+        timeout=timeout, proxy=proxy, notes=notes, enabled=not disabled, options=options,
     )  # fmt: skip
     state = "disabled" if disabled else "enabled"
     typer.echo(f"Added provider {provider.name} ({provider.type}, {state}).")
@@ -105,6 +118,8 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JS
         lines.append(f"Proxy:       {provider.proxy}")
     if provider.options.get("stream_usage") is False:
         lines.append("Stream usage: off")
+    for key, value in provider.options.get("extra_body", {}).items():
+        lines.append(f"Body field:  {key} = {json.dumps(value, ensure_ascii=False)}")
     if provider.notes:
         lines.append(f"Notes:       {provider.notes}")
     lines.append(f"Models:      {', '.join(m.model_id for m in models) or '(none)'}")
@@ -142,6 +157,8 @@ def edit(
     proxy: Optional[str] = typer.Option(None, "--proxy"),
     notes: Optional[str] = typer.Option(None, "--notes"),
     stream_usage: Optional[bool] = typer.Option(None, "--stream-usage/--no-stream-usage"),
+    body: list[str] = typer.Option([], "--body", help="Set a request body field NAME=VALUE (JSON, else text)."),
+    remove_body: list[str] = typer.Option([], "--remove-body", help="Remove a request body field by name."),
 ) -> None:
     """Change a provider. Only the options given change."""
     from drupe.keys import parse_keys
@@ -166,8 +183,15 @@ def edit(
         headers = {k: v for k, v in provider.headers.items() if k not in remove_header}
         headers.update(_headers(header))
         changes["headers"] = headers
+    options = dict(provider.options)
     if stream_usage is not None:
-        changes["options"] = {**provider.options, "stream_usage": stream_usage}
+        options["stream_usage"] = stream_usage
+    if body or remove_body:
+        fields = {k: v for k, v in options.get("extra_body", {}).items() if k not in remove_body}
+        fields.update(_body_fields(body))
+        options["extra_body"] = fields
+    if options != provider.options:
+        changes["options"] = options
     if not changes:
         typer.echo("Nothing to change: give at least one option (see --help).")
         return

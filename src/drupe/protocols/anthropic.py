@@ -17,7 +17,7 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, load_json, merge_extra, request_headers, system_text
+from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, system_text
 
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires `max_tokens`; this is used when the request has none."""
@@ -48,7 +48,7 @@ def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream
     if request.stop:
         body["stop_sequences"] = list(request.stop)
     url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model)
-    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
 
 
 def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:

@@ -7,7 +7,7 @@ types onto each provider's wire format and back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 PROVIDER_TYPES: tuple[str, ...] = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
 """The provider types a user can pick, exactly as stored and typed on the CLI."""
@@ -36,6 +36,8 @@ class Endpoint:
     proxy: str = ""
     stream_usage: bool = True
     """Send `stream_options.include_usage` (OpenAI chat); some servers reject it."""
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    """Fields the user adds to every chat request body (`top_k`, `chat_template_kwargs`…)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, load_json, merge_extra, request_headers, system_text
+from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, system_text
 
 THINKING_BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 """`reasoning_effort` as a `thinkingBudget` in tokens."""
@@ -54,7 +54,7 @@ def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream
         body["generationConfig"] = config
     operation = "chat" if stream else "chat_once"
     url = resolve_url(endpoint.type, endpoint.base_url, operation, request.model)
-    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
 
 
 def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:

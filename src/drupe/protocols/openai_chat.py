@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, ReasoningDelta, RemoteModel, TextDelta, Usage
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, image_data_url, load_json, merge_extra, request_headers
+from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -25,7 +25,7 @@ def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream
             body[name] = value
     if request.stop:
         body["stop"] = list(request.stop)
-    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
 
 
 def token_limit_field(endpoint: Endpoint, url: str) -> str:

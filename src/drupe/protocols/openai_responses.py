@@ -19,7 +19,7 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, image_data_url, load_json, merge_extra, request_headers, system_text
+from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers, system_text
 
 build_models = openai_chat.build_models
 parse_models = openai_chat.parse_models
@@ -47,7 +47,7 @@ def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream
     if request.reasoning_effort:
         body["reasoning"] = {"effort": request.reasoning_effort, "summary": "auto"}
     url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model)
-    return WireRequest(url, request_headers(endpoint, key), merge_extra(body, request.extra_body))
+    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
 
 
 def _message(message: Message) -> dict:

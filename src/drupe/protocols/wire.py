@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from drupe.errors import ProviderError
-from drupe.protocols.base import Endpoint, Event, Finish, ImagePart, Message, Usage
+from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, Usage
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -39,6 +39,11 @@ def request_headers(endpoint: Endpoint, key: str | None) -> dict[str, str]:
         headers["authorization"] = f"Bearer {key}"
     headers.update(endpoint.headers)
     return headers
+
+
+def final_body(body: dict, endpoint: Endpoint, request: ChatRequest) -> dict:
+    """The body as sent: the provider's extra fields over ours, then the request's over both."""
+    return merge_extra(merge_extra(body, endpoint.extra_body), request.extra_body)
 
 
 def merge_extra(body: dict, extra: dict) -> dict:

@@ -1,5 +1,5 @@
 // Settings → Model services: the provider list (search, enable, drag to reorder, add)
-// and the selected provider's panel (keys, check, address, version, headers, timeout, delete).
+// and the selected provider's panel (keys, check, address, version, headers, body fields, timeout, delete).
 
 import * as api from "./api.js";
 import { avatar, debounce, el, field, flash, formatMs, matches, replaceChildren, uniqueId } from "./dom.js";
@@ -221,6 +221,7 @@ export function createProvidersView(root, meta, navigate) {
       address,
       models,
       headersSection(provider, updateProvider),
+      bodySection(provider, updateProvider),
       el("div", { class: "section" }, field("Timeout (seconds)", timeout, timeoutError).wrapper),
       el("div", { class: "section danger-zone" }, deleteButton));
   }
@@ -369,39 +370,65 @@ export function createProvidersView(root, meta, navigate) {
   }
 
   function headersSection(provider, updateProvider) {
+    return pairsSection({
+      title: "Extra headers", noun: "header", namePlaceholder: "Header", valuePlaceholder: "Value",
+      pairs: provider.headers ?? {}, show: (value) => value, read: (text) => text,
+      save: (headers) => updateProvider({ headers }),
+    });
+  }
+
+  function bodySection(provider, updateProvider) {
+    return pairsSection({
+      title: "Extra body fields", noun: "body field", namePlaceholder: "Field, e.g. top_k", valuePlaceholder: "Value (JSON or text)",
+      pairs: provider.options?.extra_body ?? {},
+      // Text that would read back as JSON (the string "20") is shown quoted, so it stays text.
+      show: (value) => (typeof value === "string" && readJson(value) === undefined ? value : JSON.stringify(value)),
+      read: (text) => { const value = readJson(text); return value === undefined ? text : value; },
+      save: (fields) => updateProvider({ options: { ...provider.options, extra_body: fields } }),
+      hint: "Added to every chat request's body: values are read as JSON (20, false, {\"enable_thinking\": false}), else as text.",
+    });
+  }
+
+  function readJson(text) {
+    try { return JSON.parse(text); } catch { return undefined; }
+  }
+
+  // Rows of name/value inputs saved as one object whenever a row changes.
+  function pairsSection({ title, noun, namePlaceholder, valuePlaceholder, pairs, show, read, save, hint }) {
     const rows = el("div", { class: "header-rows" });
     const error = el("p", { class: "form-error", role: "alert" });
-    const save = async () => {
+    const capital = noun[0].toUpperCase() + noun.slice(1);
+    const saveRows = async () => {
       error.textContent = "";
-      const headers = {};
+      const values = {};
       for (const row of rows.children) {
         const [name, value] = row.querySelectorAll("input");
-        if (name.value.trim()) headers[name.value.trim()] = value.value;
+        if (name.value.trim()) values[name.value.trim()] = read(value.value);
       }
       try {
-        await updateProvider({ headers });
+        await save(values);
       } catch (failure) {
         error.textContent = failure.message;
       }
     };
     const addRow = (name = "", value = "") => {
       const number = rows.children.length + 1;
-      const nameInput = el("input", { type: "text", value: name, placeholder: "Header", "aria-label": `Header ${number} name` });
-      const valueInput = el("input", { type: "text", value, placeholder: "Value", "aria-label": `Header ${number} value` });
-      const remove = el("button", { type: "button", class: "icon-btn danger", "aria-label": `Remove header ${number}` }, icon("trash"));
+      const nameInput = el("input", { type: "text", value: name, placeholder: namePlaceholder, "aria-label": `${capital} ${number} name` });
+      const valueInput = el("input", { type: "text", value, placeholder: valuePlaceholder, "aria-label": `${capital} ${number} value` });
+      const remove = el("button", { type: "button", class: "icon-btn danger", "aria-label": `Remove ${noun} ${number}` }, icon("trash"));
       const row = el("div", { class: "header-row" }, nameInput, valueInput, remove);
-      nameInput.addEventListener("change", save);
-      valueInput.addEventListener("change", save);
-      remove.addEventListener("click", () => { row.remove(); save(); });
+      nameInput.addEventListener("change", saveRows);
+      valueInput.addEventListener("change", saveRows);
+      remove.addEventListener("click", () => { row.remove(); saveRows(); });
       rows.append(row);
       return nameInput;
     };
-    for (const [name, value] of Object.entries(provider.headers ?? {})) addRow(name, value);
-    const add = el("button", { type: "button", class: "btn btn-sm" }, icon("plus"), "Add header");
+    for (const [name, value] of Object.entries(pairs)) addRow(name, show(value));
+    const add = el("button", { type: "button", class: "btn btn-sm" }, icon("plus"), `Add ${noun}`);
     add.addEventListener("click", () => addRow().focus());
     return el("div", { class: "section" },
-      el("div", { class: "section-head" }, el("h3", { text: "Extra headers" }), add),
-      rows, error);
+      el("div", { class: "section-head" }, el("h3", { text: title }), add),
+      rows, hint ? el("p", { class: "hint", text: hint }) : null, error);
   }
 
   return {
