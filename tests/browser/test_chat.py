@@ -15,7 +15,7 @@ from tests.browser.steps import add_provider, last_answer, open_chat, pick_model
 RICH_ANSWER = """Here is a **short** overview.
 
 | Language | Typing |
-|---|---|
+|---|:-:|
 | Python | dynamic |
 | Rust | static |
 
@@ -105,6 +105,7 @@ def test_two_models_answer_side_by_side(ui: Page, api: httpx2.Client, fake_upstr
     alpha, beta = answers.nth(0), answers.nth(1)
     expect(alpha.locator(".message-head")).to_contain_text("fake-model")
     expect(alpha.locator(".markdown table")).to_be_visible()
+    expect(alpha.locator(".markdown td").nth(1)).to_have_css("text-align", "center")  # `:-:`, under the CSP
     expect(alpha.locator(".markdown ol li")).to_have_count(2)
     expect(alpha.locator(".markdown .highlight, .markdown pre")).not_to_have_count(0)
     expect(alpha.locator("details.reasoning")).to_contain_text("The user wants a table")
