@@ -29,7 +29,7 @@ export function localStatusLine({ showOff = false } = {}) {
     dot.className = `dot ${{ ready: "ok", starting: "busy", error: "fail" }[local.status] ?? ""}`;
     const name = `${local.provider ?? "Local"}${local.model ? ` · ${local.model}` : ""}`;
     const detail = local.status === "starting" ? local.step : local.status === "error" ? local.last_error : null;
-    text.textContent = `${name}: ${LABELS[local.status] ?? local.status}${detail ? ` ${detail}` : ""}`;
+    text.textContent = `${name}: ${LABELS[local.status] ?? local.status}${detail ? ` — ${detail}` : ""}`;
     line.title = local.last_error ?? "";
     if (local.status === "starting") setTimeout(refresh, 2000);
   };
