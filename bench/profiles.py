@@ -49,6 +49,7 @@ def py_spy() -> Path | None:
 def _frames(stack: str) -> list[tuple[str, str]]:
     out = []
     for part in stack.split(";"):
+        part = "".join(ch for ch in part if ch.isprintable())  # py-spy may report unreadable names (a NUL)
         match = FRAME.match(part.strip())
         out.append((match["func"], match["file"]) if match else (part.strip(), ""))
     return out
