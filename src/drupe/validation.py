@@ -91,20 +91,22 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
 def parse_body_field(text: str) -> tuple[str, Any]:
     """`NAME=VALUE` from the command line: VALUE is read as JSON (`20`, `false`, `{"a": 1}`),
     else kept as text."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        problem = "has no name before '='" if sep else "has no '='"
-        raise DrupeError(f"The body field {text!r} {problem}. Write it as NAME=VALUE, e.g. top_k=20.")
+    key, value = _name_value(text, "body field", "top_k=20")
     try:
-        return key.strip(), json.loads(value)
+        return key, json.loads(value)
     except ValueError:
-        return key.strip(), value
+        return key, value
 
 
 def parse_header(text: str) -> tuple[str, str]:
     """`K=V` from the command line or a form."""
+    key, value = _name_value(text, "header", "X-Team=research")
+    return key, value.strip()
+
+
+def _name_value(text: str, what: str, example: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         problem = "has no name before '='" if sep else "has no '='"
-        raise DrupeError(f"The header {text!r} {problem}. Write it as NAME=VALUE, e.g. X-Team=research.")
-    return key.strip(), value.strip()
+        raise DrupeError(f"The {what} {text!r} {problem}. Write it as NAME=VALUE, e.g. {example}.")
+    return key.strip(), value

@@ -495,12 +495,12 @@ class ChatService:
         from drupe.protocols import client
 
         try:
+            endpoint = answer.provider.endpoint()
             if stream:
-                endpoint = answer.provider.endpoint()
                 async for event in client.stream_chat(endpoint, request, connections=self.connections):
                     self._take(answer, event, queue)
             else:
-                result = await client.complete_chat(answer.provider.endpoint(), request, connections=self.connections)
+                result = await client.complete_chat(endpoint, request, connections=self.connections)
                 for delta in (ReasoningDelta(result.reasoning), TextDelta(result.text)):
                     if delta.text:
                         self._take(answer, delta, queue)

@@ -127,11 +127,12 @@ async def run_session(
         event.current_buffer.insert_text("\n")
 
     prompt = PromptSession(history=FileHistory(str(config.home() / "chat_history")), key_bindings=bindings)
-    service.connections = Connections()  # the session's turns share their provider connections
+    given, service.connections = service.connections, Connections()  # the session's turns share them
     try:
         await _converse(prompt, service, targets, conversation_id, settings, stream)
     finally:
         await service.connections.aclose()
+        service.connections = given
 
 
 async def _converse(
