@@ -74,6 +74,21 @@ def test_a_turn_is_stored_with_usage_and_timings(fake_upstream):
     assert svc.get_message(answer.id) == answer
 
 
+def test_a_fast_stream_reaches_the_consumer_in_fewer_larger_deltas(fake_upstream):
+    """Chunks that arrive while the consumer is busy are handed over joined, in order."""
+    text = " ".join(f"word{i}" for i in range(3000))
+    up = fake_upstream("openai", text=text, reasoning="a b c d e f g h")
+    svc = make_service(up)
+    conv = svc.create_conversation()
+    events = run(svc.send(conv.id, "Go", [Target("fake1", "fake-model")]))
+
+    deltas = [e.event for e in events if isinstance(e, AnswerDelta)]
+    assert "".join(d.text for d in deltas if d.type == "text") == text
+    assert "".join(d.text for d in deltas if d.type == "reasoning") == "a b c d e f g h"
+    assert [d.type for d in deltas].index("text") > 0  # the reasoning came first, and still does
+    assert len(deltas) < len(up.text_chunks) / 4
+
+
 def test_no_stream_uses_a_plain_call_and_still_stores(fake_upstream):
     up = fake_upstream("anthropic", text="Plain answer")
     svc = make_service(up)

@@ -142,6 +142,22 @@ class _Answer:
     saved_at: float = 0.0
     saved_length: int = 0
     finished: bool = False
+    pending: _Pending | None = None
+
+
+@dataclass(eq=False)
+class _Pending:
+    """Deltas of one kind for one answer, queued once and added to until the turn takes them:
+    a fast stream costs one queue item per wake-up of the consumer instead of one per chunk."""
+
+    answer: _Answer
+    kind: type[TextDelta] | type[ReasoningDelta]
+    pieces: list[str]
+
+    def take(self) -> AnswerDelta:
+        if self.answer.pending is self:
+            self.answer.pending = None
+        return AnswerDelta(self.answer.id, self.kind("".join(self.pieces)))
 
 
 class ChatService:
@@ -443,7 +459,7 @@ class ChatService:
         answers = self._insert_answers(conversation.id, user.id, providers, [t.model for t in targets])
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
-        queue: asyncio.Queue[TurnEvent] = asyncio.Queue()
+        queue: asyncio.Queue[TurnEvent | _Pending] = asyncio.Queue()
         tasks = [
             asyncio.create_task(self._receive(answer, replace(request, model=answer.model), stream, queue))
             for answer in answers
@@ -452,6 +468,9 @@ class ChatService:
             running = len(tasks)
             while running:
                 event = await queue.get()
+                if isinstance(event, _Pending):
+                    yield event.take()
+                    continue
                 if isinstance(event, AnswerFinished):
                     running -= 1
                 yield event
@@ -489,7 +508,7 @@ class ChatService:
         return answers
 
     async def _receive(
-        self, answer: _Answer, request: ChatRequest, stream: bool, queue: asyncio.Queue[TurnEvent]
+        self, answer: _Answer, request: ChatRequest, stream: bool, queue: asyncio.Queue[TurnEvent | _Pending]
     ) -> None:
         """Run one provider call into `answer`, saving as it goes; always ends in `_finish`."""
         from drupe.protocols import client
@@ -497,8 +516,9 @@ class ChatService:
         try:
             endpoint = answer.provider.endpoint()
             if stream:
-                async for event in client.stream_chat(endpoint, request, connections=self.connections):
-                    self._take(answer, event, queue)
+                async with aclosing(client.stream_chat(endpoint, request, connections=self.connections)) as events:
+                    async for event in events:
+                        self._take(answer, event, queue)
             else:
                 result = await client.complete_chat(endpoint, request, connections=self.connections)
                 for delta in (ReasoningDelta(result.reasoning), TextDelta(result.text)):
@@ -517,13 +537,16 @@ class ChatService:
             record = self._finish(answer, "error", error=f"{type(exc).__name__}: {exc}")
         queue.put_nowait(AnswerFinished(record))
 
-    def _take(self, answer: _Answer, event: Any, queue: asyncio.Queue[TurnEvent]) -> None:
-        if isinstance(event, TextDelta):
-            answer.text.add(event.text)
-            queue.put_nowait(AnswerDelta(answer.id, event))
-        elif isinstance(event, ReasoningDelta):
-            answer.reasoning.add(event.text)
-            queue.put_nowait(AnswerDelta(answer.id, event))
+    def _take(self, answer: _Answer, event: Any, queue: asyncio.Queue[TurnEvent | _Pending]) -> None:
+        kind = type(event)
+        if kind is TextDelta or kind is ReasoningDelta:
+            (answer.text if kind is TextDelta else answer.reasoning).add(event.text)
+            pending = answer.pending
+            if pending is not None and pending.kind is kind:
+                pending.pieces.append(event.text)
+            else:
+                answer.pending = _Pending(answer, kind, [event.text])
+                queue.put_nowait(answer.pending)
         elif isinstance(event, Usage):
             answer.input_tokens = event.input_tokens if event.input_tokens is not None else answer.input_tokens
             answer.output_tokens = event.output_tokens if event.output_tokens is not None else answer.output_tokens
