@@ -113,18 +113,16 @@ def protocol_for(type: str) -> ModuleType:
         raise DrupeError(f"Unknown provider type {type!r}; expected one of: {', '.join(PROTOCOLS)}.") from None
 
 
-async def stream_chat(
+def stream_chat(
     endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
 ) -> AsyncIterator[Event]:
     """Stream one answer; Metrics comes last. With `connections`, open connections are reused.
+    Close the iterator (`contextlib.aclosing`) when leaving it early.
 
     Raises ProviderError, or DrupeError when the endpoint cannot be used at all
     (an unknown type, a base URL that is not a URL).
     """
-    keys = ring_for(endpoint.api_keys).order()
-    async with aclosing(_stream(endpoint, request, keys, RETRY, connections)) as events:
-        async for event in events:
-            yield event
+    return _stream(endpoint, request, ring_for(endpoint.api_keys).order(), RETRY, connections)
 
 
 async def complete_chat(
@@ -209,22 +207,15 @@ async def _stream(
     async with _http_client(endpoint, connections) as client:
         while True:
             wire = protocol.build_chat(endpoint, request, attempts.key, stream=True)
-            splitter = ThinkSplitter()
-            emitted = False
+            before = clock.events
             try:
-                async with aclosing(_sse_events(client, wire, protocol, protocol.Parser())) as raw_events:
-                    async for raw in raw_events:
-                        for event in splitter.split(raw):
-                            clock.saw(event)
-                            emitted = True
-                            yield event
-                for event in splitter.flush():
-                    clock.saw(event)
-                    yield event
+                async with aclosing(_sse_events(client, wire, protocol, ThinkSplitter(), clock)) as events:
+                    async for event in events:
+                        yield event
                 break
             except ProviderError as error:
                 error = _in_context(error, wire.url, endpoint.api_keys)
-                if emitted:
+                if clock.events != before:
                     raise error from None
                 await asyncio.sleep(attempts.after(error))
     yield clock.metrics()
@@ -241,9 +232,11 @@ class _Clock:
         self.first_token_at: float | None = None
         self.last_token_at = self.started
         self.deltas = 0
+        self.events = 0
         self.output_tokens: int | None = None
 
     def saw(self, event: Event) -> None:
+        self.events += 1
         if isinstance(event, _TOKEN_EVENTS):
             self.last_token_at = time.perf_counter()
             self.first_token_at = self.first_token_at or self.last_token_at
@@ -265,8 +258,10 @@ async def _sse_events(
     client: httpx2.AsyncClient,
     wire: WireRequest,
     protocol: ModuleType,
-    parser: StreamParser,
+    splitter: ThinkSplitter,
+    clock: _Clock,
 ) -> AsyncIterator[Event]:
+    """One attempt's events: parsed, think tags split out, each one timed."""
     import httpx2
 
     with _transport_errors(wire.url):
@@ -277,14 +272,28 @@ async def _sse_events(
                 raise await _status_error(response, wire.url)
             if not _is_event_stream(response):
                 # Some servers ignore `stream: true` and answer with one JSON body.
-                for event in protocol.parse_response(_json_body(await response.aread(), response, wire.url)):
+                body = _json_body(await response.aread(), response, wire.url)
+                for event in _ready(protocol.parse_response(body), splitter, clock):
                     yield event
-                return
-            async for sse in httpx2.EventSource(response):
-                for event in parser.feed(sse.event, sse.data):
+            else:
+                parser = protocol.Parser()
+                async for sse in httpx2.EventSource(response):
+                    for event in _ready(parser.feed(sse.event, sse.data), splitter, clock):
+                        yield event
+                for event in _ready(parser.close(), splitter, clock):
                     yield event
-            for event in parser.close():
-                yield event
+    for event in _ready(splitter.flush(), splitter, clock):
+        yield event
+
+
+def _ready(raw_events: Iterable[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:
+    """Events as callers get them: think tags split out of the text, each one timed."""
+    ready = []
+    for raw in raw_events:
+        for event in splitter.split(raw):
+            clock.saw(event)
+            ready.append(event)
+    return ready
 
 
 async def _send_json(client: httpx2.AsyncClient, wire: WireRequest) -> dict:

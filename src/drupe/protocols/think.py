@@ -58,7 +58,9 @@ class ThinkSplitter:
     def split(self, event: Event) -> list[Event]:
         """Any event of a stream: text is split, anything else first releases held-back text."""
         if isinstance(event, TextDelta):
-            return list(self.feed(event.text))
+            if "<" not in event.text and not (self._in_think or self._pending or self._skip_newlines):
+                return [event]  # the usual chunk, passed on as it came
+            return self.feed(event.text)
         return [*self.flush(), event]
 
     def flush(self) -> list[TextDelta | ReasoningDelta]:
