@@ -268,6 +268,26 @@ def test_closing_the_stream_early_stops_every_answer(fake_upstream):
     assert any(a.content for a in answers)
 
 
+def test_closing_the_turn_before_any_answer_began_stops_its_answers(fake_upstream):
+    """The user's message and the answer rows are written together; the answers must not
+    stay `streaming` when the consumer leaves right after the user's message is saved."""
+    up = fake_upstream("openai", text="never sent")
+    svc = make_service(up)
+    conv = svc.create_conversation()
+
+    async def main():
+        events = svc.send(conv.id, "Go", [Target("fake1", "fake-model")])
+        first = await anext(events)
+        await events.aclose()
+        return first
+
+    first = asyncio.run(asyncio.wait_for(main(), 30))
+    assert isinstance(first, UserSaved)
+    [answer] = svc.alternatives(svc.get_conversation(conv.id).current_leaf_id)
+    assert (answer.parent_id, answer.status, answer.content) == (first.message.id, "stopped", "")
+    assert up.requests == []
+
+
 def test_streaming_text_is_saved_about_every_second(fake_upstream):
     up = fake_upstream("openai", text=" ".join(f"w{i}" for i in range(50)), delay=0.05)
     svc = make_service(up)

@@ -22,8 +22,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -381,9 +381,17 @@ class ChatService:
         providers = self._providers(targets)
         conversation = self.get_conversation(answer.conversation_id)
         user = self.get_message(answer.parent_id)
-        async with aclosing(self._answers(conversation, user, targets, providers, stream)) as events:
-            async for event in events:
-                yield event
+        now = _now()
+        with self.store.engine.begin() as conn:
+            answers = _insert_answers(conn, conversation.id, user.id, providers, [t.model for t in targets], now)
+            conn.execute(
+                _UPDATE_CONVERSATION,
+                {"conversation_id": conversation.id, "current_leaf_id": answers[0].id, "updated_at": now},
+            )
+        with self._settled(answers):
+            async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
+                async for event in events:
+                    yield event
 
     async def edit(
         self, user_message_id: int, new_content: Content, targets: Sequence[Target], *, stream: bool = True
@@ -406,11 +414,12 @@ class ChatService:
         stream: bool,
     ) -> AsyncIterator[TurnEvent]:
         providers = self._providers(targets)
-        user = self._insert_user(conversation, parent_id, content)
-        yield UserSaved(user)
-        async with aclosing(self._answers(conversation, user, targets, providers, stream)) as events:
-            async for event in events:
-                yield event
+        user, answers = self._insert_turn(conversation, parent_id, content, providers, [t.model for t in targets])
+        with self._settled(answers):
+            yield UserSaved(user)
+            async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
+                async for event in events:
+                    yield event
 
     def _providers(self, targets: Sequence[Target]) -> list[Provider]:
         """Check every target before anything is written."""
@@ -426,7 +435,15 @@ class ChatService:
             found.append(provider)
         return found
 
-    def _insert_user(self, conversation: Conversation, parent_id: int | None, content: Content) -> MessageRecord:
+    def _insert_turn(
+        self,
+        conversation: Conversation,
+        parent_id: int | None,
+        content: Content,
+        providers: list[Provider],
+        models: list[str],
+    ) -> tuple[MessageRecord, list[_Answer]]:
+        """The user's message and a `streaming` row for each answer, in one transaction."""
         text = content if isinstance(content, str) else "".join(p.text for p in content if isinstance(p, TextPart))
         parts = None if isinstance(content, str) else [part_to_json(p) for p in content]
         if not text.strip() and not parts:
@@ -440,23 +457,24 @@ class ChatService:
                     "parts": parts, "reasoning": "", "status": "complete", "created_at": now,
                 },
             )  # fmt: skip
-            values: dict[str, Any] = {"current_leaf_id": user.id, "updated_at": now}
+            answers = _insert_answers(conn, conversation.id, user.id, providers, models, now)
+            values: dict[str, Any] = {"current_leaf_id": answers[0].id, "updated_at": now}
             if not conversation.title:
                 values["title"] = _title_from(text)
             conn.execute(_UPDATE_CONVERSATION, {"conversation_id": conversation.id, **values})
-        return user
+        return user, answers
 
     async def _answers(
         self,
         conversation: Conversation,
         user: MessageRecord,
         targets: Sequence[Target],
-        providers: list[Provider],
+        answers: list[_Answer],
         stream: bool,
     ) -> AsyncIterator[TurnEvent]:
+        """Stream the answers, their rows already inserted, all at once."""
         with self.store.engine.connect() as conn:
             request = history.build_request(conn, conversation, user.id, targets[0].model)
-        answers = self._insert_answers(conversation.id, user.id, providers, [t.model for t in targets])
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
         queue: asyncio.Queue[TurnEvent | _Pending] = asyncio.Queue()
@@ -477,35 +495,17 @@ class ChatService:
         finally:
             for task in tasks:
                 task.cancel()
-            try:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            finally:
-                for answer in answers:
-                    if not answer.finished:
-                        self._finish(answer, "stopped")
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _insert_answers(
-        self, conversation_id: str, user_id: int, providers: list[Provider], models: list[str]
-    ) -> list[_Answer]:
-        """One `streaming` row per target, the first made the conversation's current leaf, in one transaction."""
-        answers = []
-        now = _now()
-        with self.store.engine.begin() as conn:
-            for provider, model in zip(providers, models):
-                answer_id = conn.execute(
-                    _INSERT_MESSAGE,
-                    {
-                        "conversation_id": conversation_id, "parent_id": user_id, "role": "assistant", "content": "",
-                        "reasoning": "", "provider_id": provider.id, "provider": provider.name, "model": model,
-                        "status": "streaming", "owner": OWNER, "created_at": now,
-                    },
-                ).inserted_primary_key[0]  # fmt: skip
-                answers.append(_Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic()))
-            conn.execute(
-                _UPDATE_CONVERSATION,
-                {"conversation_id": conversation_id, "current_leaf_id": answers[0].id, "updated_at": now},
-            )
-        return answers
+    @contextmanager
+    def _settled(self, answers: list[_Answer]) -> Iterator[None]:
+        """However the turn ends (finished, cancelled, closed before it began), no answer stays `streaming`."""
+        try:
+            yield
+        finally:
+            for answer in answers:
+                if not answer.finished:
+                    self._finish(answer, "stopped")
 
     async def _receive(
         self, answer: _Answer, request: ChatRequest, stream: bool, queue: asyncio.Queue[TurnEvent | _Pending]
@@ -583,6 +583,29 @@ class ChatService:
                 return message_from_row(conn.execute(_UPDATE_MESSAGE_RETURNING, values).one())
             conn.execute(_UPDATE_MESSAGE, values)
         return self.get_message(answer.id)
+
+
+def _insert_answers(
+    conn: sa.Connection,
+    conversation_id: str,
+    user_id: int,
+    providers: list[Provider],
+    models: list[str],
+    now: datetime,
+) -> list[_Answer]:
+    """One `streaming` row per target, owned by this process."""
+    answers = []
+    for provider, model in zip(providers, models):
+        answer_id = conn.execute(
+            _INSERT_MESSAGE,
+            {
+                "conversation_id": conversation_id, "parent_id": user_id, "role": "assistant", "content": "",
+                "reasoning": "", "provider_id": provider.id, "provider": provider.name, "model": model,
+                "status": "streaming", "owner": OWNER, "created_at": now,
+            },
+        ).inserted_primary_key[0]  # fmt: skip
+        answers.append(_Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic()))
+    return answers
 
 
 def _insert_message(conn: sa.Connection, values: dict[str, Any]) -> MessageRecord:
