@@ -235,14 +235,16 @@ class _Clock:
         self.events = 0
         self.output_tokens: int | None = None
 
-    def saw(self, event: Event) -> None:
-        self.events += 1
-        if isinstance(event, _TOKEN_EVENTS):
-            self.last_token_at = time.perf_counter()
-            self.first_token_at = self.first_token_at or self.last_token_at
-            self.deltas += 1
-        elif isinstance(event, Usage):
-            self.output_tokens = event.output_tokens
+    def saw(self, events: list[Event]) -> None:
+        """Events that arrived together (usually one)."""
+        self.events += len(events)
+        for event in events:
+            if isinstance(event, _TOKEN_EVENTS):
+                self.last_token_at = time.perf_counter()
+                self.first_token_at = self.first_token_at or self.last_token_at
+                self.deltas += 1
+            elif isinstance(event, Usage):
+                self.output_tokens = event.output_tokens
 
     def metrics(self) -> Metrics:
         """Tokens per second between the first and last token: the first one's wait is the TTFT."""
@@ -282,17 +284,20 @@ async def _sse_events(
                         yield event
                 for event in _ready(parser.close(), splitter, clock):
                     yield event
-    for event in _ready(splitter.flush(), splitter, clock):
+    held_back = splitter.flush()
+    clock.saw(held_back)
+    for event in held_back:
         yield event
 
 
-def _ready(raw_events: Iterable[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:
-    """Events as callers get them: think tags split out of the text, each one timed."""
-    ready = []
-    for raw in raw_events:
-        for event in splitter.split(raw):
-            clock.saw(event)
-            ready.append(event)
+def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:
+    """Events as callers get them: think tags split out of the text, and timed."""
+    if len(raw_events) == 1:
+        ready = splitter.split(raw_events[0])
+    else:
+        ready = [event for raw in raw_events for event in splitter.split(raw)]
+    if ready:
+        clock.saw(ready)
     return ready
 
 

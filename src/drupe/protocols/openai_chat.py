@@ -72,7 +72,7 @@ def _usage(usage: dict) -> Usage:
 
 class Parser(StreamParser):
     def feed(self, event: str, data: str) -> list[Event]:
-        if data.strip() == "[DONE]":
+        if not data.startswith("{") and data.strip() == "[DONE]":
             return []
         chunk = load_json(data)
         if "error" in chunk:
@@ -80,9 +80,10 @@ class Parser(StreamParser):
         events: list[Event] = []
         for choice in chunk.get("choices") or ():
             delta = choice.get("delta") or {}
-            reasoning = _reasoning(delta)
-            if reasoning:
-                events.append(ReasoningDelta(reasoning))
+            if "reasoning_content" in delta or "reasoning" in delta:  # most chunks have neither
+                reasoning = _reasoning(delta)
+                if reasoning:
+                    events.append(ReasoningDelta(reasoning))
             content = delta.get("content")
             if isinstance(content, str) and content:
                 events.append(TextDelta(content))
