@@ -36,7 +36,7 @@ from drupe.protocols.base import (
 from drupe.protocols.http_errors import error_from_response, redact
 from drupe.protocols.keys import ring_for
 from drupe.protocols.think import ThinkSplitter, split_think_events
-from drupe.protocols.wire import StreamParser, WireRequest
+from drupe.protocols.wire import WireRequest
 
 if TYPE_CHECKING:
     import ssl
@@ -201,17 +201,41 @@ async def _stream(
     policy: RetryPolicy,
     connections: Connections | None,
 ) -> AsyncIterator[Event]:
+    """Attempts until one streams (a failure after the first event ends it), then Metrics.
+    Written as one generator: every layer of generators costs each chunk a hop."""
+    import httpx2
+
     protocol = protocol_for(endpoint.type)
     attempts = Attempts(keys, policy)
     clock = _Clock()
     async with _http_client(endpoint, connections) as client:
         while True:
             wire = protocol.build_chat(endpoint, request, attempts.key, stream=True)
+            splitter = ThinkSplitter()
             before = clock.events
             try:
-                async with aclosing(_sse_events(client, wire, protocol, ThinkSplitter(), clock)) as events:
-                    async for event in events:
-                        yield event
+                with _transport_errors(wire.url):
+                    async with client.stream(
+                        wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
+                    ) as response:
+                        if response.status_code >= 400:
+                            raise await _status_error(response, wire.url)
+                        if not _is_event_stream(response):
+                            # Some servers ignore `stream: true` and answer with one JSON body.
+                            body = _json_body(await response.aread(), response, wire.url)
+                            for event in _ready(protocol.parse_response(body), splitter, clock):
+                                yield event
+                        else:
+                            parser = protocol.Parser()
+                            async for sse in httpx2.EventSource(response):
+                                for event in _ready(parser.feed(sse.event, sse.data), splitter, clock):
+                                    yield event
+                            for event in _ready(parser.close(), splitter, clock):
+                                yield event
+                held_back = splitter.flush()
+                clock.saw(held_back)
+                for event in held_back:
+                    yield event
                 break
             except ProviderError as error:
                 error = _in_context(error, wire.url, endpoint.api_keys)
@@ -254,40 +278,6 @@ class _Clock:
         generating = self.last_token_at - self.first_token_at
         rate = (tokens - 1) / generating if tokens > 1 and generating > 0 else None
         return Metrics((self.first_token_at - self.started) * 1000, rate)
-
-
-async def _sse_events(
-    client: httpx2.AsyncClient,
-    wire: WireRequest,
-    protocol: ModuleType,
-    splitter: ThinkSplitter,
-    clock: _Clock,
-) -> AsyncIterator[Event]:
-    """One attempt's events: parsed, think tags split out, each one timed."""
-    import httpx2
-
-    with _transport_errors(wire.url):
-        async with client.stream(
-            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
-        ) as response:
-            if response.status_code >= 400:
-                raise await _status_error(response, wire.url)
-            if not _is_event_stream(response):
-                # Some servers ignore `stream: true` and answer with one JSON body.
-                body = _json_body(await response.aread(), response, wire.url)
-                for event in _ready(protocol.parse_response(body), splitter, clock):
-                    yield event
-            else:
-                parser = protocol.Parser()
-                async for sse in httpx2.EventSource(response):
-                    for event in _ready(parser.feed(sse.event, sse.data), splitter, clock):
-                        yield event
-                for event in _ready(parser.close(), splitter, clock):
-                    yield event
-    held_back = splitter.flush()
-    clock.saw(held_back)
-    for event in held_back:
-        yield event
 
 
 def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:
