@@ -2,8 +2,9 @@
 
 Writes happen in an order that survives crashes and interrupts:
 
-1. the user's message is committed before any provider is called;
-2. each answer is inserted as `streaming`, its text saved at least every
+1. the user's message is committed before any provider is called, in the same
+   transaction as a `streaming` row for each answer;
+2. each answer's text is saved at least every
    `SAVE_INTERVAL` seconds while it streams;
 3. it ends `complete`, `stopped` (consumer cancelled or closed the stream; partial
    text kept) or `error` (partial text and the error kept);
