@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from importlib import import_module
+from types import ModuleType
 
 import typer
 
@@ -24,7 +26,7 @@ _GROUPS = ("provider", "model", "conversations", "local")
 def build_app(command: str | None = None) -> typer.Typer:
     """The `drupe` app. Given the command about to run, only its module is imported and turned
     into click parameters (doing it for every command costs ~25 ms of each run's start-up);
-    for anything else (`--help`, a typo) every command is there."""
+    for anything else (`--help`, a typo) every command is listed by name and help alone."""
     app = typer.Typer(
         help="drupe: chat with any AI provider (OpenAI, OpenAI Responses, Anthropic, Gemini, Azure OpenAI, "
         "or any compatible server such as vLLM or llama.cpp).",
@@ -38,14 +40,33 @@ def build_app(command: str | None = None) -> typer.Typer:
     def _group() -> None:
         """Keeps `drupe` a group of commands even when only one of them is loaded."""
 
-    wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else COMMAND_MODULES.values()
-    for name in dict.fromkeys(wanted):
-        module = import_module(f"drupe.cli.{name}")
-        if name in _GROUPS:
-            app.add_typer(module.app, name=name)
+    if command in COMMAND_MODULES:
+        module = import_module(f"drupe.cli.{COMMAND_MODULES[command]}")
+        if COMMAND_MODULES[command] in _GROUPS:
+            app.add_typer(module.app, name=COMMAND_MODULES[command])
         else:
             module.register(app)
+        return app
+    for name in dict.fromkeys(COMMAND_MODULES.values()):
+        _list(app, name, import_module(f"drupe.cli.{name}"))
     return app
+
+
+def _list(app: typer.Typer, name: str, module: ModuleType) -> None:
+    """Add a module's commands as stand-ins that carry only their name and help: enough for
+    the list `drupe --help` prints, without building every option of every command."""
+    if name in _GROUPS:
+        app.add_typer(typer.Typer(help=module.app.info.help), name=name)
+        return
+    real = typer.Typer()
+    module.register(real)
+    for info in real.registered_commands:
+        command = info.name or typer.main.get_command_name(info.callback.__name__)
+        app.command(command, help=info.help or inspect.getdoc(info.callback))(_listed_only)
+
+
+def _listed_only() -> None:
+    """Never run: `main` builds the real command before running one."""
 
 
 def main() -> None:
