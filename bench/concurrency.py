@@ -9,7 +9,8 @@ first chunk. Each run sends 100 chats at once twice, side by side:
   `drupe serve`, read as the page reads them.
 
 Time to first token (TTFT) is request sent → first text delta, at the client. Time added
-by drupe at p50 and p99 = drupe's percentile − direct's percentile in the same run.
+by drupe at p50 and p99 = drupe's percentile − direct's percentile in the same run. Each
+run also sends 10 chats one after another each way: what one turn adds on its own.
 Every answer must arrive whole, end `complete`, and be stored (checked through the API).
 
     python bench/concurrency.py
@@ -36,6 +37,7 @@ from common import (
 )
 
 CHATS = 100
+SEQUENTIAL = 10
 RUNS = 5
 FIRST_TOKEN_DELAY = 0.05
 TEXT = "Concurrency is **fine** here: " + " ".join(f"word{i}" for i in range(40))
@@ -108,12 +110,28 @@ async def drupe_run(base: str, check: bool = True, started=None) -> tuple[list[f
         return ttfts, bad
 
 
+async def one_at_a_time(url: str, base: str) -> float:
+    """TTFT added by drupe to chats sent one after another (median of SEQUENTIAL each way):
+    the cost of one turn on its own, which 100 at once multiply."""
+    async with client() as http:
+        conversations = [await new_conversation(http, base) for _ in range(SEQUENTIAL + 1)]
+        await direct_stream(http, url)
+        await web_turn(http, base, conversations[-1], "warm-up")
+        direct, through = [], []
+        for index, conversation in enumerate(conversations[:SEQUENTIAL]):
+            direct.append(await direct_stream(http, url))
+            through.append((await web_turn(http, base, conversation, f"question {index}"))["ttft_ms"])
+    return percentile(through, 50) - percentile(direct, 50)
+
+
 def main() -> list[dict]:
     p50_added, p99_added, direct_p50, drupe_p50, drupe_p99, failures = [], [], [], [], [], 0
+    single_added = []
     with fake_upstream(text=TEXT, first_token_delay=FIRST_TOKEN_DELAY) as url, drupe_home() as env:
         add_fake_provider(env, url)
         with drupe_server(env) as (base, _proc):
             for _ in range(RUNS):
+                single_added.append(asyncio.run(asyncio.wait_for(one_at_a_time(url, base), TIMEOUT)))
                 direct = asyncio.run(asyncio.wait_for(direct_run(url), TIMEOUT))
                 ttfts, bad = asyncio.run(asyncio.wait_for(drupe_run(base), TIMEOUT))
                 failures += bad
@@ -126,6 +144,10 @@ def main() -> list[dict]:
                 p99_added.append(percentile(ttfts, 99) - percentile(direct, 99))
     total = CHATS * RUNS
     return [
+        row(
+            "one chat at a time: TTFT added by drupe, p50", single_added, "ms",
+            note=f"median of {SEQUENTIAL} chats sent one after another, against as many straight to the upstream",
+        ),  # fmt: skip
         row("100 concurrent: TTFT direct to upstream, p50", direct_p50, "ms", note="includes the 50 ms first-token delay"),
         row("100 concurrent: TTFT through drupe, p50", drupe_p50, "ms"),
         row("100 concurrent: TTFT through drupe, p99", drupe_p99, "ms"),
