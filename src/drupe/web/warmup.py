@@ -21,7 +21,7 @@ def warm_up(store: Store) -> None:
     client.warm_up()
     store.vault  # noqa: B018 (opens the key file and imports cryptography)
     render_markdown(SAMPLE)
-    # What start-up made (modules, the app, ~150k objects) lives as long as the process: keep
+    # What start-up made (modules, the app: ~75k objects) lives as long as the process: keep
     # it out of the cyclic collector, so a full collection in the middle of a turn scans only
     # what turns made instead of pausing every stream for tens of milliseconds.
     gc.collect()
