@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import json
 import time
-from contextlib import AbstractAsyncContextManager, aclosing, contextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, contextmanager, nullcontext
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -214,24 +214,19 @@ async def _stream(
             splitter = ThinkSplitter()
             before = clock.events
             try:
-                with _transport_errors(wire.url):
-                    async with client.stream(
-                        wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
-                    ) as response:
-                        if response.status_code >= 400:
-                            raise await _status_error(response, wire.url)
-                        if not _is_event_stream(response):
-                            # Some servers ignore `stream: true` and answer with one JSON body.
-                            body = _json_body(await response.aread(), response, wire.url)
-                            for event in _ready(protocol.parse_response(body), splitter, clock):
+                async with _opened(client, wire) as response:
+                    if not _is_event_stream(response):
+                        # Some servers ignore `stream: true` and answer with one JSON body.
+                        body = _json_body(await response.aread(), response, wire.url)
+                        for event in _ready(protocol.parse_response(body), splitter, clock):
+                            yield event
+                    else:
+                        parser = protocol.Parser()
+                        async for sse in httpx2.EventSource(response):
+                            for event in _ready(parser.feed(sse.event, sse.data), splitter, clock):
                                 yield event
-                        else:
-                            parser = protocol.Parser()
-                            async for sse in httpx2.EventSource(response):
-                                for event in _ready(parser.feed(sse.event, sse.data), splitter, clock):
-                                    yield event
-                            for event in _ready(parser.close(), splitter, clock):
-                                yield event
+                        for event in _ready(parser.close(), splitter, clock):
+                            yield event
                 held_back = splitter.flush()
                 clock.saw(held_back)
                 for event in held_back:
@@ -278,6 +273,19 @@ class _Clock:
         generating = self.last_token_at - self.first_token_at
         rate = (tokens - 1) / generating if tokens > 1 and generating > 0 else None
         return Metrics((self.first_token_at - self.started) * 1000, rate)
+
+
+@asynccontextmanager
+async def _opened(client: httpx2.AsyncClient, wire: WireRequest) -> AsyncIterator[httpx2.Response]:
+    """The streamed response to `wire`, once its status is not an error; transport failures,
+    then and while it is read, come out as ProviderErrors."""
+    with _transport_errors(wire.url):
+        async with client.stream(
+            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
+        ) as response:
+            if response.status_code >= 400:
+                raise await _status_error(response, wire.url)
+            yield response
 
 
 def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:
