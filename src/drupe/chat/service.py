@@ -382,13 +382,8 @@ class ChatService:
         providers = self._providers(targets)
         conversation = self.get_conversation(answer.conversation_id)
         user = self.get_message(answer.parent_id)
-        now = _now()
         with self.store.engine.begin() as conn:
-            answers = _insert_answers(conn, conversation.id, user.id, providers, [t.model for t in targets], now)
-            conn.execute(
-                _UPDATE_CONVERSATION,
-                {"conversation_id": conversation.id, "current_leaf_id": answers[0].id, "updated_at": now},
-            )
+            answers = _insert_answers(conn, conversation.id, user.id, providers, [t.model for t in targets], _now())
         with self._settled(answers):
             async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
                 async for event in events:
@@ -458,11 +453,8 @@ class ChatService:
                     "parts": parts, "reasoning": "", "status": "complete", "created_at": now,
                 },
             )  # fmt: skip
-            answers = _insert_answers(conn, conversation.id, user.id, providers, models, now)
-            values: dict[str, Any] = {"current_leaf_id": answers[0].id, "updated_at": now}
-            if not conversation.title:
-                values["title"] = _title_from(text)
-            conn.execute(_UPDATE_CONVERSATION, {"conversation_id": conversation.id, **values})
+            title = None if conversation.title else _title_from(text)
+            answers = _insert_answers(conn, conversation.id, user.id, providers, models, now, title=title)
         return user, answers
 
     async def _answers(
@@ -593,8 +585,11 @@ def _insert_answers(
     providers: list[Provider],
     models: list[str],
     now: datetime,
+    *,
+    title: str | None = None,
 ) -> list[_Answer]:
-    """One `streaming` row per target, owned by this process."""
+    """One `streaming` row per target, owned by this process; the first becomes the
+    conversation's current leaf (and `title`, if given, its title)."""
     answers = []
     for provider, model in zip(providers, models):
         answer_id = conn.execute(
@@ -606,6 +601,10 @@ def _insert_answers(
             },
         ).inserted_primary_key[0]  # fmt: skip
         answers.append(_Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic()))
+    values: dict[str, Any] = {"current_leaf_id": answers[0].id, "updated_at": now}
+    if title is not None:
+        values["title"] = title
+    conn.execute(_UPDATE_CONVERSATION, {"conversation_id": conversation_id, **values})
     return answers
 
 
