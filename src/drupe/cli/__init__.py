@@ -41,9 +41,10 @@ def build_app(command: str | None = None) -> typer.Typer:
         """Keeps `drupe` a group of commands even when only one of them is loaded."""
 
     if command in COMMAND_MODULES:
-        module = import_module(f"drupe.cli.{COMMAND_MODULES[command]}")
-        if COMMAND_MODULES[command] in _GROUPS:
-            app.add_typer(module.app, name=COMMAND_MODULES[command])
+        name = COMMAND_MODULES[command]
+        module = import_module(f"drupe.cli.{name}")
+        if name in _GROUPS:
+            app.add_typer(module.app, name=name)
         else:
             module.register(app)
         return app
