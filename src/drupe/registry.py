@@ -17,6 +17,7 @@ from drupe.catalog import CAPABILITIES, default_group, infer_capabilities
 from drupe.errors import DrupeError
 from drupe.keys import mask_key
 from drupe.protocols.base import PROVIDER_TYPES, Endpoint
+from drupe.protocols.limits import DEFAULT_LIMITS
 from drupe.store.db import Store
 from drupe.store.tables import models as models_table
 from drupe.store.tables import providers as providers_table
@@ -69,6 +70,7 @@ class Provider:
             proxy=self.proxy,
             stream_usage=self.options.get("stream_usage", True),
             extra_body=dict(self.options.get("extra_body") or {}),
+            limits=DEFAULT_LIMITS.with_overrides(self.options.get("limits")),
         )
 
     def public_dict(self) -> dict[str, Any]:

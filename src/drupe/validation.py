@@ -77,7 +77,8 @@ def check_capabilities(capabilities: list[str]) -> list[str]:
 
 
 def check_options(options: dict[str, Any]) -> dict[str, Any]:
-    """A provider's options: `stream_usage` (bool) and `extra_body` (a JSON object)."""
+    """A provider's options: `stream_usage` (bool), `extra_body` (a JSON object) and `limits`
+    (caps on what the provider may send, by name: see `drupe.protocols.limits`)."""
     if "stream_usage" in options and not isinstance(options["stream_usage"], bool):
         raise DrupeError(f"The option stream_usage must be true or false, not {options['stream_usage']!r}.")
     extra = options.get("extra_body", {})
@@ -85,7 +86,21 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         raise DrupeError(
             f"Extra body fields must be an object of NAME: VALUE pairs, like {{\"top_k\": 20}}, not {extra!r}."
         )
+    _check_limits(options.get("limits", {}))
     return options
+
+
+def _check_limits(limits: Any) -> None:
+    from drupe.protocols.limits import Limits
+
+    names = Limits.names()
+    if not isinstance(limits, dict):
+        raise DrupeError(f"The option limits must be an object like {{\"answer_chars\": 8000000}}, not {limits!r}.")
+    for name, value in limits.items():
+        if name not in names:
+            raise DrupeError(f"Unknown limit {name!r}. Limits a provider can set: {', '.join(names)}.")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**40:
+            raise DrupeError(f"The limit {name} must be a whole number from 1 to {2**40}, not {value!r}.")
 
 
 def parse_body_field(text: str) -> tuple[str, Any]:

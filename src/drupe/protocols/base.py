@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
+from drupe.protocols.limits import DEFAULT_LIMITS, Limits
+
 PROVIDER_TYPES: tuple[str, ...] = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
 """The provider types a user can pick, exactly as stored and typed on the CLI."""
 
@@ -38,6 +40,8 @@ class Endpoint:
     """Send `stream_options.include_usage` (OpenAI chat); some servers reject it."""
     extra_body: dict[str, Any] = field(default_factory=dict)
     """Fields the user adds to every chat request body (`top_k`, `chat_template_kwargs`…)."""
+    limits: Limits = DEFAULT_LIMITS
+    """How much this provider may send (see `drupe.protocols.limits`)."""
 
 
 @dataclass(frozen=True)
