@@ -105,9 +105,19 @@ class Usage:
     type: Literal["usage"] = "usage"
 
 
+StopReason = Literal["stop", "length", "tool_calls", "content_filter", "cut_off", "size_limit", "cancelled", "error"]
+"""Why an answer ended, in one vocabulary for every provider type.
+
+The protocol layer reports the first five (`Finish.reason`): the model finished (`stop`), hit
+its token limit (`length`), asked for tools (`tool_calls`), was filtered (`content_filter`),
+or the stream ended with no finish at all (`cut_off`). The chat layer adds the rest: drupe's
+own size cap (`size_limit`), the user stopping it (`cancelled`), a failure (`error`)."""
+
+
 @dataclass(frozen=True)
 class Finish:
     reason: str
+    """A `StopReason` once normalised by the protocol module."""
     type: Literal["finish"] = "finish"
 
 
