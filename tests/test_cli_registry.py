@@ -230,7 +230,7 @@ def test_reset_secrets_on_purpose_after_the_key_is_lost(drupe_home):
     assert "nothing to reset" in ok("provider", "reset-secrets").stdout
 
 
-def test_an_undecryptable_provider_can_be_listed_edited_and_removed_from_the_cli():
+def test_an_undecryptable_provider_can_be_listed_edited_and_removed_from_the_cli(tmp_path):
     from cryptography.fernet import Fernet
 
     from drupe.store.tables import providers as providers_table
@@ -242,6 +242,8 @@ def test_an_undecryptable_provider_can_be_listed_edited_and_removed_from_the_cli
         conn.execute(providers_table.update().where(providers_table.c.name == "Lost").values(api_keys=token))
     assert [p["secrets_unreadable"] for p in providers()] == [False, True]
     assert "cannot be decrypted" in ok("provider", "show", "Lost").stdout
+    exported = ok("export", str(tmp_path / "out.json"), "--include-keys")
+    assert "The secrets of Lost cannot be decrypted and were not written." in exported.stderr
     ok("provider", "edit", "Lost", "--api-key", "sk-new-0123456789")
     assert providers()[1]["api_keys"] == ["sk-…6789"]
     with open_store().engine.begin() as conn:
