@@ -342,3 +342,12 @@ def test_an_undecryptable_provider_does_not_break_the_lists_and_can_be_fixed_or_
         conn.execute(providers_table.update().where(providers_table.c.id == lost["id"]).values(api_keys=token))
     assert client.delete(f"/api/providers/{lost['id']}").status_code == 200
     assert [p["name"] for p in client.get("/api/providers").json()] == ["Good"]
+
+
+def test_remote_models_name_the_url_without_its_credentials(client, fake_upstream):
+    up = fake_upstream("openai")
+    host = up.base_url.removeprefix("http://")
+    provider = add(client, base_url=f"http://alice:{URL_PASSWORD}@{host}")
+    listing = client.get(f"/api/providers/{provider['id']}/remote-models")
+    assert listing.status_code == 200 and listing.json()["url"] == f"http://alice:***@{host}/v1/models"
+    assert up.requests[0].headers["authorization"].startswith("Basic ")  # the credentials were used
