@@ -185,3 +185,26 @@ def test_settings_remember_which_key_encrypts_the_store():
     with registry.store.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT value FROM settings WHERE key = 'secret_key_check'")).all()
     assert len(rows) == 1 and "drupe" not in rows[0][0]
+
+
+def test_after_a_key_was_remade_the_original_opens_its_providers_and_flags_the_others():
+    """The state the old silent re-creation left: some providers under the lost key, some under its replacement."""
+    from cryptography.fernet import Fernet
+
+    from drupe.secrets import CHECK_SETTING
+    from drupe.store.tables import settings
+
+    registry = Registry(open_store())
+    registry.add_provider("Before", "openai", api_keys=["sk-before"])
+    registry.add_provider("After", "openai")
+    remade = Fernet(Fernet.generate_key())
+    with registry.store.engine.begin() as conn:
+        conn.execute(
+            providers_table.update().where(providers_table.c.name == "After")
+            .values(api_keys=remade.encrypt(b'["sk-after"]').decode())
+        )
+        conn.execute(settings.update().where(settings.c.key == CHECK_SETTING)
+                     .values(value=remade.encrypt(b"drupe secret key check").decode()))  # fmt: skip
+    _vault_for.cache_clear()
+    listed = {p.name: p for p in Registry(open_store()).list_providers()}
+    assert listed["Before"].api_keys == ["sk-before"] and listed["After"].secrets_unreadable

@@ -130,7 +130,7 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
         check = conn.execute(sa.select(settings.c.value).where(settings.c.key == CHECK_SETTING)).scalar()
     path = home / "secret.key"
     names = ", ".join(row.name for row in sealed)
-    if sealed and not os.environ.get("DRUPE_SECRET_KEY", "").strip() and not path.exists():
+    if sealed and not _has_key(home):
         raise DrupeError(
             f"The secret key file {path} is missing, but the secrets of {len(sealed)} provider(s) ({names}) "
             "were encrypted with it. Restore that file from your backup (or set DRUPE_SECRET_KEY to the key); "
@@ -138,8 +138,10 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
         )
     found = vault(home)
     if sealed:
-        right = found.can_decrypt(check) if isinstance(check, str) else any(found.can_decrypt(t) for _, t in sealed)
-        if not right:
+        # Right when it is the key the store recorded, or opens some provider's secrets (after a key
+        # was lost and remade, each provider's secrets open with one of the two: the others are flagged).
+        right = isinstance(check, str) and found.can_decrypt(check)
+        if not right and not any(found.can_decrypt(token) for _, token in sealed):
             raise DrupeError(
                 f"The secret key in {_key_source(home)} is not the one the secrets of {len(sealed)} provider(s) "
                 f"({names}) were encrypted with. Restore the original {path} (or DRUPE_SECRET_KEY). {RESET_HINT}"
