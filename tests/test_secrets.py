@@ -155,9 +155,12 @@ def test_one_undecryptable_provider_is_flagged_and_can_be_edited_or_removed():
     # Editing something else keeps the sealed secrets as they are (the right key may come back) ...
     assert registry.edit_provider("Lost", notes="n").secrets_unreadable is True
     # ... a new key replaces them.
+    assert registry.get_provider("Lost").headers == {"Authorization": ""}  # its place, value unreadable
     fixed = registry.edit_provider("Lost", api_keys=["sk-new-key"])
     assert fixed.secrets_unreadable is False
-    assert Registry(open_store()).get_provider("Lost").api_keys == ["sk-new-key"]
+    again = Registry(open_store()).get_provider("Lost")
+    assert again.api_keys == ["sk-new-key"]
+    assert "Authorization" not in again.endpoint().headers  # an empty one would replace the key's
     write_with_another_key(registry, "Lost")
     registry.remove_provider("Lost")
     assert [p.name for p in registry.list_providers()] == ["Good"]

@@ -26,6 +26,7 @@ from drupe.catalog import CAPABILITIES, default_group, infer_capabilities
 from drupe.errors import DrupeError
 from drupe.keys import (
     has_clear_secrets,
+    is_secret_header,
     join_secrets,
     mask_headers,
     mask_key,
@@ -89,7 +90,8 @@ class Provider:
         if self.secrets_unreadable:
             raise DrupeError(
                 f"The stored secrets of provider {self.name!r} cannot be decrypted with the current secret key. "
-                f"Restore the original DRUPE_HOME/secret.key, or give it new ones: drupe provider edit {self.name!r} --api-key KEY"
+                "Restore the original DRUPE_HOME/secret.key, or give it new ones: "
+                f"drupe provider edit {self.name!r} --api-key KEY"
             )
         return Endpoint(
             type=self.type,
@@ -249,6 +251,7 @@ class Registry:
             if has_clear_secrets(row.headers or {}, row.base_url, row.proxy) and not p.secrets_unreadable
         ]  # fmt: skip
         if legacy:
+            self.store.vault  # noqa: B018 (before the transaction: checking the key may write)
             with self._begin() as conn:
                 if self.store.is_sqlite:  # overwrite the clear text, not just unlink it
                     conn.exec_driver_sql("PRAGMA secure_delete = ON")
@@ -353,11 +356,13 @@ class Registry:
         provider.api_keys = _dedupe(provider.api_keys)
         self._check_provider(provider, exclude_id=provider.id)
         provider.updated_at = _now()
+        if provider.secrets_unreadable and not keep_sealed:
+            # The unreadable secret headers' places (empty values) go too: sent, they would replace the auth header.
+            provider.headers = {k: v for k, v in provider.headers.items() if v or not is_secret_header(k)}
+            provider.secrets_unreadable = False
         values = self._provider_values(provider)
         if keep_sealed:
             del values["api_keys"]
-        else:
-            provider.secrets_unreadable = False
         with self._begin() as conn:
             conn.execute(
                 providers_table.update()
@@ -390,7 +395,7 @@ class Registry:
         return ordered
 
     def unreadable_secrets(self) -> list[str]:
-        """Providers whose stored secrets the current secret key cannot decrypt (see `reset_secrets`)."""
+        """Providers whose stored secrets the current secret key cannot decrypt (`drupe provider reset-secrets`)."""
         from drupe.secrets import unreadable_providers
 
         return unreadable_providers(self.store.home, self.store.engine)
