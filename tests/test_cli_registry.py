@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from drupe.errors import DrupeError
 from drupe.registry import Registry
 from drupe.store import open_store
 from drupe.transfer import export_data
@@ -171,3 +172,128 @@ def test_bad_import_files_write_nothing(tmp_path, content, message):
     result = run_drupe("import", str(path))
     assert result.returncode == 1 and message in result.stderr
     assert providers() == []
+
+
+def test_secret_headers_and_url_credentials_are_masked_and_left_out_of_plain_exports(tmp_path):
+    ok(
+        "provider", "add", "Gw", "--type", "openai", "--base-url", "https://alice:url-pass-123456@gw.example.com/",
+        "--header", "Authorization=Bearer gw-token-0123456789abcdef", "--header", "X-Team=research",
+        "--proxy", "http://bob:proxy-pass-654321@127.0.0.1:3128",
+    )  # fmt: skip
+    shown = ok("provider", "show", "Gw").stdout + ok("provider", "show", "Gw", "--json").stdout
+    shown += ok("provider", "list").stdout + ok("provider", "list", "--json").stdout
+    for secret in ("url-pass-123456", "0123456789abcdef", "proxy-pass-654321"):
+        assert secret not in shown, secret
+    assert "https://alice:***@gw.example.com/" in shown and "Authorization: Bea…cdef" in shown
+    assert "X-Team: research" in shown
+
+    # A masked URL pasted back keeps the credentials.
+    ok("provider", "edit", "Gw", "--base-url", "https://alice:***@gw2.example.com/")
+    registry = Registry(open_store())
+    assert registry.get_provider("Gw").base_url == "https://alice:url-pass-123456@gw2.example.com/"
+
+    plain, keyed = tmp_path / "plain.json", tmp_path / "keyed.json"
+    ok("export", str(plain))
+    ok("export", str(keyed), "--include-keys")
+    exported = json.loads(plain.read_text())["providers"][0]
+    assert exported["base_url"] == "https://gw2.example.com/" and exported["proxy"] == "http://127.0.0.1:3128"
+    assert exported["headers"] == {"X-Team": "research"}
+    assert "url-pass-123456" in keyed.read_text() and "gw-token-0123456789abcdef" in keyed.read_text()
+
+
+def test_a_missing_secret_key_stops_every_command_with_what_to_restore(drupe_home):
+    ok("provider", "add", "A", "--type", "openai", "--api-key", "sk-a-0123456789")
+    key = (drupe_home / "secret.key").read_bytes()
+    (drupe_home / "secret.key").unlink()
+    for args in (("provider", "list"), ("provider", "show", "A"), ("provider", "add", "B", "--type", "openai",
+                 "--api-key", "sk-b-0123456789"), ("serve", "--port", "0", "--no-local")):  # fmt: skip
+        result = run_drupe(*args, timeout=30)
+        assert result.returncode == 1, args
+        assert str(drupe_home / "secret.key") in result.stderr and "reset-secrets" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (drupe_home / "secret.key").exists()
+    (drupe_home / "secret.key").write_bytes(key)
+    assert providers()[0]["api_keys"] == ["sk-…6789"]
+
+
+def test_reset_secrets_on_purpose_after_the_key_is_lost(drupe_home):
+    ok("provider", "add", "A", "--type", "openai", "--api-key", "sk-a-0123456789", "--header", "X-Api-Key=abcdefgh")
+    ok("model", "add", "A", "gpt-4o")
+    (drupe_home / "secret.key").unlink()
+    refused = run_drupe("provider", "reset-secrets")
+    assert refused.returncode == 1 and "A" in refused.stderr and "--yes" in refused.stderr
+    assert "Forgot the secrets of A" in ok("provider", "reset-secrets", "--yes").stdout
+    [a] = providers()
+    assert (a["api_keys"], a["headers"], a["model_count"], a["secrets_unreadable"]) == ([], {}, 1, False)
+    ok("provider", "edit", "A", "--api-key", "sk-new-0123456789")
+    assert providers()[0]["api_keys"] == ["sk-…6789"]
+    assert "nothing to reset" in ok("provider", "reset-secrets").stdout
+
+
+def test_an_undecryptable_provider_can_be_listed_edited_and_removed_from_the_cli(tmp_path):
+    from cryptography.fernet import Fernet
+
+    from drupe.store.tables import providers as providers_table
+
+    ok("provider", "add", "Good", "--type", "openai", "--api-key", "sk-good-0123456789")
+    ok("provider", "add", "Lost", "--type", "openai", "--api-key", "sk-lost-0123456789")
+    token = Fernet(Fernet.generate_key()).encrypt(b'["sk-elsewhere"]').decode()
+    with open_store().engine.begin() as conn:
+        conn.execute(providers_table.update().where(providers_table.c.name == "Lost").values(api_keys=token))
+    assert [p["secrets_unreadable"] for p in providers()] == [False, True]
+    assert "cannot be decrypted" in ok("provider", "show", "Lost").stdout
+    exported = ok("export", str(tmp_path / "out.json"), "--include-keys")
+    assert "The secrets of Lost cannot be decrypted and were not written." in exported.stderr
+    ok("provider", "edit", "Lost", "--api-key", "sk-new-0123456789")
+    assert providers()[1]["api_keys"] == ["sk-…6789"]
+    with open_store().engine.begin() as conn:
+        conn.execute(providers_table.update().where(providers_table.c.name == "Lost").values(api_keys=token))
+    ok("provider", "remove", "Lost", "--yes")
+    assert [p["name"] for p in providers()] == ["Good"]
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"model_id": "m", "name": 5}, "name must be a text, not 5"),
+        ({"model_id": "m", "context_window": "big"}, "context_window must be a whole number above 0, not 'big'"),
+        ({"model_id": "m", "price_in": True}, "price_in must be a number, 0 or more, not True"),
+        ({"model_id": "m", "capabilities": "chat"}, "capabilities must be a list of capability names"),
+        ({"model_id": 7}, "model_id must be a text"),
+    ],
+)
+def test_a_wrong_typed_model_field_imports_nothing(tmp_path, model, message):
+    ok("provider", "add", "Existing", "--type", "openai")
+    path = tmp_path / "in.json"
+    data = {"format": "drupe-export", "version": 1, "providers": [
+        {"name": "First", "type": "openai", "models": [{"model_id": "fine"}]},
+        {"name": "Second", "type": "openai", "models": [{"model_id": "ok"}, model]},
+    ]}  # fmt: skip
+    path.write_text(json.dumps(data))
+    result = run_drupe("import", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "entry 2" in result.stderr and message in result.stderr and "Nothing was imported" in result.stderr
+    assert [p["name"] for p in providers()] == ["Existing"]
+
+
+def test_import_is_one_transaction(tmp_path):
+    """Even a failure only the database sees (here: a name taken meanwhile) leaves nothing half-written."""
+    from drupe.transfer import import_file
+
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps({"format": "drupe-export", "version": 1, "providers": [
+        {"name": "First", "type": "openai", "models": [{"model_id": "fine"}]},
+        {"name": "Second", "type": "openai"},
+    ]}))  # fmt: skip
+    registry = Registry(open_store())
+    real_add = registry.add_provider
+
+    def add_then_fail(name, type, **fields):
+        if name == "Second":
+            raise DrupeError("the disk is full.")
+        return real_add(name, type, **fields)
+
+    registry.add_provider = add_then_fail  # type: ignore[method-assign]
+    with pytest.raises(DrupeError, match="Nothing was imported"):
+        import_file(registry, path)
+    assert Registry(open_store()).list_providers() == []

@@ -270,3 +270,84 @@ def test_the_openapi_document_describes_the_api(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert "/api/providers/{provider_id}/check" in paths
     assert "/api/conversations/{conversation_id}/messages" in paths
+
+
+SECRET_HEADER = "Bearer gw-token-0123456789abcdef"
+URL_PASSWORD = "url-pass-9876543210"
+
+
+def test_secret_headers_and_url_credentials_never_go_out_whole(client):
+    created = add(
+        client, api_keys=[GOOD_KEY], base_url=f"http://alice:{URL_PASSWORD}@localhost:8000/",
+        proxy=f"http://bob:{URL_PASSWORD}x@127.0.0.1:3128", headers={"api-key": SECRET_HEADER, "X-Team": "r"},
+    )  # fmt: skip
+    assert created["base_url"] == "http://alice:***@localhost:8000/"
+    assert created["chat_url"] == "http://alice:***@localhost:8000/v1/chat/completions"
+    assert created["proxy"] == "http://bob:***@127.0.0.1:3128"
+    assert created["headers"] == {"api-key": "Bea…cdef", "X-Team": "r"}
+    assert created["secrets_unreadable"] is False
+    for response in (client.get("/api/providers"), client.get(f"/api/providers/{created['id']}")):
+        assert URL_PASSWORD not in response.text and "0123456789abcdef" not in response.text
+
+    # The page saves what it shows: masked values keep the stored secrets.
+    changed = client.patch(
+        f"/api/providers/{created['id']}",
+        json={"base_url": "http://alice:***@localhost:9000/", "headers": {**created["headers"], "X-Team": "s"}},
+    ).json()
+    assert changed["base_url"] == "http://alice:***@localhost:9000/"
+    stored = client.app.state.registry.get_provider(created["id"])
+    assert stored.base_url == f"http://alice:{URL_PASSWORD}@localhost:9000/"
+    assert stored.headers == {"api-key": SECRET_HEADER, "X-Team": "s"}
+
+
+def test_secrets_a_provider_echoes_back_are_redacted(client, fake_upstream):
+    up = fake_upstream("openai", fault=Fault("echo"))
+    host = up.base_url.removeprefix("http://")
+    provider = add(
+        client, base_url=f"http://alice:{URL_PASSWORD}@{host}", headers={"x-goog-api-key": "goog-key-ABCDEFGH1234"}
+    )
+    result = client.post(f"/api/providers/{provider['id']}/check", json={"model": "fake-model"}).json()
+    error = result["results"][0]["error"]
+    assert "Rejected request with headers" in error["message"]
+    text = json.dumps(result)
+    assert "goog-key-ABCDEFGH1234" not in text and URL_PASSWORD not in text
+    assert "YWxpY2U6" not in text  # alice:… as Basic credentials
+    assert up.requests[0].headers["x-goog-api-key"] == "goog-key-ABCDEFGH1234"
+
+
+def test_an_undecryptable_provider_does_not_break_the_lists_and_can_be_fixed_or_removed(client):
+    from cryptography.fernet import Fernet
+
+    from drupe.store.tables import providers as providers_table
+
+    good = add(client, "Good", api_keys=[GOOD_KEY])
+    client.post(f"/api/providers/{good['id']}/models", json={"model_id": "gpt-4o"})
+    lost = add(client, "Lost", api_keys=[BAD_KEY])
+    client.post(f"/api/providers/{lost['id']}/models", json={"model_id": "m1"})
+    token = Fernet(Fernet.generate_key()).encrypt(b'["sk-elsewhere"]').decode()
+    with client.app.state.store.engine.begin() as conn:
+        conn.execute(providers_table.update().where(providers_table.c.id == lost["id"]).values(api_keys=token))
+
+    listed = client.get("/api/providers")
+    assert listed.status_code == 200
+    assert [(p["name"], p["secrets_unreadable"]) for p in listed.json()] == [("Good", False), ("Lost", True)]
+    models = client.get("/api/models")
+    assert models.status_code == 200 and len(models.json()) == 2
+    checked = client.post(f"/api/providers/{lost['id']}/check", json={"model": "m1"})
+    assert checked.status_code == 400 and "cannot be decrypted" in checked.json()["error"]["message"]
+
+    fixed = client.patch(f"/api/providers/{lost['id']}", json={"api_keys": ["sk-new-aaaabbbbccccdddd"]}).json()
+    assert (fixed["secrets_unreadable"], fixed["api_keys"]) == (False, ["sk-…dddd"])
+    with client.app.state.store.engine.begin() as conn:
+        conn.execute(providers_table.update().where(providers_table.c.id == lost["id"]).values(api_keys=token))
+    assert client.delete(f"/api/providers/{lost['id']}").status_code == 200
+    assert [p["name"] for p in client.get("/api/providers").json()] == ["Good"]
+
+
+def test_remote_models_name_the_url_without_its_credentials(client, fake_upstream):
+    up = fake_upstream("openai")
+    host = up.base_url.removeprefix("http://")
+    provider = add(client, base_url=f"http://alice:{URL_PASSWORD}@{host}")
+    listing = client.get(f"/api/providers/{provider['id']}/remote-models")
+    assert listing.status_code == 200 and listing.json()["url"] == f"http://alice:***@{host}/v1/models"
+    assert up.requests[0].headers["authorization"].startswith("Basic ")  # the credentials were used

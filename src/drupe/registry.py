@@ -1,12 +1,21 @@
-"""Providers and their models: validated, stored, with keys encrypted at rest.
+"""Providers and their models: validated, stored, with secrets encrypted at rest.
 
 The CLI, the web API and Python callers all go through `Registry`.
+
+A provider's secrets are its API keys, the values of its secret headers (`drupe.keys.is_secret_header`)
+and the `user:password@` in its base URL and proxy. They are stored together as one encrypted JSON
+object in the `api_keys` column; the clear columns keep the URLs without credentials and the
+secret headers' names with empty values. Rows written before (keys alone, as a JSON list, and the
+rest in clear) are read as they are and re-encrypted the first time they are read.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -15,7 +24,18 @@ import sqlalchemy as sa
 
 from drupe.catalog import CAPABILITIES, default_group, infer_capabilities
 from drupe.errors import DrupeError
-from drupe.keys import mask_key
+from drupe.keys import (
+    has_clear_secrets,
+    is_secret_header,
+    join_secrets,
+    mask_headers,
+    mask_key,
+    mask_url,
+    secret_values,
+    split_secrets,
+    unmask_headers,
+    unmask_url,
+)
 from drupe.protocols.base import PROVIDER_TYPES, Endpoint
 from drupe.protocols.limits import DEFAULT_LIMITS
 from drupe.store.db import Store
@@ -53,13 +73,26 @@ class Provider:
     position: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    secrets_unreadable: bool = False
+    """Its stored secrets cannot be decrypted with the current key (written with another one):
+    it is listed without them, and can be given new ones or removed."""
 
     @property
     def masked_keys(self) -> list[str]:
         return [mask_key(key) for key in self.api_keys]
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, to redact from what the provider sends back."""
+        return secret_values(self.api_keys, self.headers, (self.base_url, self.proxy))
+
     def endpoint(self) -> Endpoint:
         """What the protocol layer needs to reach this provider."""
+        if self.secrets_unreadable:
+            raise DrupeError(
+                f"The stored secrets of provider {self.name!r} cannot be decrypted with the current secret key. "
+                "Restore the original DRUPE_HOME/secret.key, or give it new ones: "
+                f"drupe provider edit {self.name!r} --api-key KEY"
+            )
         return Endpoint(
             type=self.type,
             base_url=self.base_url,
@@ -71,26 +104,28 @@ class Provider:
             stream_usage=self.options.get("stream_usage", True),
             extra_body=dict(self.options.get("extra_body") or {}),
             limits=DEFAULT_LIMITS.with_overrides(self.options.get("limits")),
+            secrets=self.secrets(),
         )
 
     def public_dict(self) -> dict[str, Any]:
-        """Safe to show: keys masked."""
+        """Safe to show: keys, secret header values and URL credentials masked."""
         return {
             "id": self.id,
             "name": self.name,
             "type": self.type,
             "enabled": self.enabled,
             "api_keys": self.masked_keys,
-            "base_url": self.base_url,
+            "base_url": mask_url(self.base_url),
             "api_version": self.api_version,
-            "headers": self.headers,
+            "headers": mask_headers(self.headers),
             "timeout": self.timeout,
-            "proxy": self.proxy,
+            "proxy": mask_url(self.proxy),
             "notes": self.notes,
             "options": self.options,
             "position": self.position,
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "secrets_unreadable": self.secrets_unreadable,
         }
 
 
@@ -126,6 +161,7 @@ _PROVIDER_FIELDS = (
     "name", "type", "enabled", "api_keys", "base_url", "api_version",
     "headers", "timeout", "proxy", "notes", "options",
 )  # fmt: skip
+_SECRET_FIELDS = {"api_keys", "base_url", "headers", "proxy"}
 
 
 # Built once: every turn looks its provider and model up (see drupe.chat.service).
@@ -146,41 +182,101 @@ class Registry:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._local = threading.local()
+
+    # -- transactions ----------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every registry change made inside (in this thread) is committed together, or not at all."""
+        self.store.vault  # noqa: B018 (first: checking the key may write, which would wait on this transaction)
+        with self.store.engine.begin() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        active = getattr(self._local, "conn", None)
+        if active is not None:
+            yield active
+        else:
+            with self.store.engine.begin() as conn:
+                yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[sa.Connection]:
+        active = getattr(self._local, "conn", None)
+        if active is not None:
+            yield active
+        else:
+            with self.store.engine.connect() as conn:
+                yield conn
 
     # -- providers -------------------------------------------------------
 
     def _provider_from_row(self, row: Any) -> Provider:
-        keys = json.loads(self.store.vault.decrypt(row.api_keys)) if row.api_keys else []
+        secrets: dict[str, Any] | list[str] = {}
+        unreadable = False
+        if row.api_keys:
+            vault = self.store.vault  # a missing or wrong key stops here, with what to restore
+            try:
+                secrets = json.loads(vault.decrypt(row.api_keys))
+            except DrupeError:
+                unreadable = True
+        clear = {"base_url": row.base_url, "proxy": row.proxy, "headers": dict(row.headers or {})}
         return Provider(
             id=row.id,
             name=row.name,
             type=row.type,
             enabled=bool(row.enabled),
-            api_keys=keys,
-            base_url=row.base_url,
             api_version=row.api_version,
-            headers=dict(row.headers or {}),
             timeout=row.timeout,
-            proxy=row.proxy,
+            **join_secrets(clear, secrets),
             notes=row.notes,
             options=dict(row.options or {}),
             position=row.position,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            secrets_unreadable=unreadable,
         )
+
+    def _from_rows(self, rows: list[Any]) -> list[Provider]:
+        """Providers from their rows; secrets still in clear (written by an older drupe) get encrypted."""
+        found = [self._provider_from_row(row) for row in rows]
+        legacy = [
+            p for row, p in zip(rows, found)
+            if has_clear_secrets(row.headers or {}, row.base_url, row.proxy) and not p.secrets_unreadable
+        ]  # fmt: skip
+        if legacy:
+            self.store.vault  # noqa: B018 (before the transaction: checking the key may write)
+            with self._begin() as conn:
+                if self.store.is_sqlite:  # overwrite the clear text, not just unlink it
+                    conn.exec_driver_sql("PRAGMA secure_delete = ON")
+                for provider in legacy:
+                    values = self._provider_values(provider)
+                    conn.execute(
+                        providers_table.update().where(providers_table.c.id == provider.id).values(
+                            **{key: values[key] for key in ("api_keys", "base_url", "headers", "proxy")}
+                        )
+                    )
+        return found
 
     def list_providers(self, enabled_only: bool = False) -> list[Provider]:
         query = sa.select(providers_table).order_by(providers_table.c.position, providers_table.c.name_key)
         if enabled_only:
             query = query.where(providers_table.c.enabled.is_(True))
-        with self.store.engine.connect() as conn:
-            return [self._provider_from_row(row) for row in conn.execute(query)]
+        with self._connect() as conn:
+            rows = list(conn.execute(query))
+        return self._from_rows(rows)
 
     def find_provider(self, name_or_id: str) -> Provider | None:
         key = name_or_id.strip()
-        with self.store.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(_SELECT_PROVIDER, {"name_key": key.lower(), "provider_id": key}).first()
-        return self._provider_from_row(row) if row else None
+        return self._from_rows([row])[0] if row else None
 
     def get_provider(self, name_or_id: str) -> Provider:
         provider = self.find_provider(name_or_id)
@@ -197,23 +293,23 @@ class Registry:
         check_timeout(provider.timeout)
         check_options(provider.options)
         query = sa.select(providers_table.c.id).where(providers_table.c.name_key == provider.name.lower())
-        with self.store.engine.connect() as conn:
+        with self._connect() as conn:
             clash = conn.execute(query).scalar()
         if clash and clash != exclude_id:
             raise DrupeError(f"A provider named {provider.name!r} already exists (names ignore case). Pick another name.")
 
     def _provider_values(self, provider: Provider) -> dict[str, Any]:
+        """The row to write: secrets sealed in `api_keys`, the clear columns without them."""
+        clear, secrets = split_secrets(provider.api_keys, provider.headers, provider.base_url, provider.proxy)
         return {
             "name": provider.name,
             "name_key": provider.name.lower(),
             "type": provider.type,
             "enabled": provider.enabled,
-            "api_keys": self.store.vault.encrypt(json.dumps(provider.api_keys)) if provider.api_keys else "",
-            "base_url": provider.base_url,
+            "api_keys": self.store.vault.encrypt(json.dumps(secrets)) if secrets else "",
             "api_version": provider.api_version,
-            "headers": provider.headers,
             "timeout": provider.timeout,
-            "proxy": provider.proxy,
+            **clear,
             "notes": provider.notes,
             "options": provider.options,
         }
@@ -226,7 +322,7 @@ class Registry:
         provider.api_keys = _dedupe(provider.api_keys)
         self._check_provider(provider)
         now = _now()
-        with self.store.engine.begin() as conn:
+        with self._begin() as conn:
             last = conn.execute(sa.select(sa.func.max(providers_table.c.position))).scalar()
             provider.position = 0 if last is None else last + 1
             conn.execute(
@@ -239,21 +335,39 @@ class Registry:
         return provider
 
     def edit_provider(self, name_or_id: str, **changes: Any) -> Provider:
-        """Change any provider fields; validated as a whole before anything is written."""
+        """Change any provider fields; validated as a whole before anything is written.
+
+        A URL or secret header given with the mask of its stored credentials or value (as shown)
+        keeps the stored one. For a provider whose secrets cannot be decrypted, changing none of
+        its keys, headers, base URL or proxy leaves them as they are; changing any replaces them all.
+        """
         unknown = set(changes) - set(_PROVIDER_FIELDS)
         if unknown:
             raise TypeError(f"unknown provider fields: {sorted(unknown)}")
         provider = self.get_provider(name_or_id)
+        for key in ("base_url", "proxy"):
+            if isinstance(changes.get(key), str):
+                changes[key] = unmask_url(changes[key], getattr(provider, key))
+        if isinstance(changes.get("headers"), dict):
+            changes["headers"] = unmask_headers(changes["headers"], provider.headers)
+        keep_sealed = provider.secrets_unreadable and not _SECRET_FIELDS & set(changes)
         for key, value in changes.items():
             setattr(provider, key, value)
         provider.api_keys = _dedupe(provider.api_keys)
         self._check_provider(provider, exclude_id=provider.id)
         provider.updated_at = _now()
-        with self.store.engine.begin() as conn:
+        if provider.secrets_unreadable and not keep_sealed:
+            # The unreadable secret headers' places (empty values) go too: sent, they would replace the auth header.
+            provider.headers = {k: v for k, v in provider.headers.items() if v or not is_secret_header(k)}
+            provider.secrets_unreadable = False
+        values = self._provider_values(provider)
+        if keep_sealed:
+            del values["api_keys"]
+        with self._begin() as conn:
             conn.execute(
                 providers_table.update()
                 .where(providers_table.c.id == provider.id)
-                .values(updated_at=provider.updated_at, **self._provider_values(provider))
+                .values(updated_at=provider.updated_at, **values)
             )
         return provider
 
@@ -263,7 +377,7 @@ class Registry:
     def remove_provider(self, name_or_id: str) -> Provider:
         """Remove a provider and its models."""
         provider = self.get_provider(name_or_id)
-        with self.store.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(models_table.delete().where(models_table.c.provider_id == provider.id))
             conn.execute(providers_table.delete().where(providers_table.c.id == provider.id))
         return provider
@@ -274,11 +388,25 @@ class Registry:
         ordered = [p for p in self.list_providers() if p.id != provider.id]
         position = max(0, min(position, len(ordered)))
         ordered.insert(position, provider)
-        with self.store.engine.begin() as conn:
+        with self._begin() as conn:
             for index, item in enumerate(ordered):
                 conn.execute(providers_table.update().where(providers_table.c.id == item.id).values(position=index))
                 item.position = index
         return ordered
+
+    def unreadable_secrets(self) -> list[str]:
+        """Providers whose stored secrets the current secret key cannot decrypt (`drupe provider reset-secrets`)."""
+        from drupe.secrets import unreadable_providers
+
+        return unreadable_providers(self.store.home, self.store.engine)
+
+    def forget_unreadable_secrets(self) -> list[str]:
+        """Clear the secrets the current key cannot decrypt, and use this key from now on."""
+        from drupe.secrets import forget_unreadable
+
+        lost = forget_unreadable(self.store.home, self.store.engine)
+        self.store._vault = None
+        return lost
 
     # -- models ----------------------------------------------------------
 
@@ -302,13 +430,13 @@ class Registry:
         query = sa.select(models_table).order_by(models_table.c.provider_id, models_table.c.position, models_table.c.id)
         if provider is not None:
             query = query.where(models_table.c.provider_id == self.get_provider(provider).id)
-        with self.store.engine.connect() as conn:
+        with self._connect() as conn:
             return [self._model_from_row(row) for row in conn.execute(query)]
 
     def find_model(self, provider: str | Provider, model_id: str) -> Model | None:
         """`provider` is a name, an id, or a Provider already looked up (one query fewer)."""
         owner = provider if isinstance(provider, Provider) else self.get_provider(provider)
-        with self.store.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(_SELECT_MODEL, {"provider_id": owner.id, "model_id": model_id}).first()
         return self._model_from_row(row) if row else None
 
@@ -331,7 +459,7 @@ class Registry:
         if self.find_model(owner.id, model_id):
             raise DrupeError(f"Provider {owner.name!r} already has model {model_id!r}. Edit it with `drupe model edit`.")
         values = _model_values(model_id, fields)
-        with self.store.engine.begin() as conn:
+        with self._begin() as conn:
             last = conn.execute(
                 sa.select(sa.func.max(models_table.c.position)).where(models_table.c.provider_id == owner.id)
             ).scalar()
@@ -367,13 +495,13 @@ class Registry:
             if key in changes:
                 values[key] = changes[key]
         if values:
-            with self.store.engine.begin() as conn:
+            with self._begin() as conn:
                 conn.execute(models_table.update().where(models_table.c.id == model.id).values(**values))
         return self.get_model(provider, values.get("model_id", model.model_id))
 
     def remove_model(self, provider: str, model_id: str) -> Model:
         model = self.get_model(provider, model_id)
-        with self.store.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(models_table.delete().where(models_table.c.id == model.id))
         return model
 

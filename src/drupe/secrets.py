@@ -1,12 +1,30 @@
-"""API keys at rest: Fernet-encrypted with a key from `DRUPE_SECRET_KEY` or `DRUPE_HOME/secret.key`."""
+"""Secrets at rest: Fernet-encrypted with a key from `DRUPE_SECRET_KEY` or `DRUPE_HOME/secret.key`.
+
+The key is checked against the store before it is used: a missing key file is recreated only
+when nothing in the store was encrypted with the old one, and a wrong key stops drupe with a
+message saying what to restore, instead of writing new secrets no one can read later.
+"""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drupe.errors import DrupeError
+from drupe.keys import is_secret_header
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+CHECK_SETTING = "secret_key_check"
+"""Settings row holding a token encrypted with the store's key: proves a key is the right one."""
+_CHECK_TEXT = "drupe secret key check"
+RESET_HINT = (
+    "To give up those secrets on purpose and enter them again, run `drupe provider reset-secrets` "
+    "(it clears only what cannot be decrypted)."
+)
 
 
 DECRYPTED_CACHE_SIZE = 256
@@ -41,13 +59,20 @@ class Vault:
             text = self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise DrupeError(
-                "Stored API keys cannot be decrypted with this secret key. "
+                "Stored secrets cannot be decrypted with this secret key. "
                 "Was DRUPE_SECRET_KEY or DRUPE_HOME/secret.key changed? Restore the original one."
             ) from exc
         if len(self._decrypted) >= DECRYPTED_CACHE_SIZE:
             self._decrypted.clear()
         self._decrypted[token] = text
         return text
+
+    def can_decrypt(self, token: str) -> bool:
+        try:
+            self.decrypt(token)
+        except DrupeError:
+            return False
+        return True
 
 
 def load_or_create_key(path: Path) -> bytes:
@@ -82,3 +107,93 @@ def vault(home: Path) -> Vault:
     configured = os.environ.get("DRUPE_SECRET_KEY", "").strip()
     key = configured.encode() if configured else load_or_create_key(home / "secret.key")
     return _vault_for(key)
+
+
+def _key_source(home: Path) -> str:
+    return "DRUPE_SECRET_KEY" if os.environ.get("DRUPE_SECRET_KEY", "").strip() else str(home / "secret.key")
+
+
+def open_vault(home: Path, engine: sa.Engine) -> Vault:
+    """The vault for this store, after checking its key is the one the store's secrets need.
+
+    Raises DrupeError, naming the file to restore, when the store holds encrypted secrets and
+    the key is missing (it is then not recreated) or is not the key they were encrypted with.
+    """
+    import sqlalchemy as sa
+
+    from drupe.store.tables import providers, settings
+
+    with engine.connect() as conn:
+        sealed = conn.execute(
+            sa.select(providers.c.name, providers.c.api_keys).where(providers.c.api_keys != "")
+        ).all()
+        check = conn.execute(sa.select(settings.c.value).where(settings.c.key == CHECK_SETTING)).scalar()
+    path = home / "secret.key"
+    names = ", ".join(row.name for row in sealed)
+    if sealed and not _has_key(home):
+        raise DrupeError(
+            f"The secret key file {path} is missing, but the secrets of {len(sealed)} provider(s) ({names}) "
+            "were encrypted with it. Restore that file from your backup (or set DRUPE_SECRET_KEY to the key); "
+            f"drupe does not make a new one while they need the old. {RESET_HINT}"
+        )
+    found = vault(home)
+    if sealed:
+        # Right when it is the key the store recorded, or opens some provider's secrets (after a key
+        # was lost and remade, each provider's secrets open with one of the two: the others are flagged).
+        right = isinstance(check, str) and found.can_decrypt(check)
+        if not right and not any(found.can_decrypt(token) for _, token in sealed):
+            raise DrupeError(
+                f"The secret key in {_key_source(home)} is not the one the secrets of {len(sealed)} provider(s) "
+                f"({names}) were encrypted with. Restore the original {path} (or DRUPE_SECRET_KEY). {RESET_HINT}"
+            )
+    if not isinstance(check, str) or not found.can_decrypt(check):
+        remember_key(engine, found)
+    return found
+
+
+def remember_key(engine: sa.Engine, current: Vault) -> None:
+    """Record which key the store's secrets are encrypted with (from now on: `current`)."""
+    from drupe.store.tables import settings
+
+    with engine.begin() as conn:
+        conn.execute(settings.delete().where(settings.c.key == CHECK_SETTING))
+        conn.execute(settings.insert().values(key=CHECK_SETTING, value=current.encrypt(_CHECK_TEXT)))
+
+
+def _unreadable(engine: sa.Engine, current: Vault | None) -> list[tuple[str, str]]:
+    import sqlalchemy as sa
+
+    from drupe.store.tables import providers
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(providers.c.id, providers.c.name, providers.c.api_keys).where(providers.c.api_keys != "")
+        ).all()
+    return [(row.id, row.name) for row in rows if current is None or not current.can_decrypt(row.api_keys)]
+
+
+def _has_key(home: Path) -> bool:
+    return bool(os.environ.get("DRUPE_SECRET_KEY", "").strip()) or (home / "secret.key").exists()
+
+
+def unreadable_providers(home: Path, engine: sa.Engine) -> list[str]:
+    """Names of the providers whose secrets the current key (all of them when there is none) cannot decrypt."""
+    return [name for _, name in _unreadable(engine, vault(home) if _has_key(home) else None)]
+
+
+def forget_unreadable(home: Path, engine: sa.Engine) -> list[str]:
+    """Clear the secrets the current key cannot decrypt, and make it the store's key; the names
+    of the providers that lost theirs. On purpose only: they cannot be recovered without the old key."""
+    import sqlalchemy as sa
+
+    from drupe.store.tables import providers
+
+    current = vault(home)
+    lost = _unreadable(engine, current)
+    with engine.begin() as conn:
+        for provider_id, _ in lost:
+            headers = conn.execute(sa.select(providers.c.headers).where(providers.c.id == provider_id)).scalar()
+            kept = {k: v for k, v in (headers or {}).items() if v or not is_secret_header(k)}
+            conn.execute(providers.update().where(providers.c.id == provider_id).values(api_keys="", headers=kept))
+    remember_key(engine, current)
+    return [name for _, name in lost]

@@ -1,6 +1,7 @@
 """Export and import providers with their models as one JSON document.
 
-Import checks the whole file before it writes anything.
+Secrets (API keys, secret header values, URL credentials) are written only when asked.
+Import checks the whole file before it writes anything, and writes it in one transaction.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from drupe.errors import DrupeError
+from drupe.keys import is_secret_header, split_userinfo
 from drupe.registry import Registry
 from drupe.validation import (
     check_base_url,
     check_capabilities,
     check_model_id,
     check_name,
+    check_options,
     check_proxy,
     check_timeout,
     check_type,
@@ -36,6 +39,10 @@ def export_data(registry: Registry, include_keys: bool = False) -> dict[str, Any
         entry.update({key: getattr(provider, key) for key in _PROVIDER_KEYS})
         if include_keys:
             entry["api_keys"] = list(provider.api_keys)
+        else:
+            entry["base_url"] = split_userinfo(provider.base_url)[0]
+            entry["proxy"] = split_userinfo(provider.proxy)[0]
+            entry["headers"] = {k: v for k, v in provider.headers.items() if not is_secret_header(k)}
         entry["models"] = [
             {"model_id": m.model_id, **{key: getattr(m, key) for key in _MODEL_KEYS}}
             for m in registry.list_models(provider.id)
@@ -75,20 +82,24 @@ def _check_entry(index: int, entry: Any) -> dict[str, Any]:
     if unknown:
         raise _entry_error(index, f"has unknown fields {sorted(unknown)}.")
     try:
-        clean = {"name": check_name(entry.get("name", "")), "type": check_type(entry.get("type", ""))}
-        clean["base_url"] = check_base_url(entry.get("base_url", ""), clean["type"])
-        clean["proxy"] = check_proxy(entry.get("proxy", ""))
-        clean["timeout"] = check_timeout(float(entry.get("timeout", 600.0)))
+        clean = {"name": check_name(_typed(entry, "name", str, "a text", "")), "type": check_type(entry.get("type", ""))}
+        clean["base_url"] = check_base_url(_typed(entry, "base_url", str, "a URL", ""), clean["type"])
+        clean["proxy"] = check_proxy(_typed(entry, "proxy", str, "a URL", ""))
+        clean["timeout"] = check_timeout(_typed(entry, "timeout", (int, float), "a number of seconds", 600.0))
         for key in ("api_version", "notes"):
-            clean[key] = str(entry.get(key, ""))
-        clean["enabled"] = bool(entry.get("enabled", True))
-        clean["headers"] = {str(k): str(v) for k, v in dict(entry.get("headers", {})).items()}
-        clean["options"] = dict(entry.get("options", {}))
+            clean[key] = _typed(entry, key, str, "a text", "")
+        clean["enabled"] = _typed(entry, "enabled", bool, "true or false", True)
+        headers = _typed(entry, "headers", dict, "an object of NAME: VALUE texts", {})
+        if not all(isinstance(v, str) for v in headers.values()):
+            raise DrupeError("headers must be an object of NAME: VALUE texts.")
+        clean["headers"] = headers
+        clean["options"] = check_options(_typed(entry, "options", dict, "an object", {}))
         keys = entry.get("api_keys", [])
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise DrupeError("api_keys must be a list of strings.")
         clean["api_keys"] = keys
-        clean["models"] = [_check_model(m) for m in entry.get("models", [])]
+        models = _typed(entry, "models", list, "a list", [])
+        clean["models"] = [_check_model(n, m) for n, m in enumerate(models, 1)]
     except (DrupeError, TypeError, ValueError) as exc:
         raise _entry_error(index, f"({entry.get('name')!r}) {exc}") from exc
     ids = [m["model_id"] for m in clean["models"]]
@@ -97,15 +108,54 @@ def _check_entry(index: int, entry: Any) -> dict[str, Any]:
     return clean
 
 
-def _check_model(model: Any) -> dict[str, Any]:
+_MODEL_EXPECTED = {
+    "name": "a text",
+    "group": "a text",
+    "capabilities": "a list of capability names",
+    "context_window": "a whole number above 0",
+    "max_output": "a whole number above 0",
+    "price_in": "a number, 0 or more",
+    "price_out": "a number, 0 or more",
+}
+
+
+def _typed(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], expected: str, default: Any) -> Any:
+    """`entry[key]` when it has the type the registry stores; JSON `true` is not a number here."""
+    value = entry.get(key, default)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise DrupeError(f"{key} must be {expected}, not {value!r}.")
+    return value
+
+
+def _model_value_ok(key: str, value: Any) -> bool:
+    if key in ("name", "group"):
+        return isinstance(value, str)
+    if key == "capabilities":
+        return isinstance(value, list) and all(isinstance(c, str) for c in value)
+    if isinstance(value, bool) or not isinstance(value, int if key in ("context_window", "max_output") else (int, float)):
+        return False
+    return value > 0 if key in ("context_window", "max_output") else value >= 0
+
+
+def _check_model(number: int, model: Any) -> dict[str, Any]:
     if not isinstance(model, dict):
-        raise DrupeError("a model entry is not an object.")
-    clean = {"model_id": check_model_id(model.get("model_id", ""))}
+        raise DrupeError(f"model {number} is not an object.")
+    model_id = model.get("model_id", "")
+    if not isinstance(model_id, str):
+        raise DrupeError(f"model {number}: model_id must be a text, not {model_id!r}.")
+    clean = {"model_id": check_model_id(model_id)}
+    unknown = set(model) - {"model_id", *_MODEL_KEYS}
+    if unknown:
+        raise DrupeError(f"model {clean['model_id']!r} has unknown fields {sorted(unknown)}.")
     for key in _MODEL_KEYS:
-        if model.get(key) is not None:
-            clean[key] = model[key]
+        value = model.get(key)
+        if value is None:
+            continue
+        if not _model_value_ok(key, value):
+            raise DrupeError(f"model {clean['model_id']!r}: {key} must be {_MODEL_EXPECTED[key]}, not {value!r}.")
+        clean[key] = value
     if "capabilities" in clean:
-        clean["capabilities"] = check_capabilities(list(clean["capabilities"]))
+        clean["capabilities"] = check_capabilities(clean["capabilities"])
     return clean
 
 
@@ -159,11 +209,15 @@ def import_file(registry: Registry, path: Path, on_conflict: OnConflict = "skip"
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DrupeError(f"{path} is not valid JSON ({exc}). Nothing was imported.") from exc
     plan = plan_import(registry, data, on_conflict)
-    for name in plan.replace:
-        registry.remove_provider(name)
-    for entry in plan.add:
-        models = entry.pop("models")
-        provider = registry.add_provider(entry.pop("name"), entry.pop("type"), **entry)
-        for model in models:
-            registry.add_model(provider.id, model.pop("model_id"), **model)
+    try:
+        with registry.transaction():
+            for name in plan.replace:
+                registry.remove_provider(name)
+            for entry in plan.add:
+                models = entry.pop("models")
+                provider = registry.add_provider(entry.pop("name"), entry.pop("type"), **entry)
+                for model in models:
+                    registry.add_model(provider.id, model.pop("model_id"), **model)
+    except DrupeError as exc:
+        raise DrupeError(f"{exc} Nothing was imported.") from exc
     return plan

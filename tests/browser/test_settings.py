@@ -151,3 +151,36 @@ def test_provider_fields_models_order_and_delete(ui: Page, api: httpx2.Client, f
     confirm.get_by_role("button", name="Delete", exact=True).click()
     expect(rows).to_have_count(1)
     assert [p["name"] for p in api.get("/providers").json()] == ["First"]
+
+
+def test_secret_headers_and_url_credentials_show_masked_and_survive_saving_the_form(
+    ui: Page, api: httpx2.Client, fake_upstream
+) -> None:
+    import base64
+
+    token = "sk-header-secret-0123456789"
+    keyed = fake_upstream("openai", api_key=token)
+    gateway = add_provider(api, "Gateway", keyed.base_url, ["fake-model"])
+    headers = {"Authorization": f"Bearer {token}", "X-Team": "a"}
+    assert api.patch(f"/providers/{gateway['id']}", json={"headers": headers}).status_code == 200
+    open_provider(ui, "Gateway")
+    expect(ui.get_by_label("Header 1 value")).to_have_value("Bea…6789")
+    assert token not in ui.content()
+    ui.get_by_label("Header 2 value").fill("b")
+    ui.get_by_label("Header 2 value").press("Tab")
+    eventually(lambda: api.get("/providers/Gateway").json()["headers"]["X-Team"] == "b", "header not saved")
+    checked = api.post(f"/providers/{gateway['id']}/check", json={"model": "fake-model"}).json()
+    assert checked["results"][0]["ok"] is True  # the page sent the mask back; the real value was kept
+
+    open_door = fake_upstream("openai")
+    host = open_door.base_url.removeprefix("http://")
+    behind = add_provider(api, "Behind", f"http://alice:url-pass-123456@{host}", ["fake-model"])
+    open_provider(ui, "Behind")
+    address = ui.get_by_label("API address")
+    expect(address).to_have_value(f"http://alice:***@{host}")
+    address.fill(f"http://alice:***@{host}/")
+    address.press("Tab")
+    eventually(lambda: api.get("/providers/Behind").json()["base_url"] == f"http://alice:***@{host}/", "not saved")
+    assert api.post(f"/providers/{behind['id']}/check", json={"model": "fake-model"}).json()["results"][0]["ok"]
+    sent = open_door.requests[-1].headers["authorization"]
+    assert sent == "Basic " + base64.b64encode(b"alice:url-pass-123456").decode()

@@ -39,7 +39,7 @@ from tests.fakes.server import DropConnection, Reply, Request, ServerThread
 KINDS = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
 DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
 
-FaultKind = Literal["drop", "rate_limit", "server_error", "malformed", "stall", "html"]
+FaultKind = Literal["drop", "rate_limit", "server_error", "malformed", "stall", "html", "echo"]
 
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -57,6 +57,7 @@ class Fault:
     - drop:         chats only: the connection closes after `after_chunks` content chunks
     - malformed:    chats only: content chunk number `after_chunks` is broken JSON
     - stall:        chats only: `seconds` of silence after `after_chunks` content chunks
+    - echo:         400 whose message repeats every request header, as some gateways do
     """
 
     kind: FaultKind
@@ -162,6 +163,8 @@ class FakeUpstream:
         if refused is not None:
             return refused
         fault = self._take_fault()
+        if fault is not None and fault.kind == "echo":
+            return self._error(400, f"Rejected request with headers {json.dumps(request.headers)}")
         if fault is not None and fault.kind in ("rate_limit", "server_error", "html"):
             return self._status_fault(fault)
         if route == "models":

@@ -1,4 +1,4 @@
-"""`drupe provider …`: add, list, show, edit, enable, disable, remove, move, check."""
+"""`drupe provider …`: add, list, show, edit, enable, disable, remove, move, check, reset-secrets."""
 
 from __future__ import annotations
 
@@ -79,11 +79,13 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     from rich.console import Console
     from rich.table import Table
 
+    from drupe.keys import mask_url
+
     table = Table("#", "Name", "Type", "Enabled", "API address", "Keys", "Models", box=None)
     for index, p in enumerate(providers, 1):
         table.add_row(
-            str(index), p.name, p.type, "on" if p.enabled else "off", p.base_url or "(official)",
-            str(len(p.api_keys)), str(counts.get(p.id, 0)),
+            str(index), p.name, p.type, "on" if p.enabled else "off", mask_url(p.base_url) or "(official)",
+            "unreadable" if p.secrets_unreadable else str(len(p.api_keys)), str(counts.get(p.id, 0)),
         )  # fmt: skip
     Console().print(table)
 
@@ -96,26 +98,32 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JS
     models = registry.list_models(provider.id)
     from drupe.protocols.urls import preview_urls
 
-    urls = preview_urls(provider.type, provider.base_url, provider.api_version, models[0].model_id if models else "")
+    shown = provider.public_dict()
+    urls = preview_urls(provider.type, shown["base_url"], provider.api_version, models[0].model_id if models else "")
     if as_json:
-        print_json({**provider.public_dict(), **urls, "models": [m.public_dict() for m in models]})
+        print_json({**shown, **urls, "models": [m.public_dict() for m in models]})
         return
     lines = [
         f"Name:        {provider.name}",
         f"Type:        {provider.type}",
         f"Enabled:     {'on' if provider.enabled else 'off'}",
-        f"API address: {provider.base_url or '(official host)'}",
+        f"API address: {shown['base_url'] or '(official host)'}",
         f"Chat URL:    {urls['chat_url']}",
         f"Models URL:  {urls['models_url']}",
         f"API keys:    {', '.join(f'{i}. {k}' for i, k in enumerate(provider.masked_keys, 1)) or '(none)'}",
     ]
+    if provider.secrets_unreadable:
+        lines.append(
+            "Secrets:     cannot be decrypted with the current secret key; restore the original one, "
+            f"or give new ones (drupe provider edit {provider.name!r} --api-key KEY)"
+        )
     if provider.api_version:
         lines.append(f"API version: {provider.api_version}")
-    for key, value in provider.headers.items():
+    for key, value in shown["headers"].items():
         lines.append(f"Header:      {key}: {value}")
     lines.append(f"Timeout:     {provider.timeout:g} s")
     if provider.proxy:
-        lines.append(f"Proxy:       {provider.proxy}")
+        lines.append(f"Proxy:       {shown['proxy']}")
     if provider.options.get("stream_usage") is False:
         lines.append("Stream usage: off")
     for key, value in provider.options.get("extra_body", {}).items():
@@ -258,3 +266,26 @@ def check(
             typer.echo(f"        {item.hint}", err=True)
     if not all(item.ok for item in checks):
         raise typer.Exit(1)
+
+
+@app.command("reset-secrets")
+def reset_secrets(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
+    """Forget the stored secrets the current secret key cannot decrypt, and use this key from now on.
+
+    For when the original DRUPE_HOME/secret.key is lost for good: the providers stay, with their
+    models; give them their keys, secret headers and URL credentials again with `drupe provider edit`.
+    """
+    registry = open_registry()
+    names = registry.unreadable_secrets()
+    if not names:
+        typer.echo("Every stored secret can be decrypted with the current secret key: nothing to reset.")
+        return
+    question = (
+        f"Forget the API keys, secret headers and URL credentials of {', '.join(names)}? "
+        "They cannot be decrypted with the current secret key and cannot be recovered without the original one."
+    )
+    if not confirm(question, yes):
+        typer.echo("Kept.")
+        raise typer.Exit(1)
+    registry.forget_unreadable_secrets()
+    typer.echo(f"Forgot the secrets of {', '.join(names)}. Give them new ones: drupe provider edit NAME --api-key KEY")

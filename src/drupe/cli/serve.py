@@ -21,8 +21,11 @@ def serve(
     import socket
 
     from drupe.errors import DrupeError
+    from drupe.store import open_store
     from drupe.web.security import is_loopback, new_token
 
+    store = open_store()
+    store.vault  # noqa: B018 (a missing or wrong secret key stops here, with what to restore)
     token = os.environ.get("DRUPE_TOKEN", "").strip() or (None if is_loopback(host) else new_token())
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family)
@@ -45,7 +48,7 @@ def serve(
 
     from drupe.web.app import create_app
 
-    app = create_app(host=host, token=token, local=local)
+    app = create_app(store, host=host, token=token, local=local)
     url = _browser_url(host, port, token)
     typer.echo(f"drupe is running at {url}  (Ctrl-C stops)")
     if token:

@@ -11,14 +11,20 @@ from drupe.cli.common import open_registry
 
 def export(
     file: Path,
-    include_keys: bool = typer.Option(False, "--include-keys", help="Also write API keys, in clear text."),
+    include_keys: bool = typer.Option(
+        False, "--include-keys", help="Also write API keys, secret headers and URL credentials, in clear text."
+    ),
 ) -> None:
-    """Write all providers and their models to a JSON file (keys left out unless asked)."""
+    """Write all providers and their models to a JSON file (secrets left out unless asked)."""
     from drupe.transfer import export_file
 
-    count = export_file(open_registry(), file, include_keys)
-    note = " with API keys (keep the file private)" if include_keys else " without API keys"
+    registry = open_registry()
+    count = export_file(registry, file, include_keys)
+    note = " with API keys and other secrets (keep the file private)" if include_keys else " without secrets"
     typer.echo(f"Exported {count} provider(s) to {file}{note}.")
+    unreadable = [p.name for p in registry.list_providers() if p.secrets_unreadable]
+    if include_keys and unreadable:
+        typer.echo(f"The secrets of {', '.join(unreadable)} cannot be decrypted and were not written.", err=True)
 
 
 def import_(

@@ -42,6 +42,8 @@ class Endpoint:
     """Fields the user adds to every chat request body (`top_k`, `chat_template_kwargs`…)."""
     limits: Limits = DEFAULT_LIMITS
     """How much this provider may send (see `drupe.protocols.limits`)."""
+    secrets: tuple[str, ...] = ()
+    """Every secret value (keys, secret header values, URL credentials): removed from error messages."""
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ async def complete_chat(
                 data = await _send_json(client, wire)
                 return fold(split_think_events(protocol.parse_response(data)))
             except ProviderError as error:
-                await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys)))
+                await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys + endpoint.secrets)))
 
 
 async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
@@ -233,7 +233,7 @@ async def _stream(
                     yield event
                 break
             except ProviderError as error:
-                error = _in_context(error, wire.url, endpoint.api_keys)
+                error = _in_context(error, wire.url, endpoint.api_keys + endpoint.secrets)
                 if clock.events != before:
                     raise error from None
                 await asyncio.sleep(attempts.after(error))
@@ -318,7 +318,7 @@ async def _models_page(
         try:
             return protocol.parse_models(await _send_json(client, wire))
         except ProviderError as error:
-            await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys)))
+            await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys + endpoint.secrets)))
 
 
 class Connections:
@@ -448,8 +448,8 @@ def _bad_url(exc: Exception, url: str) -> DrupeError:
 
 
 def _in_context(error: ProviderError, url: str, keys: tuple[str, ...]) -> ProviderError:
-    """The same error with the URL filled in and any echoed key removed."""
+    """The same error with the URL filled in and any echoed key or other secret removed."""
     error.message = redact(error.message, keys)
     error.args = (error.message,)
-    error.url = error.url or url
+    error.url = redact(error.url or url, keys)
     return error

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from drupe import config
 from drupe.errors import DrupeError
-from drupe.secrets import Vault, vault
+from drupe.secrets import Vault, open_vault
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,7 +32,7 @@ class Store:
     @property
     def vault(self) -> Vault:
         if self._vault is None:
-            self._vault = vault(self.home)
+            self._vault = open_vault(self.home, self.engine)
         return self._vault
 
     @property

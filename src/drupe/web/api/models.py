@@ -116,10 +116,11 @@ def remove_model(provider_id: str, model_id: str, registry: Registry = Depends(r
 @router.get("/providers/{provider_id}/remote-models")
 async def remote_models(provider_id: str, registry: Registry = Depends(registry)) -> dict[str, Any]:
     """The provider's own list, with inferred group and capabilities; failures are 502 with a hint."""
+    from drupe.keys import mask_url
     from drupe.protocols.urls import resolve_url
     from drupe.remote_models import fetch_remote_models
 
     provider = provider_or_404(registry, provider_id)
     entries = await fetch_remote_models(registry, provider.id)
-    url = resolve_url(provider.type, provider.base_url, "models", api_version=provider.api_version)
+    url = resolve_url(provider.type, mask_url(provider.base_url), "models", api_version=provider.api_version)
     return {"url": url, "models": [entry.to_dict() for entry in entries]}

@@ -1,4 +1,5 @@
-"""Providers: list, add, edit, remove, reorder, check keys, preview URLs. Keys go out masked."""
+"""Providers: list, add, edit, remove, reorder, check keys, preview URLs. Keys, secret headers and
+URL credentials go out masked; sent back masked, they keep the stored values (see `Registry.edit_provider`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from drupe.errors import DrupeError
-from drupe.keys import mask_key, parse_keys
+from drupe.keys import mask_key, mask_url, parse_keys
 from drupe.registry import Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.errors import provider_error
@@ -79,7 +80,7 @@ def _urls(provider: Provider, model_id: str) -> dict[str, str | None]:
     from drupe.protocols.urls import preview_urls
 
     try:
-        return dict(preview_urls(provider.type, provider.base_url, provider.api_version, model_id))
+        return dict(preview_urls(provider.type, mask_url(provider.base_url), provider.api_version, model_id))
     except DrupeError:
         return {"chat_url": None, "models_url": None}
 

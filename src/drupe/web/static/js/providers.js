@@ -243,6 +243,10 @@ export function createProvidersView(root, meta, navigate) {
     const result = el("div", { class: "check-result", role: "status", "aria-live": "polite" });
     const keyList = el("ul", { class: "key-list", "aria-label": "Keys" });
     const error = el("p", { class: "form-error", role: "alert" });
+    if (provider.secrets_unreadable) {
+      error.textContent = "The stored keys and secret headers cannot be decrypted with this secret key. "
+        + "Restore the original DRUPE_HOME/secret.key, or type new keys here.";
+    }
     let checkModels = () => [];
 
     const renderKeyList = () => {
