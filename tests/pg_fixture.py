@@ -1,0 +1,159 @@
+"""pytest plugin: the store tests run against SQLite and a throwaway PostgreSQL.
+
+`database_url` is parametrised over `sqlite` and `postgresql`; a test (or a module, with
+`pytestmark = pytest.mark.usefixtures("database_url")`) that asks for it runs once per
+backend. For PostgreSQL, `DRUPE_DATABASE_URL` points at a database of its own, so
+`open_store()`, the web app and the `drupe` command all use it.
+
+The cluster is started once per session, only when a PostgreSQL test runs: `initdb` in a
+temp dir, listening on 127.0.0.1 only, on a free port, with `fsync=off` (its data is thrown
+away). Postgres refuses to run as root, so as root it runs as the `postgres` user that
+Debian's package creates. Each test's database is a copy of a template already migrated to
+head (a copy costs ~40 ms; migrating costs more), dropped after the test. Without the
+binaries or `psycopg` the PostgreSQL tests skip and say why. Registered in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = "drupe_template"
+INSTALL_HINT = "Debian: apt-get install postgresql (`make test` does it when run as root)"
+
+
+def _bin_dir() -> Path | None:
+    """Debian's versioned bin dir (newest first), else whatever `initdb` is on PATH."""
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: -int(p.parent.name)):
+        if (candidate / "initdb").exists():
+            return candidate
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    """One running throwaway cluster; `url(name)` is the SQLAlchemy URL of one of its databases."""
+
+    bin_dir: Path
+    root: Path
+    port: int
+    as_user: list[str]
+    _names: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_user, str(self.bin_dir / tool), *args], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self.run("initdb", "-D", str(self.root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                 "--locale=C", "--no-sync")  # fmt: skip
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root}"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        log = str(self.root / "server.log")
+        self.run("pg_ctl", "-D", str(self.root / "data"), "-l", log, "-o", options, "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        self.run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def execute(self, statement: str) -> None:
+        """Outside a transaction, as CREATE/DROP DATABASE need."""
+        import psycopg
+
+        with psycopg.connect(self.url("postgres").replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(statement)
+
+    def create_database(self, template: str = TEMPLATE) -> str:
+        """A new database copied from `template` (`template0` for an empty one); its URL."""
+        name = f"drupe_test_{next(self._names)}"
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        """Also ends the connections still open to it (pools of stores the test left open)."""
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL on 127.0.0.1 for this session, with a template migrated to head."""
+    bin_dir = _bin_dir()
+    if bin_dir is None:
+        pytest.skip(f"PostgreSQL is not installed: {INSTALL_HINT}")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed: pip install -e '.[postgres]'")
+    root = Path(tempfile.mkdtemp(prefix="drupe-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # postgres will not run as root
+        shutil.chown(root, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    server = PostgresServer(bin_dir, root, _free_port(), as_user)
+    try:
+        server.start()
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, LookupError) as exc:
+        log = root / "server.log"
+        detail = getattr(exc, "stderr", b"") or b""
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"PostgreSQL did not start: {exc}\n{detail.decode(errors='replace')}"
+                    f"{log.read_text() if log.exists() else ''}")  # fmt: skip
+    try:
+        from drupe.store.db import create_engine, migrate
+
+        server.execute(f"CREATE DATABASE {TEMPLATE} TEMPLATE template0")
+        engine = create_engine(server.url(TEMPLATE))
+        migrate(engine)
+        engine.dispose()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, drupe_home, monkeypatch) -> Iterator[str]:
+    """The URL the test's store uses: SQLite in DRUPE_HOME, or a fresh PostgreSQL database
+    (already migrated to head) named in DRUPE_DATABASE_URL."""
+    if request.param == "sqlite":
+        from drupe import config
+
+        yield config.database_url()
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    monkeypatch.setenv("DRUPE_DATABASE_URL", server.url(name))
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def empty_database_url(request, database_url) -> Iterator[str]:
+    """Like `database_url`, but with no schema at all (for migrations): the SQLite file is
+    not created yet; the PostgreSQL database is a copy of `template0`."""
+    if not database_url.startswith("postgresql"):
+        yield database_url
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database(template="template0")
+    yield server.url(name)
+    server.drop_database(name)
