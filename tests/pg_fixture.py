@@ -42,6 +42,16 @@ def _bin_dir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+def _no_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return True
+    return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -119,20 +129,25 @@ def postgres_server() -> Iterator[PostgresServer]:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("psycopg is not installed: pip install -e '.[postgres]'")
-    root = Path(tempfile.mkdtemp(prefix="drupe-pg-"))
     as_user: list[str] = []
     if os.geteuid() == 0:  # postgres will not run as root
-        shutil.chown(root, "postgres", "postgres")
+        if not shutil.which("runuser") or _no_user("postgres"):
+            pytest.skip("PostgreSQL will not run as root, and there is no `postgres` user (or runuser) to run it as")
         as_user = ["runuser", "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="drupe-pg-"))
+    if as_user:
+        shutil.chown(root, "postgres", "postgres")
     server = PostgresServer(bin_dir, root, _free_port(), as_user)
     try:
         server.start()
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, LookupError) as exc:
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         log = root / "server.log"
-        detail = getattr(exc, "stderr", b"") or b""
+        detail = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")
+        detail += log.read_text(errors="replace") if log.exists() else ""
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
-        pytest.fail(f"PostgreSQL did not start: {exc}\n{detail.decode(errors='replace')}"
-                    f"{log.read_text() if log.exists() else ''}")  # fmt: skip
+        pytest.fail(f"PostgreSQL did not start: {exc}\n{detail}")
     try:
         from drupe.store.db import create_engine, migrate
 
