@@ -2,14 +2,14 @@
 
 `database_url` is parametrised over `sqlite` and `postgresql`; a test (or a module, with
 `pytestmark = pytest.mark.usefixtures("database_url")`) that asks for it runs once per
-backend. For PostgreSQL, `DRUPE_DATABASE_URL` points at a database of its own, so
-`open_store()`, the web app and the `drupe` command all use it.
+backend. For PostgreSQL, `DRUPE_DATABASE_URL` points at the test database, emptied for
+the test, so `open_store()`, the web app and the `drupe` command all use it.
 
 The cluster is started once per session, only when a PostgreSQL test runs: `initdb` in a
 temp dir, listening on 127.0.0.1 only, on a free port, with `fsync=off` (its data is thrown
 away). Postgres refuses to run as root, so as root it runs as the `postgres` user that
 Debian's package creates. The tests share one database migrated to head once; before each
-test the connections left to it are ended and its tables emptied (~20 ms, where a copy of a
+test the connections left to it are ended and its tables emptied (20-90 ms, where a copy of a
 database costs 0.2-0.5 s and migrating more). Should a migration ever seed rows, this reset
 would have to restore them. Without the binaries or `psycopg` the PostgreSQL tests skip and
 say why. Registered in tests/conftest.py.
@@ -35,7 +35,8 @@ INSTALL_HINT = "Debian: apt-get install postgresql (`make test` does it when run
 
 def _bin_dir() -> Path | None:
     """Debian's versioned bin dir (newest first), else whatever `initdb` is on PATH."""
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: -int(p.parent.name)):
+    versions = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()]
+    for candidate in sorted(versions, key=lambda p: -int(p.parent.name)):
         if (candidate / "initdb").exists():
             return candidate
     initdb = shutil.which("initdb")
