@@ -11,17 +11,21 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local,test]'
+	$(BIN)/pip install --quiet -e '.[local,test,postgres]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
-# Debian's Chromium for the browser tests; installed only when we are root and it is missing.
+# Debian's Chromium for the browser tests and PostgreSQL for the store tests' second backend
+# (the tests start a throwaway cluster themselves); installed only when we are root and they are missing.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="chromium chromium-driver"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium chromium-driver"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Browser and PostgreSQL tests need Debian's packages: sudo apt-get install $$missing"; fi; \
 	fi
 
 run: setup

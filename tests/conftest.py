@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins: list[str] = ["tests.fakes.fixtures", "tests.web_fixtures", "tests.llama_fixture"]
+pytest_plugins: list[str] = ["tests.fakes.fixtures", "tests.web_fixtures", "tests.llama_fixture", "tests.pg_fixture"]
 
 
 @pytest.fixture(autouse=True)

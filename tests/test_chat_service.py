@@ -27,6 +27,8 @@ from drupe.protocols.base import ImagePart, TextPart
 from drupe.store import open_store
 from tests.fakes.upstream import Fault
 
+pytestmark = pytest.mark.usefixtures("database_url")  # each test on SQLite and on PostgreSQL
+
 
 def make_service(*upstreams, models=("fake-model",)):
     """A service with one provider per upstream, named fake1, fake2, …, each with `models`."""
@@ -343,19 +345,21 @@ def test_answers_still_streaming_in_a_live_process_are_left_alone(fake_upstream)
     assert svc.get_message(answer.id).status == "streaming"
 
 
-def test_search_finds_answer_words_with_fts_and_like(fake_upstream):
+def test_search_finds_all_the_words_in_any_order(fake_upstream, database_url):
     up = fake_upstream("openai", text="Photosynthesis turns light into sugar")
     svc = make_service(up)
     conv = svc.create_conversation()
     run(svc.send(conv.id, "How do plants eat?", [Target("fake1", "fake-model")]))
-    assert svc._has_fts
+    assert svc._has_fts == database_url.startswith("sqlite")  # PostgreSQL: the LIKE scan
     [hit] = svc.search("photosynthesis")
     assert hit.conversation_id == conv.id and hit.role == "assistant"
     assert "[Photosynthesis]" in hit.snippet
-    assert svc.search('sugar "light') and not svc.search("chlorophyll")
+    assert [h.message_id for h in svc.search("SUGAR photosynthesis")] == [hit.message_id]  # not a phrase
+    assert svc.search('sugar "light') and not svc.search("chlorophyll") and not svc.search("sugar chlorophyll")
     with svc.store.engine.connect() as conn:
-        [like_hit] = search_like(conn, "into sug", 10)
-    assert like_hit.message_id == hit.message_id and "[into sug]" in like_hit.snippet
+        [like_hit] = search_like(conn, "sug INTO", 10)
+        assert search_like(conn, "_", 10) == []  # LIKE's wildcard is a plain character
+    assert like_hit.message_id == hit.message_id and "light [into] [sug]ar" in like_hit.snippet
     svc.delete_conversation(conv.id)
     assert svc.search("photosynthesis") == []
 

@@ -3,9 +3,13 @@
 import asyncio
 import json
 
+import pytest
+
 from drupe.chat import ChatService, Target
 from drupe.store import open_store
 from tests.cli_helpers import run_drupe
+
+pytestmark = pytest.mark.usefixtures("database_url")  # each test on SQLite and on PostgreSQL
 
 
 def ok(*args):

@@ -1,4 +1,5 @@
 import os
+import socket
 import stat
 
 import pytest
@@ -10,7 +11,8 @@ from drupe.store import open_store
 from drupe.store.db import head_revision, migrate
 
 
-def test_migrates_from_empty_to_head_and_back(tmp_path):
+def test_migrates_from_empty_to_head_and_back(empty_database_url):
+    """On SQLite and on PostgreSQL: `alembic upgrade head` from nothing, down to nothing, up again."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -20,10 +22,12 @@ def test_migrates_from_empty_to_head_and_back(tmp_path):
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(cfg).get_current_head() == head_revision()
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = create_engine(empty_database_url)
     assert current_revision(engine) is None
     migrate(engine)
     assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert {"providers", "models", "settings", "conversations", "messages"} <= set(sa.inspect(conn).get_table_names())
     migrate_down = __import__("alembic.command", fromlist=["downgrade"]).downgrade
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -32,6 +36,37 @@ def test_migrates_from_empty_to_head_and_back(tmp_path):
         assert not sa.inspect(conn).has_table("providers")
     migrate(engine)
     assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_the_store_works_on_the_database_url(database_url):
+    """`DRUPE_DATABASE_URL` (PostgreSQL here) holds everything: a second store sees what the first wrote."""
+    store = open_store()
+    assert store.engine.url.render_as_string(hide_password=False) == database_url
+    assert store.is_sqlite == database_url.startswith("sqlite")
+    Registry(store).add_provider("A", "openai", api_keys=["sk-first-key-0123"], headers={"X-Team": "r"})
+    Registry(store).add_model("A", "m1")
+    again = Registry(open_store()).get_provider("a")
+    assert again.api_keys == ["sk-first-key-0123"] and again.headers == {"X-Team": "r"}
+    assert [m.model_id for m in Registry(open_store()).list_models("A")] == ["m1"]
+
+
+def test_an_unusable_database_url_says_how_to_fix_it_and_hides_the_password(monkeypatch):
+    monkeypatch.setenv("DRUPE_DATABASE_URL", "postgresql+nodriver://me:hunter2-secret@127.0.0.1/db")
+    with pytest.raises(DrupeError) as error:
+        open_store()
+    assert "hunter2" not in str(error.value) and "me:***@127.0.0.1" in str(error.value)
+    assert "pip install 'drupe[postgres]'" in str(error.value) and "postgresql+psycopg://" in str(error.value)
+
+
+def test_a_postgresql_server_that_is_not_there_is_named_without_its_password():
+    pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[postgres]'")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"postgresql+psycopg://me:hunter2-secret@127.0.0.1:{closed.getsockname()[1]}/db"
+    with pytest.raises(DrupeError, match=r"Cannot open the database postgresql\+psycopg://me:\*\*\*@127.*refused") as error:
+        open_store(url)
+    assert "hunter2" not in str(error.value)
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
@@ -56,13 +91,17 @@ def test_database_url_is_honoured(tmp_path, monkeypatch):
     assert (tmp_path / "elsewhere.db").exists()
 
 
-def test_keys_are_encrypted_at_rest(drupe_home):
+def test_keys_are_encrypted_at_rest(drupe_home, database_url):
     registry = Registry(open_store())
     secret = "sk-live-THIS-MUST-NOT-LEAK-1234"
     registry.add_provider("P", "openai", api_keys=[secret, "second-key-ABCDEFG"])
+    with registry.store.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT api_keys FROM providers")).scalar()
+    assert "THIS-MUST-NOT-LEAK" not in stored and "ABCDEFG" not in stored
     registry.store.engine.dispose()
-    raw = b"".join(p.read_bytes() for p in drupe_home.iterdir() if p.name.startswith("drupe.db"))
-    assert b"THIS-MUST-NOT-LEAK" not in raw and b"ABCDEFG" not in raw
+    if database_url.startswith("sqlite"):
+        raw = b"".join(p.read_bytes() for p in drupe_home.iterdir() if p.name.startswith("drupe.db"))
+        assert b"THIS-MUST-NOT-LEAK" not in raw and b"ABCDEFG" not in raw
     assert Registry(open_store()).get_provider("p").api_keys == [secret, "second-key-ABCDEFG"]
 
 

@@ -13,6 +13,8 @@ from drupe.chat import Target
 from tests.fakes.upstream import FakeUpstream, Fault
 from tests.test_web_render import XSS, assert_inert
 
+pytestmark = pytest.mark.usefixtures("database_url")  # each test on SQLite and on PostgreSQL
+
 
 def setup(server, *upstreams, model: str = "fake-model") -> str:
     """Providers fake1, fake2, … (one per upstream) each with `model`; returns a new conversation id."""

@@ -13,6 +13,8 @@ from tests.fakes import openai_chat
 from tests.fakes.server import Reply, ServerThread
 from tests.fakes.upstream import Fault
 
+pytestmark = pytest.mark.usefixtures("database_url")  # each test on SQLite and on PostgreSQL
+
 GOOD_KEY = "sk-good-0123456789abcdef"
 BAD_KEY = "sk-bad-fedcba9876543210"
 

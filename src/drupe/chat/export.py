@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from drupe.chat.records import Conversation, MessageRecord
@@ -39,14 +40,24 @@ def to_markdown(conversation: Conversation, records: list[MessageRecord]) -> str
     if settings.system_prompt:
         lines += ["> **System:** " + settings.system_prompt.replace("\n", "\n> "), ""]
 
-    def walk(parent_id: int | None) -> None:
-        siblings = children.get(parent_id, [])
-        for index, message in enumerate(siblings, 1):
-            lines.extend(_message_lines(message, index, len(siblings), message.id in on_branch))
-            walk(message.id)
-
-    walk(None)
+    for message, index, count in _depth_first(children):
+        lines.extend(_message_lines(message, index, count, message.id in on_branch))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _depth_first(children: dict[int | None, list[MessageRecord]]) -> Iterator[tuple[MessageRecord, int, int]]:
+    """Each message before its replies, siblings in order, with its place among its siblings.
+    A stack, not recursion: a conversation is a chain thousands of messages deep."""
+
+    def numbered(parent_id: int | None) -> list[tuple[MessageRecord, int, int]]:
+        siblings = children.get(parent_id, [])
+        return [(message, index, len(siblings)) for index, message in enumerate(siblings, 1)][::-1]
+
+    stack = numbered(None)
+    while stack:
+        message, index, count = stack.pop()
+        yield message, index, count
+        stack.extend(numbered(message.id))
 
 
 def _message_lines(message: MessageRecord, index: int, count: int, on_branch: bool) -> list[str]:

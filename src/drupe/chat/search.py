@@ -1,6 +1,10 @@
-"""Full-text search over messages: SQLite FTS5 when the index exists, else a LIKE scan."""
+"""Full-text search over messages: SQLite FTS5 when the index exists, else a LIKE scan.
+
+Both find the messages that hold all the words of the query, in any order."""
 
 from __future__ import annotations
+
+import re
 
 import sqlalchemy as sa
 
@@ -33,28 +37,42 @@ def search_fts(conn: sa.Connection, text: str, limit: int) -> list[SearchHit]:
     return [SearchHit(row.conversation_id, row.title, row.id, row.role, row.snippet) for row in rows]
 
 
+def words(text: str) -> list[str]:
+    """The words of a query, split as FTS5's default tokenizer splits them: on anything that
+    is not a letter, digit or underscore, so `sugar "light` is the two words sugar and light."""
+    return re.findall(r"\w+", text)
+
+
 def search_like(conn: sa.Connection, text: str, limit: int) -> list[SearchHit]:
-    """For databases without FTS5: a case-insensitive substring match, newest first."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """For databases without FTS5 (PostgreSQL, or SQLite built without it): messages that
+    contain every word of `text`, each anywhere and in any case, newest first."""
+    terms = words(text)
+    if not terms:
+        return []
     query = (
         sa.select(messages.c.id, messages.c.conversation_id, messages.c.role, messages.c.content, conversations.c.title)
         .join(conversations, conversations.c.id == messages.c.conversation_id)
-        .where(messages.c.content.ilike(f"%{escaped}%", escape="\\"))
+        .where(*(messages.c.content.ilike(f"%{_escape_like(term)}%", escape="\\") for term in terms))
         .order_by(messages.c.id.desc())
         .limit(limit)
     )
     rows = conn.execute(query)
-    return [SearchHit(row.conversation_id, row.title, row.id, row.role, snippet(row.content, text)) for row in rows]
+    return [SearchHit(row.conversation_id, row.title, row.id, row.role, snippet(row.content, terms)) for row in rows]
 
 
-def snippet(content: str, text: str) -> str:
-    """The match with some context either side, marked like FTS5's snippets."""
-    start = content.lower().find(text.lower())
-    if start < 0:
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def snippet(content: str, terms: list[str]) -> str:
+    """Some context either side of the first word found, every word in it marked like
+    FTS5's snippets mark them: `…light [into] [sug]ar`."""
+    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    first = pattern.search(content)
+    if first is None:
         return content[: 2 * SNIPPET_RADIUS]
-    end = start + len(text)
-    before = content[max(0, start - SNIPPET_RADIUS) : start]
-    after = content[end : end + SNIPPET_RADIUS]
-    prefix = "…" if start > SNIPPET_RADIUS else ""
-    suffix = "…" if end + SNIPPET_RADIUS < len(content) else ""
-    return f"{prefix}{before}[{content[start:end]}]{after}{suffix}"
+    start, end = max(0, first.start() - SNIPPET_RADIUS), first.end() + SNIPPET_RADIUS
+    marked = pattern.sub(lambda match: f"[{match.group(0)}]", content[start:end])
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(content) else ""
+    return f"{prefix}{marked}{suffix}"

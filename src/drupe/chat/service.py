@@ -230,9 +230,15 @@ class ChatService:
         return self.get_conversation(conversation.id)
 
     def delete_conversation(self, conversation_id: str) -> Conversation:
+        """Its messages are first unlinked from their parents, so deleting them cascades
+        nowhere: on SQLite each cascade level is a trigger level, and a chain of more than
+        ~1,000 messages would exceed SQLite's trigger depth."""
         conversation = self.get_conversation(conversation_id)
+        in_conversation = messages.c.conversation_id == conversation.id
         with self.store.engine.begin() as conn:
-            conn.execute(messages.delete().where(messages.c.conversation_id == conversation.id))
+            unlink = messages.update().where(in_conversation, messages.c.parent_id.is_not(None)).values(parent_id=None)
+            conn.execute(unlink)
+            conn.execute(messages.delete().where(in_conversation))
             conn.execute(conversations.delete().where(conversations.c.id == conversation.id))
         return conversation
 

@@ -49,11 +49,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+POSTGRES_HINT = (
+    "For PostgreSQL install its driver (pip install 'drupe[postgres]') and use a URL like "
+    "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE."
+)
+
+
+def _shown(url: str) -> str:
+    """The URL with its password masked, for error messages; nothing of a URL that cannot be
+    parsed, since where its password is cannot be known."""
+    try:
+        return f" ({sa.engine.make_url(url).render_as_string(hide_password=True)})"
+    except sa.exc.ArgumentError:
+        return ""
+
+
 def create_engine(url: str) -> sa.Engine:
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise DrupeError(f"DRUPE_DATABASE_URL is not usable ({url!r}): {exc}") from exc
+        hint = f" {POSTGRES_HINT}" if url.startswith("postgres") else ""
+        raise DrupeError(f"DRUPE_DATABASE_URL is not usable{_shown(url)}: {exc}.{hint}") from exc
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
