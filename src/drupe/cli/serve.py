@@ -49,7 +49,7 @@ def serve(
     url = _browser_url(host, port, token)
     typer.echo(f"drupe is running at {url}  (Ctrl-C stops)")
     if token:
-        typer.echo(f"Access token: {token}  (the link above sets it; API clients send `Authorization: Bearer TOKEN`)")
+        typer.echo(f"Access token: {token}  (the link above hands it to the page; API clients send `Authorization: Bearer TOKEN`)")
     if local is None:
         reason = "--no-local" if no_local else "llama.cpp is not installed: pip install 'drupe[local]'"
         typer.echo(f"Local model: off ({reason}).")
@@ -62,7 +62,9 @@ def _browser_url(host: str, port: int, token: str | None) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host in ("::", "[::]") else host
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    # After `#`, so the token never reaches the server, a proxy or a log: the page reads it and keeps it
+    # in the tab's sessionStorage (a cookie would also go to every other port on this host).
+    return f"http://{shown}:{port}/" + (f"#token={token}" if token else "")
 
 
 def _run(app: object, sock: object, open_url: str | None) -> None:
@@ -72,7 +74,10 @@ def _run(app: object, sock: object, open_url: str | None) -> None:
 
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
+    from drupe.web.protocol import BoundedHttpToolsProtocol
+
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, http=BoundedHttpToolsProtocol)
+    server = uvicorn.Server(config)
     if open_url:
 
         def open_when_started() -> None:
