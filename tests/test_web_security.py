@@ -218,3 +218,17 @@ def test_the_default_cap_is_32_mib_and_can_be_changed(monkeypatch):
     monkeypatch.setenv("DRUPE_MAX_REQUEST_MB", "lots")
     with pytest.raises(DrupeError, match="DRUPE_MAX_REQUEST_MB must be a positive number"):
         config.max_request_bytes()
+
+
+def test_trusted_image_hosts_are_a_stored_setting(client):
+    path = "/api/settings/trusted-image-hosts"
+    assert client.get(path).json() == {"hosts": []}
+    saved = client.put(path, json={"hosts": ["IMG.example", "127.0.0.1:8080", "[::1]:9", "img.example"]})
+    assert saved.status_code == 200
+    assert saved.json() == {"hosts": ["img.example", "127.0.0.1:8080", "[::1]:9"]}
+    assert client.get(path).json() == saved.json()
+    bad = client.put(path, json={"hosts": ["evil.example/x"]})
+    assert bad.status_code == 400 and "is not a host name" in bad.json()["error"]["message"]
+    assert client.put(path, json={"hosts": ["h.example"] * 501}).status_code == 422
+    assert client.put(path, json={"hosts": []}, headers={"origin": "http://evil.example"}).status_code == 403
+    assert client.get(path).json() == saved.json()
