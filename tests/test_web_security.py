@@ -92,7 +92,8 @@ def test_a_cross_site_image_cannot_make_drupe_call_a_provider(fake_upstream):
     """`<img src=".../remote-models">` on another site: Sec-Fetch-Site cross-site, no Origin."""
     upstream = fake_upstream("openai")
     with TestClient(create_app(), base_url=ORIGIN) as client:
-        created = client.post("/api/providers", json={"name": "Up", "type": "openai", "base_url": upstream.base_url, "api_keys": "sk-stored"})
+        provider = {"name": "Up", "type": "openai", "base_url": upstream.base_url, "api_keys": "sk-stored"}
+        created = client.post("/api/providers", json=provider)
         assert created.status_code == 201, created.text
         path = f"/api/providers/{created.json()['id']}/remote-models"
         for site in ("cross-site", "same-site"):

@@ -49,7 +49,7 @@ def serve(
     url = _browser_url(host, port, token)
     typer.echo(f"drupe is running at {url}  (Ctrl-C stops)")
     if token:
-        typer.echo(f"Access token: {token}  (the link above hands it to the page; API clients send `Authorization: Bearer TOKEN`)")
+        typer.echo(f"Access token: {token}  (the link above sets it; API clients send `Authorization: Bearer TOKEN`)")
     if local is None:
         reason = "--no-local" if no_local else "llama.cpp is not installed: pip install 'drupe[local]'"
         typer.echo(f"Local model: off ({reason}).")
