@@ -53,13 +53,12 @@ function offer(placeholder) {
       await saveTrustedHosts([...hosts, host]);
     } catch (error) {
       trustButton.disabled = false;
-      trustButton.title = error.message;
+      placeholder.append(el("span", { class: "form-error", role: "alert", text: error.message }));
       return;
     }
     for (const other of document.querySelectorAll(PLACEHOLDERS)) if (other.dataset.host === host) load(other);
   });
   placeholder.dataset.ready = "";
-  placeholder.title = src;
   placeholder.replaceChildren(
     el("span", { class: "remote-image-label", text: `Image from ${host} (not loaded)${alt ? `: ${alt}` : ""}` }),
     loadButton, trustButton);
