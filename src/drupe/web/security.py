@@ -1,4 +1,5 @@
-"""Who may talk to the local server: Host, Origin and token checks, and the security headers.
+"""Who may talk to the local server: Host, Origin and token checks, the security headers,
+and the cap on a request's body.
 
 Written as plain ASGI middleware (not Starlette's BaseHTTPMiddleware) so streamed
 answers pass through untouched, one `send` per chunk.
@@ -8,14 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import secrets
-from http.cookies import SimpleCookie
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-TOKEN_COOKIE = "drupe_token"
+OLD_TOKEN_COOKIE = "drupe_token"
+"""Where earlier versions kept the token. Cookies are not per port, so other services on the
+host received it too; a request still carrying one gets it deleted."""
+PUBLIC_API_PATHS = frozenset({"/api/highlight.css"})
+"""Served without the token: the page loads it with `<link>`, which cannot send the token."""
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -46,12 +51,14 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _host_name(host_header: str) -> str:
-    """`example.com:8765` → `example.com`; `[::1]:8765` → `[::1]`."""
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        return host[: host.find("]") + 1] if "]" in host else host
-    return host.rsplit(":", 1)[0] if ":" in host else host
+_HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::[0-9]{1,5})?")
+
+
+def _host_name(host_header: str) -> str | None:
+    """`example.com:8765` → `example.com`; `[::1]:8765` → `[::1]`; None unless the whole header is
+    a name and an optional numeric port (`localhost:8765@evil.com` and `localhost:evil` are not)."""
+    match = _HOST_HEADER.fullmatch(host_header.strip().lower())
+    return match.group(1) if match else None
 
 
 def _bound_name(host: str) -> str:
@@ -59,9 +66,13 @@ def _bound_name(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+def _is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
 class SecurityMiddleware:
-    """Rejects DNS rebinding and cross-site writes, asks for the token off loopback,
-    and adds the security headers to every response."""
+    """Rejects DNS rebinding, cross-site writes and cross-site API calls, asks for the token
+    off loopback, and adds the security headers to every response."""
 
     def __init__(self, app: ASGIApp, *, host: str, token: str | None) -> None:
         self.app = app
@@ -76,29 +87,30 @@ class SecurityMiddleware:
             return
         headers = Headers(scope=scope)
         host = headers.get("host", "")
-        if not self.any_host and _host_name(host) not in self.allowed_hosts:
+        name = _host_name(host)
+        if name is None or not (self.any_host or name in self.allowed_hosts):
             await _deny(send, 403, "forbidden", f"Host {host!r} is not served here. Open drupe at its own address.")
             return
-        if scope["method"] in STATE_CHANGING and not _same_origin(headers, host):
+        path: str = scope["path"]
+        # Any API call, not only writes: some reads make drupe call a provider with its key
+        # (a cross-site `<img src>` sends `Sec-Fetch-Site: cross-site` and no Origin).
+        if (scope["method"] in STATE_CHANGING or _is_api(path)) and not _same_origin(headers, host):
             await _deny(send, 403, "forbidden", "Cross-site request refused.")
             return
-        if self.token is not None:
-            path: str = scope["path"]
-            query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-            if "token" in query and not path.startswith("/api/"):
-                await self._remember_token(scope, send, query)
-                return
-            if (path == "/api" or path.startswith("/api/")) and not self._has_token(headers):
-                await _deny(
-                    send, 401, "token",
-                    "This drupe server needs its access token: open the URL printed by `drupe serve` "
-                    "(it ends in ?token=…), or send `Authorization: Bearer TOKEN`.",
-                )  # fmt: skip
-                return
+        if self.token is not None and _is_api(path) and path not in PUBLIC_API_PATHS and not self._has_token(headers):
+            await _deny(
+                send, 401, "token",
+                "This drupe server needs its access token: open the URL printed by `drupe serve` "
+                "(it ends in #token=…), or send `Authorization: Bearer TOKEN`.",
+            )  # fmt: skip
+            return
+        extra = [*SECURITY_HEADERS]
+        if f"{OLD_TOKEN_COOKIE}=" in headers.get("cookie", ""):
+            extra.append((b"set-cookie", f"{OLD_TOKEN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict".encode()))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -106,43 +118,80 @@ class SecurityMiddleware:
     def _has_token(self, headers: Headers) -> bool:
         assert self.token is not None
         scheme, _, given = headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), self.token.encode()):
-            return True
-        cookie = SimpleCookie(headers.get("cookie", ""))
-        morsel = cookie.get(TOKEN_COOKIE)
-        return morsel is not None and secrets.compare_digest(morsel.value.encode(), self.token.encode())
-
-    async def _remember_token(self, scope: Scope, send: Send, query: dict[str, str]) -> None:
-        """`/?token=…` once: keep the token in a cookie and drop it from the address bar."""
-        assert self.token is not None
-        if not secrets.compare_digest(query["token"].encode(), self.token.encode()):
-            await _deny(send, 401, "token", "That access token is wrong. Use the URL `drupe serve` printed.")
-            return
-        rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
-        location = scope["path"] + (f"?{rest}" if rest else "")
-        cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
-        await send({
-            "type": "http.response.start",
-            "status": 303,
-            "headers": [(b"location", location.encode()), (b"set-cookie", cookie.encode()), *SECURITY_HEADERS],
-        })  # fmt: skip
-        await send({"type": "http.response.body", "body": b""})
+        return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), self.token.encode())
 
 
 def _same_origin(headers: Headers, host: str) -> bool:
-    """A browser write must come from our own pages; curl and scripts send neither header."""
+    """A browser request must come from our own pages (or the address bar); curl and scripts
+    send neither header. `same-site` is refused too: another port on this host is same-site."""
     origin = headers.get("origin")
     if origin is None:
-        return headers.get("sec-fetch-site", "") != "cross-site"
+        return headers.get("sec-fetch-site", "") not in ("cross-site", "same-site")
     return bool(host) and urlsplit(origin).netloc.lower() == host.strip().lower()
 
 
-async def _deny(send: Send, status: int, kind: str, message: str) -> None:
+async def _deny(send: Send, status: int, kind: str, message: str, *, add_headers: bool = True) -> None:
+    """The documented error JSON; `add_headers=False` when `SecurityMiddleware` adds them on the way out."""
     body = json.dumps({"error": {"kind": kind, "message": message}}).encode()
     await send({
         "type": "http.response.start",
         "status": status,
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    *SECURITY_HEADERS],
+                    *(SECURITY_HEADERS if add_headers else [])],
     })  # fmt: skip
     await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body over `max_bytes` with 413, before the app stores any of it.
+
+    A declared `Content-Length` over the cap is refused before reading; a chunked body is
+    counted as it arrives, and once over the cap the app sees the client gone.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        started = refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 went out already; the app's answer to the "disconnect" is dropped
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+    async def _refuse(self, send: Send) -> None:
+        mib = self.max_bytes / 2**20
+        await _deny(
+            send, 413, "too_large",
+            f"The request body is over drupe's limit of {mib:g} MiB. Send less (e.g. smaller images), "
+            "or raise DRUPE_MAX_REQUEST_MB for `drupe serve`.",
+            add_headers=False,
+        )  # fmt: skip

@@ -28,8 +28,36 @@ function networkError(error) {
   return new ApiError({ kind: "network", message: `Cannot reach drupe: ${error.message}` }, 0);
 }
 
+// The access token off loopback (see docs/web.md). It lives in this tab's sessionStorage and goes
+// out as an Authorization header, never in a cookie: cookies are not per port, so every other
+// service on the same host would receive it.
+const TOKEN_KEY = "drupe-token";
+
+/** Take the token from the address (`#token=…`, or `?token=…` from older links) and drop it from there. */
+export function adoptTokenFromAddress() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const search = new URLSearchParams(location.search);
+  const token = fragment.get("token") || search.get("token");
+  if (!token) return;
+  setToken(token);
+  fragment.delete("token");
+  search.delete("token");
+  const rest = search.toString();
+  const hash = fragment.toString();
+  history.replaceState(history.state, "", location.pathname + (rest ? `?${rest}` : "") + (hash ? `#${hash}` : ""));
+}
+
+export function setToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token.trim());
+}
+
+function withToken(headers) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
 async function request(method, path, body, signal) {
-  const init = { method, headers: { Accept: "application/json" }, signal };
+  const init = { method, headers: withToken({ Accept: "application/json" }), signal };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -51,6 +79,24 @@ export const patch = (path, body) => request("PATCH", path, body);
 export const put = (path, body) => request("PUT", path, body);
 export const del = (path) => request("DELETE", path);
 
+/** Save what GET `/api${path}` returns as a file: a plain link could not send the token. */
+export async function download(path) {
+  let response;
+  try {
+    response = await fetch(`/api${path}`, { headers: withToken({}) });
+  } catch (error) {
+    throw networkError(error);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? "drupe-export";
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** A path segment, e.g. a model ID that may contain "/" or ":". */
 export const seg = (value) => encodeURIComponent(value);
 
@@ -69,7 +115,7 @@ export async function stream(path, body, onEvent, signal) {
   try {
     response = await fetch(`/api${path}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      headers: withToken({ "Content-Type": "application/json", Accept: "text/event-stream" }),
       body: JSON.stringify(body),
       signal,
     });

@@ -39,6 +39,10 @@ export function showChat(root, navigate) {
 
   const title = el("h1", { text: "New conversation" });
   const exportLink = el("a", { class: "icon-btn", "aria-label": "Export as Markdown", title: "Export as Markdown", download: "", hidden: true }, icon("download"));
+  exportLink.addEventListener("click", (event) => {
+    event.preventDefault();  // fetched, so the access token goes along off loopback
+    api.download(exportLink.getAttribute("href").replace(/^\/api/, "")).catch((error) => { composerError.textContent = error.message; });
+  });
   const picker = createModelPicker({ onChange: updateComposer });
   const settingsToggle = el("button", { type: "button", class: "icon-btn", "aria-label": "Conversation settings", "aria-expanded": "false", title: "Conversation settings" }, icon("sliders"));
   const settingsPanel = el("aside", { class: "conv-settings", "aria-label": "Conversation settings", hidden: true });

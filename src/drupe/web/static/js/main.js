@@ -1,5 +1,7 @@
 // Entry point: the left navigation and a tiny path router (/chat/ID, /settings/providers/ID).
 
+import * as api from "./api.js";
+import { promptDialog } from "./dialogs.js";
 import { icon } from "./icons.js";
 import { showChat } from "./chat.js";
 import { showSettings } from "./settings.js";
@@ -53,6 +55,24 @@ followScheme();
 
 document.querySelector('.nav-item[data-page="chat"]').append(icon("chat"));
 document.querySelector('.nav-item[data-page="settings"]').append(icon("gear"));
+/** Off loopback the API needs the access token: from the printed link, else asked for here. */
+async function ensureToken() {
+  api.adoptTokenFromAddress();
+  for (;;) {
+    try {
+      await api.get("/meta");
+      return;
+    } catch (error) {
+      if (error.kind !== "token") return;  // other problems show where they happen
+      const token = await promptDialog("Access token",
+        "This drupe server needs its access token: paste the one `drupe serve` printed.", "", "Continue");
+      if (!token) return;
+      api.setToken(token);
+    }
+  }
+}
+
 document.addEventListener("click", interceptLinks);
 window.addEventListener("popstate", route);
+await ensureToken();
 route();

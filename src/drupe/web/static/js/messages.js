@@ -1,8 +1,10 @@
 // The message list: turns (a user message and its answers), history pages, streaming answers.
 // Server HTML (already sanitised Markdown) goes in with innerHTML; all other text via textContent.
+// Remote images in it are placeholders that load on request (images.js).
 
 import { avatar, el, formatMs, replaceChildren } from "./dom.js";
 import { icon } from "./icons.js";
+import { showRemoteImages } from "./images.js";
 
 function actionButton(label, iconName, onClick) {
   return el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": label, title: label, onclick: onClick }, icon(iconName));
@@ -79,12 +81,14 @@ export class AnswerView {
   appendBlock(html) {
     this.markdown.classList.remove("typing");
     this.tail.insertAdjacentHTML("beforebegin", html);
+    showRemoteImages(this.markdown);
   }
 
   /** The unfinished rest: only the tail element is replaced. */
   setTail(html) {
     this.markdown.classList.remove("typing");
     this.tail.innerHTML = html;
+    showRemoteImages(this.tail);
   }
 
   /** The answer as stored: its whole html, metrics, and actions. */
@@ -96,6 +100,7 @@ export class AnswerView {
     this.element.dataset.status = message.status;
     this.markdown.classList.remove("typing");
     this.markdown.innerHTML = message.html ?? "";
+    showRemoteImages(this.markdown);
     if (message.reasoning) {
       if (!this.reasoningText) this.appendReasoning("");
       this.reasoningText.textContent = message.reasoning;

@@ -1,13 +1,15 @@
-// The Settings page: a tab menu on the left ("Model services", "About") and the tab's content.
+// The Settings page: a tab menu on the left ("Model services", "Images", "About") and the tab's content.
 
 import * as api from "./api.js";
 import { el, replaceChildren } from "./dom.js";
 import { icon } from "./icons.js";
+import { saveTrustedHosts, trustedHosts } from "./images.js";
 import { createProvidersView } from "./providers.js";
 import { localStatusLine } from "./local.js";
 
 const TABS = [
   { id: "providers", label: "Model services", icon: "server" },
+  { id: "images", label: "Images", icon: "image" },
   { id: "about", label: "About", icon: "cpu" },
 ];
 
@@ -34,6 +36,7 @@ export function showSettings(root, navigate) {
       content.replaceChildren();
       providersView = null;
       if (tab === "about") return showAbout();
+      if (tab === "images") return showImages();
     }
     if (tab === "providers") {
       metaPromise ??= api.get("/meta");
@@ -49,6 +52,33 @@ export function showSettings(root, navigate) {
       el("header", { class: "panel-head" }, el("h2", { text: "About drupe" })),
       el("p", { text: `Version ${meta.version}` }),
       el("div", { class: "section" }, el("h3", { text: "Local model" }), localStatusLine({ showOff: true })))));
+  }
+
+  /** The hosts whose images answers load without a click, each with a Remove button. */
+  async function showImages() {
+    const list = el("ul", { class: "key-list", "aria-label": "Hosts whose images load without a click" });
+    const error = el("p", { class: "form-error", role: "alert" });
+    const render = (hosts) => {
+      list.hidden = !hosts.length;
+      replaceChildren(list, hosts.map((host) => el("li", {}, el("code", { text: host }),
+        el("button", { type: "button", class: "btn btn-sm", "aria-label": `Remove ${host}`, text: "Remove",
+          onclick: async () => {
+            try {
+              render(await saveTrustedHosts(hosts.filter((other) => other !== host)));
+            } catch (problem) {
+              error.textContent = problem.message;
+            }
+          } }))));
+      empty.hidden = hosts.length > 0;
+    };
+    const empty = el("p", { class: "hint", text: "No hosts: every image from a model's answer waits for a click." });
+    content.append(el("div", { class: "provider-panel" }, el("div", { class: "panel-inner" },
+      el("header", { class: "panel-head" }, el("h2", { text: "Images in answers" })),
+      el("p", { text: "An image in a model's answer is not fetched until you click it: its address could carry your "
+        + "conversation to someone else's server. Images from these hosts load at once (added with "
+        + "\u201cAlways load from …\u201d under an image)." }),
+      empty, list, error)));
+    render([...await trustedHosts()]);
   }
 
   root.addEventListener("route", onRoute);

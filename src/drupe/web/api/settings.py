@@ -1,0 +1,43 @@
+"""Settings the pages keep in the database: the hosts whose images answers load without a click."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from drupe.errors import DrupeError
+from drupe.registry import Registry
+from drupe.web.api.deps import registry
+
+router = APIRouter(prefix="/api/settings", tags=["settings"])
+
+TRUSTED_IMAGE_HOSTS = "trusted_image_hosts"
+MAX_HOSTS = 500
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(:[0-9]{1,5})?")
+"""As `render.url_host` names them: a lower-case name or [IPv6], and a port if the URL gives one."""
+
+
+class TrustedHosts(BaseModel):
+    hosts: list[Annotated[str, Field(max_length=300)]] = Field(max_length=MAX_HOSTS)
+
+
+@router.get("/trusted-image-hosts")
+def trusted_image_hosts(registry: Registry = Depends(registry)) -> TrustedHosts:
+    """Images from these hosts load as soon as an answer shows them (see docs/security.md)."""
+    return TrustedHosts(hosts=registry.get_setting(TRUSTED_IMAGE_HOSTS, []))
+
+
+@router.put("/trusted-image-hosts")
+def set_trusted_image_hosts(body: TrustedHosts, registry: Registry = Depends(registry)) -> TrustedHosts:
+    """Replace the list (the page adds or removes one host by sending the list it shows)."""
+    hosts: list[str] = []
+    for host in (h.strip().lower() for h in body.hosts):
+        if not _HOST.fullmatch(host):
+            raise DrupeError(f"{host!r} is not a host name: give it as the placeholder shows it, e.g. images.example.com.")
+        if host not in hosts:
+            hosts.append(host)
+    registry.set_setting(TRUSTED_IMAGE_HOSTS, hosts)
+    return TrustedHosts(hosts=hosts)
