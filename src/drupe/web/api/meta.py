@@ -32,7 +32,7 @@ def _highlight_css() -> str:
     return highlight_css()
 
 
-@router.get("/highlight.css", response_class=Response)
+@router.get("/highlight.css", response_class=Response, responses={200: {"content": {"text/css": {}}}})
 def highlight_css() -> Response:
     return Response(_highlight_css(), media_type="text/css", headers={"cache-control": "max-age=3600"})
 
