@@ -29,15 +29,19 @@ class PageRoute(APIRoute):
 
 
 def allowed_methods(scope: Scope, routes: Sequence[BaseRoute]) -> list[str]:
-    """Every method some route serves at this request's address, for the `Allow` header of a 405.
+    """Every method the routes for this request's address serve, for the `Allow` header of a 405.
 
     Starlette answers 405 from the first route whose path matched, so its `Allow` named only
-    that route's methods: `GET` for `/api/providers`, which also takes `POST`."""
-    methods: set[str] = set()
-    for route in _every_route(routes):
-        if getattr(route, "methods", None) and route.matches(scope)[0] is not Match.NONE:
-            methods |= route.methods
-    return sorted(methods)
+    that route's methods: `GET` for `/api/providers`, which also takes `POST`. Where a fixed
+    address also fits a template (`/api/providers/order` and `/api/providers/{provider_id}`),
+    the fixed one is the resource the address names, and only its methods count."""
+    matching = [
+        route
+        for route in _every_route(routes)
+        if getattr(route, "methods", None) and route.matches(scope)[0] is not Match.NONE
+    ]
+    fewest = min((len(route.param_convertors) for route in matching), default=0)
+    return sorted({method for route in matching if len(route.param_convertors) == fewest for method in route.methods})
 
 
 def _every_route(routes: Sequence[BaseRoute]) -> Sequence[Any]:

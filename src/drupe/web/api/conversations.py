@@ -121,7 +121,13 @@ def list_messages(
     return page(chat, conversation.id, limit, before)
 
 
-@router.get("/conversations/{conversation_id}/export", responses=documented(404, 422))
+EXPORTS = {"text/markdown": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}
+
+
+@router.get(
+    "/conversations/{conversation_id}/export",
+    responses={200: {"description": "A download, by `format`", "content": EXPORTS}, **documented(404, 422)},
+)
 def export(
     conversation_id: Text, format: Literal["markdown", "json"] = "markdown", chat: ChatService = Depends(chat_service)
 ) -> Response:
