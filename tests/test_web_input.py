@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 TOO_BIG = 2**63  # one more than SQLite's (and PostgreSQL's bigint) largest integer
+MAX_ID = 2**53 - 1  # the largest the API takes: exact in JavaScript numbers
 
 
 def error_of(response, status: int) -> str:
@@ -36,6 +37,7 @@ def test_integers_too_big_for_the_store_are_refused_by_name(server):
         ("POST", f"/api/conversations/{conversation}/messages", {"content": "x", "parent_id": TOO_BIG}, "parent_id"),
         ("POST", "/api/conversations", {"settings": {"max_tokens": TOO_BIG}}, "settings.max_tokens"),
         ("GET", "/api/messages/0/alternatives", None, "message_id"),
+        ("GET", f"/api/messages/{MAX_ID + 1}/alternatives", None, "message_id"),
     ]
     for method, path, body, field in cases:
         message = error_of(client.request(method, path, json=body), 422)
@@ -136,4 +138,53 @@ def test_openapi_lists_every_status_with_the_error_shape(server):
     events = operations["POST /api/messages/{message_id}/edit"]["responses"]["200"]["content"]
     assert list(events) == ["text/event-stream"]
     [message_id] = operations["GET /api/messages/{message_id}/alternatives"]["parameters"]
-    assert (message_id["schema"]["minimum"], message_id["schema"]["maximum"]) == (1, 2**63 - 1)
+    assert (message_id["schema"]["minimum"], message_id["schema"]["maximum"]) == (1, MAX_ID)
+    parent_id = document["components"]["schemas"]["SendIn"]["properties"]["parent_id"]["anyOf"][0]
+    assert parent_id["maximum"] == MAX_ID  # written as a double: exact only up to 2^53
+
+
+def _input_schemas(document: dict):
+    """Every schema a client fills in: parameters and request bodies, $refs followed, each named by where it is."""
+    components = document["components"]["schemas"]
+    seen: set[str] = set()
+
+    def walk(schema: dict, where: str):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                yield from walk(components[name], name)
+            return
+        yield where, schema
+        for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            for index, part in enumerate(schema.get(key, [])):
+                yield from walk(part, where)
+        for key in ("items", "additionalProperties", "propertyNames"):
+            if isinstance(schema.get(key), dict):
+                yield from walk(schema[key], f"{where}[{key}]")
+        for name, part in schema.get("properties", {}).items():
+            yield from walk(part, f"{where}.{name}")
+
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            label = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                yield from walk(parameter["schema"], f"{label} {parameter['name']}")
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                yield from walk(content["schema"], f"{label} body")
+
+
+def test_every_number_is_bounded_and_every_text_refuses_nul(server):
+    """The rule behind the 500s, checked on the whole document rather than left to a fuzzer's luck:
+    a number without a maximum can overflow the store, a string without a pattern can carry NUL."""
+    document = server.client.get("/api/openapi.json").json()
+    checked = 0
+    for where, schema in _input_schemas(document):
+        if schema.get("type") in ("integer", "number"):
+            assert "minimum" in schema or "exclusiveMinimum" in schema, where
+            assert "maximum" in schema, where
+            checked += 1
+        elif schema.get("type") == "string":
+            assert "pattern" in schema or "enum" in schema or "const" in schema, where
+            checked += 1
+    assert checked > 60

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from drupe.chat import ChatService, Conversation, ConversationSettings, MessageRecord
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
-from drupe.web.api.inputs import MAX_ID, MAX_OFFSET, Count, Index, PathId, Text
+from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
 from drupe.web.errors import NotFound, documented
 from drupe.web.streaming import message_json
 
@@ -67,7 +67,7 @@ def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before
 @router.get("/conversations", responses=documented(422))
 def list_conversations(
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    offset: int = Query(0, ge=0, le=MAX_ID),
     chat: ChatService = Depends(chat_service),
 ) -> list[dict[str, Any]]:
     return [c.to_dict() for c in chat.list_conversations(limit=limit, offset=offset)]

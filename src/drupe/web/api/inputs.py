@@ -13,14 +13,13 @@ from fastapi import Path
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-MAX_ID = 2**63 - 1
-"""The largest row id SQLite (and PostgreSQL's bigint) can hold; a larger one cannot name anything."""
+MAX_ID = 2**53 - 1
+"""The largest id or offset: the largest integer a JSON number holds exactly in every client
+(the pages keep ids in JavaScript numbers), far inside the 2^63-1 SQLite and PostgreSQL
+can store, and exact in the OpenAPI document (which writes bounds as doubles)."""
 
 MAX_COUNT = 2**31 - 1
 """Token counts, context sizes and the like: providers read them as 32-bit integers."""
-
-MAX_OFFSET = 2**62
-"""Far beyond any list, yet `offset + limit` still fits a 64-bit integer."""
 
 MAX_TIMEOUT = 7 * 24 * 3600.0
 """A week, in seconds: longer is no limit, and huge values overflow the event loop's timers."""
@@ -74,8 +73,8 @@ HeaderValue = Annotated[
     Field(json_schema_extra={"pattern": HEADER_VALUE}),
 ]
 
-PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A message id: 1 to 2^63-1.")]
-Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="A message id: 1 to 2^63-1.")]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A message id: 1 to 2^53-1.")]
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="A message id: 1 to 2^53-1.")]
 Count = Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)]
 """A whole number of tokens, at least 1; JSON `true` or `1.5` is refused, not read as 1."""
 Index = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
