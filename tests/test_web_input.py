@@ -131,6 +131,7 @@ def test_openapi_lists_every_status_with_the_error_shape(server):
     for name, statuses in expected.items():
         assert set(operations[name]["responses"]) == statuses | {"401", "403"}, name
     for name, operation in operations.items():
+        assert {"401", "403"} <= set(operation["responses"]), name  # the guard answers before any route
         for status, response in operation["responses"].items():
             if status >= "400":
                 assert response["content"]["application/json"]["schema"] == error_ref, (name, status)

@@ -101,7 +101,7 @@ def provider_json(registry: Registry, provider: Provider, *, with_models: bool =
     return data
 
 
-@router.get("/providers")
+@router.get("/providers", responses=documented())
 def list_providers(registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     return [provider_json(registry, p) for p in registry.list_providers()]
 
