@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import schemathesis
 
-schemathesis = pytest.importorskip("schemathesis")
-
-from tests.web_fixtures import LiveServer, _Uvicorn  # noqa: E402
+from tests.web_fixtures import LiveServer, _Uvicorn
 
 TOKEN = "fuzz-token-0123456789"
 MAX_EXAMPLES = 12
