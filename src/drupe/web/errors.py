@@ -38,7 +38,7 @@ class ErrorOut(BaseModel):
 
 
 _WHEN = {
-    400: "Something typed or chosen is not acceptable, or the body is not JSON: `message` says what to fix.",
+    400: "Something typed or chosen is not acceptable, or the body is not UTF-8: `message` says what to fix.",
     401: "This server needs its access token (it is bound to a non-loopback address).",
     403: "Host or Origin refused (DNS rebinding or a cross-site write).",
     404: "No such provider, model, conversation or message.",

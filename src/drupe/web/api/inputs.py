@@ -22,7 +22,7 @@ MAX_COUNT = 2**31 - 1
 """Token counts, context sizes and the like: providers read them as 32-bit integers."""
 
 MAX_TIMEOUT = 7 * 24 * 3600.0
-"""A week, in seconds: longer is no limit, and huge values overflow the event loop's timers."""
+"""A week, in seconds: longer is no limit, and huge values overflow socket and thread timeouts."""
 
 NO_NUL = "^[^\\x00]*$"
 """In the OpenAPI document: text may not contain NUL (PostgreSQL text and SQLite's full-text
@@ -44,7 +44,6 @@ def _storable(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": NO_NUL})]
 """Any string that reaches the store, a query or a provider."""
-
 
 
 def _matching(pattern: str, kind: str, message: str) -> AfterValidator:
