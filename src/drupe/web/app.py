@@ -18,7 +18,8 @@ from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
 from drupe.web.api import chat, conversations, meta, models, providers, settings
-from drupe.web.errors import NotFound, install_error_handlers
+from drupe.web.errors import install_error_handlers
+from drupe.web.routing import PageRoute
 from drupe.web.security import BodyLimitMiddleware, SecurityMiddleware, is_loopback, new_token
 from drupe.web.streaming import Turns
 from drupe.web.warmup import warm_up
@@ -80,7 +81,9 @@ def create_app(
     for module in (meta, providers, models, conversations, chat, settings):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    app.add_api_route("/{path:path}", page, methods=["GET"], include_in_schema=False)
+    app.router.add_api_route(
+        "/{path:path}", page, methods=["GET"], include_in_schema=False, route_class_override=PageRoute
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_request_bytes() if max_body is None else max_body)
     app.add_middleware(SecurityMiddleware, host=host, token=token)  # added last: runs first
     return app
@@ -88,8 +91,6 @@ def create_app(
 
 def page(path: str) -> Response:
     """The single page, for any address that is not the API or a file, so the page can route itself."""
-    if path == "api" or path.startswith("api/"):
-        raise NotFound(f"No API endpoint /{path}. See docs/api.md.")
     index = STATIC / "index.html"
     if not index.is_file():
         return JSONResponse(

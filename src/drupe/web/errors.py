@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
 from drupe.errors import DrupeError, ProviderError
 from drupe.hints import error_kind, hint
+from drupe.web.routing import allowed_methods, is_api_path
 
 
 class NotFound(Exception):
@@ -21,12 +23,57 @@ class Conflict(Exception):
     """The request is valid but the thing is not in a state that allows it."""
 
 
+class ErrorDetail(BaseModel):
+    """`kind` for programs, `message` for people; a provider failure adds `status`, `url` and `hint`."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every error response."""
+
+    error: ErrorDetail
+
+
+_WHEN = {
+    400: "Something typed or chosen is not acceptable, or the body is not UTF-8: `message` says what to fix.",
+    401: "This server needs its access token (it is bound to a non-loopback address).",
+    403: "Host or Origin refused (DNS rebinding or a cross-site write).",
+    404: "No such provider, model, conversation or message.",
+    409: "The thing is not in a state that allows this.",
+    422: "A parameter or the body does not have the documented shape or range: `message` names the field.",
+    502: "The provider's call failed: its kind, HTTP status, the URL called and a hint.",
+}
+GUARDED = (401, 403)
+"""What the security middleware may answer to any API request, before any route runs."""
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error statuses a route can answer, for its `responses=`: each with the error shape,
+    so the OpenAPI document lists every status and schema a client can get."""
+    return {status: {"model": ErrorOut, "description": _WHEN[status]} for status in (*statuses, *GUARDED)}
+
+
 def provider_error(error: ProviderError, model: str = "", timeout: float | None = None) -> dict[str, Any]:
     return {**error.to_dict(), "kind": error_kind(error, model), "hint": hint(error, model, timeout)}
 
 
 def _body(kind: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"kind": kind, "message": message, **extra}}
+
+
+def _problem(item: dict[str, Any]) -> str:
+    """One validation error as `field: what is wrong`, the field named as the client sent it."""
+    loc = tuple(item.get("loc", ()))
+    if item.get("type") == "json_invalid":
+        return f"The request body is not valid JSON ({item.get('ctx', {}).get('error', 'unreadable')})."
+    if loc == ("body",) and item.get("type") == "missing":
+        return "The request body is missing: send a JSON object."
+    where = ".".join(str(part) for part in loc if part not in ("body", "query", "path")) or ".".join(map(str, loc[:1]))
+    message = item.get("msg", "invalid")
+    return f"{where}: {message}" if where else message
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -45,16 +92,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        problems = []
-        for item in exc.errors():
-            where = ".".join(str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path"))
-            problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else item.get("msg", "invalid"))
+        problems = [_problem(item) for item in exc.errors()]
         return JSONResponse(_body("invalid", "; ".join(problems) or "The request is not valid."), status_code=422)
 
-    async def on_http(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
-        return JSONResponse(_body(kind, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+        status, message, headers = exc.status_code, str(exc.detail), dict(exc.headers or {})
+        kind = {400: "invalid", 404: "not_found", 405: "method_not_allowed"}.get(status, "http")
+        path = request.url.path
+        if status == 400 and message == "There was an error parsing the body":
+            message = "The request body could not be read: send JSON encoded as UTF-8."
+        elif status == 404 and message == "Not Found":
+            message = f"No API endpoint {path}. See docs/api.md." if is_api_path(path) else f"Nothing at {path}."
+        elif status == 405:
+            allow = allowed_methods(request.scope, request.app.router.routes)
+            headers["Allow"] = ", ".join(allow)
+            message = f"{path} does not take {request.method}; use {', '.join(allow)}."
+        return JSONResponse(_body(kind, message), status_code=status, headers=headers)
 
     app.add_exception_handler(ProviderError, on_provider_error)
     app.add_exception_handler(DrupeError, on_drupe_error)

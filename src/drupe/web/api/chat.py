@@ -14,6 +14,8 @@ from drupe.chat.records import parts_from_json
 from drupe.chat.service import Content
 from drupe.web.api.conversations import conversation_or_404, message_or_404
 from drupe.web.api.deps import chat_service
+from drupe.web.api.inputs import Id, PathId, Text
+from drupe.web.errors import documented
 from drupe.web.streaming import Relay, Turns
 
 router = APIRouter(prefix="/api", tags=["turns"])
@@ -22,18 +24,18 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 class TargetIn(BaseModel):
-    provider: str | None = Field(default=None, description="Provider name or id; omit to find the model by its id.")
-    model: str
+    provider: Text | None = Field(default=None, description="Provider name or id; omit to find the model by its id.")
+    model: Text
 
 
 class PartIn(BaseModel):
     """A content part: text, or an image as base64 `data` with its `media_type`, or a `url`."""
 
     type: Literal["text", "image"]
-    text: str = ""
-    data: str = ""
-    media_type: str = "image/png"
-    url: str = ""
+    text: Text = ""
+    data: Text = ""
+    media_type: Text = "image/png"
+    url: Text = ""
 
 
 def content_of(text: str, parts: list[PartIn]) -> Content:
@@ -44,10 +46,10 @@ def content_of(text: str, parts: list[PartIn]) -> Content:
 
 
 class SendIn(BaseModel):
-    content: str
+    content: Text
     parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
     targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 class RegenerateIn(BaseModel):
@@ -55,7 +57,7 @@ class RegenerateIn(BaseModel):
 
 
 class EditIn(BaseModel):
-    content: str
+    content: Text
     parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
     targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
 
@@ -84,9 +86,16 @@ async def event_stream(chat: ChatService, running: Turns, events: AsyncIterator[
     return StreamingResponse(relay.stream(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-@router.post("/conversations/{conversation_id}/messages", response_class=StreamingResponse)
+TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The turn's events (see docs/api.md)", "content": {"text/event-stream": {}}},
+    **documented(400, 404, 422),
+}
+"""Events as they come; problems found before anything is stored or streamed are plain JSON errors."""
+
+
+@router.post("/conversations/{conversation_id}/messages", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def send(
-    conversation_id: str, body: SendIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+    conversation_id: Text, body: SendIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
 ) -> StreamingResponse:
     conversation = conversation_or_404(chat, conversation_id)
     targets = resolve(chat, body.targets)
@@ -95,24 +104,24 @@ async def send(
     )
 
 
-@router.post("/answers/{answer_id}/regenerate", response_class=StreamingResponse)
+@router.post("/answers/{answer_id}/regenerate", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def regenerate(
-    answer_id: int, body: RegenerateIn | None = None, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+    answer_id: PathId, body: RegenerateIn | None = None, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
 ) -> StreamingResponse:
     message_or_404(chat, answer_id)
     targets = resolve(chat, body.targets) if body and body.targets else None
     return await event_stream(chat, running, chat.regenerate(answer_id, targets))
 
 
-@router.post("/messages/{message_id}/edit", response_class=StreamingResponse)
+@router.post("/messages/{message_id}/edit", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def edit(
-    message_id: int, body: EditIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+    message_id: PathId, body: EditIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
 ) -> StreamingResponse:
     message_or_404(chat, message_id)
     targets = resolve(chat, body.targets)
     return await event_stream(chat, running, chat.edit(message_id, content_of(body.content, body.parts), targets))
 
 
-@router.post("/answers/{answer_id}/stop")
-async def stop(answer_id: int, running: Turns = Depends(turns)) -> dict[str, Any]:
+@router.post("/answers/{answer_id}/stop", responses=documented(409, 422))
+async def stop(answer_id: PathId, running: Turns = Depends(turns)) -> dict[str, Any]:
     return {"stopped": running.stop(answer_id)}

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from drupe.chat import ChatService, Conversation, ConversationSettings, MessageRecord
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
-from drupe.web.errors import NotFound
+from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
+from drupe.web.errors import NotFound, documented
 from drupe.web.streaming import message_json
 
 router = APIRouter(prefix="/api", tags=["conversations"])
@@ -20,20 +21,20 @@ MAX_PAGE = 500
 
 
 class SettingsIn(BaseModel):
-    system_prompt: str | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    context_count: int | None = None
+    system_prompt: Text | None = None
+    temperature: Annotated[float, Field(strict=True, ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
+    max_tokens: Count | None = None
+    context_count: Index | None = Field(default=None, description="Earlier messages sent; null = all.")
 
 
 class ConversationIn(BaseModel):
-    title: str = ""
+    title: Text = ""
     settings: SettingsIn | None = None
 
 
 class ConversationPatch(BaseModel):
-    title: str | None = None
+    title: Text | None = None
     settings: SettingsIn | None = None
 
 
@@ -63,32 +64,34 @@ def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before
     return {"messages": [with_siblings(chat, m) for m in rows[-limit:]], "has_more": len(rows) > limit}
 
 
-@router.get("/conversations")
+@router.get("/conversations", responses=documented(422))
 def list_conversations(
-    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0), chat: ChatService = Depends(chat_service)
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=MAX_ID),
+    chat: ChatService = Depends(chat_service),
 ) -> list[dict[str, Any]]:
     return [c.to_dict() for c in chat.list_conversations(limit=limit, offset=offset)]
 
 
-@router.get("/search")
-def search(q: str, limit: int = Query(50, ge=1, le=500), chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
+@router.get("/search", responses=documented(422))
+def search(q: Text, limit: int = Query(50, ge=1, le=500), chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
     return [hit.to_dict() for hit in chat.search(q, limit=limit)]
 
 
-@router.post("/conversations", status_code=201)
+@router.post("/conversations", status_code=201, responses=documented(400, 422))
 def create_conversation(body: ConversationIn, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     settings = ConversationSettings(**body.settings.model_dump()) if body.settings else None
     return chat.create_conversation(title=body.title, settings=settings).to_dict()
 
 
-@router.get("/conversations/{conversation_id}")
-def get_conversation(conversation_id: str, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
+@router.get("/conversations/{conversation_id}", responses=documented(404, 422))
+def get_conversation(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     return conversation_or_404(chat, conversation_id).to_dict()
 
 
-@router.patch("/conversations/{conversation_id}")
+@router.patch("/conversations/{conversation_id}", responses=documented(400, 404, 422))
 def edit_conversation(
-    conversation_id: str, body: ConversationPatch, chat: ChatService = Depends(chat_service)
+    conversation_id: Text, body: ConversationPatch, chat: ChatService = Depends(chat_service)
 ) -> dict[str, Any]:
     conversation = conversation_or_404(chat, conversation_id)
     if body.title is not None:
@@ -98,18 +101,18 @@ def edit_conversation(
     return conversation.to_dict()
 
 
-@router.delete("/conversations/{conversation_id}")
-def delete_conversation(conversation_id: str, chat: ChatService = Depends(chat_service)) -> dict[str, str]:
+@router.delete("/conversations/{conversation_id}", responses=documented(404, 422))
+def delete_conversation(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> dict[str, str]:
     conversation = conversation_or_404(chat, conversation_id)
     chat.delete_conversation(conversation.id)
     return {"removed": conversation.id}
 
 
-@router.get("/conversations/{conversation_id}/messages")
+@router.get("/conversations/{conversation_id}/messages", responses=documented(404, 422))
 def list_messages(
-    conversation_id: str,
+    conversation_id: Text,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE),
-    before: int | None = None,
+    before: int | None = Query(None, ge=1, le=MAX_ID, description="A message id: the page ends just before it."),
     chat: ChatService = Depends(chat_service),
 ) -> dict[str, Any]:
     conversation = conversation_or_404(chat, conversation_id)
@@ -118,9 +121,15 @@ def list_messages(
     return page(chat, conversation.id, limit, before)
 
 
-@router.get("/conversations/{conversation_id}/export")
+EXPORTS = {"text/markdown": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}
+
+
+@router.get(
+    "/conversations/{conversation_id}/export",
+    responses={200: {"description": "A download, by `format`", "content": EXPORTS}, **documented(404, 422)},
+)
 def export(
-    conversation_id: str, format: Literal["markdown", "json"] = "markdown", chat: ChatService = Depends(chat_service)
+    conversation_id: Text, format: Literal["markdown", "json"] = "markdown", chat: ChatService = Depends(chat_service)
 ) -> Response:
     import json
 
@@ -134,15 +143,15 @@ def export(
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/messages/{message_id}/alternatives")
-def alternatives(message_id: int, chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
+@router.get("/messages/{message_id}/alternatives", responses=documented(404, 422))
+def alternatives(message_id: PathId, chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
     message_or_404(chat, message_id)
     versions = chat.alternatives(message_id)
     return [message_json(m, (index, len(versions))) for index, m in enumerate(versions)]
 
 
-@router.post("/messages/{message_id}/select")
-def select(message_id: int, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
+@router.post("/messages/{message_id}/select", responses=documented(404, 422))
+def select(message_id: PathId, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     message_or_404(chat, message_id)
     conversation = chat.select(message_id)
     return {"conversation": conversation.to_dict(), **page(chat, conversation.id)}

@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from drupe.web.errors import documented
+
 router = APIRouter(prefix="/api", tags=["meta"])
 
 
-@router.get("/meta")
+@router.get("/meta", responses=documented())
 def meta(request: Request) -> dict[str, Any]:
     from drupe import __version__
     from drupe.catalog import CAPABILITIES
@@ -32,12 +34,12 @@ def _highlight_css() -> str:
     return highlight_css()
 
 
-@router.get("/highlight.css", response_class=Response)
+@router.get("/highlight.css", response_class=Response, responses={200: {"content": {"text/css": {}}}, **documented()})
 def highlight_css() -> Response:
     return Response(_highlight_css(), media_type="text/css", headers={"cache-control": "max-age=3600"})
 
 
-@router.get("/local")
+@router.get("/local", responses=documented())
 def local_status(request: Request) -> dict[str, Any]:
     """The built-in llama.cpp model: `disabled`, `starting`, `ready`, `stopped` or `error`."""
     local = request.app.state.local

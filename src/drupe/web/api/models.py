@@ -10,20 +10,21 @@ from pydantic import BaseModel, Field
 from drupe.catalog import infer_capabilities
 from drupe.registry import Model, Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
-from drupe.web.errors import NotFound
+from drupe.web.api.inputs import Count, Price, Text
+from drupe.web.errors import NotFound, documented
 
 router = APIRouter(prefix="/api", tags=["models"])
 
 
 class ModelIn(BaseModel):
-    model_id: str
-    name: str = ""
-    group: str = ""
-    capabilities: list[str] | None = None
-    context_window: int | None = None
-    max_output: int | None = None
-    price_in: float | None = None
-    price_out: float | None = None
+    model_id: Text
+    name: Text = ""
+    group: Text = ""
+    capabilities: list[Text] | None = None
+    context_window: Count | None = None
+    max_output: Count | None = None
+    price_in: Price | None = None
+    price_out: Price | None = None
 
 
 class ModelBatch(BaseModel):
@@ -31,14 +32,14 @@ class ModelBatch(BaseModel):
 
 
 class ModelPatch(BaseModel):
-    model_id: str | None = None
-    name: str | None = None
-    group: str | None = None
-    capabilities: list[str] | None = None
-    context_window: int | None = None
-    max_output: int | None = None
-    price_in: float | None = None
-    price_out: float | None = None
+    model_id: Text | None = None
+    name: Text | None = None
+    group: Text | None = None
+    capabilities: list[Text] | None = None
+    context_window: Count | None = None
+    max_output: Count | None = None
+    price_in: Price | None = None
+    price_out: Price | None = None
 
 
 def model_json(model: Model, provider: Provider) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def _model_or_404(registry: Registry, provider: Provider, model_id: str) -> Mode
     return model
 
 
-@router.get("/models")
+@router.get("/models", responses=documented(422))
 def list_all_models(enabled: bool = False, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     providers = registry.list_providers(enabled_only=enabled)
     by_provider: dict[str, list[Model]] = {}
@@ -61,15 +62,15 @@ def list_all_models(enabled: bool = False, registry: Registry = Depends(registry
     return [model_json(m, p) for p in providers for m in by_provider.get(p.id, [])]
 
 
-@router.get("/providers/{provider_id}/models")
-def list_models(provider_id: str, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
+@router.get("/providers/{provider_id}/models", responses=documented(404, 422))
+def list_models(provider_id: Text, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     provider = provider_or_404(registry, provider_id)
     return [model_json(m, provider) for m in registry.list_models(provider.id)]
 
 
-@router.post("/providers/{provider_id}/models", status_code=201)
+@router.post("/providers/{provider_id}/models", status_code=201, responses=documented(400, 404, 422))
 def add_models(
-    provider_id: str, body: ModelIn | ModelBatch, registry: Registry = Depends(registry)
+    provider_id: Text, body: ModelIn | ModelBatch, registry: Registry = Depends(registry)
 ) -> dict[str, Any] | list[dict[str, Any]]:
     """One model, or `{"models": [...]}`: all are checked before any is added."""
     from drupe.errors import DrupeError
@@ -92,8 +93,8 @@ def add_models(
     return added if isinstance(body, ModelBatch) else added[0]
 
 
-@router.patch("/providers/{provider_id}/models/{model_id:path}")
-def edit_model(provider_id: str, model_id: str, body: ModelPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
+@router.patch("/providers/{provider_id}/models/{model_id:path}", responses=documented(400, 404, 422))
+def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)
     changes = body.model_dump(exclude_unset=True)
@@ -105,16 +106,16 @@ def edit_model(provider_id: str, model_id: str, body: ModelPatch, registry: Regi
     return model_json(changed, provider)
 
 
-@router.delete("/providers/{provider_id}/models/{model_id:path}")
-def remove_model(provider_id: str, model_id: str, registry: Registry = Depends(registry)) -> dict[str, str]:
+@router.delete("/providers/{provider_id}/models/{model_id:path}", responses=documented(404, 422))
+def remove_model(provider_id: Text, model_id: Text, registry: Registry = Depends(registry)) -> dict[str, str]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)
     registry.remove_model(provider.id, model_id)
     return {"removed": model_id}
 
 
-@router.get("/providers/{provider_id}/remote-models")
-async def remote_models(provider_id: str, registry: Registry = Depends(registry)) -> dict[str, Any]:
+@router.get("/providers/{provider_id}/remote-models", responses=documented(400, 404, 422, 502))
+async def remote_models(provider_id: Text, registry: Registry = Depends(registry)) -> dict[str, Any]:
     """The provider's own list, with inferred group and capabilities; failures are 502 with a hint."""
     from drupe.keys import mask_url
     from drupe.protocols.urls import resolve_url

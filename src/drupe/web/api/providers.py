@@ -3,7 +3,7 @@ URL credentials go out masked; sent back masked, they keep the stored values (se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -12,37 +12,42 @@ from drupe.errors import DrupeError
 from drupe.keys import mask_key, mask_url, parse_keys
 from drupe.registry import Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
-from drupe.web.errors import provider_error
+from drupe.web.api.inputs import MAX_TIMEOUT, HeaderName, HeaderValue, Index, Text
+from drupe.web.errors import documented, provider_error
 
 router = APIRouter(prefix="/api", tags=["providers"])
 
 
+Timeout = Annotated[float, Field(strict=True, gt=0, le=MAX_TIMEOUT, description="Seconds, at most a week.")]
+Headers = dict[HeaderName, HeaderValue]
+
+
 class ProviderIn(BaseModel):
-    name: str
-    type: str
-    base_url: str = ""
-    api_keys: list[str] | str = Field(default_factory=list, description="Full keys; a string is split on commas/new lines.")
-    api_version: str = ""
-    headers: dict[str, str] = Field(default_factory=dict)
-    timeout: float = 600.0
-    proxy: str = ""
-    notes: str = ""
+    name: Text
+    type: Text
+    base_url: Text = ""
+    api_keys: list[Text] | Text = Field(default_factory=list, description="Full keys; a string is split on commas/new lines.")
+    api_version: Text = ""
+    headers: Headers = Field(default_factory=dict)
+    timeout: Timeout = 600.0
+    proxy: Text = ""
+    notes: Text = ""
     enabled: bool = True
     options: dict[str, Any] = Field(default_factory=dict)
 
 
 class ProviderPatch(BaseModel):
-    name: str | None = None
-    type: str | None = None
-    base_url: str | None = None
-    api_keys: list[str] | str | None = Field(
+    name: Text | None = None
+    type: Text | None = None
+    base_url: Text | None = None
+    api_keys: list[Text] | Text | None = Field(
         default=None, description="The new list: masked entries keep the existing key they mask, others are new keys."
     )
-    api_version: str | None = None
-    headers: dict[str, str] | None = None
-    timeout: float | None = None
-    proxy: str | None = None
-    notes: str | None = None
+    api_version: Text | None = None
+    headers: Headers | None = None
+    timeout: Timeout | None = None
+    proxy: Text | None = None
+    notes: Text | None = None
     enabled: bool | None = None
     options: dict[str, Any] | None = None
 
@@ -52,12 +57,12 @@ _CLEARABLE = ("base_url", "api_version", "proxy", "notes")
 
 
 class ProviderOrder(BaseModel):
-    ids: list[str]
+    ids: list[Text]
 
 
 class CheckIn(BaseModel):
-    model: str
-    key_index: int | None = Field(default=None, ge=0)
+    model: Text
+    key_index: Index | None = None
 
 
 def _entries(value: list[str] | str) -> list[str]:
@@ -97,12 +102,12 @@ def provider_json(registry: Registry, provider: Provider, *, with_models: bool =
     return data
 
 
-@router.get("/providers")
+@router.get("/providers", responses=documented())
 def list_providers(registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     return [provider_json(registry, p) for p in registry.list_providers()]
 
 
-@router.post("/providers", status_code=201)
+@router.post("/providers", status_code=201, responses=documented(400, 422))
 def add_provider(body: ProviderIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
     fields = body.model_dump(exclude={"name", "type"})
     fields["api_keys"] = _entries(body.api_keys)
@@ -110,20 +115,20 @@ def add_provider(body: ProviderIn, registry: Registry = Depends(registry)) -> di
     return provider_json(registry, provider)
 
 
-@router.put("/providers/order")
+@router.put("/providers/order", responses=documented(400, 404, 422))
 def reorder_providers(body: ProviderOrder, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     for position, provider_id in enumerate(body.ids):
         registry.move_provider(provider_or_404(registry, provider_id).id, position)
     return [provider_json(registry, p) for p in registry.list_providers()]
 
 
-@router.get("/providers/{provider_id}")
-def get_provider(provider_id: str, registry: Registry = Depends(registry)) -> dict[str, Any]:
+@router.get("/providers/{provider_id}", responses=documented(404, 422))
+def get_provider(provider_id: Text, registry: Registry = Depends(registry)) -> dict[str, Any]:
     return provider_json(registry, provider_or_404(registry, provider_id), with_models=True)
 
 
-@router.patch("/providers/{provider_id}")
-def edit_provider(provider_id: str, body: ProviderPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
+@router.patch("/providers/{provider_id}", responses=documented(400, 404, 422))
+def edit_provider(provider_id: Text, body: ProviderPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     changes = body.model_dump(exclude_unset=True)
     if "api_keys" in changes:
@@ -138,16 +143,16 @@ def edit_provider(provider_id: str, body: ProviderPatch, registry: Registry = De
     return provider_json(registry, provider)
 
 
-@router.delete("/providers/{provider_id}")
-def remove_provider(provider_id: str, registry: Registry = Depends(registry)) -> dict[str, Any]:
+@router.delete("/providers/{provider_id}", responses=documented(404, 422))
+def remove_provider(provider_id: Text, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     count = len(registry.list_models(provider.id))
     registry.remove_provider(provider.id)
     return {"removed": provider.id, "models": count}
 
 
-@router.post("/providers/{provider_id}/check")
-async def check_provider(provider_id: str, body: CheckIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
+@router.post("/providers/{provider_id}/check", responses=documented(400, 404, 422))
+async def check_provider(provider_id: Text, body: CheckIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
     """One tiny request per key with the chosen model: ok and latency, or what went wrong and a hint."""
     from drupe.protocols.client import check_key
     from drupe.validation import check_model_id
@@ -176,8 +181,8 @@ async def check_provider(provider_id: str, body: CheckIn, registry: Registry = D
     return {"model": model, "url": _urls(provider, model)["chat_url"], "results": results}
 
 
-@router.get("/resolve-url")
-def resolve_url(type: str, base_url: str = "", api_version: str = "", model: str = "") -> dict[str, str]:
+@router.get("/resolve-url", responses=documented(400, 422))
+def resolve_url(type: Text, base_url: Text = "", api_version: Text = "", model: Text = "") -> dict[str, str]:
     """The URLs drupe would call for what is typed in the form; nothing is saved or called."""
     from drupe.protocols.urls import preview_urls
     from drupe.validation import check_base_url, check_type

@@ -1,0 +1,80 @@
+"""The shapes every API input may take: bounded numbers and text the store can hold.
+
+Declared once here so each route's parameters and bodies say their limits in the same
+words, the OpenAPI document shows them, and a bad value is a 422 naming the field
+instead of an overflow or encoding error deep in the store (a 500)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+MAX_ID = 2**53 - 1
+"""The largest id or offset: the largest integer a JSON number holds exactly in every client
+(the pages keep ids in JavaScript numbers), far inside the 2^63-1 SQLite and PostgreSQL
+can store, and exact in the OpenAPI document (which writes bounds as doubles)."""
+
+MAX_COUNT = 2**31 - 1
+"""Token counts, context sizes and the like: providers read them as 32-bit integers."""
+
+MAX_TIMEOUT = 7 * 24 * 3600.0
+"""A week, in seconds: longer is no limit, and huge values overflow socket and thread timeouts."""
+
+NO_NUL = "^[^\\x00]*$"
+"""In the OpenAPI document: text may not contain NUL (PostgreSQL text and SQLite's full-text
+index cannot hold it). Enforced by `_storable` with a clearer message than a pattern's."""
+
+
+def _storable(text: str) -> str:
+    """Text the store can hold: no NUL character, and valid Unicode (no lone surrogate from a JSON `\\ud800`)."""
+    if "\x00" in text:
+        raise PydanticCustomError("nul_character", "contains a NUL character (\\u0000); remove it")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "invalid_unicode", "is not valid Unicode (a lone surrogate such as \\ud800); send UTF-8 text"
+        ) from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": NO_NUL})]
+"""Any string that reaches the store, a query or a provider."""
+
+
+def _matching(pattern: str, kind: str, message: str) -> AfterValidator:
+    """A whole-string regex check that fails with `message` (a pattern's own error says nothing useful)."""
+    compiled = re.compile(pattern)
+
+    def check(text: str) -> str:
+        if compiled.fullmatch(text) is None:
+            raise PydanticCustomError(kind, message)
+        return text
+
+    return AfterValidator(check)
+
+
+HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+HEADER_VALUE = "^[^\\x00-\\x08\\x0a-\\x1f\\x7f]*$"
+"""No control character but tab: a line break in a value would start another header."""
+HeaderName = Annotated[
+    str,
+    _matching(HEADER_NAME, "header_name", "is not a header name: use letters, digits and - (like X-Team)"),
+    Field(json_schema_extra={"pattern": HEADER_NAME}),
+]
+HeaderValue = Annotated[
+    str,
+    _matching(HEADER_VALUE, "header_value", "contains a control character (a line break?); remove it"),
+    Field(json_schema_extra={"pattern": HEADER_VALUE}),
+]
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A message id: 1 to 2^53-1.")]
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="A message id: 1 to 2^53-1.")]
+Count = Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)]
+"""A whole number of tokens, at least 1; JSON `true` or `1.5` is refused, not read as 1."""
+Index = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
+Price = Annotated[float, Field(strict=True, ge=0, le=1e9, description="USD per million tokens.")]
