@@ -43,11 +43,12 @@ _WHEN = {
     403: "Host or Origin refused (DNS rebinding or a cross-site write).",
     404: "No such provider, model, conversation or message.",
     409: "The thing is not in a state that allows this.",
+    413: "The request body is over the server's cap (docs/security.md: The web server).",
     422: "A parameter or the body does not have the documented shape or range: `message` names the field.",
     502: "The provider's call failed: its kind, HTTP status, the URL called and a hint.",
 }
-GUARDED = (401, 403)
-"""What the security middleware may answer to any API request, before any route runs."""
+GUARDED = (401, 403, 413)
+"""What the security and body-limit middlewares may answer to any API request, before any route runs."""
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

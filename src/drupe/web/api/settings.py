@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from drupe.errors import DrupeError
 from drupe.registry import Registry
 from drupe.web.api.deps import registry
+from drupe.web.api.inputs import Text
+from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api/settings", tags=["settings"])
 
@@ -21,16 +23,16 @@ _HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(:[0-9]{1,5})?")
 
 
 class TrustedHosts(BaseModel):
-    hosts: list[Annotated[str, Field(max_length=300)]] = Field(max_length=MAX_HOSTS)
+    hosts: list[Annotated[Text, Field(max_length=300)]] = Field(max_length=MAX_HOSTS)
 
 
-@router.get("/trusted-image-hosts")
+@router.get("/trusted-image-hosts", responses=documented())
 def trusted_image_hosts(registry: Registry = Depends(registry)) -> TrustedHosts:
     """Images from these hosts load as soon as an answer shows them (see docs/security.md)."""
     return TrustedHosts(hosts=registry.get_setting(TRUSTED_IMAGE_HOSTS, []))
 
 
-@router.put("/trusted-image-hosts")
+@router.put("/trusted-image-hosts", responses=documented(400, 422))
 def set_trusted_image_hosts(body: TrustedHosts, registry: Registry = Depends(registry)) -> TrustedHosts:
     """Replace the list (the page adds or removes one host by sending the list it shows)."""
     hosts: list[str] = []
