@@ -1,18 +1,46 @@
-"""Typed errors. Everything a user can cause or fix is one of these, never a trace."""
+"""Typed errors. Everything a user can cause or fix is one of these, never a trace.
+
+The core names each problem with a `code` and the values that describe it (`data`); the faces
+(the CLI, the web API) turn codes into their own words and status codes. The message is a
+plain default in English for Python callers and logs, and says nothing about any one face
+(no command to type, no button to press): `drupe.cli` and `drupe.web` add that.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "connection", "bad_response", "server"]
 
+ErrorCode = Literal[
+    "invalid",  # a value the user typed or chose is not acceptable; `field` names it when known
+    "not_found",  # no such provider, model, conversation or message; `what` and `name` say which
+    "ambiguous",  # a name or id prefix matches several; `what`, `name` and `matches`
+    "conflict",  # valid, but the thing is not in a state that allows it (e.g. a name taken)
+    "provider_disabled",  # a turn asked a disabled provider; `provider`
+    "secrets_unreadable",  # stored secrets cannot be decrypted with the current key
+    "unavailable",  # something drupe needs is not there (the store, the local model, a driver)
+    "provider",  # a provider call failed: a ProviderError, with its `kind`
+]
+"""What went wrong, for the faces to word. New codes are added here, with a comment."""
+
 
 class DrupeError(Exception):
-    """A problem the user can fix; its message says what is wrong and how to fix it."""
+    """A problem the user can fix; its message says what is wrong, `code` and `data` say it to programs."""
+
+    code: ErrorCode = "invalid"
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None, **data: Any) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.data: dict[str, Any] = data
 
 
 class ProviderError(DrupeError):
     """A provider call failed. Carries the provider's own message, never a key."""
+
+    code: ErrorCode = "provider"
 
     def __init__(
         self,
