@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "connection", "bad_response", "server"]
+ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "connection", "dropped", "bad_response", "server"]
+"""`connection`: the provider could not be reached; `dropped`: it was, then the connection was cut."""
 
 
 class DrupeError(Exception):

@@ -12,12 +12,13 @@ from drupe.protocols.base import (
     Message,
     ReasoningDelta,
     RemoteModel,
+    StopReason,
     TextDelta,
     Usage,
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, system_text
+from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, stop_reason, system_text
 
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires `max_tokens`; this is used when the request has none."""
@@ -25,7 +26,15 @@ DEFAULT_MAX_TOKENS = 4096
 THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384}
 """`reasoning_effort` as an extended-thinking token budget ("none" turns thinking off)."""
 
-_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+FINISH: dict[str, StopReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "pause_turn": "length",  # the API paused a long turn; like a token cap, it can be continued
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -107,7 +116,9 @@ class Parser(StreamParser):
             self.usage = Usage(_input_tokens(usage) or self._input_tokens, usage.get("output_tokens"))
             reason = (payload.get("delta") or {}).get("stop_reason")
             if reason:
-                self.finish = _FINISH.get(reason, reason)
+                self.finish = stop_reason(reason, FINISH)
+        elif kind == "message_stop":
+            self.ended = True
         elif kind == "error":
             raise error_from_payload(payload)
         return []
@@ -132,7 +143,7 @@ def parse_response(data: dict) -> list[Event]:
     if usage:
         events.append(Usage(_input_tokens(usage), usage.get("output_tokens")))
     if data.get("stop_reason"):
-        events.append(Finish(_FINISH.get(data["stop_reason"], data["stop_reason"])))
+        events.append(Finish(stop_reason(data["stop_reason"], FINISH)))
     return events
 
 

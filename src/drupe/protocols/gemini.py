@@ -11,25 +11,35 @@ from drupe.protocols.base import (
     Message,
     ReasoningDelta,
     RemoteModel,
+    StopReason,
     TextDelta,
     Usage,
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, system_text
+from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, stop_reason, system_text
 
 THINKING_BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 """`reasoning_effort` as a `thinkingBudget` in tokens."""
 
-_FINISH = {
+FINISH: dict[str, StopReason] = {
     "STOP": "stop",
     "MAX_TOKENS": "length",
     "SAFETY": "content_filter",
     "RECITATION": "content_filter",
+    "LANGUAGE": "content_filter",
     "BLOCKLIST": "content_filter",
     "PROHIBITED_CONTENT": "content_filter",
     "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+    "MALFORMED_FUNCTION_CALL": "tool_calls",
+    "UNEXPECTED_TOOL_CALL": "tool_calls",
+    "TOO_MANY_TOOL_CALLS": "tool_calls",
 }
+"""Gemini's `finishReason`s (https://ai.google.dev/api/generate-content#FinishReason); the rest
+(`OTHER`, `FINISH_REASON_UNSPECIFIED`, `NO_IMAGE`…) are `stop`."""
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -104,8 +114,7 @@ class Parser(StreamParser):
             if text:
                 events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
         if candidate.get("finishReason"):
-            reason = candidate["finishReason"]
-            self.finish = _FINISH.get(reason, reason.lower())
+            self.finish = stop_reason(candidate["finishReason"], FINISH)
         if (response.get("promptFeedback") or {}).get("blockReason"):
             self.finish = "content_filter"
         if response.get("usageMetadata"):

@@ -4,10 +4,37 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, ReasoningDelta, RemoteModel, TextDelta, Usage
+from drupe.protocols.base import (
+    ChatRequest,
+    Endpoint,
+    Event,
+    Finish,
+    ImagePart,
+    Message,
+    ReasoningDelta,
+    RemoteModel,
+    StopReason,
+    TextDelta,
+    Usage,
+)
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers
+from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers, stop_reason
+
+FINISH: dict[str, StopReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+    # Compatible servers' own words: TGI (`eos_token`, `stop_sequence`), Mistral (`model_length`, `error`).
+    "eos": "stop",
+    "eos_token": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_length": "length",
+    "error": "cut_off",
+}
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -73,6 +100,7 @@ def _usage(usage: dict) -> Usage:
 class Parser(StreamParser):
     def feed(self, event: str, data: str) -> list[Event]:
         if not data.startswith("{") and data.strip() == "[DONE]":
+            self.ended = True
             return []
         chunk = load_json(data)
         if "error" in chunk:
@@ -88,7 +116,7 @@ class Parser(StreamParser):
             if isinstance(content, str) and content:
                 events.append(TextDelta(content))
             if choice.get("finish_reason"):
-                self.finish = choice["finish_reason"]
+                self.finish = stop_reason(choice["finish_reason"], FINISH)
         if chunk.get("usage"):
             self.usage = _usage(chunk["usage"])
         return events
@@ -108,7 +136,7 @@ def parse_response(data: dict) -> list[Event]:
     if data.get("usage"):
         events.append(_usage(data["usage"]))
     if choice.get("finish_reason"):
-        events.append(Finish(choice["finish_reason"]))
+        events.append(Finish(stop_reason(choice["finish_reason"], FINISH)))
     return events
 
 

@@ -13,6 +13,7 @@ from drupe.protocols.base import (
     ImagePart,
     Message,
     ReasoningDelta,
+    StopReason,
     TextDelta,
     TextPart,
     Usage,
@@ -62,11 +63,17 @@ def _part(part: ContentPart, text_type: str) -> dict:
     return {"type": text_type, "text": part.text}
 
 
-def _finish(response: dict) -> str:
-    if response.get("status") == "incomplete":
+def _finish(response: dict) -> StopReason | None:
+    """`completed` (with tool calls or not) or `incomplete` and why; None for any other status:
+    the response never finished."""
+    status = response.get("status")
+    if status == "incomplete":
         reason = (response.get("incomplete_details") or {}).get("reason")
-        return "length" if reason == "max_output_tokens" else reason or "incomplete"
-    return "stop"
+        return "content_filter" if reason == "content_filter" else "length"
+    if status == "completed":
+        calls = any(isinstance(item, dict) and item.get("type") == "function_call" for item in response.get("output") or ())
+        return "tool_calls" if calls else "stop"
+    return None
 
 
 def _usage(response: dict) -> Usage | None:
@@ -89,7 +96,7 @@ class Parser(StreamParser):
         if kind in ("response.completed", "response.incomplete"):
             response = payload.get("response") or {}
             self.usage = _usage(response)
-            self.finish = _finish(response)
+            self.finish = _finish(response) or ("length" if kind == "response.incomplete" else "stop")
         elif kind == "response.failed":
             raise _failure(payload.get("response") or {})
         elif kind == "error":
@@ -113,5 +120,7 @@ def parse_response(data: dict) -> list[Event]:
     usage = _usage(data)
     if usage:
         events.append(usage)
-    events.append(Finish(_finish(data)))
+    finish = _finish(data)
+    if finish:
+        events.append(Finish(finish))
     return events

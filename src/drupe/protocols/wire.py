@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from drupe.errors import ProviderError
-from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, Usage
+from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, StopReason, Usage
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -79,24 +79,34 @@ def load_json(data: str) -> dict:
     return value
 
 
+def stop_reason(reason: object, table: dict[str, StopReason]) -> StopReason:
+    """A provider's finish reason in drupe's vocabulary. A reason the table does not know
+    still means the provider ended the answer itself, so it is `stop`."""
+    return table.get(reason, "stop") if isinstance(reason, str) else "stop"
+
+
 class StreamParser:
     """Turns one provider's SSE events into our Events; each protocol subclasses it.
 
     `feed()` takes each event's name and data as they arrive; `close()` is
-    called once when the stream ends and gives the Usage and Finish seen.
+    called once when the stream ends and gives the Usage seen and exactly one Finish.
+    A subclass sets `finish` (a StopReason) from the provider's finish reason, and `ended`
+    when the provider's end-of-stream marker came (OpenAI `[DONE]`, Anthropic `message_stop`).
     """
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
-        self.finish: str | None = None
+        self.finish: StopReason | None = None
+        self.ended = False
 
     def feed(self, event: str, data: str) -> list[Event]:
         raise NotImplementedError
 
     def close(self) -> list[Event]:
+        """Usage, then the Finish: `cut_off` when the stream stopped with neither a finish
+        reason nor the end marker (a server or proxy that closed it early, cleanly)."""
         events: list[Event] = []
         if self.usage is not None:
             events.append(self.usage)
-        if self.finish is not None:
-            events.append(Finish(self.finish))
+        events.append(Finish(self.finish or ("stop" if self.ended else "cut_off")))
         return events
