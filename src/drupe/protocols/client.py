@@ -35,7 +35,7 @@ from drupe.protocols.base import (
 from drupe.protocols.http_errors import redact
 from drupe.protocols.keys import ring_for
 from drupe.protocols.limits import clip
-from drupe.protocols.reading import is_event_stream, json_body, status_error, transport_errors
+from drupe.protocols.reading import is_event_stream, json_body, seconds_text, status_error, transport_errors
 from drupe.protocols.think import ThinkSplitter, split_think_events
 from drupe.protocols.wire import WireRequest
 
@@ -116,14 +116,18 @@ class Attempts:
         self._tries += 1
         return delay
 
+    def summary(self) -> str:
+        """How long the tries took, against the timeout that bounds them."""
+        tries = f"{self._tries} tries" if self._tries > 1 else "1 try"
+        return (
+            f"gave up after {time.monotonic() - self.started:.1f} s and {tries}: "
+            f"the provider's timeout of {seconds_text(self.timeout)} s bounds them all"
+        )
+
     def _gave_up(self, error: ProviderError, out_of_time: bool) -> ProviderError:
         """`error`, saying how long all tries took when the timeout is what ended them."""
         if out_of_time or (error.kind == "timeout" and self._tries > 1):
-            tries = f"{self._tries} tries" if self._tries > 1 else "1 try"
-            error.message += (
-                f" (gave up after {time.monotonic() - self.started:.1f} s and {tries}: "
-                f"the provider's timeout of {self.timeout:g} s bounds them all)"
-            )
+            error.message += f" ({self.summary()})"
             error.args = (error.message,)
         return error
 
@@ -160,7 +164,7 @@ async def complete_chat(
     """One answer from a non-streaming call (`stream: false` on the wire)."""
     protocol = protocol_for(endpoint.type)
     attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout)
-    async with _http_client(endpoint, connections) as client, _within(endpoint, "a whole answer"):
+    async with _http_client(endpoint, connections) as client, _within(attempts, "a whole answer"):
         while True:
             wire = protocol.build_chat(endpoint, request, attempts.key, stream=False)
             try:
@@ -177,7 +181,7 @@ async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
     cursor: str | None = None
     seen: set[str] = set()
     attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout)
-    async with _http_client(endpoint, None) as client, _within(endpoint, "the model list"):
+    async with _http_client(endpoint, None) as client, _within(attempts, "the model list"):
         for _ in range(MAX_MODEL_PAGES):
             page, cursor = await _models_page(client, protocol, endpoint, cursor, attempts)
             models.extend(page)
@@ -332,16 +336,14 @@ def _finished(events: list[Event]) -> list[Event]:
 
 
 @asynccontextmanager
-async def _within(endpoint: Endpoint, what: str) -> AsyncIterator[None]:
+async def _within(attempts: Attempts, what: str) -> AsyncIterator[None]:
     """A whole call, every try and page together, bounded by the provider's timeout, even
     against a provider that sends a byte now and then and so never trips a read timeout."""
     try:
-        async with asyncio.timeout(endpoint.timeout):
+        async with asyncio.timeout(attempts.timeout):
             yield
     except TimeoutError:
-        raise ProviderError(
-            "timeout", f"The provider did not send {what} within {endpoint.timeout:g} s, the provider's timeout."
-        ) from None
+        raise ProviderError("timeout", f"The provider did not send {what} in time ({attempts.summary()}).") from None
 
 
 def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:

@@ -40,6 +40,11 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+def seconds_text(seconds: float) -> str:
+    """`600`, `1.5`, `0.3`: a wait as a person reads it (a try's share of a timeout is not exact)."""
+    return f"{seconds:.2g}" if seconds < 1 else f"{seconds:.1f}".removesuffix(".0")
+
+
 async def read_at_most(response: httpx2.Response, limit: int) -> tuple[bytes, bool]:
     """Up to `limit` bytes of the body, and whether there was more (left unread)."""
     chunks: list[bytes] = []
@@ -120,7 +125,7 @@ def transport_errors(url: str, seconds: float, limits: Limits) -> Iterator[None]
         ) from None
     except httpx2.TimeoutException as exc:
         what = _TIMED_OUT.get(type(exc).__name__, "nothing came")
-        message = f"The connection to the provider timed out: {what} within {seconds:g} s ({type(exc).__name__})."
+        message = f"The connection to the provider timed out: {what} within {seconds_text(seconds)} s ({type(exc).__name__})."
         raise ProviderError("timeout", message, url=url) from None
     except (httpx2.ConnectError, httpx2.ProxyError) as exc:
         raise ProviderError("connection", f"The connection to the provider failed: {_detail(exc)}", url=url) from None
