@@ -60,7 +60,7 @@ class Fault:
     - drop:         chats only: the connection closes after `after_chunks` content chunks
     - malformed:    chats only: content chunk number `after_chunks` is broken JSON
     - stall:        chats only: `seconds` of silence after `after_chunks` content chunks
-    - huge_error:   400 with a provider-shaped JSON error whose message is `size` characters, sent
+    - huge_error:   400 with a provider-shaped JSON error whose message is about `size` bytes, sent
                     in pieces as it is made (so a client that reads it all takes that long)
     - ping:         chats only: before every content chunk, events with no data
                     (`event: ping` alone, and an empty `data:` line), as the SSE spec allows
@@ -264,14 +264,17 @@ class FakeUpstream:
         return _json_reply(status, shape(status, message))
 
     async def _huge_error(self, size: int) -> AsyncIterator[bytes]:
-        """This kind's error shape around a message of `size` characters, made piece by piece."""
+        """This kind's error shape around a message of about `size` bytes, made piece by piece:
+        a sentence, then JSON quoted in it with no spaces (what slow text scans choke on)."""
         shape = {"anthropic": anthropic.error, "gemini": gemini.error}.get(self.kind, openai_chat.error)
         head, _, tail = json.dumps(shape(400, "\0")).partition("\\u0000")
-        yield head.encode()
-        piece = b"Invalid request: the path /v1/x is wrong. " * 1560  # ~64 KiB, with a '/' word in each
-        for _ in range(size // len(piece)):
+        yield head.encode() + b"Invalid request: "
+        unit = json.dumps('{"field":"messages[0]","why":"too_long"}')[1:-1].encode()
+        units = max(size - 17, 0) // len(unit)
+        piece = unit * 2048
+        for _ in range(units // 2048):
             yield piece
-        yield piece[: size % len(piece)] + tail.encode()
+        yield unit * (units % 2048) + tail.encode()
 
     def _models(self, query: dict[str, str]) -> Reply:
         if self.kind == "anthropic":
