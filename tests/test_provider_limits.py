@@ -249,3 +249,13 @@ def test_a_huge_error_through_the_web_check_is_small_and_quick(fake_upstream):
     models = web.get(f"/api/providers/{provider['id']}/remote-models")
     assert models.status_code == 502 and len(models.content) < 2 * DEFAULT_LIMITS.error_chars + 2000
     json.loads(models.content)
+
+
+def test_a_retry_that_cannot_fit_in_the_timeout_is_not_waited_for():
+    attempts = client.Attempts((None,), RetryPolicy(), timeout=1.0)
+    started = time.perf_counter()
+    with pytest.raises(ProviderError) as caught:
+        attempts.after(ProviderError("rate_limit", "Slow down", retry_after=5))
+    assert time.perf_counter() - started < 0.1
+    assert caught.value.message.startswith("Slow down (gave up after") and "timeout of 1 s" in caught.value.message
+    assert client.Attempts((None,), RetryPolicy(), timeout=10.0).after(ProviderError("dropped", "cut")) == 0.5

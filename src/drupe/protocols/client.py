@@ -84,7 +84,7 @@ class Attempts:
     take, for one request: all tries together stay within the provider's timeout, so a
     provider that stalls and then drops the connection is not waited for once per retry."""
 
-    def __init__(self, keys: tuple[str | None, ...], policy: RetryPolicy, timeout: float) -> None:
+    def __init__(self, keys: tuple[str | None, ...], policy: RetryPolicy, timeout: float = Endpoint.timeout) -> None:
         self.keys = keys
         self.policy = policy
         self.timeout = timeout
