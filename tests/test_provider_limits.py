@@ -259,3 +259,33 @@ def test_a_retry_that_cannot_fit_in_the_timeout_is_not_waited_for():
     assert time.perf_counter() - started < 0.1
     assert caught.value.message.startswith("Slow down (gave up after") and "timeout of 1 s" in caught.value.message
     assert client.Attempts((None,), RetryPolicy(), timeout=10.0).after(ProviderError("dropped", "cut")) == 0.5
+
+
+def test_a_hostile_model_list_is_cut_and_its_junk_left_out():
+    junk = [{"id": 7}, {"id": "x" * 100_000}, {"id": ""}, "not an object", {"id": "ok", "name": {"a": 1},
+            "context_length": "huge"}]
+
+    async def handler(request):
+        models = junk + [{"id": f"m-{i}"} for i in range(30_000)]
+        return Reply(200, {"content-type": "application/json"}, json.dumps({"data": models}).encode())
+
+    server = ServerThread(handler)
+    server.start()
+    try:
+        ep = Endpoint(type="openai", base_url=f"http://127.0.0.1:{server.port}", timeout=10)
+        models = asyncio.run(list_models(ep))
+    finally:
+        server.stop()
+    assert len(models) == client.MAX_MODELS
+    assert models[0].id == "ok" and models[0].name == "" and models[0].context_window is None
+    assert all(isinstance(m.id, str) and 0 < len(m.id) <= 512 for m in models)
+
+
+def test_junk_in_anthropic_and_gemini_model_pages_is_left_out():
+    from drupe.protocols import anthropic, gemini
+
+    page = {"data": [{"id": ["x"]}, {"id": "claude-x", "display_name": 3}], "has_more": True, "last_id": {"x": 1}}
+    assert anthropic.parse_models(page) == ([client.RemoteModel("claude-x")], None)
+    page = {"models": [{"name": 5}, {"name": "models/g", "supportedGenerationMethods": "x", "inputTokenLimit": True},
+                       {"name": "models/h", "inputTokenLimit": 10}], "nextPageToken": 9}
+    assert gemini.parse_models(page) == ([client.RemoteModel("h", context_window=10)], None)

@@ -18,7 +18,17 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, stop_reason, system_text
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    final_body,
+    load_json,
+    model_items,
+    request_headers,
+    stop_reason,
+    system_text,
+    text_field,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires `max_tokens`; this is used when the request has none."""
@@ -149,10 +159,6 @@ def parse_response(data: dict) -> list[Event]:
 
 def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
     """A page of `{"data": [...], "has_more", "last_id"}`; the cursor is `last_id` while there is more."""
-    models = [
-        RemoteModel(id=item["id"], name=item.get("display_name") or "")
-        for item in data.get("data") or ()
-        if isinstance(item, dict) and item.get("id")
-    ]
-    cursor = data.get("last_id") if data.get("has_more") else None
+    models = [RemoteModel(id=item["id"], name=text_field(item, "display_name")) for item in model_items(data, "data", "id")]
+    cursor = (text_field(data, "last_id") or None) if data.get("has_more") is True else None
     return models, cursor

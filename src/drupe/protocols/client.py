@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from drupe.errors import DrupeError, ProviderError
-from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
+from drupe.protocols import anthropic, gemini, openai_chat, openai_responses, wire
 from drupe.protocols.base import (
     ChatRequest,
     ChatResult,
@@ -54,6 +54,8 @@ PROTOCOLS: dict[str, ModuleType] = {
 
 MAX_MODEL_PAGES = 50
 """A guard against a server that keeps handing out cursors."""
+
+MAX_MODELS = wire.MAX_MODELS
 
 
 RETRIED_KINDS = ("rate_limit", "server", "connection", "dropped")
@@ -185,10 +187,10 @@ async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
         for _ in range(MAX_MODEL_PAGES):
             page, cursor = await _models_page(client, protocol, endpoint, cursor, attempts)
             models.extend(page)
-            if not cursor or cursor in seen:
+            if not cursor or cursor in seen or len(models) >= MAX_MODELS:
                 break
             seen.add(cursor)
-    return models
+    return models[:MAX_MODELS]
 
 
 async def check_key(endpoint: Endpoint, model: str, key: str | None) -> CheckResult:

@@ -17,7 +17,18 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, stop_reason, system_text
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    count_field,
+    final_body,
+    load_json,
+    model_items,
+    request_headers,
+    stop_reason,
+    system_text,
+    text_field,
+)
 
 THINKING_BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 """`reasoning_effort` as a `thinkingBudget` in tokens."""
@@ -132,13 +143,12 @@ def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
     models = [
         RemoteModel(
             id=item["name"].removeprefix("models/"),
-            name=item.get("displayName") or "",
-            context_window=item.get("inputTokenLimit"),
-            max_output=item.get("outputTokenLimit"),
+            name=text_field(item, "displayName"),
+            context_window=count_field(item, "inputTokenLimit"),
+            max_output=count_field(item, "outputTokenLimit"),
         )
-        for item in data.get("models") or ()
-        if isinstance(item, dict)
-        and item.get("name")
-        and "generateContent" in item.get("supportedGenerationMethods", ["generateContent"])
+        for item in model_items(data, "models", "name")
+        if isinstance(methods := item.get("supportedGenerationMethods", ["generateContent"]), list)
+        and "generateContent" in methods
     ]
-    return models, data.get("nextPageToken") or None
+    return models, text_field(data, "nextPageToken") or None

@@ -19,7 +19,18 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers, stop_reason
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    count_field,
+    final_body,
+    image_data_url,
+    load_json,
+    model_items,
+    request_headers,
+    stop_reason,
+    text_field,
+)
 
 FINISH: dict[str, StopReason] = {
     "stop": "stop",
@@ -145,11 +156,10 @@ def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
     models = [
         RemoteModel(
             id=item["id"],
-            name=item.get("name") or "",
-            owned_by=item.get("owned_by") or "",
-            context_window=item.get("context_length"),
+            name=text_field(item, "name"),
+            owned_by=text_field(item, "owned_by"),
+            context_window=count_field(item, "context_length"),
         )
-        for item in data.get("data") or ()
-        if isinstance(item, dict) and item.get("id")
+        for item in model_items(data, "data", "id")
     ]
     return models, None

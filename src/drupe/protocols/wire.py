@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import islice
 
 from drupe.errors import ProviderError
 from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, StopReason, Usage
 
 ANTHROPIC_VERSION = "2023-06-01"
+
+MAX_MODELS = 10_000
+"""Entries read from a model list: real providers list hundreds; more is a server gone wrong."""
+
+MODEL_ID_CHARS = 512
+"""No real model ID is longer (a llama.cpp file path is the longest seen); a longer one is left out."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,32 @@ def stop_reason(reason: object, table: dict[str, StopReason]) -> StopReason:
     """A provider's finish reason in drupe's vocabulary. A reason the table does not know
     still means the provider ended the answer itself, so it is `stop`."""
     return table.get(reason, "stop") if isinstance(reason, str) else "stop"
+
+
+def model_items(data: dict, key: str, id_field: str) -> list[dict]:
+    """A model-list page's entries with a usable ID (text, 1 to MODEL_ID_CHARS characters),
+    at most MAX_MODELS: a provider's list is shown and matched against, so it is kept small."""
+    items = data.get(key)
+    if not isinstance(items, list):
+        return []
+    usable = (
+        item
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get(id_field), str) and 0 < len(item[id_field]) <= MODEL_ID_CHARS
+    )
+    return list(islice(usable, MAX_MODELS))
+
+
+def text_field(item: dict, name: str) -> str:
+    """A text field of a provider's object, or "" when it is not text; at most MODEL_ID_CHARS."""
+    value = item.get(name)
+    return value[:MODEL_ID_CHARS] if isinstance(value, str) else ""
+
+
+def count_field(item: dict, name: str) -> int | None:
+    """A whole-number field of a provider's object (a token count), or None."""
+    value = item.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class StreamParser:
