@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from drupe.errors import DrupeError, ProviderError
-from drupe.protocols import anthropic, gemini, openai_chat, openai_responses, wire
+from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
 from drupe.protocols.base import (
     ChatRequest,
     ChatResult,
@@ -37,7 +37,7 @@ from drupe.protocols.keys import ring_for
 from drupe.protocols.limits import clip
 from drupe.protocols.reading import is_event_stream, json_body, seconds_text, status_error, transport_errors
 from drupe.protocols.think import ThinkSplitter, split_think_events
-from drupe.protocols.wire import WireRequest
+from drupe.protocols.wire import MAX_MODELS, WireRequest
 
 if TYPE_CHECKING:
     import ssl
@@ -55,10 +55,8 @@ PROTOCOLS: dict[str, ModuleType] = {
 MAX_MODEL_PAGES = 50
 """A guard against a server that keeps handing out cursors."""
 
-MAX_MODELS = wire.MAX_MODELS
-
-
 RETRIED_KINDS = ("rate_limit", "server", "connection", "dropped")
+"""Failures worth another try, and only before any output: resending would repeat the text."""
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,9 @@ async def status_error(response: httpx2.Response, url: str, limits: Limits) -> P
     content, more = await read_at_most(response, limits.error_body_bytes)
     body = content.decode("utf-8", errors="replace")
     error = error_from_response(response.status_code, body, url, response.headers.get("retry-after"), cut=more)
-    if more:
-        error.message = f"{error.message} … [the error body is over {size_text(limits.error_body_bytes)}; the rest was not read]"
+    if more:  # said within `error_chars`, so clipping the message later keeps the note
+        note = f" … [the error body is over {size_text(limits.error_body_bytes)}; the rest was not read]"
+        error.message = error.message[: max(limits.error_chars - len(note), 0)] + note
         error.args = (error.message,)
     return error
 
