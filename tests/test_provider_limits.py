@@ -289,3 +289,19 @@ def test_junk_in_anthropic_and_gemini_model_pages_is_left_out():
     page = {"models": [{"name": 5}, {"name": "models/g", "supportedGenerationMethods": "x", "inputTokenLimit": True},
                        {"name": "models/h", "inputTokenLimit": 10}], "nextPageToken": 9}
     assert gemini.parse_models(page) == ([client.RemoteModel("h", context_window=10)], None)
+
+
+def test_no_stream_against_a_provider_that_stalls_then_drops_stops_at_its_timeout(fake_upstream):
+    """`drupe chat --no-stream`, end to end: one wait bounded by the provider's timeout, and it says so."""
+    from drupe.registry import Registry
+    from drupe.store import open_store
+    from tests.cli_helpers import run_drupe
+
+    up = fake_upstream("openai", fault=Fault("stall_drop", seconds=1.5))
+    registry = Registry(open_store())
+    registry.add_provider("stally", "openai", base_url=up.base_url, timeout=2)
+    registry.add_model("stally", "fake-model")
+    started = time.perf_counter()
+    result = run_drupe("chat", "--no-stream", "Hi")
+    assert result.returncode == 1 and time.perf_counter() - started < 5  # was 3 tries of 1.5 s and more
+    assert "gave up after" in result.stderr and "timeout of 2 s" in result.stderr
