@@ -35,7 +35,14 @@ from drupe.protocols.base import (
 from drupe.protocols.http_errors import redact
 from drupe.protocols.keys import ring_for
 from drupe.protocols.limits import clip
-from drupe.protocols.reading import is_event_stream, json_body, seconds_text, status_error, transport_errors
+from drupe.protocols.reading import (
+    PARSE_OFF_LOOP_BYTES,
+    is_event_stream,
+    json_body,
+    seconds_text,
+    status_error,
+    transport_errors,
+)
 from drupe.protocols.think import ThinkSplitter, split_think_events
 from drupe.protocols.wire import MAX_MODELS, WireRequest
 
@@ -257,9 +264,14 @@ async def _stream(
                     else:
                         parser = protocol.Parser()
                         async for sse in httpx2.EventSource(response, max_event_size=endpoint.limits.event_bytes):
-                            if sse.data:  # an event without data is not dispatched (SSE spec): a ping
-                                for event in _ready(parser.feed(sse.event, sse.data), splitter, clock):
-                                    yield event
+                            if not sse.data:  # an event without data is not dispatched (SSE spec): a ping
+                                continue
+                            if len(sse.data) < PARSE_OFF_LOOP_BYTES:
+                                raw = parser.feed(sse.event, sse.data)
+                            else:  # megabytes of JSON take a while to parse: not on the event loop
+                                raw = await asyncio.to_thread(parser.feed, sse.event, sse.data)
+                            for event in _ready(raw, splitter, clock):
+                                yield event
                         for event in _ready(parser.close(), splitter, clock):
                             yield event
                 held_back = splitter.flush()
