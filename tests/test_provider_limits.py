@@ -18,7 +18,7 @@ from drupe.cli.render import ERROR_HINTS
 from drupe.errors import ProviderError
 from drupe.hints import hint
 from drupe.protocols import client
-from drupe.protocols.base import ChatRequest, Endpoint, Finish, Message, TextDelta
+from drupe.protocols.base import ChatRequest, Endpoint, Finish, Message, TextDelta, Usage
 from drupe.protocols.client import RetryPolicy, check_key, complete_chat, fold, list_models, stream_chat
 from drupe.protocols.limits import DEFAULT_LIMITS, MIB
 from tests.fakes.server import Reply, ServerThread
@@ -305,3 +305,45 @@ def test_no_stream_against_a_provider_that_stalls_then_drops_stops_at_its_timeou
     result = run_drupe("chat", "--no-stream", "Hi")
     assert result.returncode == 1 and time.perf_counter() - started < 5  # was 3 tries of 1.5 s and more
     assert "gave up after" in result.stderr and "timeout of 2 s" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("openai", {"choices": [1]}),
+        ("openai", {"choices": [{"delta": {"content": "x"}}], "usage": "lots"}),
+        ("anthropic", {"type": "content_block_delta", "delta": ["x"]}),
+        ("gemini", {"candidates": [{"content": {"parts": "x"}}]}),
+        ("openai-response", {"type": "response.completed", "response": {"usage": [1]}}),
+    ],
+)
+def test_json_in_the_wrong_shape_is_a_bad_response_not_a_crash(kind, payload):
+    async def frames():
+        yield b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+    async def handler(request):
+        if request.method == "GET":
+            return Reply(200, {"content-type": "application/json"}, json.dumps({"data": 5, "models": {"a": 1}}).encode())
+        return Reply(200, {"content-type": "text/event-stream"}, stream=frames())
+
+    server = ServerThread(handler)
+    server.start()
+    try:
+        ep = Endpoint(type=kind, base_url=f"http://127.0.0.1:{server.port}", timeout=10)
+        error = failure(lambda: stream(ep))
+        assert asyncio.run(list_models(ep)) == []
+    finally:
+        server.stop()
+    assert error.kind == "bad_response" and "not in the shape its API documents" in error.message
+
+
+def test_fields_of_the_wrong_type_are_ignored():
+    from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
+
+    assert openai_chat.parse_response({"choices": [{"message": {"content": "x"}, "finish_reason": "stop"}],
+                                       "usage": {"prompt_tokens": "3", "completion_tokens": 2}})[1] == Usage(None, 2)
+    events = anthropic.parse_response({"content": [{"type": "text", "text": 5}], "usage": {"output_tokens": "9"}})
+    assert events == [Usage(None, None)]
+    assert gemini.parse_response({"candidates": [{"content": {"parts": [{"text": ["x"]}]}, "finishReason": "STOP"}],
+                                  "usageMetadata": {"promptTokenCount": "1"}}) == [Usage(None, None), Finish("stop")]
+    assert openai_responses.Parser().feed("", json.dumps({"type": "response.output_text.delta", "delta": 3})) == []

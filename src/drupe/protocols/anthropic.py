@@ -21,6 +21,7 @@ from drupe.protocols.urls import resolve_url
 from drupe.protocols.wire import (
     StreamParser,
     WireRequest,
+    count_field,
     final_body,
     load_json,
     model_items,
@@ -113,17 +114,17 @@ class Parser(StreamParser):
         kind = payload.get("type") or event
         if kind == "content_block_delta":
             delta = payload.get("delta") or {}
-            if delta.get("type") == "text_delta" and delta.get("text"):
-                return [TextDelta(delta["text"])]
-            if delta.get("type") == "thinking_delta" and delta.get("thinking"):
-                return [ReasoningDelta(delta["thinking"])]
+            if delta.get("type") == "text_delta" and isinstance(text := delta.get("text"), str) and text:
+                return [TextDelta(text)]
+            if delta.get("type") == "thinking_delta" and isinstance(thinking := delta.get("thinking"), str) and thinking:
+                return [ReasoningDelta(thinking)]
         elif kind == "content_block_start":
             return _block_events(payload.get("content_block") or {})
         elif kind == "message_start":
             self._input_tokens = _input_tokens((payload.get("message") or {}).get("usage") or {})
         elif kind == "message_delta":
             usage = payload.get("usage") or {}
-            self.usage = Usage(_input_tokens(usage) or self._input_tokens, usage.get("output_tokens"))
+            self.usage = Usage(_input_tokens(usage) or self._input_tokens, count_field(usage, "output_tokens"))
             reason = (payload.get("delta") or {}).get("stop_reason")
             if reason:
                 self.finish = stop_reason(reason, FINISH)
@@ -136,10 +137,10 @@ class Parser(StreamParser):
 
 def _block_events(block: dict) -> list[Event]:
     """A content block's initial text (usually empty, the deltas follow)."""
-    if block.get("type") == "text" and block.get("text"):
-        return [TextDelta(block["text"])]
-    if block.get("type") == "thinking" and block.get("thinking"):
-        return [ReasoningDelta(block["thinking"])]
+    if block.get("type") == "text" and isinstance(text := block.get("text"), str) and text:
+        return [TextDelta(text)]
+    if block.get("type") == "thinking" and isinstance(thinking := block.get("thinking"), str) and thinking:
+        return [ReasoningDelta(thinking)]
     return []
 
 
@@ -151,7 +152,7 @@ def parse_response(data: dict) -> list[Event]:
         events.extend(_block_events(block))
     usage = data.get("usage") or {}
     if usage:
-        events.append(Usage(_input_tokens(usage), usage.get("output_tokens")))
+        events.append(Usage(_input_tokens(usage), count_field(usage, "output_tokens")))
     if data.get("stop_reason"):
         events.append(Finish(stop_reason(data["stop_reason"], FINISH)))
     return events

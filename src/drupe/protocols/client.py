@@ -37,11 +37,13 @@ from drupe.protocols.keys import ring_for
 from drupe.protocols.limits import clip
 from drupe.protocols.reading import (
     PARSE_OFF_LOOP_BYTES,
+    SHAPE_ERRORS,
     is_event_stream,
     json_body,
     seconds_text,
     status_error,
     transport_errors,
+    unexpected_shape,
 )
 from drupe.protocols.think import ThinkSplitter, split_think_events
 from drupe.protocols.wire import MAX_MODELS, WireRequest
@@ -179,6 +181,8 @@ async def complete_chat(
                 return fold(split_think_events(_finished(protocol.parse_response(data))))
             except ProviderError as error:
                 await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint)))
+            except SHAPE_ERRORS as exc:
+                raise _in_context(unexpected_shape(exc), wire.url, endpoint) from None
 
 
 async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
@@ -284,6 +288,8 @@ async def _stream(
                 if clock.events != before:
                     raise error from None
                 await asyncio.sleep(attempts.after(error))
+            except SHAPE_ERRORS as exc:
+                raise _in_context(unexpected_shape(exc), wire.url, endpoint) from None
     yield clock.metrics()
 
 
@@ -384,6 +390,8 @@ async def _models_page(
             return protocol.parse_models(await _send_json(client, wire, endpoint, attempts.seconds()))
         except ProviderError as error:
             await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint)))
+        except SHAPE_ERRORS as exc:
+            raise _in_context(unexpected_shape(exc), wire.url, endpoint) from None
 
 
 class Connections:

@@ -106,7 +106,7 @@ def _usage(metadata: dict) -> Usage:
     """Thinking tokens are billed and generated like output, so they count as output."""
     output = [metadata.get(name) for name in ("candidatesTokenCount", "thoughtsTokenCount")]
     output = [count for count in output if isinstance(count, int)]
-    return Usage(metadata.get("promptTokenCount"), sum(output) if output else None)
+    return Usage(count_field(metadata, "promptTokenCount"), sum(output) if output else None)
 
 
 class Parser(StreamParser):
@@ -122,7 +122,7 @@ class Parser(StreamParser):
         candidate = (response.get("candidates") or [{}])[0]
         for part in (candidate.get("content") or {}).get("parts") or ():
             text = part.get("text")
-            if text:
+            if text and isinstance(text, str):
                 events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
         if candidate.get("finishReason"):
             self.finish = stop_reason(candidate["finishReason"], FINISH)

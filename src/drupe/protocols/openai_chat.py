@@ -105,7 +105,7 @@ def _reasoning(delta: dict) -> str:
 
 
 def _usage(usage: dict) -> Usage:
-    return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    return Usage(count_field(usage, "prompt_tokens"), count_field(usage, "completion_tokens"))
 
 
 class Parser(StreamParser):

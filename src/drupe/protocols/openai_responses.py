@@ -20,7 +20,16 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers, system_text
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    count_field,
+    final_body,
+    image_data_url,
+    load_json,
+    request_headers,
+    system_text,
+)
 
 build_models = openai_chat.build_models
 parse_models = openai_chat.parse_models
@@ -78,7 +87,7 @@ def _finish(response: dict) -> StopReason | None:
 
 def _usage(response: dict) -> Usage | None:
     usage = response.get("usage")
-    return Usage(usage.get("input_tokens"), usage.get("output_tokens")) if usage else None
+    return Usage(count_field(usage, "input_tokens"), count_field(usage, "output_tokens")) if usage else None
 
 
 def _failure(response: dict) -> ProviderError:
@@ -90,9 +99,9 @@ class Parser(StreamParser):
         payload = load_json(data)
         kind = payload.get("type") or event
         if kind == "response.output_text.delta":
-            return [TextDelta(payload["delta"])] if payload.get("delta") else []
+            return [TextDelta(delta)] if isinstance(delta := payload.get("delta"), str) and delta else []
         if kind in _REASONING_DELTAS:
-            return [ReasoningDelta(payload["delta"])] if payload.get("delta") else []
+            return [ReasoningDelta(delta)] if isinstance(delta := payload.get("delta"), str) and delta else []
         if kind in ("response.completed", "response.incomplete"):
             response = payload.get("response") or {}
             self.usage = _usage(response)
@@ -111,12 +120,12 @@ def parse_response(data: dict) -> list[Event]:
     for item in data.get("output") or ():
         if item.get("type") == "reasoning":
             for part in (item.get("summary") or []) + (item.get("content") or []):
-                if part.get("text"):
-                    events.append(ReasoningDelta(part["text"]))
+                if isinstance(text := part.get("text"), str) and text:
+                    events.append(ReasoningDelta(text))
         elif item.get("type") == "message":
             for part in item.get("content") or ():
-                if part.get("type") == "output_text" and part.get("text"):
-                    events.append(TextDelta(part["text"]))
+                if part.get("type") == "output_text" and isinstance(text := part.get("text"), str) and text:
+                    events.append(TextDelta(text))
     usage = _usage(data)
     if usage:
         events.append(usage)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 PARSE_OFF_LOOP_BYTES = 1 * MIB
 """A JSON body larger than this is parsed in a worker thread, so other requests go on meanwhile."""
 
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+"""What reading a provider's JSON raises when it is not in the documented shape (a list where
+an object should be…): a bad response, never a crash."""
+
 _TIMED_OUT = {
     "ConnectTimeout": "could not connect",
     "ReadTimeout": "nothing came",
@@ -98,6 +102,12 @@ def _parse(content: bytes) -> object:
         return json.loads(content.decode("utf-8", errors="replace"))
     except ValueError:
         return None
+
+
+def unexpected_shape(exc: Exception) -> ProviderError:
+    """The error for data a protocol module could not read (one of SHAPE_ERRORS)."""
+    detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return ProviderError("bad_response", f"The provider's data is not in the shape its API documents ({detail}).")
 
 
 def is_event_stream(response: httpx2.Response) -> bool:
