@@ -20,6 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 import httpx2  # noqa: E402
 
 from drupe.protocols import anthropic, gemini, openai_chat, openai_responses  # noqa: E402
+from drupe.protocols.limits import DEFAULT_LIMITS  # noqa: E402
 from drupe.protocols.think import ThinkSplitter  # noqa: E402
 from tests.fakes import anthropic as fake_anthropic  # noqa: E402
 from tests.fakes import gemini as fake_gemini  # noqa: E402
@@ -56,9 +57,10 @@ def read_sse(frames: list[bytes]) -> int:
 def read_and_parse(frames: list[bytes], protocol) -> int:
     response = in_memory(frames)
     parser, splitter, count = protocol.Parser(), ThinkSplitter(), 0
-    for sse in httpx2.EventSource(response):
-        for event in parser.feed(sse.event, sse.data):
-            count += len(splitter.split(event))
+    for sse in httpx2.EventSource(response, max_event_size=DEFAULT_LIMITS.event_bytes):
+        if sse.data:
+            for event in parser.feed(sse.event, sse.data):
+                count += len(splitter.split(event))
     return count + len(parser.close())
 
 

@@ -149,7 +149,8 @@ def test_upstream_drop_keeps_partial_text_and_the_users_message(fake_upstream):
     result = fails("chat", "Say four words")
 
     assert result.stdout == "alpha beta\n"
-    assert "error: flaky/fake-model: connection" in result.stderr
+    assert "error: flaky/fake-model: dropped" in result.stderr
+    assert "hint: The provider cut the connection" in result.stderr and "Is the server running" not in result.stderr
     [conversation] = service().list_conversations()
     user, answer = service().history(conversation.id)
     assert (user.content, user.status) == ("Say four words", "complete")

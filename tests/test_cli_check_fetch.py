@@ -1,12 +1,14 @@
 """`drupe provider check` and `drupe model fetch` through real subprocesses, against real sockets."""
 
 import json
+import time
 
 import pytest
 
 from drupe.registry import Registry
 from drupe.store import open_store
 from tests.cli_helpers import run_drupe
+from tests.fakes.upstream import Fault
 
 TYPES = ["openai", "openai-response", "anthropic", "gemini"]
 
@@ -78,6 +80,17 @@ def test_fetch_failure_is_shown_not_an_empty_list():
     add("Down", "openai", "http://127.0.0.1:9/")
     result = run_drupe("model", "fetch", "Down")
     assert result.returncode == 1 and "connection" in result.stderr and "/v1/models" in result.stderr
+
+
+@pytest.mark.parametrize("command", [("provider", "check", "Huge"), ("model", "fetch", "Huge")])
+def test_a_100_mb_error_is_shown_clipped_and_at_once(fake_upstream, command):
+    up = fake_upstream("openai", fault=Fault("huge_error", size=100 * 1024 * 1024))
+    add("Huge", "openai", up.base_url, models=["fake-model"])
+    started = time.perf_counter()
+    result = run_drupe(*command)
+    assert result.returncode == 1 and "Invalid request:" in result.stderr
+    assert time.perf_counter() - started < 10 and len(result.stderr) < 6000
+    assert "the error body is over 64 KiB; the rest was not read" in result.stderr
 
 
 def test_seed_walkthrough_against_real_llama_server(llama_server):

@@ -399,3 +399,90 @@ def test_retry_after_is_read_from_the_header():
 
 def test_echoed_keys_are_redacted():
     assert redact("Incorrect API key provided: sk-secret123", ("sk-secret123",)) == "Incorrect API key provided: ***"
+
+
+# Why an answer ended: every provider's words in one vocabulary ----------------------------------
+
+OPENAI_FINISH = [("stop", "stop"), ("length", "length"), ("tool_calls", "tool_calls"), ("function_call", "tool_calls"),
+                 ("content_filter", "content_filter"), ("eos_token", "stop"), ("model_length", "length"),
+                 ("something_new", "stop")]
+ANTHROPIC_FINISH = [("end_turn", "stop"), ("stop_sequence", "stop"), ("max_tokens", "length"), ("tool_use", "tool_calls"),
+                    ("refusal", "content_filter"), ("pause_turn", "length"), ("model_context_window_exceeded", "length"),
+                    ("something_new", "stop")]
+GEMINI_FINISH = [("STOP", "stop"), ("MAX_TOKENS", "length"), ("SAFETY", "content_filter"), ("RECITATION", "content_filter"),
+                 ("BLOCKLIST", "content_filter"), ("PROHIBITED_CONTENT", "content_filter"), ("SPII", "content_filter"),
+                 ("IMAGE_SAFETY", "content_filter"), ("MALFORMED_FUNCTION_CALL", "tool_calls"), ("OTHER", "stop"),
+                 ("FINISH_REASON_UNSPECIFIED", "stop")]
+RESPONSES_FINISH = [({"status": "completed"}, "stop"),
+                    ({"status": "completed", "output": [{"type": "function_call", "name": "f"}]}, "tool_calls"),
+                    ({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}, "length"),
+                    ({"status": "incomplete", "incomplete_details": {"reason": "content_filter"}}, "content_filter"),
+                    ({"status": "incomplete"}, "length")]
+
+
+def openai_chunk(finish):
+    return {"choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": finish}]}
+
+
+@pytest.mark.parametrize(("raw", "reason"), OPENAI_FINISH)
+def test_openai_finish_reasons(raw, reason):
+    assert feed(openai_chat.Parser(), [("message", openai_chunk(raw))])[-1] == Finish(reason)
+    whole = {"choices": [{"message": {"content": "x"}, "finish_reason": raw}]}
+    assert openai_chat.parse_response(whole)[-1] == Finish(reason)
+
+
+@pytest.mark.parametrize(("raw", "reason"), ANTHROPIC_FINISH)
+def test_anthropic_finish_reasons(raw, reason):
+    delta = {"type": "message_delta", "delta": {"stop_reason": raw}, "usage": {"output_tokens": 1}}
+    assert feed(anthropic.Parser(), [("message_delta", delta)])[-1] == Finish(reason)
+    assert anthropic.parse_response({"content": [], "stop_reason": raw})[-1] == Finish(reason)
+
+
+@pytest.mark.parametrize(("raw", "reason"), GEMINI_FINISH)
+def test_gemini_finish_reasons(raw, reason):
+    data = {"candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": raw}]}
+    assert feed(gemini.Parser(), [("message", data)])[-1] == Finish(reason)
+    assert gemini.parse_response(data)[-1] == Finish(reason)
+
+
+@pytest.mark.parametrize(("response", "reason"), RESPONSES_FINISH)
+def test_responses_finish_reasons(response, reason):
+    kind = "response.completed" if response["status"] == "completed" else "response.incomplete"
+    assert feed(openai_responses.Parser(), [(kind, {"type": kind, "response": response})])[-1] == Finish(reason)
+    assert openai_responses.parse_response(response)[-1] == Finish(reason)
+
+
+@pytest.mark.parametrize(
+    ("parser", "events"),
+    [
+        (openai_chat.Parser(), [("message", openai_chunk(None))]),
+        (anthropic.Parser(), [("content_block_delta", {"type": "content_block_delta",
+                                                       "delta": {"type": "text_delta", "text": "x"}})]),
+        (gemini.Parser(), [("message", {"candidates": [{"content": {"parts": [{"text": "x"}]}}]})]),
+        (openai_responses.Parser(), [("response.output_text.delta", {"type": "response.output_text.delta", "delta": "x"})]),
+    ],
+)
+def test_a_stream_that_ends_without_a_finish_is_cut_off(parser, events):
+    out = feed(parser, events)
+    assert [e for e in out if isinstance(e, Finish)] == [Finish("cut_off")] and out[-1] == Finish("cut_off")
+
+
+def test_the_end_marker_without_a_finish_reason_is_a_stop():
+    assert feed(openai_chat.Parser(), [("message", openai_chunk(None)), ("message", "[DONE]")])[-1] == Finish("stop")
+    assert feed(anthropic.Parser(), [("message_stop", {"type": "message_stop"})])[-1] == Finish("stop")
+
+
+def test_a_whole_response_without_a_finish_reason_has_no_finish():
+    """The client adds `cut_off` (tests/test_provider_limits.py); the parsers invent nothing."""
+    assert not any(isinstance(e, Finish) for e in openai_chat.parse_response({"choices": [{"message": {"content": "x"}}]}))
+    assert not any(isinstance(e, Finish) for e in anthropic.parse_response({"content": [], "stop_reason": None}))
+    assert not any(isinstance(e, Finish) for e in openai_responses.parse_response({"output": []}))
+
+
+def test_an_error_body_cut_short_still_gives_the_start_of_its_message():
+    body = json.dumps({"error": {"message": "Bad \"thing\" \u00e9 " + "x" * 100, "type": "invalid_request_error"}})
+    error = error_from_response(400, body[:60], "u", cut=True)
+    assert error.message.startswith('Bad "thing" \u00e9 xxx') and not error.message.startswith("{")
+    escaped = json.dumps({"error": {"message": "ab\\ncd"}})
+    for end in range(escaped.index("ab") + 2, len(escaped)):  # every cut, through the escape too
+        assert error_from_response(400, escaped[:end], "u", cut=True).message.startswith("ab")

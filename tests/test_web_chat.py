@@ -216,7 +216,7 @@ def test_a_failing_provider_ends_its_answer_with_an_error(web_server, fake_upstr
     conversation = setup(server, up)
     events = server.events(f"/api/conversations/{conversation}/messages", {"content": "Hi", "targets": [target()]})
     message = of(events, "done")[0]["message"]
-    assert message["status"] == "error" and message["error_kind"] == "connection"
+    assert message["status"] == "error" and message["error_kind"] == "dropped"
     assert message["content"] == "one two"
 
 

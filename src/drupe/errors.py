@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "connection", "bad_response", "server"]
+ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "connection", "dropped", "bad_response", "server"]
+"""`connection`: the provider could not be reached; `dropped`: it was, then the connection was cut."""
 
 ErrorCode = Literal[
     "invalid",  # a value the user typed or chose is not acceptable; `field` names it when known

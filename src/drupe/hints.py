@@ -12,13 +12,18 @@ from drupe.errors import ProviderError
 
 _MODEL_MENTION = re.compile(r"\bmodels?\b", re.IGNORECASE)
 
+SCANNED_CHARS = 4_000
+"""How much of a provider's message is looked at for a hint: the first sentences say it."""
+
 
 def error_kind(error: ProviderError, model: str = "") -> str:
-    """The provider's kind, or `unknown_model` when a call naming `model` failed because of it."""
-    words = re.sub(r"\S*/\S*", "", error.message)  # "Unknown path /v1/models" is not about a model
-    if model and error.kind in ("not_found", "bad_response") and _MODEL_MENTION.search(words):
-        return "unknown_model"
-    return error.kind
+    """The provider's kind, or `unknown_model` when a call naming `model` failed because of it.
+    Linear in the message, and it looks at no more than its start: the message is the provider's."""
+    if not model or error.kind not in ("not_found", "bad_response"):
+        return error.kind
+    # "Unknown path /v1/models" is not about a model: words with a '/' (paths, URLs) are left out.
+    words = " ".join(word for word in error.message[:SCANNED_CHARS].split() if "/" not in word)
+    return "unknown_model" if _MODEL_MENTION.search(words) else error.kind
 
 
 def hint(error: ProviderError, model: str = "", timeout: float | None = None) -> str:
@@ -37,6 +42,11 @@ def hint(error: ProviderError, model: str = "", timeout: float | None = None) ->
     if kind == "connection":
         where = urlsplit(error.url).netloc or "that address"
         return f"Nothing is listening at {where}. Check the address and port, that the server runs, and the proxy if set."
+    if kind == "dropped":
+        return (
+            "The provider closed the connection before the answer was complete. Try again; if it keeps "
+            "happening, the server or a proxy in between may be restarting or cutting long requests."
+        )
     if kind == "timeout":
         waited = f" within {timeout:g} s" if timeout else ""
         return f"No answer came{waited}. The server may be busy or unreachable; try again or raise the timeout."

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from drupe.catalog import default_group, infer_capabilities
+from drupe.protocols.base import RemoteModel
 from drupe.registry import Model, Registry
 
 
@@ -35,6 +37,11 @@ async def fetch_remote_models(registry: Registry, provider_name: str) -> list[Re
     provider = registry.get_provider(provider_name)
     added = {m.model_id for m in registry.list_models(provider.id)}
     remote = await list_models(provider.endpoint())
+    # Thousands of IDs through the capability patterns take a while: not on the event loop.
+    return await asyncio.to_thread(_entries, remote, added)
+
+
+def _entries(remote: list[RemoteModel], added: set[str]) -> list[RemoteEntry]:
     return [
         RemoteEntry(
             model_id=m.id,

@@ -39,7 +39,10 @@ from tests.fakes.server import DropConnection, Reply, Request, ServerThread
 KINDS = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
 DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
 
-FaultKind = Literal["drop", "rate_limit", "server_error", "malformed", "stall", "html", "echo"]
+FaultKind = Literal[
+    "drop", "rate_limit", "server_error", "malformed", "stall", "html", "huge_error", "ping", "big_event", "no_finish",
+    "stall_drop", "echo",
+]
 
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -58,6 +61,15 @@ class Fault:
     - malformed:    chats only: content chunk number `after_chunks` is broken JSON
     - stall:        chats only: `seconds` of silence after `after_chunks` content chunks
     - echo:         400 whose message repeats every request header, as some gateways do
+    - huge_error:   400 with a provider-shaped JSON error whose message is about `size` bytes, sent
+                    in pieces as it is made (so a client that reads it all takes that long)
+    - ping:         chats only: before every content chunk, events with no data
+                    (`event: ping` alone, and an empty `data:` line), as the SSE spec allows
+    - big_event:    chats only: content chunk number `after_chunks` is one event of `size` bytes
+    - no_finish:    chats only: the stream ends cleanly after the content with no finish reason and
+                    no end marker; a whole answer comes without its finish reason
+    - stall_drop:   chats only: `seconds` of silence, then the connection closes with no answer at all
+                    (a proxy giving up on a request)
     """
 
     kind: FaultKind
@@ -66,6 +78,7 @@ class Fault:
     retry_after: float | None = 0
     seconds: float = 30.0
     status: int = 200
+    size: int = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,11 @@ class FakeUpstream:
             return self._error(400, f"Rejected request with headers {json.dumps(request.headers)}")
         if fault is not None and fault.kind in ("rate_limit", "server_error", "html"):
             return self._status_fault(fault)
+        if fault is not None and fault.kind == "stall_drop" and route != "models":
+            await asyncio.sleep(fault.seconds)
+            return Reply(drop=True)
+        if fault is not None and fault.kind == "huge_error":
+            return Reply(400, {"content-type": "application/json"}, stream=self._huge_error(fault.size))
         if route == "models":
             return self._models(request.query)
         answer = Answer(model, self.text_chunks, self.reasoning_chunks, count_words(_prompt(body)))
@@ -248,6 +266,19 @@ class FakeUpstream:
         shape = {"anthropic": anthropic.error, "gemini": gemini.error}.get(self.kind, openai_chat.error)
         return _json_reply(status, shape(status, message))
 
+    async def _huge_error(self, size: int) -> AsyncIterator[bytes]:
+        """This kind's error shape around a message of about `size` bytes, made piece by piece:
+        a sentence, then JSON quoted in it with no spaces (what slow text scans choke on)."""
+        shape = {"anthropic": anthropic.error, "gemini": gemini.error}.get(self.kind, openai_chat.error)
+        head, _, tail = json.dumps(shape(400, "\0")).partition("\\u0000")
+        yield head.encode() + b"Invalid request: "
+        unit = json.dumps('{"field":"messages[0]","why":"too_long"}')[1:-1].encode()
+        units = max(size - 17, 0) // len(unit)
+        piece = unit * 2048
+        for _ in range(units // 2048):
+            yield piece
+        yield unit * (units % 2048) + tail.encode()
+
     def _models(self, query: dict[str, str]) -> Reply:
         if self.kind == "anthropic":
             limit = min(int(query.get("limit", 20)), self.page_size)
@@ -264,13 +295,18 @@ class FakeUpstream:
             await asyncio.sleep(fault.seconds)
         if fault is not None and fault.kind == "malformed":
             return Reply(200, {"content-type": "application/json"}, b'{"id": "broken", ')
+        if fault is not None and fault.kind == "no_finish":
+            return _json_reply(200, _without_finish(self.kind, self._body(answer)))
+        return _json_reply(200, self._body(answer))
+
+    def _body(self, answer: Answer) -> dict:
         if self.kind == "openai-response":
-            return _json_reply(200, openai_responses.body(answer))
+            return openai_responses.body(answer)
         if self.kind == "anthropic":
-            return _json_reply(200, anthropic.body(answer))
+            return anthropic.body(answer)
         if self.kind == "gemini":
-            return _json_reply(200, gemini.body(answer))
-        return _json_reply(200, openai_chat.body(answer, self.reasoning_field))
+            return gemini.body(answer)
+        return openai_chat.body(answer, self.reasoning_field)
 
     def _frames(self, answer: Answer, include_usage: bool) -> Frames:
         if self.kind == "openai-response":
@@ -285,7 +321,8 @@ class FakeUpstream:
         frames = self._frames(answer, bool((stream_options or {}).get("include_usage")))
         for frame in frames.start:
             yield frame
-        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall") else None
+        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall", "big_event") else None
+        pings = fault is not None and fault.kind == "ping"
         for index, frame in enumerate(frames.content):
             if stream_fault is not None and index == stream_fault.after_chunks:
                 if stream_fault.kind == "drop":
@@ -294,14 +331,37 @@ class FakeUpstream:
                     await asyncio.sleep(stream_fault.seconds)
                 if stream_fault.kind == "malformed":
                     frame = frames.broken
+                if stream_fault.kind == "big_event":
+                    frame = b'data: {"padding": "' + b"x" * stream_fault.size + b'"}\n\n'
             pause = self.first_token_delay if index == 0 else self.delay
             if pause:
                 await asyncio.sleep(pause)
+            if pings:
+                frame = PING_FRAMES + frame
             yield frame
         if stream_fault is not None and stream_fault.kind == "drop" and stream_fault.after_chunks >= answer.output_tokens:
             raise DropConnection
+        if fault is not None and fault.kind == "no_finish":
+            return
         for frame in frames.end:
             yield frame
+
+
+PING_FRAMES = b"event: ping\n\n: keep-alive\n\ndata:\n\n"
+"""Events without data, which the SSE spec says not to dispatch."""
+
+
+def _without_finish(kind: str, body: dict) -> dict:
+    """A whole answer with its finish reason taken out, each kind in its own way."""
+    if kind == "anthropic":
+        body["stop_reason"] = None
+    elif kind == "gemini":
+        body["candidates"][0].pop("finishReason")
+    elif kind == "openai-response":
+        body["status"] = "in_progress"
+    else:
+        body["choices"][0]["finish_reason"] = None
+    return body
 
 
 def _json_reply(status: int, data: dict) -> Reply:

@@ -20,6 +20,7 @@ ERROR_HINTS = {
     "rate_limit": "Wait and try again, or add a key: `drupe provider edit {provider} --add-key KEY`.",
     "timeout": "Raise the timeout: `drupe provider edit {provider} --timeout SECONDS`.",
     "connection": "Is the server running? Check the address: `drupe provider show {provider}`.",
+    "dropped": "The provider cut the connection before the answer was complete; try again.",
     "bad_response": "The server answered in an unexpected format; check the provider type and address.",
     "server": "The provider failed on its side; try again later.",
 }

@@ -12,12 +12,24 @@ from drupe.protocols.base import (
     Message,
     ReasoningDelta,
     RemoteModel,
+    StopReason,
     TextDelta,
     Usage,
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, system_text
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    count_field,
+    final_body,
+    load_json,
+    model_items,
+    request_headers,
+    stop_reason,
+    system_text,
+    text_field,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires `max_tokens`; this is used when the request has none."""
@@ -25,7 +37,15 @@ DEFAULT_MAX_TOKENS = 4096
 THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384}
 """`reasoning_effort` as an extended-thinking token budget ("none" turns thinking off)."""
 
-_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+FINISH: dict[str, StopReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "pause_turn": "length",  # the API paused a long turn; like a token cap, it can be continued
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -94,20 +114,22 @@ class Parser(StreamParser):
         kind = payload.get("type") or event
         if kind == "content_block_delta":
             delta = payload.get("delta") or {}
-            if delta.get("type") == "text_delta" and delta.get("text"):
-                return [TextDelta(delta["text"])]
-            if delta.get("type") == "thinking_delta" and delta.get("thinking"):
-                return [ReasoningDelta(delta["thinking"])]
+            if delta.get("type") == "text_delta" and isinstance(text := delta.get("text"), str) and text:
+                return [TextDelta(text)]
+            if delta.get("type") == "thinking_delta" and isinstance(thinking := delta.get("thinking"), str) and thinking:
+                return [ReasoningDelta(thinking)]
         elif kind == "content_block_start":
             return _block_events(payload.get("content_block") or {})
         elif kind == "message_start":
             self._input_tokens = _input_tokens((payload.get("message") or {}).get("usage") or {})
         elif kind == "message_delta":
             usage = payload.get("usage") or {}
-            self.usage = Usage(_input_tokens(usage) or self._input_tokens, usage.get("output_tokens"))
+            self.usage = Usage(_input_tokens(usage) or self._input_tokens, count_field(usage, "output_tokens"))
             reason = (payload.get("delta") or {}).get("stop_reason")
             if reason:
-                self.finish = _FINISH.get(reason, reason)
+                self.finish = stop_reason(reason, FINISH)
+        elif kind == "message_stop":
+            self.ended = True
         elif kind == "error":
             raise error_from_payload(payload)
         return []
@@ -115,10 +137,10 @@ class Parser(StreamParser):
 
 def _block_events(block: dict) -> list[Event]:
     """A content block's initial text (usually empty, the deltas follow)."""
-    if block.get("type") == "text" and block.get("text"):
-        return [TextDelta(block["text"])]
-    if block.get("type") == "thinking" and block.get("thinking"):
-        return [ReasoningDelta(block["thinking"])]
+    if block.get("type") == "text" and isinstance(text := block.get("text"), str) and text:
+        return [TextDelta(text)]
+    if block.get("type") == "thinking" and isinstance(thinking := block.get("thinking"), str) and thinking:
+        return [ReasoningDelta(thinking)]
     return []
 
 
@@ -130,18 +152,14 @@ def parse_response(data: dict) -> list[Event]:
         events.extend(_block_events(block))
     usage = data.get("usage") or {}
     if usage:
-        events.append(Usage(_input_tokens(usage), usage.get("output_tokens")))
+        events.append(Usage(_input_tokens(usage), count_field(usage, "output_tokens")))
     if data.get("stop_reason"):
-        events.append(Finish(_FINISH.get(data["stop_reason"], data["stop_reason"])))
+        events.append(Finish(stop_reason(data["stop_reason"], FINISH)))
     return events
 
 
 def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
     """A page of `{"data": [...], "has_more", "last_id"}`; the cursor is `last_id` while there is more."""
-    models = [
-        RemoteModel(id=item["id"], name=item.get("display_name") or "")
-        for item in data.get("data") or ()
-        if isinstance(item, dict) and item.get("id")
-    ]
-    cursor = data.get("last_id") if data.get("has_more") else None
+    models = [RemoteModel(id=item["id"], name=text_field(item, "display_name")) for item in model_items(data, "data", "id")]
+    cursor = (text_field(data, "last_id") or None) if data.get("has_more") is True else None
     return models, cursor

@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import json
 import time
-from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, contextmanager, nullcontext
-from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from drupe.errors import DrupeError, ErrorKind, ProviderError
+from drupe.errors import DrupeError, ProviderError
 from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
 from drupe.protocols.base import (
     ChatRequest,
@@ -33,10 +32,21 @@ from drupe.protocols.base import (
     TextDelta,
     Usage,
 )
-from drupe.protocols.http_errors import error_from_response, redact
+from drupe.protocols.http_errors import redact
 from drupe.protocols.keys import ring_for
+from drupe.protocols.limits import clip
+from drupe.protocols.reading import (
+    PARSE_OFF_LOOP_BYTES,
+    SHAPE_ERRORS,
+    is_event_stream,
+    json_body,
+    seconds_text,
+    status_error,
+    transport_errors,
+    unexpected_shape,
+)
 from drupe.protocols.think import ThinkSplitter, split_think_events
-from drupe.protocols.wire import WireRequest
+from drupe.protocols.wire import MAX_MODELS, WireRequest
 
 if TYPE_CHECKING:
     import ssl
@@ -54,10 +64,13 @@ PROTOCOLS: dict[str, ModuleType] = {
 MAX_MODEL_PAGES = 50
 """A guard against a server that keeps handing out cursors."""
 
+RETRIED_KINDS = ("rate_limit", "server", "connection", "dropped")
+"""Failures worth another try, and only before any output: resending would repeat the text."""
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Rate limits, server errors and dropped connections are retried, only before any output."""
+    """Rate limits, server errors and failed or dropped connections are retried, only before any output."""
 
     max_retries: int = 2
     base_delay: float = 0.5
@@ -76,27 +89,56 @@ NO_RETRY = RetryPolicy(max_retries=0)
 
 
 class Attempts:
-    """Which key the next try uses, and how long to wait after a failure, for one request."""
+    """Which key the next try uses, how long to wait after a failure, and how long a try may
+    take, for one request: all tries together stay within the provider's timeout, so a
+    provider that stalls and then drops the connection is not waited for once per retry."""
 
-    def __init__(self, keys: tuple[str | None, ...], policy: RetryPolicy) -> None:
+    def __init__(self, keys: tuple[str | None, ...], policy: RetryPolicy, timeout: float = Endpoint.timeout) -> None:
         self.keys = keys
         self.policy = policy
+        self.timeout = timeout
+        self.started = time.monotonic()
         self._index = 0
         self._retries = 0
+        self._tries = 1
 
     @property
     def key(self) -> str | None:
         return self.keys[self._index]
 
+    def seconds(self) -> float:
+        """How long this try may wait for the provider: what is left of the timeout."""
+        return max(self.timeout - (time.monotonic() - self.started), 0.001)
+
     def after(self, error: ProviderError) -> float:
         """Seconds to wait before the next try; re-raises `error` when there is none left."""
         if error.kind in ("auth", "rate_limit") and self._index + 1 < len(self.keys):
+            delay = 0.0
             self._index += 1
-            return 0.0
-        if error.kind in ("rate_limit", "server", "connection") and self._retries < self.policy.max_retries:
+        elif error.kind in RETRIED_KINDS and self._retries < self.policy.max_retries:
             self._retries += 1
-            return self.policy.delay(self._retries - 1, error.retry_after)
-        raise error
+            delay = self.policy.delay(self._retries - 1, error.retry_after)
+        else:
+            raise self._gave_up(error, out_of_time=False)
+        if time.monotonic() - self.started + delay >= self.timeout:
+            raise self._gave_up(error, out_of_time=True)
+        self._tries += 1
+        return delay
+
+    def summary(self) -> str:
+        """How long the tries took, against the timeout that bounds them."""
+        tries = f"{self._tries} tries" if self._tries > 1 else "1 try"
+        return (
+            f"gave up after {time.monotonic() - self.started:.1f} s and {tries}: "
+            f"the provider's timeout of {seconds_text(self.timeout)} s bounds them all"
+        )
+
+    def _gave_up(self, error: ProviderError, out_of_time: bool) -> ProviderError:
+        """`error`, saying how long all tries took when the timeout is what ended them."""
+        if out_of_time or (error.kind == "timeout" and self._tries > 1):
+            error.message += f" ({self.summary()})"
+            error.args = (error.message,)
+        return error
 
 
 @dataclass(frozen=True)
@@ -130,15 +172,17 @@ async def complete_chat(
 ) -> ChatResult:
     """One answer from a non-streaming call (`stream: false` on the wire)."""
     protocol = protocol_for(endpoint.type)
-    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY)
-    async with _http_client(endpoint, connections) as client:
+    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout)
+    async with _http_client(endpoint, connections) as client, _within(attempts, "a whole answer"):
         while True:
             wire = protocol.build_chat(endpoint, request, attempts.key, stream=False)
             try:
-                data = await _send_json(client, wire)
-                return fold(split_think_events(protocol.parse_response(data)))
+                data = await _send_json(client, wire, endpoint, attempts.seconds())
+                return fold(split_think_events(_finished(protocol.parse_response(data))))
             except ProviderError as error:
-                await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys + endpoint.secrets)))
+                await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint)))
+            except SHAPE_ERRORS as exc:
+                raise _in_context(unexpected_shape(exc), wire.url, endpoint) from None
 
 
 async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
@@ -147,14 +191,15 @@ async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
     models: list[RemoteModel] = []
     cursor: str | None = None
     seen: set[str] = set()
-    async with _http_client(endpoint, None) as client:
+    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout)
+    async with _http_client(endpoint, None) as client, _within(attempts, "the model list"):
         for _ in range(MAX_MODEL_PAGES):
-            page, cursor = await _models_page(client, protocol, endpoint, cursor)
+            page, cursor = await _models_page(client, protocol, endpoint, cursor, attempts)
             models.extend(page)
-            if not cursor or cursor in seen:
+            if not cursor or cursor in seen or len(models) >= MAX_MODELS:
                 break
             seen.add(cursor)
-    return models
+    return models[:MAX_MODELS]
 
 
 async def check_key(endpoint: Endpoint, model: str, key: str | None) -> CheckResult:
@@ -206,7 +251,7 @@ async def _stream(
     import httpx2
 
     protocol = protocol_for(endpoint.type)
-    attempts = Attempts(keys, policy)
+    attempts = Attempts(keys, policy, endpoint.timeout)
     clock = _Clock()
     async with _http_client(endpoint, connections) as client:
         while True:
@@ -214,16 +259,22 @@ async def _stream(
             splitter = ThinkSplitter()
             before = clock.events
             try:
-                async with _opened(client, wire) as response:
-                    if not _is_event_stream(response):
+                async with _opened(client, wire, endpoint, attempts.seconds()) as response:
+                    if not is_event_stream(response):
                         # Some servers ignore `stream: true` and answer with one JSON body.
-                        body = _json_body(await response.aread(), response, wire.url)
-                        for event in _ready(protocol.parse_response(body), splitter, clock):
+                        body = await json_body(response, wire.url, endpoint.limits)
+                        for event in _ready(_finished(protocol.parse_response(body)), splitter, clock):
                             yield event
                     else:
                         parser = protocol.Parser()
-                        async for sse in httpx2.EventSource(response):
-                            for event in _ready(parser.feed(sse.event, sse.data), splitter, clock):
+                        async for sse in httpx2.EventSource(response, max_event_size=endpoint.limits.event_bytes):
+                            if not sse.data:  # an event without data is not dispatched (SSE spec): a ping
+                                continue
+                            if len(sse.data) < PARSE_OFF_LOOP_BYTES:
+                                raw = parser.feed(sse.event, sse.data)
+                            else:  # megabytes of JSON take a while to parse: not on the event loop
+                                raw = await asyncio.to_thread(parser.feed, sse.event, sse.data)
+                            for event in _ready(raw, splitter, clock):
                                 yield event
                         for event in _ready(parser.close(), splitter, clock):
                             yield event
@@ -233,10 +284,12 @@ async def _stream(
                     yield event
                 break
             except ProviderError as error:
-                error = _in_context(error, wire.url, endpoint.api_keys + endpoint.secrets)
+                error = _in_context(error, wire.url, endpoint)
                 if clock.events != before:
                     raise error from None
                 await asyncio.sleep(attempts.after(error))
+            except SHAPE_ERRORS as exc:
+                raise _in_context(unexpected_shape(exc), wire.url, endpoint) from None
     yield clock.metrics()
 
 
@@ -276,16 +329,39 @@ class _Clock:
 
 
 @asynccontextmanager
-async def _opened(client: httpx2.AsyncClient, wire: WireRequest) -> AsyncIterator[httpx2.Response]:
+async def _opened(
+    client: httpx2.AsyncClient, wire: WireRequest, endpoint: Endpoint, seconds: float
+) -> AsyncIterator[httpx2.Response]:
     """The streamed response to `wire`, once its status is not an error; transport failures,
-    then and while it is read, come out as ProviderErrors."""
-    with _transport_errors(wire.url):
+    then and while it is read, come out as ProviderErrors. No read may wait over `seconds`."""
+    import httpx2
+
+    with transport_errors(wire.url, seconds, endpoint.limits):
         async with client.stream(
-            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
+            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None,
+            timeout=httpx2.Timeout(seconds),
         ) as response:
             if response.status_code >= 400:
-                raise await _status_error(response, wire.url)
+                raise await status_error(response, wire.url, endpoint.limits)
             yield response
+
+
+def _finished(events: list[Event]) -> list[Event]:
+    """A whole answer's events, ending in a Finish: `cut_off` when the provider gave no finish reason."""
+    if not any(isinstance(event, Finish) for event in events):
+        events.append(Finish("cut_off"))
+    return events
+
+
+@asynccontextmanager
+async def _within(attempts: Attempts, what: str) -> AsyncIterator[None]:
+    """A whole call, every try and page together, bounded by the provider's timeout, even
+    against a provider that sends a byte now and then and so never trips a read timeout."""
+    try:
+        async with asyncio.timeout(attempts.timeout):
+            yield
+    except TimeoutError:
+        raise ProviderError("timeout", f"The provider did not send {what} in time ({attempts.summary()}).") from None
 
 
 def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:
@@ -299,26 +375,23 @@ def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> l
     return ready
 
 
-async def _send_json(client: httpx2.AsyncClient, wire: WireRequest) -> dict:
-    with _transport_errors(wire.url):
-        response = await client.request(
-            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None
-        )
-    if response.status_code >= 400:
-        raise await _status_error(response, wire.url)
-    return _json_body(response.content, response, wire.url)
+async def _send_json(client: httpx2.AsyncClient, wire: WireRequest, endpoint: Endpoint, seconds: float) -> dict:
+    """One JSON object response, of at most the provider's `response_bytes`."""
+    async with _opened(client, wire, endpoint, seconds) as response:
+        return await json_body(response, wire.url, endpoint.limits)
 
 
 async def _models_page(
-    client: httpx2.AsyncClient, protocol: ModuleType, endpoint: Endpoint, cursor: str | None
+    client: httpx2.AsyncClient, protocol: ModuleType, endpoint: Endpoint, cursor: str | None, attempts: Attempts
 ) -> tuple[list[RemoteModel], str | None]:
-    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY)
     while True:
         wire = protocol.build_models(endpoint, attempts.key, cursor)
         try:
-            return protocol.parse_models(await _send_json(client, wire))
+            return protocol.parse_models(await _send_json(client, wire, endpoint, attempts.seconds()))
         except ProviderError as error:
-            await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint.api_keys + endpoint.secrets)))
+            await asyncio.sleep(attempts.after(_in_context(error, wire.url, endpoint)))
+        except SHAPE_ERRORS as exc:
+            raise _in_context(unexpected_shape(exc), wire.url, endpoint) from None
 
 
 class Connections:
@@ -397,59 +470,11 @@ def _no_trust_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-async def _status_error(response: httpx2.Response, url: str) -> ProviderError:
-    body = (await response.aread()).decode("utf-8", errors="replace")
-    return error_from_response(response.status_code, body, url, response.headers.get("retry-after"))
-
-
-def _is_event_stream(response: httpx2.Response) -> bool:
-    return response.headers.get("content-type", "").partition(";")[0].strip().lower() == "text/event-stream"
-
-
-def _json_body(content: bytes, response: httpx2.Response, url: str) -> dict:
-    text = content.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        content_type = response.headers.get("content-type", "no content type")
-        excerpt = " ".join(text[:200].split())
-        raise ProviderError(
-            "bad_response", f"Expected JSON, got {content_type}: {excerpt}", status=response.status_code, url=url
-        )
-    return data
-
-
-@contextmanager
-def _transport_errors(url: str) -> Iterator[None]:
-    """httpx2's transport failures as ProviderErrors (or a DrupeError for a URL that cannot work)."""
-    import httpx2
-
-    try:
-        yield
-    except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
-        raise _bad_url(exc, url) from None
-    except httpx2.TimeoutException as exc:
-        raise _transport_error("timeout", exc, url) from None
-    except httpx2.TransportError as exc:
-        raise _transport_error("connection", exc, url) from None
-
-
-def _transport_error(kind: ErrorKind, exc: Exception, url: str) -> ProviderError:
-    what = "timed out" if kind == "timeout" else "failed"
-    detail = str(exc) or type(exc).__name__
-    return ProviderError(kind, f"The connection to the provider {what}: {detail}", url=url)
-
-
-def _bad_url(exc: Exception, url: str) -> DrupeError:
-    """A base URL we cannot even send to is the user's to fix, not the provider's fault."""
-    return DrupeError(f"The base URL gives {url!r}, which cannot be used: {exc}")
-
-
-def _in_context(error: ProviderError, url: str, keys: tuple[str, ...]) -> ProviderError:
-    """The same error with the URL filled in and any echoed key or other secret removed."""
-    error.message = redact(error.message, keys)
+def _in_context(error: ProviderError, url: str, endpoint: Endpoint) -> ProviderError:
+    """The same error with the URL filled in, any echoed key or other secret removed, and the message clipped
+    to the provider's `error_chars` (it is stored and shown)."""
+    secrets = endpoint.api_keys + endpoint.secrets
+    error.message = clip(redact(error.message, secrets), endpoint.limits.error_chars)
     error.args = (error.message,)
-    error.url = redact(error.url or url, keys)
+    error.url = redact(error.url or url, secrets)
     return error

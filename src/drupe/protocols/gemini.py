@@ -11,25 +11,46 @@ from drupe.protocols.base import (
     Message,
     ReasoningDelta,
     RemoteModel,
+    StopReason,
     TextDelta,
     Usage,
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, load_json, request_headers, system_text
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    count_field,
+    final_body,
+    load_json,
+    model_items,
+    request_headers,
+    stop_reason,
+    system_text,
+    text_field,
+)
 
 THINKING_BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 """`reasoning_effort` as a `thinkingBudget` in tokens."""
 
-_FINISH = {
+FINISH: dict[str, StopReason] = {
     "STOP": "stop",
     "MAX_TOKENS": "length",
     "SAFETY": "content_filter",
     "RECITATION": "content_filter",
+    "LANGUAGE": "content_filter",
     "BLOCKLIST": "content_filter",
     "PROHIBITED_CONTENT": "content_filter",
     "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+    "MALFORMED_FUNCTION_CALL": "tool_calls",
+    "UNEXPECTED_TOOL_CALL": "tool_calls",
+    "TOO_MANY_TOOL_CALLS": "tool_calls",
 }
+"""Gemini's `finishReason`s (https://ai.google.dev/api/generate-content#FinishReason); the rest
+(`OTHER`, `FINISH_REASON_UNSPECIFIED`, `NO_IMAGE`…) are `stop`."""
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -85,7 +106,7 @@ def _usage(metadata: dict) -> Usage:
     """Thinking tokens are billed and generated like output, so they count as output."""
     output = [metadata.get(name) for name in ("candidatesTokenCount", "thoughtsTokenCount")]
     output = [count for count in output if isinstance(count, int)]
-    return Usage(metadata.get("promptTokenCount"), sum(output) if output else None)
+    return Usage(count_field(metadata, "promptTokenCount"), sum(output) if output else None)
 
 
 class Parser(StreamParser):
@@ -101,11 +122,10 @@ class Parser(StreamParser):
         candidate = (response.get("candidates") or [{}])[0]
         for part in (candidate.get("content") or {}).get("parts") or ():
             text = part.get("text")
-            if text:
+            if text and isinstance(text, str):
                 events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
         if candidate.get("finishReason"):
-            reason = candidate["finishReason"]
-            self.finish = _FINISH.get(reason, reason.lower())
+            self.finish = stop_reason(candidate["finishReason"], FINISH)
         if (response.get("promptFeedback") or {}).get("blockReason"):
             self.finish = "content_filter"
         if response.get("usageMetadata"):
@@ -123,13 +143,12 @@ def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
     models = [
         RemoteModel(
             id=item["name"].removeprefix("models/"),
-            name=item.get("displayName") or "",
-            context_window=item.get("inputTokenLimit"),
-            max_output=item.get("outputTokenLimit"),
+            name=text_field(item, "displayName"),
+            context_window=count_field(item, "inputTokenLimit"),
+            max_output=count_field(item, "outputTokenLimit"),
         )
-        for item in data.get("models") or ()
-        if isinstance(item, dict)
-        and item.get("name")
-        and "generateContent" in item.get("supportedGenerationMethods", ["generateContent"])
+        for item in model_items(data, "models", "name")
+        if isinstance(methods := item.get("supportedGenerationMethods", ["generateContent"]), list)
+        and "generateContent" in methods
     ]
-    return models, data.get("nextPageToken") or None
+    return models, text_field(data, "nextPageToken") or None

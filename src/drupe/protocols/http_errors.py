@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import Callable
 
 from drupe.errors import ErrorKind, ProviderError
 
@@ -45,9 +46,14 @@ def kind_for_status(status: int) -> ErrorKind:
     return "bad_response"
 
 
-def error_from_response(status: int, body: str, url: str, retry_after: str | None = None) -> ProviderError:
-    """The error for a non-2xx response, with the message the provider wrote."""
+def error_from_response(
+    status: int, body: str, url: str, retry_after: str | None = None, *, cut: bool = False
+) -> ProviderError:
+    """The error for a non-2xx response, with the message the provider wrote.
+    `cut`: only the start of the body was read, so its JSON is unfinished."""
     message, error_type = provider_message(body)
+    if cut:
+        message = _cut_message(body) or message
     kind = kind_for_status(status)
     if status == 400 and _is_bad_key(body):
         kind = "auth"
@@ -58,7 +64,7 @@ def error_from_response(status: int, body: str, url: str, retry_after: str | Non
 
 def error_from_payload(payload: dict, url: str = "") -> ProviderError:
     """The error for an error object sent inside a stream (OpenAI, Anthropic, Gemini shapes)."""
-    message, error_type = provider_message(json.dumps(payload))
+    message, error_type = message_in(payload, lambda: _excerpt(json.dumps(payload)))
     status = payload.get("error", {}).get("code") if isinstance(payload.get("error"), dict) else None
     status = status if isinstance(status, int) else None
     kind = _KIND_BY_ERROR_TYPE.get(error_type or "") or (kind_for_status(status) if status else "server")
@@ -71,14 +77,19 @@ def provider_message(body: str) -> tuple[str, str | None]:
         data = json.loads(body)
     except ValueError:
         return _excerpt(body), None
+    return message_in(data, lambda: _excerpt(body))
+
+
+def message_in(data: object, excerpt: Callable[[], str]) -> tuple[str, str | None]:
+    """(message, error type) from a parsed error object; `excerpt()` when it has no message."""
     if not isinstance(data, dict):
-        return _excerpt(body), None
+        return excerpt(), None
     error = data.get("error", data)
     if isinstance(error, str):
         return error, None
     if not isinstance(error, dict):
-        return _excerpt(body), None
-    message = error.get("message") or data.get("message") or data.get("detail") or _excerpt(body)
+        return excerpt(), None
+    message = error.get("message") or data.get("message") or data.get("detail") or excerpt()
     error_type = error.get("type") or error.get("status") or error.get("code")
     return str(message), str(error_type) if error_type is not None else None
 
@@ -113,3 +124,22 @@ def _is_bad_key(body: str) -> bool:
 
 def _excerpt(body: str) -> str:
     return " ".join(body[:200].split())
+
+
+def _cut_message(body: str) -> str | None:
+    """The start of the `"message"` string of a JSON body cut short, found without a regex
+    (linear in the body), so a huge error message still reads as words, not as raw JSON."""
+    key = body.find('"message"')
+    colon = body.find(":", key + len('"message"')) if key >= 0 else -1
+    quote = body.find('"', colon) if colon >= 0 else -1
+    if quote < 0 or body[colon + 1 : quote].strip():
+        return None
+    text = body[quote + 1 :]
+    escape = text.rfind("\\", max(0, len(text) - 6))
+    for candidate in (text, text[:escape] if escape >= 0 else text):  # a cut may split an escape
+        try:
+            value, _ = json.decoder.scanstring(candidate + '"', 0)
+        except ValueError:
+            continue
+        return value
+    return None

@@ -4,10 +4,48 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, ReasoningDelta, RemoteModel, TextDelta, Usage
+from drupe.protocols.base import (
+    ChatRequest,
+    Endpoint,
+    Event,
+    Finish,
+    ImagePart,
+    Message,
+    ReasoningDelta,
+    RemoteModel,
+    StopReason,
+    TextDelta,
+    Usage,
+)
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    count_field,
+    final_body,
+    image_data_url,
+    load_json,
+    model_items,
+    request_headers,
+    stop_reason,
+    text_field,
+)
+
+FINISH: dict[str, StopReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+    # Compatible servers' own words: TGI (`eos_token`, `stop_sequence`), Mistral (`model_length`, `error`).
+    "eos": "stop",
+    "eos_token": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_length": "length",
+    "error": "cut_off",
+}
 
 
 def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -67,12 +105,13 @@ def _reasoning(delta: dict) -> str:
 
 
 def _usage(usage: dict) -> Usage:
-    return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    return Usage(count_field(usage, "prompt_tokens"), count_field(usage, "completion_tokens"))
 
 
 class Parser(StreamParser):
     def feed(self, event: str, data: str) -> list[Event]:
         if not data.startswith("{") and data.strip() == "[DONE]":
+            self.ended = True
             return []
         chunk = load_json(data)
         if "error" in chunk:
@@ -88,7 +127,7 @@ class Parser(StreamParser):
             if isinstance(content, str) and content:
                 events.append(TextDelta(content))
             if choice.get("finish_reason"):
-                self.finish = choice["finish_reason"]
+                self.finish = stop_reason(choice["finish_reason"], FINISH)
         if chunk.get("usage"):
             self.usage = _usage(chunk["usage"])
         return events
@@ -108,7 +147,7 @@ def parse_response(data: dict) -> list[Event]:
     if data.get("usage"):
         events.append(_usage(data["usage"]))
     if choice.get("finish_reason"):
-        events.append(Finish(choice["finish_reason"]))
+        events.append(Finish(stop_reason(choice["finish_reason"], FINISH)))
     return events
 
 
@@ -117,11 +156,10 @@ def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
     models = [
         RemoteModel(
             id=item["id"],
-            name=item.get("name") or "",
-            owned_by=item.get("owned_by") or "",
-            context_window=item.get("context_length"),
+            name=text_field(item, "name"),
+            owned_by=text_field(item, "owned_by"),
+            context_window=count_field(item, "context_length"),
         )
-        for item in data.get("data") or ()
-        if isinstance(item, dict) and item.get("id")
+        for item in model_items(data, "data", "id")
     ]
     return models, None

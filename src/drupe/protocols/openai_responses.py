@@ -13,13 +13,23 @@ from drupe.protocols.base import (
     ImagePart,
     Message,
     ReasoningDelta,
+    StopReason,
     TextDelta,
     TextPart,
     Usage,
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.urls import resolve_url
-from drupe.protocols.wire import StreamParser, WireRequest, final_body, image_data_url, load_json, request_headers, system_text
+from drupe.protocols.wire import (
+    StreamParser,
+    WireRequest,
+    count_field,
+    final_body,
+    image_data_url,
+    load_json,
+    request_headers,
+    system_text,
+)
 
 build_models = openai_chat.build_models
 parse_models = openai_chat.parse_models
@@ -62,16 +72,22 @@ def _part(part: ContentPart, text_type: str) -> dict:
     return {"type": text_type, "text": part.text}
 
 
-def _finish(response: dict) -> str:
-    if response.get("status") == "incomplete":
+def _finish(response: dict) -> StopReason | None:
+    """`completed` (with tool calls or not) or `incomplete` and why; None for any other status:
+    the response never finished."""
+    status = response.get("status")
+    if status == "incomplete":
         reason = (response.get("incomplete_details") or {}).get("reason")
-        return "length" if reason == "max_output_tokens" else reason or "incomplete"
-    return "stop"
+        return "content_filter" if reason == "content_filter" else "length"
+    if status == "completed":
+        calls = any(isinstance(item, dict) and item.get("type") == "function_call" for item in response.get("output") or ())
+        return "tool_calls" if calls else "stop"
+    return None
 
 
 def _usage(response: dict) -> Usage | None:
     usage = response.get("usage")
-    return Usage(usage.get("input_tokens"), usage.get("output_tokens")) if usage else None
+    return Usage(count_field(usage, "input_tokens"), count_field(usage, "output_tokens")) if usage else None
 
 
 def _failure(response: dict) -> ProviderError:
@@ -83,13 +99,13 @@ class Parser(StreamParser):
         payload = load_json(data)
         kind = payload.get("type") or event
         if kind == "response.output_text.delta":
-            return [TextDelta(payload["delta"])] if payload.get("delta") else []
+            return [TextDelta(delta)] if isinstance(delta := payload.get("delta"), str) and delta else []
         if kind in _REASONING_DELTAS:
-            return [ReasoningDelta(payload["delta"])] if payload.get("delta") else []
+            return [ReasoningDelta(delta)] if isinstance(delta := payload.get("delta"), str) and delta else []
         if kind in ("response.completed", "response.incomplete"):
             response = payload.get("response") or {}
             self.usage = _usage(response)
-            self.finish = _finish(response)
+            self.finish = _finish(response) or ("length" if kind == "response.incomplete" else "stop")
         elif kind == "response.failed":
             raise _failure(payload.get("response") or {})
         elif kind == "error":
@@ -104,14 +120,16 @@ def parse_response(data: dict) -> list[Event]:
     for item in data.get("output") or ():
         if item.get("type") == "reasoning":
             for part in (item.get("summary") or []) + (item.get("content") or []):
-                if part.get("text"):
-                    events.append(ReasoningDelta(part["text"]))
+                if isinstance(text := part.get("text"), str) and text:
+                    events.append(ReasoningDelta(text))
         elif item.get("type") == "message":
             for part in item.get("content") or ():
-                if part.get("type") == "output_text" and part.get("text"):
-                    events.append(TextDelta(part["text"]))
+                if part.get("type") == "output_text" and isinstance(text := part.get("text"), str) and text:
+                    events.append(TextDelta(text))
     usage = _usage(data)
     if usage:
         events.append(usage)
-    events.append(Finish(_finish(data)))
+    finish = _finish(data)
+    if finish:
+        events.append(Finish(finish))
     return events

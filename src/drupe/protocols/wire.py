@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import islice
 
 from drupe.errors import ProviderError
-from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, Usage
+from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, StopReason, Usage
 
 ANTHROPIC_VERSION = "2023-06-01"
+
+MAX_MODELS = 10_000
+"""Entries read from a model list: real providers list hundreds; more is a server gone wrong."""
+
+MODEL_ID_CHARS = 512
+"""No real model ID is longer (a llama.cpp file path is the longest seen); a longer one is left out."""
 
 
 @dataclass(frozen=True)
@@ -79,24 +86,60 @@ def load_json(data: str) -> dict:
     return value
 
 
+def stop_reason(reason: object, table: dict[str, StopReason]) -> StopReason:
+    """A provider's finish reason in drupe's vocabulary. A reason the table does not know
+    still means the provider ended the answer itself, so it is `stop`."""
+    return table.get(reason, "stop") if isinstance(reason, str) else "stop"
+
+
+def model_items(data: dict, key: str, id_field: str) -> list[dict]:
+    """A model-list page's entries with a usable ID (text, 1 to MODEL_ID_CHARS characters),
+    at most MAX_MODELS: a provider's list is shown and matched against, so it is kept small."""
+    items = data.get(key)
+    if not isinstance(items, list):
+        return []
+    usable = (
+        item
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get(id_field), str) and 0 < len(item[id_field]) <= MODEL_ID_CHARS
+    )
+    return list(islice(usable, MAX_MODELS))
+
+
+def text_field(item: dict, name: str) -> str:
+    """A text field of a provider's object, or "" when it is not text; at most MODEL_ID_CHARS."""
+    value = item.get(name)
+    return value[:MODEL_ID_CHARS] if isinstance(value, str) else ""
+
+
+def count_field(item: dict, name: str) -> int | None:
+    """A whole-number field of a provider's object (a token count), or None."""
+    value = item.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class StreamParser:
     """Turns one provider's SSE events into our Events; each protocol subclasses it.
 
     `feed()` takes each event's name and data as they arrive; `close()` is
-    called once when the stream ends and gives the Usage and Finish seen.
+    called once when the stream ends and gives the Usage seen and exactly one Finish.
+    A subclass sets `finish` (a StopReason) from the provider's finish reason, and `ended`
+    when the provider's end-of-stream marker came (OpenAI `[DONE]`, Anthropic `message_stop`).
     """
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
-        self.finish: str | None = None
+        self.finish: StopReason | None = None
+        self.ended = False
 
     def feed(self, event: str, data: str) -> list[Event]:
         raise NotImplementedError
 
     def close(self) -> list[Event]:
+        """Usage, then the Finish: `cut_off` when the stream stopped with neither a finish
+        reason nor the end marker (a server or proxy that closed it early, cleanly)."""
         events: list[Event] = []
         if self.usage is not None:
             events.append(self.usage)
-        if self.finish is not None:
-            events.append(Finish(self.finish))
+        events.append(Finish(self.finish or ("stop" if self.ended else "cut_off")))
         return events
