@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -39,7 +40,7 @@ from tests.fakes.server import DropConnection, Reply, Request, ServerThread
 KINDS = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
 DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
 
-FaultKind = Literal["drop", "rate_limit", "server_error", "malformed", "stall", "html"]
+FaultKind = Literal["drop", "rate_limit", "server_error", "malformed", "stall", "html", "cut_off", "endless"]
 
 HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -57,6 +58,9 @@ class Fault:
     - drop:         chats only: the connection closes after `after_chunks` content chunks
     - malformed:    chats only: content chunk number `after_chunks` is broken JSON
     - stall:        chats only: `seconds` of silence after `after_chunks` content chunks
+    - cut_off:      chats only: the stream ends cleanly after `after_chunks` content chunks, with no
+                    finish reason and no end marker; a whole answer comes with no finish reason
+    - endless:      streams only: the content chunks are sent again and again, never finishing
     """
 
     kind: FaultKind
@@ -262,12 +266,16 @@ class FakeUpstream:
         if fault is not None and fault.kind == "malformed":
             return Reply(200, {"content-type": "application/json"}, b'{"id": "broken", ')
         if self.kind == "openai-response":
-            return _json_reply(200, openai_responses.body(answer))
-        if self.kind == "anthropic":
-            return _json_reply(200, anthropic.body(answer))
-        if self.kind == "gemini":
-            return _json_reply(200, gemini.body(answer))
-        return _json_reply(200, openai_chat.body(answer, self.reasoning_field))
+            data = openai_responses.body(answer)
+        elif self.kind == "anthropic":
+            data = anthropic.body(answer)
+        elif self.kind == "gemini":
+            data = gemini.body(answer)
+        else:
+            data = openai_chat.body(answer, self.reasoning_field)
+        if fault is not None and fault.kind == "cut_off":
+            _drop_finish(self.kind, data)
+        return _json_reply(200, data)
 
     def _frames(self, answer: Answer, include_usage: bool) -> Frames:
         if self.kind == "openai-response":
@@ -282,9 +290,15 @@ class FakeUpstream:
         frames = self._frames(answer, bool((stream_options or {}).get("include_usage")))
         for frame in frames.start:
             yield frame
-        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall") else None
-        for index, frame in enumerate(frames.content):
+        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall", "cut_off") else None
+        content = frames.content
+        if fault is not None and fault.kind == "endless":
+            chunks = list(content)
+            content = (chunks[i % len(chunks)] for i in itertools.count())
+        for index, frame in enumerate(content):
             if stream_fault is not None and index == stream_fault.after_chunks:
+                if stream_fault.kind == "cut_off":
+                    return
                 if stream_fault.kind == "drop":
                     raise DropConnection
                 if stream_fault.kind == "stall":
@@ -297,8 +311,21 @@ class FakeUpstream:
             yield frame
         if stream_fault is not None and stream_fault.kind == "drop" and stream_fault.after_chunks >= answer.output_tokens:
             raise DropConnection
+        if stream_fault is not None and stream_fault.kind == "cut_off":
+            return
         for frame in frames.end:
             yield frame
+
+
+def _drop_finish(kind: str, data: dict) -> None:
+    """A whole answer as if the server forgot to say why it ended."""
+    if kind == "anthropic":
+        data["stop_reason"] = None
+    elif kind == "gemini":
+        for candidate in data.get("candidates", []):
+            candidate.pop("finishReason", None)
+    elif kind != "openai-response":
+        data["choices"][0]["finish_reason"] = None
 
 
 def _json_reply(status: int, data: dict) -> Reply:
