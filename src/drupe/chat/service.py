@@ -503,7 +503,7 @@ class ChatService:
             await self.writer.store(answer)  # cancelled again: `_settled` writes it
             raise
         except ProviderError as exc:
-            answer.conclude("error", "error", error=str(exc), error_kind=exc.kind)
+            answer.conclude("error", "error", error=storable(str(exc)), error_kind=exc.kind)
         except Exception as exc:  # a bug must not leave it 'streaming'; its details (maybe SQL) go to the log
             log.error("Answer %s failed", answer.id, exc_info=exc)
             message = f"drupe failed while receiving this answer ({type(exc).__name__}); the details are in its log."
