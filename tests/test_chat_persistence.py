@@ -283,6 +283,23 @@ def test_a_lock_longer_than_the_busy_timeout_does_not_break_an_answer(fake_upstr
     assert (row.status, row.content, row.error, row.error_kind) == ("complete", "Kept through the lock", None, None)
 
 
+def test_a_turn_started_while_the_database_is_locked_waits_for_it(fake_upstream):
+    """The user's message is still stored before the provider is called, once the lock is gone."""
+    up = fake_upstream("openai", text="After the lock")
+    svc = make_service(up)
+    sa.event.listen(svc.store.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=100"))
+    svc.store.engine.dispose()
+    conv = svc.create_conversation()
+    holder = hold_write_lock(str(svc.store.engine.url), 1.0, threading.Event())
+    events = run(svc.send(conv.id, "Sent during the lock", TARGET))
+    holder.join()
+    assert isinstance(events[0], UserSaved) and len(up.requests) == 1
+    assert [(m.content, m.status) for m in svc.history(conv.id)] == [
+        ("Sent during the lock", "complete"),
+        ("After the lock", "complete"),
+    ]
+
+
 def test_an_internal_failure_is_stored_with_a_kind_and_no_sql(fake_upstream, monkeypatch):
     from drupe.protocols import client
 

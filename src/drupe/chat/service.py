@@ -13,9 +13,11 @@ Writes happen in an order that survives crashes and interrupts:
    each streaming answer names its owner process, so one still streaming in another
    live process (a web server while the CLI runs) is left alone.
 
-Answer writes run in worker threads (see `drupe.chat.answers`), so a locked or slow
-database never holds up the event loop that streams every other answer. The other
-database calls are short synchronous SQLAlchemy Core statements made from the loop.
+A turn's writes run in worker threads (see `drupe.chat.answers`), so a locked or slow
+database never holds up the event loop that streams every other answer; they are
+retried while the database is busy. The other database calls are short synchronous
+SQLAlchemy Core statements made from the loop (reads, which SQLite's WAL never blocks,
+and the quick edits of conversations).
 Text is made storable on every backend before it is kept: no NUL, no lone surrogates.
 """
 
@@ -26,16 +28,16 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
 from drupe.chat import export, history, search
-from drupe.chat.answers import Answer, Writer, storable, storable_counted
+from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable, storable_counted
 from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TurnEvent, UserSaved
 from drupe.chat.records import (
     Conversation,
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from drupe.protocols.client import Connections
 
 log = logging.getLogger("drupe.chat")
+_T = TypeVar("_T")
 
 TITLE_LENGTH = 60
 
@@ -348,8 +351,13 @@ class ChatService:
         providers = self._providers(targets)
         conversation = self.get_conversation(answer.conversation_id)
         user = self.get_message(answer.parent_id)
-        with self.store.engine.begin() as conn:
-            answers = _insert_answers(conn, conversation.id, user.id, providers, [t.model for t in targets], _now())
+        models = [t.model for t in targets]
+
+        def insert() -> list[Answer]:
+            with self.store.engine.begin() as conn:
+                return _insert_answers(conn, conversation.id, user.id, providers, models, _now())
+
+        answers = await self._first_write(insert)
         with self._settled(answers):
             async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
                 async for event in events:
@@ -377,7 +385,10 @@ class ChatService:
     ) -> AsyncIterator[TurnEvent]:
         providers = self._providers(targets)
         content, cleaned = _storable_content(content)
-        user, answers = self._insert_turn(conversation, parent_id, content, providers, [t.model for t in targets])
+        models = [t.model for t in targets]
+        user, answers = await self._first_write(
+            lambda: self._insert_turn(conversation, parent_id, content, providers, models)
+        )
         with self._settled(answers):
             yield UserSaved(user, cleaned)
             async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
@@ -397,6 +408,32 @@ class ChatService:
                 )
             found.append(provider)
         return found
+
+    async def _first_write(self, insert: Callable[[], _T]) -> _T:
+        """A turn's first transaction (the answer rows, and the user's message with them) in a
+        worker thread, so a locked database holds up no other stream; retried while it is
+        busy. If the caller goes away meanwhile, answers it still writes are settled as stopped."""
+        busy = iter(BUSY_RETRY_DELAYS)
+        while True:
+            job = asyncio.ensure_future(asyncio.to_thread(insert))
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                job.add_done_callback(self._settle_abandoned)
+                raise
+            except sa.exc.DBAPIError as exc:
+                delay = next(busy, None) if isinstance(exc, sa.exc.OperationalError) else None
+                if delay is None:
+                    raise DrupeError(f"Your message could not be stored: {describe(exc)}. Nothing was sent.") from exc
+                await asyncio.sleep(delay)
+
+    def _settle_abandoned(self, job: asyncio.Future[Any]) -> None:
+        if job.cancelled() or job.exception() is not None:
+            return
+        result = job.result()
+        for answer in result[1] if isinstance(result, tuple) else result:
+            answer.conclude("stopped", "cancelled")
+            self.writer.store_now(answer)
 
     def _insert_turn(
         self,
