@@ -134,6 +134,7 @@ def test_a_stream_that_ends_without_a_finish_is_cut_off(fake_upstream, kind):
     assert (answer.status, answer.stop_reason) == ("stopped", "cut_off")
     assert answer.content == "".join(up.text_chunks[:2])
     assert stored(svc, answer.id).stop_reason == "cut_off"
+    assert "## Assistant · fake1/fake-model (stopped, stop reason: cut_off)" in svc.export_markdown(conv.id)
 
 
 def test_a_whole_answer_without_a_finish_reason_is_cut_off(fake_upstream):
