@@ -301,6 +301,22 @@ def test_a_turn_started_while_the_database_is_locked_waits_for_it(fake_upstream)
     ]
 
 
+def test_a_service_opens_while_another_process_holds_the_write_lock(fake_upstream):
+    svc = make_service(fake_upstream("openai", text="partial"))
+    conv = svc.create_conversation()
+    [answer] = finished(run(svc.send(conv.id, "Hi", TARGET)))
+    with svc.store.engine.begin() as conn:  # as if a crashed process left it streaming
+        conn.execute(messages.update().where(messages.c.id == answer.id).values(status="streaming", owner="gone:1"))
+    sa.event.listen(svc.store.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=100"))
+    svc.store.engine.dispose()
+    holder = hold_write_lock(str(svc.store.engine.url), 1.0, threading.Event())
+    ChatService(svc.store)  # settling crashed answers waits for another time
+    holder.join()
+    assert svc.get_message(answer.id).status == "streaming"
+    ChatService(svc.store)
+    assert svc.get_message(answer.id).status == "stopped"
+
+
 def test_an_internal_failure_is_stored_with_a_kind_and_no_sql(fake_upstream, monkeypatch):
     from drupe.protocols import client
 

@@ -139,9 +139,13 @@ class ChatService:
         self.connections = connections
         self.registry = Registry(store)
         self.writer = Writer(store.engine)
-        with store.engine.begin() as conn:
-            _stop_orphaned_answers(conn)
+        with store.engine.connect() as conn:
             self._has_fts = store.is_sqlite and search.has_fts(conn)
+        try:
+            with store.engine.begin() as conn:
+                _stop_orphaned_answers(conn)
+        except sa.exc.OperationalError as exc:  # another process holds the write lock: next time
+            log.info("Answers left streaming were not settled now: %s", describe(exc))
 
     # -- conversations ---------------------------------------------------
 
