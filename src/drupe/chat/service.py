@@ -30,15 +30,16 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
 from drupe.chat import export, history, search
-from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable, storable_counted
-from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable_counted
+from drupe.chat.events import AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.receiving import Pending, receive
 from drupe.chat.records import (
     Conversation,
     ConversationSettings,
@@ -51,17 +52,8 @@ from drupe.chat.records import (
 )
 from drupe.chat.tables import conversations, messages
 from drupe.chat.targets import resolve_targets
-from drupe.errors import DrupeError, ProviderError
-from drupe.protocols.base import (
-    ChatRequest,
-    ContentPart,
-    Finish,
-    Metrics,
-    ReasoningDelta,
-    TextDelta,
-    TextPart,
-    Usage,
-)
+from drupe.errors import DrupeError
+from drupe.protocols.base import ContentPart, TextPart
 from drupe.registry import Provider, Registry
 from drupe.store.db import Store
 
@@ -112,21 +104,6 @@ def _stop_orphaned_answers(conn: sa.Connection) -> None:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-@dataclass(eq=False)
-class _Pending:
-    """Deltas of one kind for one answer, queued once and added to until the turn takes them:
-    a fast stream costs one queue item per wake-up of the consumer instead of one per chunk."""
-
-    answer: Answer
-    kind: type[TextDelta] | type[ReasoningDelta]
-    pieces: list[str]
-
-    def take(self) -> AnswerDelta:
-        if self.answer.pending is self:
-            self.answer.pending = None
-        return AnswerDelta(self.answer.id, self.kind("".join(self.pieces)))
 
 
 class ChatService:
@@ -480,16 +457,18 @@ class ChatService:
             request = history.build_request(conn, conversation, user.id, targets[0].model)
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
-        queue: asyncio.Queue[TurnEvent | _Pending] = asyncio.Queue()
+        queue: asyncio.Queue[TurnEvent | Pending] = asyncio.Queue()
         tasks = [
-            asyncio.create_task(self._receive(answer, replace(request, model=answer.model), stream, queue))
+            asyncio.create_task(
+                receive(answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections)
+            )
             for answer in answers
         ]
         try:
             running = len(tasks)
             while running:
                 event = await queue.get()
-                if isinstance(event, _Pending):
+                if isinstance(event, Pending):
                     yield event.take()
                     continue
                 if isinstance(event, AnswerFinished):
@@ -511,77 +490,6 @@ class ChatService:
                 if answer.stored is None and answer.id not in self.writer.unsaved:
                     answer.conclude("stopped", "cancelled")
                     self.writer.store_now(answer)
-
-    async def _receive(
-        self, answer: Answer, request: ChatRequest, stream: bool, queue: asyncio.Queue[TurnEvent | _Pending]
-    ) -> None:
-        """Run one provider call into `answer`, saving it on a timer; always ends in a final write."""
-        from drupe.protocols import client
-
-        saver = asyncio.create_task(self.writer.keep_saved(answer))
-        try:
-            endpoint = answer.provider.endpoint()
-            answer.room = endpoint.limits.answer_chars
-            if stream:
-                async with aclosing(client.stream_chat(endpoint, request, connections=self.connections)) as events:
-                    async for event in events:
-                        if self._take(answer, event, queue):
-                            break  # past the size cap: stop reading
-            else:
-                result = await client.complete_chat(endpoint, request, connections=self.connections)
-                for delta in (ReasoningDelta(result.reasoning), TextDelta(result.text)):
-                    if delta.text and self._take(answer, delta, queue):
-                        break
-                answer.input_tokens, answer.output_tokens = result.input_tokens, result.output_tokens
-                answer.time_to_first_token_ms = result.time_to_first_token_ms
-                answer.tokens_per_second = result.tokens_per_second
-                answer.stop_reason = answer.stop_reason or result.finish_reason
-            reason = answer.stop_reason or "cut_off"  # no finish at all: the answer may be cut short
-            answer.conclude("stopped" if reason in ("cut_off", "size_limit") else "complete", reason)
-        except asyncio.CancelledError:
-            answer.conclude("stopped", "cancelled")
-            saver.cancel()
-            await self.writer.store(answer)  # cancelled again: `_settled` writes it
-            raise
-        except ProviderError as exc:
-            answer.conclude("error", "error", error=storable(str(exc)), error_kind=exc.kind)
-        except Exception as exc:  # a bug must not leave it 'streaming'; its details (maybe SQL) go to the log
-            log.error("Answer %s failed", answer.id, exc_info=exc)
-            message = f"drupe failed while receiving this answer ({type(exc).__name__}); the details are in its log."
-            answer.conclude("error", "error", error=message, error_kind="internal")
-        saver.cancel()
-        save_error = await self.writer.store(answer)
-        queue.put_nowait(AnswerFinished(answer.record(), save_error))
-
-    def _take(self, answer: Answer, event: Any, queue: asyncio.Queue[TurnEvent | _Pending]) -> bool:
-        """Add one event to the answer; True when the answer reached its size cap (what fits is kept)."""
-        kind = type(event)
-        if kind is TextDelta or kind is ReasoningDelta:
-            text = event.text
-            if "\x00" in text or not text.isascii():
-                text = storable(text)
-            answer.room -= len(text)
-            if answer.room < 0:
-                text = text[: len(text) + answer.room]
-                answer.stop_reason = "size_limit"
-            (answer.text if kind is TextDelta else answer.reasoning).add(text)
-            pending = answer.pending
-            if pending is not None and pending.kind is kind:
-                pending.pieces.append(text)
-            else:
-                answer.pending = _Pending(answer, kind, [text])
-                queue.put_nowait(answer.pending)
-            return answer.room < 0
-        if kind is Finish:
-            answer.stop_reason = event.reason
-        elif isinstance(event, Usage):
-            answer.input_tokens = event.input_tokens if event.input_tokens is not None else answer.input_tokens
-            answer.output_tokens = event.output_tokens if event.output_tokens is not None else answer.output_tokens
-        elif isinstance(event, Metrics):
-            answer.time_to_first_token_ms = event.time_to_first_token_ms
-            answer.tokens_per_second = event.tokens_per_second
-        return False
-
 
 def _insert_answers(
     conn: sa.Connection,
