@@ -80,3 +80,11 @@ def test_an_answer_the_store_refuses_is_sent_with_its_text_and_the_reason(web_se
     alternatives = server.client.get(f"/api/messages/{done['answer_id']}/alternatives").json()
     [answer] = [m for m in alternatives if m["id"] == done["answer_id"]]
     assert (answer["status"], answer["content"]) == ("complete", "Worth keeping")
+
+
+def test_sse_chunks_encode_even_a_lone_surrogate():
+    """Text from the chat service is already clean; anything else still reaches the page."""
+    from drupe.web.streaming import _utf8, sse
+
+    chunk = sse({"type": "error", "error": {"kind": "invalid", "message": "No conversation '\udc80'."}})
+    assert _utf8(chunk) == chunk.replace("\udc80", "\ufffd").encode()
