@@ -88,3 +88,37 @@ def test_sse_chunks_encode_even_a_lone_surrogate():
 
     chunk = sse({"type": "error", "error": {"kind": "invalid", "message": "No conversation '\udc80'."}})
     assert _utf8(chunk) == chunk.replace("\udc80", "\ufffd").encode()
+
+
+def test_a_locked_database_does_not_freeze_the_server(web_server, fake_upstream):
+    """Another process holds SQLite's write lock for 3 s while three answers stream."""
+    import json
+    import threading
+    import time
+
+    from tests.test_chat_persistence import hold_write_lock
+
+    text = " ".join(f"w{i}" for i in range(120))
+    ups = [fake_upstream("openai", text=text, delay=0.03) for _ in range(3)]
+    server = web_server()
+    conversation = setup(server, *ups)
+    url = str(open_store().engine.url)
+    body = {"content": "Go", "targets": [target(1), target(2), target(3)]}
+    times: list[float] = []
+    events: list[dict] = []
+    holder = None
+    with server.client.stream("POST", f"/api/conversations/{conversation}/messages", json=body) as response:
+        for line in response.iter_lines():
+            if not line.startswith("data: "):
+                continue
+            events.append(json.loads(line[6:]))
+            if events[-1]["type"] == "delta":
+                times.append(time.monotonic())
+                if holder is None:
+                    holder = hold_write_lock(url, 3.0, threading.Event())
+                    locked_at = time.monotonic()
+    holder.join()
+    gaps = [b - a for a, b in zip(times, times[1:]) if locked_at <= a < locked_at + 3.0]
+    assert len(gaps) > 20 and max(gaps) < 0.5, f"the server froze for {max(gaps):.2f} s while the database was locked"
+    done = of(events, "done")
+    assert [(d["message"]["status"], d["message"]["content"]) for d in done] == [("complete", text)] * 3
