@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+
 from drupe.store import open_store
+from drupe.web.streaming import _utf8, sse
 from tests.fakes.upstream import Fault
+from tests.test_chat_persistence import hold_write_lock
 from tests.test_web_chat import of, setup, target
 
 
@@ -84,20 +90,12 @@ def test_an_answer_the_store_refuses_is_sent_with_its_text_and_the_reason(web_se
 
 def test_sse_chunks_encode_even_a_lone_surrogate():
     """Text from the chat service is already clean; anything else still reaches the page."""
-    from drupe.web.streaming import _utf8, sse
-
     chunk = sse({"type": "error", "error": {"kind": "invalid", "message": "No conversation '\udc80'."}})
     assert _utf8(chunk) == chunk.replace("\udc80", "\ufffd").encode()
 
 
 def test_a_locked_database_does_not_freeze_the_server(web_server, fake_upstream):
     """Another process holds SQLite's write lock for 3 s while three answers stream."""
-    import json
-    import threading
-    import time
-
-    from tests.test_chat_persistence import hold_write_lock
-
     text = " ".join(f"w{i}" for i in range(120))
     ups = [fake_upstream("openai", text=text, delay=0.03) for _ in range(3)]
     server = web_server()
