@@ -64,13 +64,13 @@ async def receive(
             answer.input_tokens, answer.output_tokens = result.input_tokens, result.output_tokens
             answer.time_to_first_token_ms = result.time_to_first_token_ms
             answer.tokens_per_second = result.tokens_per_second
-            answer.stop_reason = answer.stop_reason or result.finish_reason
+            answer.stop_reason = answer.stop_reason or _reason(result.finish_reason)
         reason = answer.stop_reason or "cut_off"  # no finish at all: the answer may be cut short
         answer.conclude("stopped" if reason in ("cut_off", "size_limit") else "complete", reason)
     except asyncio.CancelledError:
         answer.conclude("stopped", "cancelled")
         saver.cancel()
-        await writer.store(answer)  # cancelled again: `_settled` writes it
+        await writer.store(answer)  # if cancelled again meanwhile, the service's `_settled` writes it
         raise
     except ProviderError as exc:
         answer.conclude("error", "error", error=storable(str(exc)), error_kind=exc.kind)
@@ -81,6 +81,7 @@ async def receive(
     saver.cancel()
     save_error = await writer.store(answer)
     queue.put_nowait(AnswerFinished(answer.record(), save_error))
+
 
 def take(answer: Answer, event: Any, queue: asyncio.Queue[TurnEvent | Pending]) -> bool:
     """Add one event to the answer; True when the answer reached its size cap (what fits is kept)."""
@@ -102,7 +103,7 @@ def take(answer: Answer, event: Any, queue: asyncio.Queue[TurnEvent | Pending]) 
             queue.put_nowait(answer.pending)
         return answer.room < 0
     if kind is Finish:
-        answer.stop_reason = event.reason
+        answer.stop_reason = _reason(event.reason)
     elif isinstance(event, Usage):
         answer.input_tokens = event.input_tokens if event.input_tokens is not None else answer.input_tokens
         answer.output_tokens = event.output_tokens if event.output_tokens is not None else answer.output_tokens
@@ -110,3 +111,9 @@ def take(answer: Answer, event: Any, queue: asyncio.Queue[TurnEvent | Pending]) 
         answer.time_to_first_token_ms = event.time_to_first_token_ms
         answer.tokens_per_second = event.tokens_per_second
     return False
+
+
+def _reason(reason: str | None) -> str | None:
+    """A finish reason as stored: the protocol layer normalises it to a `StopReason`; a raw one
+    it does not know yet is kept, cut to the column's 32 characters."""
+    return reason[:32] if reason else None
