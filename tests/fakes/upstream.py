@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -41,7 +42,7 @@ DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
 
 FaultKind = Literal[
     "drop", "rate_limit", "server_error", "malformed", "stall", "html", "huge_error", "ping", "big_event", "no_finish",
-    "stall_drop", "echo",
+    "stall_drop", "echo", "cut_off", "endless",
 ]
 
 HTML_PAGE = (
@@ -70,6 +71,9 @@ class Fault:
                     no end marker; a whole answer comes without its finish reason
     - stall_drop:   chats only: `seconds` of silence, then the connection closes with no answer at all
                     (a proxy giving up on a request)
+    - cut_off:      chats only: the stream ends cleanly after `after_chunks` content chunks, with no
+                    finish reason and no end marker; a whole answer comes with no finish reason
+    - endless:      streams only: the content chunks are sent again and again, never finishing
     """
 
     kind: FaultKind
@@ -295,7 +299,7 @@ class FakeUpstream:
             await asyncio.sleep(fault.seconds)
         if fault is not None and fault.kind == "malformed":
             return Reply(200, {"content-type": "application/json"}, b'{"id": "broken", ')
-        if fault is not None and fault.kind == "no_finish":
+        if fault is not None and fault.kind in ("no_finish", "cut_off"):
             return _json_reply(200, _without_finish(self.kind, self._body(answer)))
         return _json_reply(200, self._body(answer))
 
@@ -321,10 +325,16 @@ class FakeUpstream:
         frames = self._frames(answer, bool((stream_options or {}).get("include_usage")))
         for frame in frames.start:
             yield frame
-        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall", "big_event") else None
+        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall", "big_event", "cut_off") else None
         pings = fault is not None and fault.kind == "ping"
-        for index, frame in enumerate(frames.content):
+        content = frames.content
+        if fault is not None and fault.kind == "endless":
+            chunks = list(content)
+            content = (chunks[i % len(chunks)] for i in itertools.count())
+        for index, frame in enumerate(content):
             if stream_fault is not None and index == stream_fault.after_chunks:
+                if stream_fault.kind == "cut_off":
+                    return
                 if stream_fault.kind == "drop":
                     raise DropConnection
                 if stream_fault.kind == "stall":
@@ -341,7 +351,7 @@ class FakeUpstream:
             yield frame
         if stream_fault is not None and stream_fault.kind == "drop" and stream_fault.after_chunks >= answer.output_tokens:
             raise DropConnection
-        if fault is not None and fault.kind == "no_finish":
+        if fault is not None and fault.kind in ("no_finish", "cut_off"):
             return
         for frame in frames.end:
             yield frame

@@ -14,9 +14,11 @@ from drupe.protocols.base import ReasoningDelta, TextDelta
 
 @dataclass(frozen=True)
 class UserSaved:
-    """The user's message is committed; no provider has been called yet."""
+    """The user's message is committed; no provider has been called yet. `cleaned` counts the
+    characters no database can store (NUL, lone surrogates) that were removed or replaced."""
 
     message: MessageRecord
+    cleaned: int = 0
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,12 @@ class AnswerDelta:
 
 @dataclass(frozen=True)
 class AnswerFinished:
-    """The answer as stored at the end: status `complete`, `stopped` or `error` (with `error` text)."""
+    """The answer at the end: status `complete`, `stopped` or `error` (with `error` text), and
+    `stop_reason`. `save_error` is set when it could not be stored even after retries: `answer`
+    then holds the text from memory, and the service tries to store it again later."""
 
     answer: MessageRecord
+    save_error: str | None = None
 
 
 TurnEvent = Union[UserSaved, AnswerStarted, AnswerDelta, AnswerFinished]

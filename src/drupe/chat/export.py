@@ -71,6 +71,8 @@ def _message_lines(message: MessageRecord, index: int, count: int, on_branch: bo
         notes.append("not on the current branch")
     if message.status != "complete":
         notes.append(message.status)
+    if message.stop_reason not in (None, "stop", "error"):
+        notes.append(f"stop reason: {message.stop_reason}")
     if notes:
         heading += f" ({', '.join(notes)})"
     lines = [heading, ""]

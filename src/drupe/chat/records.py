@@ -76,6 +76,9 @@ class MessageRecord:
     model: str | None = None
     error: str | None = None
     error_kind: str | None = None
+    stop_reason: str | None = None
+    """Why an answer ended (a `drupe.protocols.base.StopReason`); None for user messages and
+    for answers stored before drupe kept it."""
     input_tokens: int | None = None
     output_tokens: int | None = None
     time_to_first_token_ms: float | None = None
@@ -100,6 +103,7 @@ class MessageRecord:
             "status": self.status,
             "error": self.error,
             "error_kind": self.error_kind,
+            "stop_reason": self.stop_reason,
             "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
             "timings": {
                 "time_to_first_token_ms": self.time_to_first_token_ms,
@@ -171,6 +175,7 @@ def message_from_row(row: Any) -> MessageRecord:
         model=row.model,
         error=row.error,
         error_kind=row.error_kind,
+        stop_reason=row.stop_reason,
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
         time_to_first_token_ms=row.time_to_first_token_ms,

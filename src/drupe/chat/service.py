@@ -4,35 +4,42 @@ Writes happen in an order that survives crashes and interrupts:
 
 1. the user's message is committed before any provider is called, in the same
    transaction as a `streaming` row for each answer;
-2. each answer's text is saved at least every
-   `SAVE_INTERVAL` seconds while it streams;
-3. it ends `complete`, `stopped` (consumer cancelled or closed the stream; partial
-   text kept) or `error` (partial text and the error kept);
+2. each answer's text is saved every `SAVE_INTERVAL` seconds while it streams, on a
+   timer, so text received before a pause upstream is saved during the pause;
+3. it ends `complete`, `stopped` (cancelled, closed, cut off upstream or past the size
+   cap; partial text kept) or `error` (partial text and the error kept), with a
+   `stop_reason`; a final write that fails is retried, and reported if it still fails;
 4. answers left `streaming` by a crash are marked `stopped` when a service opens;
    each streaming answer names its owner process, so one still streaming in another
    live process (a web server while the CLI runs) is left alone.
 
-Database calls are short synchronous SQLAlchemy Core statements made from the event
-loop; provider calls are the only long waits.
+A turn's writes run in worker threads (see `drupe.chat.answers`), so a locked or slow
+database never holds up the event loop that streams every other answer; they are
+retried while the database is busy. The other database calls are short synchronous
+SQLAlchemy Core statements made from the loop (reads, which SQLite's WAL never blocks,
+and the quick edits of conversations).
+Text is made storable on every backend before it is kept: no NUL, no lone surrogates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
 from drupe.chat import export, history, search
-from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable_counted
+from drupe.chat.events import AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.receiving import Pending, receive
 from drupe.chat.records import (
     Conversation,
     ConversationSettings,
@@ -45,24 +52,16 @@ from drupe.chat.records import (
 )
 from drupe.chat.tables import conversations, messages
 from drupe.chat.targets import resolve_targets
-from drupe.errors import DrupeError, ProviderError
-from drupe.protocols.base import (
-    ChatRequest,
-    ContentPart,
-    Metrics,
-    ReasoningDelta,
-    TextDelta,
-    TextPart,
-    Usage,
-)
+from drupe.errors import DrupeError
+from drupe.protocols.base import ContentPart, TextPart
 from drupe.registry import Provider, Registry
 from drupe.store.db import Store
 
 if TYPE_CHECKING:
     from drupe.protocols.client import Connections
 
-SAVE_INTERVAL = 1.0
-"""Seconds between saves of a streaming answer's text: bounded loss on a crash, few writes."""
+log = logging.getLogger("drupe.chat")
+_T = TypeVar("_T")
 
 TITLE_LENGTH = 60
 
@@ -76,8 +75,6 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}"
 # the parameters.
 _INSERT_MESSAGE = messages.insert()
 _INSERT_MESSAGE_RETURNING = messages.insert().returning(messages)
-_UPDATE_MESSAGE = messages.update().where(messages.c.id == sa.bindparam("message_id"))
-_UPDATE_MESSAGE_RETURNING = _UPDATE_MESSAGE.returning(messages)
 _UPDATE_CONVERSATION = conversations.update().where(conversations.c.id == sa.bindparam("conversation_id"))
 _SELECT_CONVERSATION = sa.select(conversations).where(conversations.c.id == sa.bindparam("conversation_id"))
 _SELECT_MESSAGE = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"))
@@ -109,58 +106,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class _Text:
-    """Text growing by small pieces: `str +=` on an attribute copies the whole text on every
-    chunk, which is quadratic over a long answer; pieces are joined only when read."""
-
-    def __init__(self) -> None:
-        self._pieces: list[str] = []
-        self.length = 0
-
-    def add(self, piece: str) -> None:
-        self._pieces.append(piece)
-        self.length += len(piece)
-
-    def __str__(self) -> str:
-        if len(self._pieces) > 1:
-            self._pieces = ["".join(self._pieces)]
-        return self._pieces[0] if self._pieces else ""
-
-
-@dataclass
-class _Answer:
-    """An answer being received: what has arrived so far, and when it was last saved."""
-
-    id: int
-    provider: Provider
-    model: str
-    text: _Text = field(default_factory=_Text)
-    reasoning: _Text = field(default_factory=_Text)
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    time_to_first_token_ms: float | None = None
-    tokens_per_second: float | None = None
-    saved_at: float = 0.0
-    saved_length: int = 0
-    finished: bool = False
-    pending: _Pending | None = None
-
-
-@dataclass(eq=False)
-class _Pending:
-    """Deltas of one kind for one answer, queued once and added to until the turn takes them:
-    a fast stream costs one queue item per wake-up of the consumer instead of one per chunk."""
-
-    answer: _Answer
-    kind: type[TextDelta] | type[ReasoningDelta]
-    pieces: list[str]
-
-    def take(self) -> AnswerDelta:
-        if self.answer.pending is self:
-            self.answer.pending = None
-        return AnswerDelta(self.answer.id, self.kind("".join(self.pieces)))
-
-
 class ChatService:
     """Everything the CLI and the web app do with conversations goes through here."""
 
@@ -170,9 +115,14 @@ class ChatService:
         self.store = store
         self.connections = connections
         self.registry = Registry(store)
-        with store.engine.begin() as conn:
-            _stop_orphaned_answers(conn)
+        self.writer = Writer(store.engine)
+        with store.engine.connect() as conn:
             self._has_fts = store.is_sqlite and search.has_fts(conn)
+        try:
+            with store.engine.begin() as conn:
+                _stop_orphaned_answers(conn)
+        except sa.exc.OperationalError as exc:  # another process holds the write lock: next time
+            log.info("Answers left streaming were not settled now: %s", describe(exc))
 
     # -- conversations ---------------------------------------------------
 
@@ -388,8 +338,13 @@ class ChatService:
         providers = self._providers(targets)
         conversation = self.get_conversation(answer.conversation_id)
         user = self.get_message(answer.parent_id)
-        with self.store.engine.begin() as conn:
-            answers = _insert_answers(conn, conversation.id, user.id, providers, [t.model for t in targets], _now())
+        models = [t.model for t in targets]
+
+        def insert() -> list[Answer]:
+            with self.store.engine.begin() as conn:
+                return _insert_answers(conn, conversation.id, user.id, providers, models, _now())
+
+        answers = await self._first_write(insert)
         with self._settled(answers):
             async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
                 async for event in events:
@@ -416,9 +371,13 @@ class ChatService:
         stream: bool,
     ) -> AsyncIterator[TurnEvent]:
         providers = self._providers(targets)
-        user, answers = self._insert_turn(conversation, parent_id, content, providers, [t.model for t in targets])
+        content, cleaned = _storable_content(content)
+        models = [t.model for t in targets]
+        user, answers = await self._first_write(
+            lambda: self._insert_turn(conversation, parent_id, content, providers, models)
+        )
         with self._settled(answers):
-            yield UserSaved(user)
+            yield UserSaved(user, cleaned)
             async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
                 async for event in events:
                     yield event
@@ -437,6 +396,32 @@ class ChatService:
             found.append(provider)
         return found
 
+    async def _first_write(self, insert: Callable[[], _T]) -> _T:
+        """A turn's first transaction (the answer rows, and the user's message with them) in a
+        worker thread, so a locked database holds up no other stream; retried while it is
+        busy. If the caller goes away meanwhile, answers it still writes are settled as stopped."""
+        busy = iter(BUSY_RETRY_DELAYS)
+        while True:
+            job = asyncio.ensure_future(asyncio.to_thread(insert))
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                job.add_done_callback(self._settle_abandoned)
+                raise
+            except sa.exc.DBAPIError as exc:
+                delay = next(busy, None) if isinstance(exc, sa.exc.OperationalError) else None
+                if delay is None:
+                    raise DrupeError(f"Your message could not be stored: {describe(exc)}. Nothing was sent.") from exc
+                await asyncio.sleep(delay)
+
+    def _settle_abandoned(self, job: asyncio.Future[Any]) -> None:
+        if job.cancelled() or job.exception() is not None:
+            return
+        result = job.result()
+        for answer in result[1] if isinstance(result, tuple) else result:
+            answer.conclude("stopped", "cancelled")
+            self.writer.store_now(answer)
+
     def _insert_turn(
         self,
         conversation: Conversation,
@@ -444,7 +429,7 @@ class ChatService:
         content: Content,
         providers: list[Provider],
         models: list[str],
-    ) -> tuple[MessageRecord, list[_Answer]]:
+    ) -> tuple[MessageRecord, list[Answer]]:
         """The user's message and a `streaming` row for each answer, in one transaction."""
         text = content if isinstance(content, str) else "".join(p.text for p in content if isinstance(p, TextPart))
         parts = None if isinstance(content, str) else [part_to_json(p) for p in content]
@@ -468,24 +453,28 @@ class ChatService:
         conversation: Conversation,
         user: MessageRecord,
         targets: Sequence[Target],
-        answers: list[_Answer],
+        answers: list[Answer],
         stream: bool,
     ) -> AsyncIterator[TurnEvent]:
         """Stream the answers, their rows already inserted, all at once."""
+        if self.writer.unsaved:  # answers an earlier turn could not store: another try
+            await self.writer.store_unsaved()
         with self.store.engine.connect() as conn:
             request = history.build_request(conn, conversation, user.id, targets[0].model)
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
-        queue: asyncio.Queue[TurnEvent | _Pending] = asyncio.Queue()
+        queue: asyncio.Queue[TurnEvent | Pending] = asyncio.Queue()
         tasks = [
-            asyncio.create_task(self._receive(answer, replace(request, model=answer.model), stream, queue))
+            asyncio.create_task(
+                receive(answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections)
+            )
             for answer in answers
         ]
         try:
             running = len(tasks)
             while running:
                 event = await queue.get()
-                if isinstance(event, _Pending):
+                if isinstance(event, Pending):
                     yield event.take()
                     continue
                 if isinstance(event, AnswerFinished):
@@ -497,92 +486,16 @@ class ChatService:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     @contextmanager
-    def _settled(self, answers: list[_Answer]) -> Iterator[None]:
-        """However the turn ends (finished, cancelled, closed before it began), no answer stays `streaming`."""
+    def _settled(self, answers: list[Answer]) -> Iterator[None]:
+        """However the turn ends (finished, cancelled, closed before it began), no answer stays
+        `streaming`: one whose final write never ran (or was cut short) gets one here."""
         try:
             yield
         finally:
             for answer in answers:
-                if not answer.finished:
-                    self._finish(answer, "stopped")
-
-    async def _receive(
-        self, answer: _Answer, request: ChatRequest, stream: bool, queue: asyncio.Queue[TurnEvent | _Pending]
-    ) -> None:
-        """Run one provider call into `answer`, saving as it goes; always ends in `_finish`."""
-        from drupe.protocols import client
-
-        try:
-            endpoint = answer.provider.endpoint()
-            if stream:
-                async with aclosing(client.stream_chat(endpoint, request, connections=self.connections)) as events:
-                    async for event in events:
-                        self._take(answer, event, queue)
-            else:
-                result = await client.complete_chat(endpoint, request, connections=self.connections)
-                for delta in (ReasoningDelta(result.reasoning), TextDelta(result.text)):
-                    if delta.text:
-                        self._take(answer, delta, queue)
-                answer.input_tokens, answer.output_tokens = result.input_tokens, result.output_tokens
-                answer.time_to_first_token_ms = result.time_to_first_token_ms
-                answer.tokens_per_second = result.tokens_per_second
-            record = self._finish(answer, "complete")
-        except asyncio.CancelledError:
-            self._finish(answer, "stopped")
-            raise
-        except ProviderError as exc:
-            record = self._finish(answer, "error", error=str(exc), error_kind=exc.kind)
-        except Exception as exc:  # a bug or an unwrapped transport error must not leave it 'streaming'
-            record = self._finish(answer, "error", error=f"{type(exc).__name__}: {exc}")
-        queue.put_nowait(AnswerFinished(record))
-
-    def _take(self, answer: _Answer, event: Any, queue: asyncio.Queue[TurnEvent | _Pending]) -> None:
-        kind = type(event)
-        if kind is TextDelta or kind is ReasoningDelta:
-            (answer.text if kind is TextDelta else answer.reasoning).add(event.text)
-            pending = answer.pending
-            if pending is not None and pending.kind is kind:
-                pending.pieces.append(event.text)
-            else:
-                answer.pending = _Pending(answer, kind, [event.text])
-                queue.put_nowait(answer.pending)
-        elif isinstance(event, Usage):
-            answer.input_tokens = event.input_tokens if event.input_tokens is not None else answer.input_tokens
-            answer.output_tokens = event.output_tokens if event.output_tokens is not None else answer.output_tokens
-        elif isinstance(event, Metrics):
-            answer.time_to_first_token_ms = event.time_to_first_token_ms
-            answer.tokens_per_second = event.tokens_per_second
-        now = time.monotonic()
-        length = answer.text.length + answer.reasoning.length
-        if now - answer.saved_at >= SAVE_INTERVAL and length != answer.saved_length:
-            with self.store.engine.begin() as conn:
-                conn.execute(
-                    _UPDATE_MESSAGE,
-                    {"message_id": answer.id, "content": str(answer.text), "reasoning": str(answer.reasoning)},
-                )
-            answer.saved_at = now
-            answer.saved_length = length
-
-    def _finish(
-        self, answer: _Answer, status: str, *, error: str | None = None, error_kind: str | None = None
-    ) -> MessageRecord:
-        """Write the answer's final state once (reading it back in the same statement where the
-        database has RETURNING); later calls just read it."""
-        if answer.finished:
-            return self.get_message(answer.id)
-        answer.finished = True
-        values = {
-            "message_id": answer.id, "content": str(answer.text), "reasoning": str(answer.reasoning), "status": status,
-            "error": error, "error_kind": error_kind, "input_tokens": answer.input_tokens,
-            "output_tokens": answer.output_tokens, "time_to_first_token_ms": answer.time_to_first_token_ms,
-            "tokens_per_second": answer.tokens_per_second,
-        }  # fmt: skip
-        with self.store.engine.begin() as conn:
-            if conn.dialect.update_returning:
-                return message_from_row(conn.execute(_UPDATE_MESSAGE_RETURNING, values).one())
-            conn.execute(_UPDATE_MESSAGE, values)
-        return self.get_message(answer.id)
-
+                if answer.stored is None and answer.id not in self.writer.unsaved:
+                    answer.conclude("stopped", "cancelled")
+                    self.writer.store_now(answer)
 
 def _insert_answers(
     conn: sa.Connection,
@@ -593,7 +506,7 @@ def _insert_answers(
     now: datetime,
     *,
     title: str | None = None,
-) -> list[_Answer]:
+) -> list[Answer]:
     """One `streaming` row per target, owned by this process; the first becomes the
     conversation's current leaf (and `title`, if given, its title)."""
     answers = []
@@ -606,7 +519,7 @@ def _insert_answers(
                 "status": "streaming", "owner": OWNER, "created_at": now,
             },
         ).inserted_primary_key[0]  # fmt: skip
-        answers.append(_Answer(id=answer_id, provider=provider, model=model, saved_at=time.monotonic()))
+        answers.append(Answer(answer_id, provider, model, conversation_id, user_id, now))
     values: dict[str, Any] = {"current_leaf_id": answers[0].id, "updated_at": now}
     if title is not None:
         values["title"] = title
@@ -620,6 +533,20 @@ def _insert_message(conn: sa.Connection, values: dict[str, Any]) -> MessageRecor
         return message_from_row(conn.execute(_INSERT_MESSAGE_RETURNING, values).one())
     message_id = conn.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
     return message_from_row(conn.execute(sa.select(messages).where(messages.c.id == message_id)).one())
+
+
+def _storable_content(content: Content) -> tuple[Content, int]:
+    """The user's message as every database can store it, and how many characters that changed."""
+    if isinstance(content, str):
+        return storable_counted(content)
+    parts: list[ContentPart] = []
+    cleaned = 0
+    for part in content:
+        if isinstance(part, TextPart):
+            text, count = storable_counted(part.text)
+            part, cleaned = replace(part, text=text), cleaned + count
+        parts.append(part)
+    return tuple(parts), cleaned
 
 
 def _title_from(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Conversation and message tables, on the shared metadata. Changed only by migration 0002.
+"""Conversation and message tables, on the shared metadata. Changed only by migrations (0002, 0003).
 
 Messages form a tree per conversation: `parent_id` links each message to the one it
 answers or follows, so regenerated answers and edited prompts are siblings, never
@@ -45,6 +45,8 @@ messages = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("error", sa.Text),
     sa.Column("error_kind", sa.String(32)),
+    sa.Column("stop_reason", sa.String(32)),
+    # Why an answer ended (`drupe.protocols.base.StopReason`); NULL for user messages and older answers.
     sa.Column("owner", sa.String(80)),
     # "host:pid" of the process streaming this answer, so another process knows it is alive.
     sa.Column("input_tokens", sa.Integer),

@@ -2,6 +2,7 @@
 
 Ctrl-C while an answer streams cancels the turn's task; the chat service's cancellation
 handling stores the answer as `stopped` with its partial text. A second Ctrl-C leaves.
+The exit code is 1 when an answer failed, was cut off, hit the size cap or could not be saved.
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ class TurnOutcome:
 
     user_message_id: int | None = None
     answers: list[MessageRecord] = field(default_factory=list)
+    save_errors: dict[int, str] = field(default_factory=dict)
+    """Answers the store refused even after retries, by id: what went wrong."""
+    cleaned: int = 0
+    """Characters removed from or replaced in the user's message so it could be stored."""
     interrupted: bool = False
     leave: bool = False
 
     @property
     def failed(self) -> bool:
-        return any(answer.status == "error" for answer in self.answers)
+        """An answer that is not whole, or not kept: the caller must not take it as success."""
+        incomplete = ("error", "cut_off", "size_limit")
+        return bool(self.save_errors) or any(
+            answer.status == "error" or answer.stop_reason in incomplete for answer in self.answers
+        )
 
 
 def chat(
@@ -87,14 +96,23 @@ def chat(
         print_json({
             "conversation_id": conversation_id,
             "user_message_id": outcome.user_message_id,
-            "answers": [{**a.to_dict(), "cost": service.cost(a)} for a in outcome.answers],
+            "answers": [
+                {**a.to_dict(), "cost": service.cost(a), "save_error": _save_error(outcome, a)} for a in outcome.answers
+            ],
         })  # fmt: skip
+        if outcome.cleaned or outcome.save_errors:
+            report(service, outcome, stats=False)
     else:
-        report(service, outcome.answers)
+        report(service, outcome)
     if outcome.interrupted:
         raise typer.Exit(130)
     if outcome.failed:
         raise typer.Exit(1)
+
+
+def _save_error(outcome: TurnOutcome, answer: MessageRecord) -> dict[str, str] | None:
+    error = outcome.save_errors.get(answer.id)
+    return None if error is None else {"kind": "storage", "message": error}
 
 
 def _prompt_text(prompt: str | None) -> str | None:
@@ -137,17 +155,22 @@ async def run_turn(service: ChatService, events: AsyncIterator[TurnEvent], view:
 
     outcome = TurnOutcome()
     answer_ids: list[int] = []
+    finished: dict[int, MessageRecord] = {}
 
     async def consume() -> None:
         async for event in events:
             if isinstance(event, UserSaved):
                 outcome.user_message_id = event.message.id
+                outcome.cleaned = event.cleaned
             elif isinstance(event, AnswerStarted):
                 answer_ids.append(event.answer_id)
                 view.started(event.answer_id, f"{event.provider}/{event.model}")
             elif isinstance(event, AnswerDelta):
                 view.delta(event.answer_id, event.event)
             elif isinstance(event, AnswerFinished):
+                finished[event.answer.id] = event.answer  # as stored, or held in memory if the store refused it
+                if event.save_error is not None:
+                    outcome.save_errors[event.answer.id] = event.save_error
                 view.finished(event.answer)
 
     task = asyncio.create_task(consume())
@@ -168,19 +191,29 @@ async def run_turn(service: ChatService, events: AsyncIterator[TurnEvent], view:
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         view.close()
-    outcome.answers = [service.get_message(answer_id) for answer_id in answer_ids]
+    outcome.answers = [finished.get(answer_id) or service.get_message(answer_id) for answer_id in answer_ids]
     return outcome
 
 
-def report(service: ChatService, answers: list[MessageRecord]) -> None:
-    """One dim stats line per answer on stderr, and each error with a hint."""
-    from drupe.cli.render import error_lines, stats_line
+def report(service: ChatService, outcome: TurnOutcome, *, stats: bool = True) -> None:
+    """On stderr: a note if the message had to be cleaned, one dim stats line per answer,
+    why an answer stopped if it did not simply finish, and each error with a hint."""
+    from drupe.cli.render import cleaned_line, error_lines, save_error_lines, stats_line, stop_line
 
     lines: list[tuple[str, str]] = []
-    for answer in answers:
-        lines.append((stats_line(answer, service.cost(answer)), "dim"))
-        if answer.status == "error":
-            lines += [(line, "red" if line.startswith("error") else "yellow") for line in error_lines(answer)]
+    if outcome.cleaned:
+        lines.append((cleaned_line(outcome.cleaned), "yellow"))
+    for answer in outcome.answers:
+        if stats:
+            lines.append((stats_line(answer, service.cost(answer)), "dim"))
+            stopped = stop_line(answer)
+            if stopped:
+                lines.append((stopped, "yellow"))
+            if answer.status == "error":
+                lines += [(line, "red" if line.startswith("error") else "yellow") for line in error_lines(answer)]
+        if answer.id in outcome.save_errors:
+            problem = save_error_lines(answer, outcome.save_errors[answer.id])
+            lines += [(line, "red" if line.startswith("error") else "yellow") for line in problem]
     if not sys.stderr.isatty():  # plain text, and no Rich to import (~20 ms of a one-shot chat)
         sys.stderr.write("".join(f"{text}\n" for text, _style in lines))
         return

@@ -46,7 +46,7 @@ class Session:
         from drupe.cli.chat import make_view, report, run_turn
 
         outcome = await run_turn(self.service, events, make_view(False))
-        report(self.service, outcome.answers)
+        report(self.service, outcome)
         return not outcome.leave
 
     def ensure_conversation(self) -> str:
@@ -72,7 +72,8 @@ class Session:
             return
         for message in self.service.history(self.conversation_id):
             who = "you" if message.role == "user" else f"{message.provider}/{message.model}"
-            self.console.print(f"── {who} ({message.status})", style="bold" if message.role == "user" else "dim")
+            why = f", {message.stop_reason}" if message.stop_reason not in (None, "stop", "error") else ""
+            self.console.print(f"── {who} ({message.status}{why})", style="bold" if message.role == "user" else "dim")
             self.console.print(Markdown(message.content))
 
     def command(self, line: str) -> str | None:

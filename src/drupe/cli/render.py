@@ -26,6 +26,19 @@ ERROR_HINTS = {
 }
 
 
+STOP_WORDS = {
+    "length": "the answer reached the model's length limit (raise it with --max-tokens)",
+    "tool_calls": "the model asked to call a tool, which drupe does not do",
+    "content_filter": "the provider's content filter ended the answer",
+    "cut_off": "the provider's stream was cut off before the answer finished",
+    "size_limit": "size limit: the answer reached the most drupe keeps of one answer",
+    "cancelled": "you stopped it",
+}
+"""Why an answer ended, in words, for every stop reason but a normal finish (and errors, shown as such)."""
+
+SIZE_LIMIT_HINT = "To keep longer answers from {provider}, raise `answer_chars` in its `limits` option (see docs/security.md)."
+
+
 class TurnView(Protocol):
     def started(self, answer_id: int, label: str) -> None: ...
     def delta(self, answer_id: int, event: TextDelta | ReasoningDelta) -> None: ...
@@ -59,6 +72,32 @@ def error_lines(answer: MessageRecord) -> list[str]:
     if hint:
         lines.append("hint: " + hint.format(provider=answer.provider))
     return lines
+
+
+def stop_line(answer: MessageRecord) -> str | None:
+    """Why the answer stopped, unless it simply finished or failed (its error says why)."""
+    if answer.role != "assistant" or answer.status in ("error", "streaming") or answer.stop_reason == "stop":
+        return None
+    if answer.stop_reason is None:
+        return f"stopped: {label(answer)}: ended before it finished" if answer.status == "stopped" else None
+    words = STOP_WORDS.get(answer.stop_reason, f"the provider gave {answer.stop_reason!r} as the reason")
+    line = f"stopped: {label(answer)}: {words}"
+    if answer.stop_reason == "size_limit":
+        line += "\nhint: " + SIZE_LIMIT_HINT.format(provider=answer.provider)
+    return line
+
+
+def save_error_lines(answer: MessageRecord, problem: str) -> list[str]:
+    return [
+        f"error: {label(answer)}: the answer could not be saved ({problem})",
+        "hint: The answer is shown above but is not stored. Check free disk space and the database "
+        "(DRUPE_HOME or DRUPE_DATABASE_URL); an interactive session tries again with its next message.",
+    ]
+
+
+def cleaned_line(count: int) -> str:
+    which = "character" if count == 1 else "characters"
+    return f"note: removed {count} {which} no database can store (NUL or a broken surrogate) from your message"
 
 
 def _unless_complete(status: str | None) -> str | None:

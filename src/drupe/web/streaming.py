@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from drupe.chat import AnswerDelta, AnswerFinished, AnswerStarted, ChatService, MessageRecord, TurnEvent, UserSaved
+from drupe.chat.answers import storable
 from drupe.errors import DrupeError, ProviderError
 from drupe.protocols.base import TextDelta
 from drupe.web.errors import Conflict, provider_error
@@ -27,6 +29,8 @@ TAIL_INTERVAL = 0.05
 
 TAIL_RENDER_SHARE = 4
 """A slow tail render (a huge code block) waits this many times its own cost before the next."""
+
+log = logging.getLogger("drupe.web")
 
 
 def message_json(message: MessageRecord, siblings: tuple[int, int] | None = None) -> dict[str, Any]:
@@ -118,8 +122,9 @@ def error_event(error: BaseException) -> dict[str, Any]:
         body = provider_error(error)
     elif isinstance(error, DrupeError):
         body = {"kind": "invalid", "message": str(error)}
-    else:
-        body = {"kind": "internal", "message": f"The turn failed: {type(error).__name__}: {error}"}
+    else:  # its text may hold SQL or the answer's text: to the log, not to the page
+        log.error("A turn failed", exc_info=error)
+        body = {"kind": "internal", "message": f"The turn failed ({type(error).__name__}); the details are in the server's log."}
     return {"type": "error", "error": body}
 
 
@@ -184,8 +189,8 @@ class Relay:
         finally:
             self.queue.put_nowait(_End(error))
 
-    async def stream(self) -> AsyncIterator[str]:
-        """The SSE text, one chunk per wake-up. Closing it early stops the turn."""
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The SSE text as UTF-8, one chunk per wake-up. Closing it early stops the turn."""
         assert self.turn is not None
         try:
             ended: _End | None = None
@@ -202,8 +207,8 @@ class Relay:
                 deltas.write()
                 self._send_due_tails(out, force=ended is not None)
                 if out:
-                    yield "".join(out)
-            yield self._finish(ended)
+                    yield _utf8("".join(out))
+            yield _utf8(self._finish(ended))
         finally:
             if not self.turn.task.done():
                 self.turn.task.cancel()
@@ -240,9 +245,12 @@ class Relay:
             self.views[event.answer_id] = _AnswerView()
             out.append(sse({"type": "start", "answer_id": event.answer_id, "provider": event.provider, "model": event.model}))
         elif isinstance(event, AnswerFinished):
-            self._done(event.answer, out)
+            self._done(event.answer, out, event.save_error)
         elif isinstance(event, UserSaved):
-            out.append(sse({"type": "user", "message": message_json(event.message)}))
+            message = message_json(event.message)
+            if event.cleaned:
+                message["cleaned"] = event.cleaned
+            out.append(sse({"type": "user", "message": message}))
 
     def _feed(self, answer_id: int, view: _AnswerView, text: str, out: list[str]) -> None:
         blocks = view.splitter.feed(text)
@@ -271,9 +279,12 @@ class Relay:
             if view.tail_dirty and (force or view.tail_due <= now):
                 self._send_tail(answer_id, view, out)
 
-    def _done(self, answer: MessageRecord, out: list[str]) -> None:
+    def _done(self, answer: MessageRecord, out: list[str], save_error: str | None = None) -> None:
         self.views.pop(answer.id, None)
-        out.append(sse({"type": "done", "answer_id": answer.id, "message": message_json(answer)}))
+        message = message_json(answer)
+        if save_error is not None:
+            message["save_error"] = {"kind": "storage", "message": save_error}
+        out.append(sse({"type": "done", "answer_id": answer.id, "message": message}))
 
     def _finish(self, ended: _End) -> str:
         """`done` for answers cut short (the chat service stored them as stopped), then `end`."""
@@ -284,3 +295,12 @@ class Relay:
             self._done(self.chat.get_message(answer_id), out)
         out.append(sse({"type": "end"}))
         return "".join(out)
+
+
+def _utf8(text: str) -> bytes:
+    """Encoded for the wire. Text from the chat service is already storable; anything else (a
+    provider's error message) could still hold a lone surrogate, which UTF-8 cannot encode."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return storable(text).encode()

@@ -43,6 +43,22 @@ function imagesOf(message) {
   })));
 }
 
+/** Why an answer ended, in plain words; a normal finish (`stop`) and errors (shown as such) have none. */
+const STOP_WORDS = {
+  length: "Stopped: reached the model's length limit",
+  tool_calls: "Stopped: the model asked to use a tool",
+  content_filter: "Stopped by the provider's content filter",
+  cut_off: "Cut off: the provider's stream ended early",
+  size_limit: "Stopped: size limit reached",
+  cancelled: "Stopped by you",
+};
+
+function stopWords(message) {
+  if (message.status === "error" || message.stop_reason === "stop") return null;
+  if (message.stop_reason) return STOP_WORDS[message.stop_reason] ?? `Stopped: ${message.stop_reason}`;
+  return message.status === "stopped" ? "Stopped" : null;
+}
+
 /** One answer: built empty and streamed into, or filled at once from a stored message. */
 export class AnswerView {
   constructor({ provider, model }, handlers) {
@@ -113,6 +129,11 @@ export class AnswerView {
       this.meta.before(el("div", { class: "message-error", role: "alert" },
         el("span", { class: "kind", text: message.error_kind ?? "error" }), message.error ?? "The answer failed."));
     }
+    if (message.save_error) {
+      this.meta.before(el("div", { class: "message-error", role: "alert" },
+        el("span", { class: "kind", text: "not saved" }),
+        `This answer could not be saved (${message.save_error.message}); copy it if you need it. The server tries again with the next message.`));
+    }
     this.renderMeta(message);
     this.renderActions();
   }
@@ -134,8 +155,9 @@ export class AnswerView {
   renderMeta(message) {
     const { input_tokens: tokensIn, output_tokens: tokensOut } = message.usage ?? {};
     const { time_to_first_token_ms: firstToken, tokens_per_second: rate } = message.timings ?? {};
+    const stopped = stopWords(message);
     const items = [
-      message.status === "stopped" ? el("span", { class: "badge", text: "Stopped" }) : null,
+      stopped ? el("span", { class: "badge", title: "Why the answer ended", text: stopped }) : null,
       tokensIn != null || tokensOut != null
         ? el("span", { title: "Tokens in / out", text: `Tokens ${tokensIn ?? "–"} in · ${tokensOut ?? "–"} out` }) : null,
       firstToken != null ? el("span", { title: "Time to first token", text: `First token ${formatMs(firstToken)}` }) : null,
@@ -171,7 +193,10 @@ export class TurnView {
       message.id ? actionButton("Edit", "edit", () => this.startEditing(bubble)) : null,
       actionButton("Copy", "copy", (event) => copyText(message.content, event.currentTarget)),
       alternativesNav(message.siblings, (step) => this.handlers.browse(message, step)));
-    const content = el("div", { class: "message-content" }, imagesOf(message), bubble, actions);
+    const cleaned = message.cleaned
+      ? el("div", { class: "message-note", text: `Removed ${message.cleaned} character${message.cleaned === 1 ? "" : "s"} that cannot be stored (NUL or a broken surrogate).` })
+      : null;
+    const content = el("div", { class: "message-content" }, imagesOf(message), bubble, cleaned, actions);
     const element = el("article", { class: "message message-user", "aria-label": "Your message", dataset: { id: message.id ?? "" } }, content);
     if (this.userElement) this.userElement.replaceWith(element);
     else this.element.prepend(element);
