@@ -14,7 +14,7 @@ from drupe.chat.records import parts_from_json
 from drupe.chat.service import Content
 from drupe.web.api.conversations import conversation_or_404, message_or_404
 from drupe.web.api.deps import chat_service
-from drupe.web.api.inputs import Id, PathId, Text
+from drupe.web.api.inputs import Id, MessageText, PathId, Text
 from drupe.web.errors import documented
 from drupe.web.streaming import Relay, Turns
 
@@ -32,7 +32,7 @@ class PartIn(BaseModel):
     """A content part: text, or an image as base64 `data` with its `media_type`, or a `url`."""
 
     type: Literal["text", "image"]
-    text: Text = ""
+    text: MessageText = ""
     data: Text = ""
     media_type: Text = "image/png"
     url: Text = ""
@@ -46,7 +46,7 @@ def content_of(text: str, parts: list[PartIn]) -> Content:
 
 
 class SendIn(BaseModel):
-    content: Text
+    content: MessageText
     parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
     targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
     parent_id: Id | None = None
@@ -57,7 +57,7 @@ class RegenerateIn(BaseModel):
 
 
 class EditIn(BaseModel):
-    content: Text
+    content: MessageText
     parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
     targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
 

@@ -45,6 +45,11 @@ def _storable(text: str) -> str:
 Text = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": NO_NUL})]
 """Any string that reaches the store, a query or a provider."""
 
+MessageText = Annotated[str, Field(json_schema_extra={"x-cleaned": True})]
+"""What the user says in a chat: taken as sent and made storable by the chat service (NUL
+removed, a lone surrogate replaced by U+FFFD, and the turn says so), so a message pasted with
+a stray control character is kept rather than refused (docs/reliability.md)."""
+
 
 def _matching(pattern: str, kind: str, message: str) -> AfterValidator:
     """A whole-string regex check that fails with `message` (a pattern's own error says nothing useful)."""
