@@ -297,3 +297,18 @@ def test_import_is_one_transaction(tmp_path):
     with pytest.raises(DrupeError, match="Nothing was imported"):
         import_file(registry, path)
     assert Registry(open_store()).list_providers() == []
+
+
+def test_limits_are_set_shown_and_removed_from_the_command_line(tmp_path):
+    env = {"DRUPE_HOME": str(tmp_path)}
+    added = run_drupe("provider", "add", "capped", "--type", "openai", "--limit", "answer_chars=1000", env=env)
+    assert added.returncode == 0, added.stderr
+    run_drupe("provider", "edit", "capped", "--limit", "event_bytes=4096", env=env)
+    assert "Limit:       answer_chars = 1000\nLimit:       event_bytes = 4096" in run_drupe(
+        "provider", "show", "capped", env=env
+    ).stdout
+    wrong = run_drupe("provider", "edit", "capped", "--limit", "answer_size=5", env=env)
+    assert wrong.returncode != 0 and "Unknown limit 'answer_size'" in wrong.stderr + wrong.stdout
+    run_drupe("provider", "edit", "capped", "--remove-limit", "answer_chars", env=env)
+    shown = run_drupe("provider", "show", "capped", env=env).stdout
+    assert "answer_chars" not in shown and "event_bytes = 4096" in shown

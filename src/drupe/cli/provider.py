@@ -27,6 +27,17 @@ def _body_fields(pairs: list[str]) -> dict[str, Any]:
 
 
 BODY_HELP = "A field added to every chat request body, NAME=VALUE (VALUE read as JSON, else text); repeat for more."
+LIMIT_HELP = (
+    "Cap what this provider may send, NAME=NUMBER (answer_chars, event_bytes, response_bytes, error_body_bytes, "
+    "error_chars); repeat for more. Defaults: docs/reliability.md."
+)
+
+
+def _limits(pairs: list[str]) -> dict[str, Any]:
+    """`NAME=NUMBER` pairs as the `limits` option; `check_options` says what is wrong with them."""
+    from drupe.validation import parse_body_field
+
+    return dict(parse_body_field(pair) for pair in pairs)
 
 
 @app.command()
@@ -45,6 +56,7 @@ def add(
         False, "--no-stream-usage", help="Do not ask for usage in streams (for servers that reject it)."
     ),
     body: list[str] = typer.Option([], "--body", help=BODY_HELP),
+    limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
 ) -> None:
     """Add a provider."""
     from drupe.keys import parse_keys
@@ -52,6 +64,8 @@ def add(
     options: dict[str, Any] = {"stream_usage": False} if no_stream_usage else {}
     if body:
         options["extra_body"] = _body_fields(body)
+    if limit:
+        options["limits"] = _limits(limit)
     registry = open_registry()
     provider = registry.add_provider(
         name, type,
@@ -128,6 +142,8 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JS
         lines.append("Stream usage: off")
     for key, value in provider.options.get("extra_body", {}).items():
         lines.append(f"Body field:  {key} = {json.dumps(value, ensure_ascii=False)}")
+    for key, value in provider.options.get("limits", {}).items():
+        lines.append(f"Limit:       {key} = {value}")
     if provider.notes:
         lines.append(f"Notes:       {provider.notes}")
     lines.append(f"Models:      {', '.join(m.model_id for m in models) or '(none)'}")
@@ -167,6 +183,8 @@ def edit(
     stream_usage: Optional[bool] = typer.Option(None, "--stream-usage/--no-stream-usage"),
     body: list[str] = typer.Option([], "--body", help="Set a request body field NAME=VALUE (JSON, else text)."),
     remove_body: list[str] = typer.Option([], "--remove-body", help="Remove a request body field by name."),
+    limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
+    remove_limit: list[str] = typer.Option([], "--remove-limit", help="Go back to the default of a limit, by name."),
 ) -> None:
     """Change a provider. Only the options given change."""
     from drupe.keys import parse_keys
@@ -198,6 +216,10 @@ def edit(
         fields = {k: v for k, v in options.get("extra_body", {}).items() if k not in remove_body}
         fields.update(_body_fields(body))
         options["extra_body"] = fields
+    if limit or remove_limit:
+        limits = {k: v for k, v in options.get("limits", {}).items() if k not in remove_limit}
+        limits.update(_limits(limit))
+        options["limits"] = limits
     if options != provider.options:
         changes["options"] = options
     if not changes:

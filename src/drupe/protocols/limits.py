@@ -3,8 +3,8 @@
 A provider (or a model fed hostile text) must never be able to freeze, flood or exhaust
 drupe, so each thing read from the network has a cap. The defaults are far above what real
 use reaches (a long answer is a few hundred KB); a provider can override any of them with its
-`limits` option (`drupe provider edit NAME --option limits='{"answer_chars": 8000000}'`, or
-the API's `options.limits`). docs/security.md lists them.
+`limits` option (`drupe provider edit NAME --limit answer_chars=8000000`, or the API's
+`options.limits`). docs/reliability.md lists them.
 """
 
 from __future__ import annotations
