@@ -2,6 +2,8 @@
 
 The GGUF file is fetched once into `<repo>/.cache/models` and kept across runs.
 The server runs in a child process through drupe's own supervisor, so its threads never share pytest's.
+Without the `local` extra (`pip install -e '.[local]'`, which `make test` installs) the tests that
+need the server skip, saying so, instead of failing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def smollm2_gguf() -> Path:
 @pytest.fixture(scope="session")
 def llama_server(smollm2_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """Started on a free 127.0.0.1 port; has `.base_url` (no /v1), `.port`, `.model_id`, `.model_path`."""
+    pytest.importorskip("xllamacpp", reason="llama.cpp tests need the `local` extra: pip install -e '.[local]'")
     server = LocalServer(
         smollm2_gguf,
         ctx=4096,

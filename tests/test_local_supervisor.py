@@ -83,6 +83,7 @@ def test_it_gives_up_after_max_restarts_and_says_why(smollm2_gguf, tmp_path):
         assert "gave up after 1 restarts" in server.last_error
 
 
+@pytest.mark.needs_llama  # the child is llama.cpp's own error path
 def test_a_child_that_cannot_start_reports_its_own_error(tmp_path):
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + struct.pack("<I", 3) + b"\xff" * 64)  # a valid header, then nonsense
