@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from drupe.protocols.base import (
@@ -101,7 +102,7 @@ class OpenAIChat(ProviderType):
     label = "OpenAI"
     official_base_url = "https://api.openai.com"
     chat_path = "chat/completions"
-    Parser = Parser
+    Parser: ClassVar[type[StreamParser]] = Parser
 
     def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
         url = self.chat_url(endpoint, request.model, stream)

@@ -73,7 +73,7 @@ TYPES = TypeRegistry(BUILT_IN)
 def register_type(provider_type: ProviderType) -> ProviderType:
     """Add a type (an instance of a `ProviderType` subclass) under its `id`, after the built-in
     ones; from then on users can pick it everywhere. Re-registering an ID replaces that type."""
-    TYPES[provider_type.id] = provider_type
+    TYPES[getattr(provider_type, "id", "")] = provider_type
     return provider_type
 
 
