@@ -2,8 +2,8 @@
 
 "Echo" is a made-up JSON API, small enough to read in one go (CONTRIBUTING.md, "Adding a
 provider type", walks through it). Everything a type needs is in `EchoType` below; the rest
-of drupe (client, validation, the store's registry, the CLI's type list, `/api/meta` and so
-the web form) learns it from the type registry. A real new type (native Ollama, AWS
+of drupe (client, validation, the store's registry, `/api/meta` and so the web form; the
+CLI's `--type` help for a built-in type) learns it from the type registry. A real new type (native Ollama, AWS
 Bedrock…) is this class in `src/drupe/protocols/<name>.py`, one line in `types.BUILT_IN`,
 and its tests: a fake in `tests/fakes`, which the tests parametrised by kind then cover.
 
@@ -203,7 +203,10 @@ def test_a_new_type_is_offered_wherever_types_are_listed(echo):
     from drupe.web.app import create_app
 
     assert PROVIDER_TYPES[-1] == "echo" and TYPE_LABELS["echo"] == "Echo"
-    assert resolve_url("echo", "", "chat") == "https://echo.invalid/v1/echo"  # the one set of URL rules
+    # The one set of URL rules: the official address, an address as typed (`#`), its model list.
+    assert resolve_url("echo", "", "chat") == "https://echo.invalid/v1/echo"
+    assert resolve_url("echo", "http://h/api/echo#", "chat") == "http://h/api/echo"
+    assert resolve_url("echo", "http://h/api/echo#", "models") == "http://h/api/models"
     provider = Registry(open_store()).add_provider("Mine", "echo", base_url=echo.base_url, api_keys=[KEY])
     assert provider.type == "echo"
     web = TestClient(create_app(), base_url="http://127.0.0.1:8765")

@@ -77,15 +77,26 @@ def _has_version(url: str) -> bool:
 
 def _verbatim_url(spec: ProviderType, base: str, operation: Operation, model: str) -> str:
     """Rule 2: the user typed the endpoint (or the prefix) exactly; add no version."""
-    match = _FULL_ENDPOINT.search(base)
-    if match is None:
+    start = _endpoint_start(spec, base)
+    if start is None:
         return f"{base.rstrip('/')}/{spec.operation_path(operation, model)}"
     if operation == "models":
-        return base[: match.start()] + "/models"
+        return base[:start] + "/models"
     if _GEMINI_METHOD.search(base):  # a typed Gemini endpoint: its method follows the operation
         method = "streamGenerateContent?alt=sse" if operation == "chat" else "generateContent"
         return _GEMINI_METHOD.sub(":" + method, base)
     return base
+
+
+def _endpoint_start(spec: ProviderType, base: str) -> int | None:
+    """Where the operation path starts when `base` is a whole endpoint: one of the known
+    operation paths, or this type's own chat path."""
+    match = _FULL_ENDPOINT.search(base)
+    if match is not None:
+        return match.start()
+    if spec.chat_path and base.endswith("/" + spec.chat_path):
+        return len(base) - len(spec.chat_path) - 1
+    return None
 
 
 def _azure_url(spec: ProviderType, base: str, operation: Operation, model: str, api_version: str) -> str:
