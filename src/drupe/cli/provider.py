@@ -37,7 +37,9 @@ def add(
     type: str = typer.Option(..., "--type", "-t", help=TYPES_HELP),
     base_url: str = typer.Option("", "--base-url", help="The API address; empty uses the type's official host."),
     api_key: str = typer.Option("", "--api-key", help="One or more keys, separated by commas or new lines."),
-    api_version: str = typer.Option("", "--api-version", help="The API version, for a type that takes one (azure-openai: v1, preview or a date)."),
+    api_version: str = typer.Option(
+        "", "--api-version", help="The API version, for a type that takes one (azure-openai: v1, preview or a date)."
+    ),
     header: list[str] = typer.Option([], "--header", help="An extra HTTP header NAME=VALUE; repeat for more."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait for the provider."),
     proxy: str = typer.Option("", "--proxy", help="A proxy URL for this provider only."),
