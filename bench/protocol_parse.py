@@ -19,9 +19,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 import httpx2  # noqa: E402
 
-from drupe.protocols import anthropic, gemini, openai_chat, openai_responses  # noqa: E402
 from drupe.protocols.limits import DEFAULT_LIMITS  # noqa: E402
 from drupe.protocols.think import ThinkSplitter  # noqa: E402
+from drupe.protocols.types import TYPES  # noqa: E402
 from tests.fakes import anthropic as fake_anthropic  # noqa: E402
 from tests.fakes import gemini as fake_gemini  # noqa: E402
 from tests.fakes import openai_chat as fake_openai_chat  # noqa: E402
@@ -31,10 +31,10 @@ from tests.fakes.answer import Answer  # noqa: E402
 CHUNKS = 2000
 RUNS = 5
 PROTOCOLS = {
-    "openai": (openai_chat, fake_openai_chat),
-    "openai-response": (openai_responses, fake_openai_responses),
-    "anthropic": (anthropic, fake_anthropic),
-    "gemini": (gemini, fake_gemini),
+    "openai": (TYPES["openai"], fake_openai_chat),
+    "openai-response": (TYPES["openai-response"], fake_openai_responses),
+    "anthropic": (TYPES["anthropic"], fake_anthropic),
+    "gemini": (TYPES["gemini"], fake_gemini),
 }
 
 

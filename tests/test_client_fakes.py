@@ -12,9 +12,8 @@ from drupe.errors import DrupeError, ProviderError
 from drupe.protocols import client
 from drupe.protocols.base import ChatRequest, Endpoint, Finish, Message, Metrics, ReasoningDelta, TextDelta, Usage
 from drupe.protocols.client import RetryPolicy, check_key, complete_chat, fold, list_models, stream_chat
-from tests.fakes.upstream import DEFAULT_MODELS, Fault
+from tests.fakes.upstream import DEFAULT_MODELS, KINDS, Fault
 
-KINDS = ["openai", "openai-response", "anthropic", "gemini", "azure-openai"]
 MODEL = "org/fake model:q4.gguf"
 REQUEST = ChatRequest(model=MODEL, messages=(Message("system", "Be brief."), Message("user", "Say hello")))
 KEY = "sk-test-0123456789"

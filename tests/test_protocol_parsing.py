@@ -7,7 +7,6 @@ import json
 import pytest
 
 from drupe.errors import ProviderError
-from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
 from drupe.protocols.base import (
     ChatRequest,
     Endpoint,
@@ -21,7 +20,13 @@ from drupe.protocols.base import (
     Usage,
 )
 from drupe.protocols.http_errors import error_from_response, redact
-from drupe.protocols.wire import merge_extra, request_headers
+from drupe.protocols.types import TYPES
+from drupe.protocols.wire import merge_extra
+
+# Each type object, named after the module that declares it.
+openai_chat, openai_responses, anthropic, gemini, azure = (
+    TYPES[t] for t in ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
+)
 
 MODEL = "/models/qwen 2.5:7b.gguf"
 REQUEST = ChatRequest(
@@ -95,7 +100,7 @@ def test_openai_chat_without_stream_usage_or_key():
 )
 def test_openai_chat_token_limit_field_follows_the_server(endpoint, field):
     request = ChatRequest("o3", (Message("user", "hi"),), max_tokens=64)
-    body = openai_chat.build_chat(endpoint, request, None, stream=True).json
+    body = TYPES[endpoint.type].build_chat(endpoint, request, None, stream=True).json
     assert body[field] == 64
     assert len({"max_tokens", "max_completion_tokens"} & set(body)) == 1
 
@@ -112,8 +117,7 @@ def test_openai_chat_reasoning_effort_and_extra_body_last():
 
 @pytest.mark.parametrize("module", [openai_chat, openai_responses, anthropic, gemini])
 def test_provider_body_fields_go_in_over_ours_and_the_requests_over_both(module):
-    type_ = {openai_chat: "openai", openai_responses: "openai-response", anthropic: "anthropic", gemini: "gemini"}[module]
-    endpoint = Endpoint(type_, "http://h:1", extra_body={"top_k": 20, "stream": "mine", "seed": 1})
+    endpoint = Endpoint(module.id, "http://h:1", extra_body={"top_k": 20, "stream": "mine", "seed": 1})
     request = ChatRequest("m", (Message("user", "hi"),), extra_body={"seed": None})
     body = module.build_chat(endpoint, request, None, stream=True).json
     assert body["top_k"] == 20 and body["stream"] == "mine" and "seed" not in body
@@ -195,8 +199,8 @@ def test_gemini_thinking_config():
 
 def test_azure_uses_api_key_header_and_user_headers_win():
     endpoint = Endpoint("azure-openai", "https://r.openai.azure.com", headers={"api-key": "override"})
-    assert request_headers(endpoint, "k")["api-key"] == "override"
-    assert request_headers(Endpoint("azure-openai"), "k") == {"accept": "application/json", "api-key": "k"}
+    assert azure.headers(endpoint, "k")["api-key"] == "override"
+    assert azure.headers(Endpoint("azure-openai"), "k") == {"accept": "application/json", "api-key": "k"}
 
 
 # Streams ----------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from drupe.protocols import client
 from drupe.protocols.base import ChatRequest, Endpoint, Finish, Message, TextDelta, Usage
 from drupe.protocols.client import RetryPolicy, check_key, complete_chat, fold, list_models, stream_chat
 from drupe.protocols.limits import DEFAULT_LIMITS, MIB
+from drupe.protocols.types import TYPES
 from tests.fakes.server import Reply, ServerThread
-from tests.fakes.upstream import Fault
+from tests.fakes.upstream import KINDS, Fault
 
-KINDS = ["openai", "openai-response", "anthropic", "gemini", "azure-openai"]
 REQUEST = ChatRequest(model="fake-model", messages=(Message("user", "Say hello"),))
 
 
@@ -282,7 +282,7 @@ def test_a_hostile_model_list_is_cut_and_its_junk_left_out():
 
 
 def test_junk_in_anthropic_and_gemini_model_pages_is_left_out():
-    from drupe.protocols import anthropic, gemini
+    anthropic, gemini = TYPES["anthropic"], TYPES["gemini"]
 
     page = {"data": [{"id": ["x"]}, {"id": "claude-x", "display_name": 3}], "has_more": True, "last_id": {"x": 1}}
     assert anthropic.parse_models(page) == ([client.RemoteModel("claude-x")], None)
@@ -338,7 +338,7 @@ def test_json_in_the_wrong_shape_is_a_bad_response_not_a_crash(kind, payload):
 
 
 def test_fields_of_the_wrong_type_are_ignored():
-    from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
+    openai_chat, openai_responses, anthropic, gemini = (TYPES[t] for t in ("openai", "openai-response", "anthropic", "gemini"))
 
     assert openai_chat.parse_response({"choices": [{"message": {"content": "x"}, "finish_reason": "stop"}],
                                        "usage": {"prompt_tokens": "3", "completion_tokens": 2}})[1] == Usage(None, 2)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from drupe.catalog import CAPABILITIES
 from drupe.errors import DrupeError
-from drupe.protocols.base import PROVIDER_TYPES
+from drupe.protocols.types import TYPES
 
 MAX_NAME = 32
 
@@ -23,8 +23,8 @@ def check_name(name: str) -> str:
 
 
 def check_type(type_: str) -> str:
-    if type_ not in PROVIDER_TYPES:
-        raise DrupeError(f"Unknown provider type {type_!r}. Valid types: {', '.join(PROVIDER_TYPES)}.")
+    if type_ not in TYPES:
+        raise DrupeError(f"Unknown provider type {type_!r}. Valid types: {', '.join(TYPES)}.")
     return type_
 
 
@@ -41,10 +41,11 @@ def _check_http_url(url: str, what: str, schemes: tuple[str, ...] = ("http", "ht
 def check_base_url(url: str, type_: str) -> str:
     url = (url or "").strip()
     if not url:
-        if type_ == "azure-openai":
-            raise DrupeError(
-                "Azure OpenAI needs an API address: your resource endpoint, like https://NAME.openai.azure.com"
-            )
+        spec = TYPES.get(type_)
+        if spec is not None and not spec.official_base_url:
+            from drupe.protocols.urls import missing_address
+
+            raise missing_address(spec)
         return ""
     return _check_http_url(url, "API address")
 

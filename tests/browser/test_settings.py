@@ -68,7 +68,10 @@ def test_provider_fields_models_order_and_delete(ui: Page, api: httpx2.Client, f
     add_provider(api, "Azure", upstream.base_url, [], type="azure-openai")
     open_provider(ui, "Azure")
 
-    # API version exists for Azure only; the resolved URL follows it as it is typed.
+    # What the form shows differs by type, as the type declares it (/api/meta); API version
+    # exists for Azure only, and the resolved URL follows it as it is typed.
+    expect(ui.get_by_label("API address")).to_have_attribute("placeholder", "https://NAME.openai.azure.com")
+    expect(ui.get_by_text("Your resource endpoint.")).to_be_visible()
     version = ui.get_by_label("API version")
     version.fill("2024-10-21")
     expect(ui.locator(".resolved-url")).to_contain_text("/openai/deployments/")

@@ -33,11 +33,14 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
 
+from drupe.protocols.types import TYPES
 from tests.fakes import anthropic, gemini, openai_chat, openai_responses
 from tests.fakes.answer import Answer, Frames, count_words, split_chunks
 from tests.fakes.server import DropConnection, Reply, Request, ServerThread
 
-KINDS = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
+KINDS = tuple(TYPES)
+"""Every provider type drupe knows, so the tests parametrised by kind cover each one: a new type
+makes them fail until this fake speaks it too."""
 DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
 
 FaultKind = Literal[

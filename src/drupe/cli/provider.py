@@ -8,10 +8,12 @@ from typing import Any, Optional
 import typer
 
 from drupe.cli.common import confirm, open_registry, print_json
+from drupe.protocols.types import TYPES
 
 app = typer.Typer(help="Manage AI providers: their type, keys, address and options.", no_args_is_help=True)
 
-TYPES_HELP = "openai, openai-response, anthropic, gemini or azure-openai"
+TYPES_HELP = ", ".join(TYPES)
+"""The provider types, from the registry (which imports no type's module to list them)."""
 
 
 def _headers(pairs: list[str]) -> dict[str, str]:
@@ -46,7 +48,9 @@ def add(
     type: str = typer.Option(..., "--type", "-t", help=TYPES_HELP),
     base_url: str = typer.Option("", "--base-url", help="The API address; empty uses the type's official host."),
     api_key: str = typer.Option("", "--api-key", help="One or more keys, separated by commas or new lines."),
-    api_version: str = typer.Option("", "--api-version", help="Azure OpenAI API version (v1, preview or a date)."),
+    api_version: str = typer.Option(
+        "", "--api-version", help="The API version, for a type that takes one (azure-openai: v1, preview or a date)."
+    ),
     header: list[str] = typer.Option([], "--header", help="An extra HTTP header NAME=VALUE; repeat for more."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait for the provider."),
     proxy: str = typer.Option("", "--proxy", help="A proxy URL for this provider only."),

@@ -16,8 +16,8 @@ from drupe.protocols.base import (
     TextDelta,
     Usage,
 )
+from drupe.protocols.contract import ProviderType
 from drupe.protocols.http_errors import error_from_payload
-from drupe.protocols.urls import resolve_url
 from drupe.protocols.wire import (
     StreamParser,
     WireRequest,
@@ -25,11 +25,13 @@ from drupe.protocols.wire import (
     final_body,
     load_json,
     model_items,
-    request_headers,
     stop_reason,
     system_text,
     text_field,
 )
+
+API_VERSION = "2023-06-01"
+"""The `anthropic-version` header every request must carry."""
 
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires `max_tokens`; this is used when the request has none."""
@@ -46,38 +48,6 @@ FINISH: dict[str, StopReason] = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
-
-
-def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
-    budget = THINKING_BUDGETS.get(request.reasoning_effort or "")
-    body: dict = {
-        "model": request.model,
-        "messages": [_message(m) for m in request.messages if m.role != "system"],
-        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS + (budget or 0),
-        "stream": stream,
-    }
-    system = system_text(request.messages)
-    if system:
-        body["system"] = system
-    if budget:
-        body["thinking"] = {"type": "enabled", "budget_tokens": budget}
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
-    if request.top_p is not None:
-        body["top_p"] = request.top_p
-    if request.stop:
-        body["stop_sequences"] = list(request.stop)
-    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model)
-    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
-
-
-def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
-    """One page of models; `cursor` is the previous page's `last_id`."""
-    params = {"limit": "1000"}
-    if cursor:
-        params["after_id"] = cursor
-    url = resolve_url(endpoint.type, endpoint.base_url, "models")
-    return WireRequest(url, request_headers(endpoint, key), method="GET", params=params)
 
 
 def _message(message: Message) -> dict:
@@ -144,22 +114,63 @@ def _block_events(block: dict) -> list[Event]:
     return []
 
 
-def parse_response(data: dict) -> list[Event]:
-    if data.get("type") == "error":
-        raise error_from_payload(data)
-    events: list[Event] = []
-    for block in data.get("content") or ():
-        events.extend(_block_events(block))
-    usage = data.get("usage") or {}
-    if usage:
-        events.append(Usage(_input_tokens(usage), count_field(usage, "output_tokens")))
-    if data.get("stop_reason"):
-        events.append(Finish(stop_reason(data["stop_reason"], FINISH)))
-    return events
+class Anthropic(ProviderType):
+    id = "anthropic"
+    label = "Anthropic"
+    official_base_url = "https://api.anthropic.com"
+    chat_path = "messages"
+    Parser = Parser
+
+    def auth_headers(self, endpoint: Endpoint, key: str | None) -> dict[str, str]:
+        """The key in `x-api-key`, and the API version every request must name."""
+        return {"anthropic-version": API_VERSION, **({"x-api-key": key} if key else {})}
+
+    def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+        budget = THINKING_BUDGETS.get(request.reasoning_effort or "")
+        body: dict = {
+            "model": request.model,
+            "messages": [_message(m) for m in request.messages if m.role != "system"],
+            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS + (budget or 0),
+            "stream": stream,
+        }
+        system = system_text(request.messages)
+        if system:
+            body["system"] = system
+        if budget:
+            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
+        url = self.chat_url(endpoint, request.model, stream)
+        return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
 
 
-def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
-    """A page of `{"data": [...], "has_more", "last_id"}`; the cursor is `last_id` while there is more."""
-    models = [RemoteModel(id=item["id"], name=text_field(item, "display_name")) for item in model_items(data, "data", "id")]
-    cursor = (text_field(data, "last_id") or None) if data.get("has_more") is True else None
-    return models, cursor
+    def build_models(self, endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
+        """One page of models; `cursor` is the previous page's `last_id`."""
+        params = {"limit": "1000"}
+        if cursor:
+            params["after_id"] = cursor
+        return WireRequest(self.models_url(endpoint), self.headers(endpoint, key), method="GET", params=params)
+
+    def parse_response(self, data: dict) -> list[Event]:
+        if data.get("type") == "error":
+            raise error_from_payload(data)
+        events: list[Event] = []
+        for block in data.get("content") or ():
+            events.extend(_block_events(block))
+        usage = data.get("usage") or {}
+        if usage:
+            events.append(Usage(_input_tokens(usage), count_field(usage, "output_tokens")))
+        if data.get("stop_reason"):
+            events.append(Finish(stop_reason(data["stop_reason"], FINISH)))
+        return events
+
+
+    def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
+        """A page of `{"data": [...], "has_more", "last_id"}`; the cursor is `last_id` while there is more."""
+        models = [RemoteModel(id=item["id"], name=text_field(item, "display_name")) for item in model_items(data, "data", "id")]
+        cursor = (text_field(data, "last_id") or None) if data.get("has_more") is True else None
+        return models, cursor

@@ -11,16 +11,18 @@ from typing import Any, Literal, Union
 
 from drupe.protocols.limits import DEFAULT_LIMITS, Limits
 
-PROVIDER_TYPES: tuple[str, ...] = ("openai", "openai-response", "anthropic", "gemini", "azure-openai")
-"""The provider types a user can pick, exactly as stored and typed on the CLI."""
 
-TYPE_LABELS: dict[str, str] = {
-    "openai": "OpenAI",
-    "openai-response": "OpenAI Responses",
-    "gemini": "Gemini",
-    "anthropic": "Anthropic",
-    "azure-openai": "Azure OpenAI",
-}
+def __getattr__(name: str) -> Any:
+    """`PROVIDER_TYPES` (the type IDs, in order) and `TYPE_LABELS` (ID → label), read from
+    the registry each time, so a type registered later is in them (`drupe.protocols.types`)."""
+    from drupe.protocols.types import TYPES
+
+    if name == "PROVIDER_TYPES":
+        return tuple(TYPES)
+    if name == "TYPE_LABELS":
+        return {type_id: TYPES[type_id].label for type_id in TYPES}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Role = Literal["system", "user", "assistant"]
 

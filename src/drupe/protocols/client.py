@@ -1,6 +1,6 @@
 """The transport: send what a protocol built, retry, rotate keys, time the stream.
 
-Everything about a provider's wire format lives in its protocol module; this
+Everything about a provider's wire format lives in its type (`drupe.protocols.types`); this
 module only moves bytes with httpx2 (imported lazily, so the CLI starts fast)
 and turns transport failures into ProviderErrors.
 """
@@ -14,11 +14,9 @@ import time
 from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, nullcontext
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import TYPE_CHECKING
 
-from drupe.errors import DrupeError, ProviderError
-from drupe.protocols import anthropic, gemini, openai_chat, openai_responses
+from drupe.errors import ProviderError
 from drupe.protocols.base import (
     ChatRequest,
     ChatResult,
@@ -46,6 +44,7 @@ from drupe.protocols.reading import (
     unexpected_shape,
 )
 from drupe.protocols.think import ThinkSplitter, split_think_events
+from drupe.protocols.types import type_for
 from drupe.protocols.wire import MAX_MODELS, WireRequest
 
 if TYPE_CHECKING:
@@ -53,13 +52,7 @@ if TYPE_CHECKING:
 
     import httpx2
 
-PROTOCOLS: dict[str, ModuleType] = {
-    "openai": openai_chat,
-    "azure-openai": openai_chat,
-    "openai-response": openai_responses,
-    "anthropic": anthropic,
-    "gemini": gemini,
-}
+    from drupe.protocols.contract import ProviderType
 
 MAX_MODEL_PAGES = 50
 """A guard against a server that keeps handing out cursors."""
@@ -148,13 +141,6 @@ class CheckResult:
     error: ProviderError | None = None
 
 
-def protocol_for(type: str) -> ModuleType:
-    try:
-        return PROTOCOLS[type]
-    except KeyError:
-        raise DrupeError(f"Unknown provider type {type!r}; expected one of: {', '.join(PROTOCOLS)}.") from None
-
-
 def stream_chat(
     endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
 ) -> AsyncIterator[Event]:
@@ -171,7 +157,7 @@ async def complete_chat(
     endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
 ) -> ChatResult:
     """One answer from a non-streaming call (`stream: false` on the wire)."""
-    protocol = protocol_for(endpoint.type)
+    protocol = type_for(endpoint.type)
     attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout)
     async with _http_client(endpoint, connections) as client, _within(attempts, "a whole answer"):
         while True:
@@ -187,7 +173,7 @@ async def complete_chat(
 
 async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
     """Every model the provider lists, following its pagination."""
-    protocol = protocol_for(endpoint.type)
+    protocol = type_for(endpoint.type)
     models: list[RemoteModel] = []
     cursor: str | None = None
     seen: set[str] = set()
@@ -250,7 +236,7 @@ async def _stream(
     Written as one generator: every layer of generators costs each chunk a hop."""
     import httpx2
 
-    protocol = protocol_for(endpoint.type)
+    protocol = type_for(endpoint.type)
     attempts = Attempts(keys, policy, endpoint.timeout)
     clock = _Clock()
     async with _http_client(endpoint, connections) as client:
@@ -382,7 +368,7 @@ async def _send_json(client: httpx2.AsyncClient, wire: WireRequest, endpoint: En
 
 
 async def _models_page(
-    client: httpx2.AsyncClient, protocol: ModuleType, endpoint: Endpoint, cursor: str | None, attempts: Attempts
+    client: httpx2.AsyncClient, protocol: ProviderType, endpoint: Endpoint, cursor: str | None, attempts: Attempts
 ) -> tuple[list[RemoteModel], str | None]:
     while True:
         wire = protocol.build_models(endpoint, attempts.key, cursor)

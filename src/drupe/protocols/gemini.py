@@ -15,8 +15,9 @@ from drupe.protocols.base import (
     TextDelta,
     Usage,
 )
+from drupe.protocols.contract import ProviderType
 from drupe.protocols.http_errors import error_from_payload
-from drupe.protocols.urls import resolve_url
+from drupe.protocols.urls import Operation, quote_model
 from drupe.protocols.wire import (
     StreamParser,
     WireRequest,
@@ -24,7 +25,6 @@ from drupe.protocols.wire import (
     final_body,
     load_json,
     model_items,
-    request_headers,
     stop_reason,
     system_text,
     text_field,
@@ -51,40 +51,6 @@ FINISH: dict[str, StopReason] = {
 }
 """Gemini's `finishReason`s (https://ai.google.dev/api/generate-content#FinishReason); the rest
 (`OTHER`, `FINISH_REASON_UNSPECIFIED`, `NO_IMAGE`…) are `stop`."""
-
-
-def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
-    body: dict = {"contents": [_content(m) for m in request.messages if m.role != "system"]}
-    system = system_text(request.messages)
-    if system:
-        body["systemInstruction"] = {"parts": [{"text": system}]}
-    config: dict = {}
-    for name, value in (
-        ("temperature", request.temperature),
-        ("topP", request.top_p),
-        ("maxOutputTokens", request.max_tokens),
-    ):
-        if value is not None:
-            config[name] = value
-    if request.stop:
-        config["stopSequences"] = list(request.stop)
-    if request.reasoning_effort in THINKING_BUDGETS:
-        budget = THINKING_BUDGETS[request.reasoning_effort]
-        config["thinkingConfig"] = {"includeThoughts": budget > 0, "thinkingBudget": budget}
-    if config:
-        body["generationConfig"] = config
-    operation = "chat" if stream else "chat_once"
-    url = resolve_url(endpoint.type, endpoint.base_url, operation, request.model)
-    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
-
-
-def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
-    """One page of models; `cursor` is the previous page's `nextPageToken`."""
-    params = {"pageSize": "1000"}
-    if cursor:
-        params["pageToken"] = cursor
-    url = resolve_url(endpoint.type, endpoint.base_url, "models")
-    return WireRequest(url, request_headers(endpoint, key), method="GET", params=params)
 
 
 def _content(message: Message) -> dict:
@@ -133,22 +99,70 @@ class Parser(StreamParser):
         return events
 
 
-def parse_response(data: dict) -> list[Event]:
-    parser = Parser()
-    return parser.read(data) + parser.close()
+class Gemini(ProviderType):
+    id = "gemini"
+    label = "Gemini"
+    official_base_url = "https://generativelanguage.googleapis.com"
+    default_api_version = "v1beta"
+    Parser = Parser
+
+    def auth_headers(self, endpoint: Endpoint, key: str | None) -> dict[str, str]:
+        return {"x-goog-api-key": key} if key else {}
+
+    def operation_path(self, operation: Operation, model: str) -> str:
+        """The model is part of a chat path, and streaming is another method (with SSE asked for)."""
+        if operation == "models":
+            return "models"
+        method = "streamGenerateContent?alt=sse" if operation == "chat" else "generateContent"
+        return f"models/{quote_model(model)}:{method}"
+
+    def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+        body: dict = {"contents": [_content(m) for m in request.messages if m.role != "system"]}
+        system = system_text(request.messages)
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": system}]}
+        config: dict = {}
+        for name, value in (
+            ("temperature", request.temperature),
+            ("topP", request.top_p),
+            ("maxOutputTokens", request.max_tokens),
+        ):
+            if value is not None:
+                config[name] = value
+        if request.stop:
+            config["stopSequences"] = list(request.stop)
+        if request.reasoning_effort in THINKING_BUDGETS:
+            budget = THINKING_BUDGETS[request.reasoning_effort]
+            config["thinkingConfig"] = {"includeThoughts": budget > 0, "thinkingBudget": budget}
+        if config:
+            body["generationConfig"] = config
+        url = self.chat_url(endpoint, request.model, stream)
+        return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
 
 
-def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
-    """Names come as `models/ID`; models that cannot chat (embeddings) are left out."""
-    models = [
-        RemoteModel(
-            id=item["name"].removeprefix("models/"),
-            name=text_field(item, "displayName"),
-            context_window=count_field(item, "inputTokenLimit"),
-            max_output=count_field(item, "outputTokenLimit"),
-        )
-        for item in model_items(data, "models", "name")
-        if isinstance(methods := item.get("supportedGenerationMethods", ["generateContent"]), list)
-        and "generateContent" in methods
-    ]
-    return models, text_field(data, "nextPageToken") or None
+    def build_models(self, endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
+        """One page of models; `cursor` is the previous page's `nextPageToken`."""
+        params = {"pageSize": "1000"}
+        if cursor:
+            params["pageToken"] = cursor
+        return WireRequest(self.models_url(endpoint), self.headers(endpoint, key), method="GET", params=params)
+
+    def parse_response(self, data: dict) -> list[Event]:
+        parser = Parser()
+        return parser.read(data) + parser.close()
+
+
+    def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
+        """Names come as `models/ID`; models that cannot chat (embeddings) are left out."""
+        models = [
+            RemoteModel(
+                id=item["name"].removeprefix("models/"),
+                name=text_field(item, "displayName"),
+                context_window=count_field(item, "inputTokenLimit"),
+                max_output=count_field(item, "outputTokenLimit"),
+            )
+            for item in model_items(data, "models", "name")
+            if isinstance(methods := item.get("supportedGenerationMethods", ["generateContent"]), list)
+            and "generateContent" in methods
+        ]
+        return models, text_field(data, "nextPageToken") or None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from drupe.protocols.base import (
@@ -17,8 +18,8 @@ from drupe.protocols.base import (
     TextDelta,
     Usage,
 )
+from drupe.protocols.contract import ProviderType
 from drupe.protocols.http_errors import error_from_payload
-from drupe.protocols.urls import resolve_url
 from drupe.protocols.wire import (
     StreamParser,
     WireRequest,
@@ -27,7 +28,6 @@ from drupe.protocols.wire import (
     image_data_url,
     load_json,
     model_items,
-    request_headers,
     stop_reason,
     text_field,
 )
@@ -46,44 +46,6 @@ FINISH: dict[str, StopReason] = {
     "model_length": "length",
     "error": "cut_off",
 }
-
-
-def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
-    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model, endpoint.api_version)
-    body: dict = {"model": request.model, "messages": [_message(m) for m in request.messages], "stream": stream}
-    if stream and endpoint.stream_usage:
-        body["stream_options"] = {"include_usage": True}
-    for name, value in (
-        ("temperature", request.temperature),
-        ("top_p", request.top_p),
-        (token_limit_field(endpoint, url), request.max_tokens),
-        ("reasoning_effort", request.reasoning_effort),
-    ):
-        if value is not None:
-            body[name] = value
-    if request.stop:
-        body["stop"] = list(request.stop)
-    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
-
-
-def token_limit_field(endpoint: Endpoint, url: str) -> str:
-    """OpenAI's own API and Azure OpenAI (from 2024-09-01) take `max_completion_tokens`, and
-    their reasoning models (o-series, gpt-5) reject `max_tokens`; most compatible servers
-    (vLLM, llama.cpp, Ollama…) know only `max_tokens`."""
-    if endpoint.type == "azure-openai":
-        version = (endpoint.api_version or "").strip().lower()
-        return "max_completion_tokens" if version in ("", "v1", "preview") or version >= "2024-09-01" else "max_tokens"
-    try:
-        official = urlsplit(url).hostname == "api.openai.com"
-    except ValueError:  # not a URL at all: the transport says so
-        official = False
-    return "max_completion_tokens" if official else "max_tokens"
-
-
-def build_models(endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
-    """OpenAI lists every model in one page, so `cursor` is never used."""
-    url = resolve_url(endpoint.type, endpoint.base_url, "models", api_version=endpoint.api_version)
-    return WireRequest(url, request_headers(endpoint, key), method="GET")
 
 
 def _message(message: Message) -> dict:
@@ -133,33 +95,72 @@ class Parser(StreamParser):
         return events
 
 
-def parse_response(data: dict) -> list[Event]:
-    """A non-streaming completion as the events a stream of it would give."""
-    if "error" in data:
-        raise error_from_payload(data)
-    choice = (data.get("choices") or [{}])[0]
-    message = choice.get("message") or {}
-    events: list[Event] = []
-    if _reasoning(message):
-        events.append(ReasoningDelta(_reasoning(message)))
-    if isinstance(message.get("content"), str) and message["content"]:
-        events.append(TextDelta(message["content"]))
-    if data.get("usage"):
-        events.append(_usage(data["usage"]))
-    if choice.get("finish_reason"):
-        events.append(Finish(stop_reason(choice["finish_reason"], FINISH)))
-    return events
+class OpenAIChat(ProviderType):
+    """OpenAI Chat Completions, also spoken by most compatible servers."""
 
+    id = "openai"
+    label = "OpenAI"
+    official_base_url = "https://api.openai.com"
+    chat_path = "chat/completions"
+    Parser: ClassVar[type[StreamParser]] = Parser
 
-def parse_models(data: dict) -> tuple[list[RemoteModel], str | None]:
-    """`{"data": [{"id": ...}]}`; OpenRouter adds `context_length`."""
-    models = [
-        RemoteModel(
-            id=item["id"],
-            name=text_field(item, "name"),
-            owned_by=text_field(item, "owned_by"),
-            context_window=count_field(item, "context_length"),
-        )
-        for item in model_items(data, "data", "id")
-    ]
-    return models, None
+    def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+        url = self.chat_url(endpoint, request.model, stream)
+        body: dict = {"model": request.model, "messages": [_message(m) for m in request.messages], "stream": stream}
+        if stream and endpoint.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+        for name, value in (
+            ("temperature", request.temperature),
+            ("top_p", request.top_p),
+            (self.token_limit_field(endpoint, url), request.max_tokens),
+            ("reasoning_effort", request.reasoning_effort),
+        ):
+            if value is not None:
+                body[name] = value
+        if request.stop:
+            body["stop"] = list(request.stop)
+        return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
+
+    def token_limit_field(self, endpoint: Endpoint, url: str) -> str:
+        """OpenAI's own API takes `max_completion_tokens`, and its reasoning models (o-series,
+        gpt-5) reject `max_tokens`; most compatible servers (vLLM, llama.cpp, Ollama…) know only
+        `max_tokens`."""
+        try:
+            official = urlsplit(url).hostname == "api.openai.com"
+        except ValueError:  # not a URL at all: the transport says so
+            official = False
+        return "max_completion_tokens" if official else "max_tokens"
+
+    def build_models(self, endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
+        """OpenAI lists every model in one page, so `cursor` is never used."""
+        return WireRequest(self.models_url(endpoint), self.headers(endpoint, key), method="GET")
+
+    def parse_response(self, data: dict) -> list[Event]:
+        """A non-streaming completion as the events a stream of it would give."""
+        if "error" in data:
+            raise error_from_payload(data)
+        choice = (data.get("choices") or [{}])[0]
+        message = choice.get("message") or {}
+        events: list[Event] = []
+        if _reasoning(message):
+            events.append(ReasoningDelta(_reasoning(message)))
+        if isinstance(message.get("content"), str) and message["content"]:
+            events.append(TextDelta(message["content"]))
+        if data.get("usage"):
+            events.append(_usage(data["usage"]))
+        if choice.get("finish_reason"):
+            events.append(Finish(stop_reason(choice["finish_reason"], FINISH)))
+        return events
+
+    def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
+        """`{"data": [{"id": ...}]}`; OpenRouter adds `context_length`."""
+        models = [
+            RemoteModel(
+                id=item["id"],
+                name=text_field(item, "name"),
+                owned_by=text_field(item, "owned_by"),
+                context_window=count_field(item, "context_length"),
+            )
+            for item in model_items(data, "data", "id")
+        ]
+        return models, None

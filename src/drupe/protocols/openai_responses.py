@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from drupe.errors import ProviderError
-from drupe.protocols import openai_chat
 from drupe.protocols.base import (
     ChatRequest,
     ContentPart,
@@ -19,7 +18,7 @@ from drupe.protocols.base import (
     Usage,
 )
 from drupe.protocols.http_errors import error_from_payload
-from drupe.protocols.urls import resolve_url
+from drupe.protocols.openai_chat import OpenAIChat
 from drupe.protocols.wire import (
     StreamParser,
     WireRequest,
@@ -27,37 +26,10 @@ from drupe.protocols.wire import (
     final_body,
     image_data_url,
     load_json,
-    request_headers,
     system_text,
 )
 
-build_models = openai_chat.build_models
-parse_models = openai_chat.parse_models
-
 _REASONING_DELTAS = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
-
-
-def build_chat(endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
-    """System messages become `instructions`; `stop` has no Responses equivalent and is not sent."""
-    body: dict = {
-        "model": request.model,
-        "input": [_message(m) for m in request.messages if m.role != "system"],
-        "stream": stream,
-    }
-    instructions = system_text(request.messages)
-    if instructions:
-        body["instructions"] = instructions
-    for name, value in (
-        ("temperature", request.temperature),
-        ("top_p", request.top_p),
-        ("max_output_tokens", request.max_tokens),
-    ):
-        if value is not None:
-            body[name] = value
-    if request.reasoning_effort:
-        body["reasoning"] = {"effort": request.reasoning_effort, "summary": "auto"}
-    url = resolve_url(endpoint.type, endpoint.base_url, "chat", request.model)
-    return WireRequest(url, request_headers(endpoint, key), final_body(body, endpoint, request))
 
 
 def _message(message: Message) -> dict:
@@ -113,23 +85,54 @@ class Parser(StreamParser):
         return []
 
 
-def parse_response(data: dict) -> list[Event]:
-    if data.get("status") == "failed" or data.get("error"):
-        raise _failure(data)
-    events: list[Event] = []
-    for item in data.get("output") or ():
-        if item.get("type") == "reasoning":
-            for part in (item.get("summary") or []) + (item.get("content") or []):
-                if isinstance(text := part.get("text"), str) and text:
-                    events.append(ReasoningDelta(text))
-        elif item.get("type") == "message":
-            for part in item.get("content") or ():
-                if part.get("type") == "output_text" and isinstance(text := part.get("text"), str) and text:
-                    events.append(TextDelta(text))
-    usage = _usage(data)
-    if usage:
-        events.append(usage)
-    finish = _finish(data)
-    if finish:
-        events.append(Finish(finish))
-    return events
+class OpenAIResponses(OpenAIChat):
+    """The Responses API; its model list is Chat Completions', so those two methods are inherited."""
+
+    id = "openai-response"
+    label = "OpenAI Responses"
+    official_base_url = "https://api.openai.com"
+    chat_path = "responses"
+    Parser = Parser
+
+    def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
+        """System messages become `instructions`; `stop` has no Responses equivalent and is not sent."""
+        body: dict = {
+            "model": request.model,
+            "input": [_message(m) for m in request.messages if m.role != "system"],
+            "stream": stream,
+        }
+        instructions = system_text(request.messages)
+        if instructions:
+            body["instructions"] = instructions
+        for name, value in (
+            ("temperature", request.temperature),
+            ("top_p", request.top_p),
+            ("max_output_tokens", request.max_tokens),
+        ):
+            if value is not None:
+                body[name] = value
+        if request.reasoning_effort:
+            body["reasoning"] = {"effort": request.reasoning_effort, "summary": "auto"}
+        url = self.chat_url(endpoint, request.model, stream)
+        return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
+
+    def parse_response(self, data: dict) -> list[Event]:
+        if data.get("status") == "failed" or data.get("error"):
+            raise _failure(data)
+        events: list[Event] = []
+        for item in data.get("output") or ():
+            if item.get("type") == "reasoning":
+                for part in (item.get("summary") or []) + (item.get("content") or []):
+                    if isinstance(text := part.get("text"), str) and text:
+                        events.append(ReasoningDelta(text))
+            elif item.get("type") == "message":
+                for part in item.get("content") or ():
+                    if part.get("type") == "output_text" and isinstance(text := part.get("text"), str) and text:
+                        events.append(TextDelta(text))
+        usage = _usage(data)
+        if usage:
+            events.append(usage)
+        finish = _finish(data)
+        if finish:
+            events.append(Finish(finish))
+        return events

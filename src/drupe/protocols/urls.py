@@ -3,6 +3,8 @@
 The rules (with a table of examples in docs/url-rules.md):
 
 1. Trim. Empty means the type's official host; Azure has none and needs one.
+   (What differs by type, such as the official host, default version and operation paths,
+   each type declares: see `drupe.protocols.contract.ProviderType`.)
 2. Ending in `#`: what precedes `#` is used as typed. If it already ends in an
    operation path it is the whole endpoint, else only the operation path is
    appended (no version).
@@ -16,26 +18,22 @@ The rules (with a table of examples in docs/url-rules.md):
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from drupe.errors import DrupeError
+from drupe.protocols.types import type_for
+
+if TYPE_CHECKING:
+    from drupe.protocols.contract import ProviderType
 
 Operation = Literal["chat", "chat_once", "models"]
 
-OFFICIAL_BASE_URLS: dict[str, str] = {
-    "openai": "https://api.openai.com",
-    "openai-response": "https://api.openai.com",
-    "anthropic": "https://api.anthropic.com",
-    "gemini": "https://generativelanguage.googleapis.com",
-}
-
-_DEFAULT_VERSION = {"openai": "v1", "openai-response": "v1", "anthropic": "v1", "gemini": "v1beta"}
-_CHAT_PATH = {"openai": "chat/completions", "azure-openai": "chat/completions", "openai-response": "responses", "anthropic": "messages"}
 _VERSION_SEGMENT = re.compile(r"^v\d+(?:(?:alpha|beta)\d*)?$")
 _FULL_ENDPOINT = re.compile(
     r"(?:/chat/completions|/responses|/messages|/models/[^/]+:(?:generateContent|streamGenerateContent)(?:\?alt=sse)?)$"
 )
+_GEMINI_METHOD = re.compile(r":(?:generateContent|streamGenerateContent)(?:\?alt=sse)?$")
 _AZURE_SUFFIX = re.compile(r"/openai(?:/v1)?$")
 
 
@@ -44,32 +42,32 @@ def quote_model(model: str) -> str:
     return quote(model, safe="")
 
 
-def resolve_url(type: str, base_url: str, operation: Operation, model: str = "", api_version: str = "") -> str:
-    """The URL for `operation` ("chat", "chat_once" or "models") on a provider of `type`."""
+def resolve_url(
+    type: ProviderType | str, base_url: str, operation: Operation, model: str = "", api_version: str = ""
+) -> str:
+    """The URL for `operation` ("chat", "chat_once" or "models") on a provider of `type` (a type
+    object or its ID): what each type declares (official address, default version, operation
+    paths, URL scheme) goes through these rules, which no type repeats."""
+    spec = type_for(type) if isinstance(type, str) else type
     base = (base_url or "").strip()
-    if type == "azure-openai" and not base.endswith("#"):
-        return _azure_url(base, operation, model, api_version)
+    if spec.url_scheme == "azure" and not base.endswith("#"):
+        return _azure_url(spec, base, operation, model, api_version)
     if base.endswith("#"):
-        return _verbatim_url(type, base[:-1], operation, model)
+        return _verbatim_url(spec, base[:-1], operation, model)
     if not base:
-        base = OFFICIAL_BASE_URLS.get(type, "")
+        base = spec.official_base_url
         if not base:
-            raise DrupeError(f"Unknown provider type {type!r}.")
+            raise missing_address(spec)
     if base.endswith("/"):
         base = base[:-1]
     if not _has_version(base):
-        base = f"{base}/{_DEFAULT_VERSION[type]}"
-    return f"{base}/{_operation_path(type, operation, model)}"
+        base = f"{base}/{spec.default_api_version}"
+    return f"{base}/{spec.operation_path(operation, model)}"
 
 
-def _operation_path(type: str, operation: Operation, model: str) -> str:
-    if operation == "models":
-        return "models"
-    if type == "gemini":
-        if operation == "chat":
-            return f"models/{quote_model(model)}:streamGenerateContent?alt=sse"
-        return f"models/{quote_model(model)}:generateContent"
-    return _CHAT_PATH[type]
+def missing_address(spec: ProviderType) -> DrupeError:
+    """The error for an empty address of a type with no official one."""
+    return DrupeError(f"{spec.label} needs an API address: {spec.address_needed or 'give its URL'}")
 
 
 def _has_version(url: str) -> bool:
@@ -77,34 +75,43 @@ def _has_version(url: str) -> bool:
     return any(_VERSION_SEGMENT.match(segment) for segment in path.split("/"))
 
 
-def _verbatim_url(type: str, base: str, operation: Operation, model: str) -> str:
+def _verbatim_url(spec: ProviderType, base: str, operation: Operation, model: str) -> str:
     """Rule 2: the user typed the endpoint (or the prefix) exactly; add no version."""
-    match = _FULL_ENDPOINT.search(base)
-    if match is None:
-        return f"{base.rstrip('/')}/{_operation_path(type, operation, model)}"
+    start = _endpoint_start(spec, base)
+    if start is None:
+        return f"{base.rstrip('/')}/{spec.operation_path(operation, model)}"
     if operation == "models":
-        return base[: match.start()] + "/models"
-    if type == "gemini":
+        return base[:start] + "/models"
+    if _GEMINI_METHOD.search(base):  # a typed Gemini endpoint: its method follows the operation
         method = "streamGenerateContent?alt=sse" if operation == "chat" else "generateContent"
-        return re.sub(r":(?:generateContent|streamGenerateContent)(?:\?alt=sse)?$", ":" + method, base)
+        return _GEMINI_METHOD.sub(":" + method, base)
     return base
 
 
-def _azure_url(base: str, operation: Operation, model: str, api_version: str) -> str:
+def _endpoint_start(spec: ProviderType, base: str) -> int | None:
+    """Where the operation path starts when `base` is a whole endpoint: one of the known
+    operation paths, or this type's own chat path."""
+    match = _FULL_ENDPOINT.search(base)
+    if match is not None:
+        return match.start()
+    if spec.chat_path and base.endswith("/" + spec.chat_path):
+        return len(base) - len(spec.chat_path) - 1
+    return None
+
+
+def _azure_url(spec: ProviderType, base: str, operation: Operation, model: str, api_version: str) -> str:
     if not base:
-        raise DrupeError(
-            "Azure OpenAI needs a base URL: your resource endpoint, like https://NAME.openai.azure.com"
-        )
+        raise missing_address(spec)
     root = _AZURE_SUFFIX.sub("", base.rstrip("/"))
-    version = api_version.strip()
-    if version in ("", "v1", "preview"):
-        path = "models" if operation == "models" else "chat/completions"
+    version = api_version.strip() or spec.default_api_version
+    if version in ("v1", "preview"):
+        path = spec.operation_path(operation, model)
         query = "?api-version=preview" if version == "preview" else ""
         return f"{root}/openai/v1/{path}{query}"
     query = f"?api-version={quote(version, safe='')}"
     if operation == "models":
         return f"{root}/openai/models{query}"
-    return f"{root}/openai/deployments/{quote_model(model)}/chat/completions{query}"
+    return f"{root}/openai/deployments/{quote_model(model)}/{spec.operation_path(operation, model)}{query}"
 
 
 MODEL_PLACEHOLDER = "{model}"

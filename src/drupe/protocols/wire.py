@@ -9,8 +9,6 @@ from itertools import islice
 from drupe.errors import ProviderError
 from drupe.protocols.base import ChatRequest, Endpoint, Event, Finish, ImagePart, Message, StopReason, Usage
 
-ANTHROPIC_VERSION = "2023-06-01"
-
 MAX_MODELS = 10_000
 """Entries read from a model list: real providers list hundreds; more is a server gone wrong."""
 
@@ -27,25 +25,6 @@ class WireRequest:
     json: dict | None = None
     method: str = "POST"
     params: dict[str, str] = field(default_factory=dict)
-
-
-def request_headers(endpoint: Endpoint, key: str | None) -> dict[str, str]:
-    """Auth in the provider's own header (never the URL), then the user's headers."""
-    headers = {"accept": "application/json"}
-    if endpoint.type == "anthropic":
-        headers["anthropic-version"] = ANTHROPIC_VERSION
-        if key:
-            headers["x-api-key"] = key
-    elif endpoint.type == "gemini":
-        if key:
-            headers["x-goog-api-key"] = key
-    elif endpoint.type == "azure-openai":
-        if key:
-            headers["api-key"] = key
-    elif key:
-        headers["authorization"] = f"Bearer {key}"
-    headers.update(endpoint.headers)
-    return headers
 
 
 def final_body(body: dict, endpoint: Endpoint, request: ChatRequest) -> dict:

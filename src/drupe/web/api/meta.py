@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from drupe.web.errors import documented
+
+if TYPE_CHECKING:
+    from drupe.protocols.contract import ProviderType
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
@@ -17,13 +20,26 @@ router = APIRouter(prefix="/api", tags=["meta"])
 def meta(request: Request) -> dict[str, Any]:
     from drupe import __version__
     from drupe.catalog import CAPABILITIES
-    from drupe.protocols.base import PROVIDER_TYPES, TYPE_LABELS
+    from drupe.protocols.types import TYPES
 
     return {
         "version": __version__,
-        "types": [{"id": t, "label": TYPE_LABELS[t]} for t in PROVIDER_TYPES],
+        "types": [_type_entry(TYPES[type_id]) for type_id in TYPES],
         "capabilities": list(CAPABILITIES),
         "token_required": request.app.state.token is not None,
+    }
+
+
+def _type_entry(spec: ProviderType) -> dict[str, Any]:
+    """What the provider form needs of a type: its label, what the address field shows, and
+    which extra fields (`fields`, like "api_version") it has."""
+    return {
+        "id": spec.id,
+        "label": spec.label,
+        "address_placeholder": spec.address_placeholder,
+        "address_help": spec.address_help,
+        "fields": list(spec.form_fields),
+        "api_version_placeholder": spec.api_version_placeholder,
     }
 
 

@@ -341,10 +341,11 @@ export function createProvidersView(root, meta, navigate) {
   }
 
   function addressSection(provider, savingInput) {
-    const officialHint = provider.type === "azure-openai" ? "https://NAME.openai.azure.com" : "Empty: the official address";
-    const address = el("input", { type: "url", value: provider.base_url, placeholder: officialHint, spellcheck: "false" });
+    // What differs by type (placeholders, hints, extra fields) comes from the type's entry in /api/meta.
+    const spec = meta.types.find((t) => t.id === provider.type) ?? {};
+    const address = el("input", { type: "url", value: provider.base_url, placeholder: spec.address_placeholder ?? "", spellcheck: "false" });
     const resolved = el("p", { class: "hint resolved-url", "aria-live": "polite" });
-    const version = el("input", { type: "text", value: provider.api_version, placeholder: "e.g. 2024-10-21, or v1" });
+    const version = el("input", { type: "text", value: provider.api_version, placeholder: spec.api_version_placeholder ?? "" });
 
     const preview = debounce(async () => {
       try {
@@ -363,11 +364,9 @@ export function createProvidersView(root, meta, navigate) {
     preview();
 
     const addressError = savingInput("base_url", address, (v) => v.trim());
-    const addressHelp = el("p", { class: "hint", text: provider.type === "azure-openai"
-      ? "Your resource endpoint. API version v1, preview or empty calls /openai/v1/…; a dated version calls the deployment URL."
-      : "A trailing / is dropped and a version (/v1) added when the path has none; end with # to use the address exactly." });
+    const addressHelp = el("p", { class: "hint", text: spec.address_help ?? "" });
     const parts = [field("API address", address, [resolved, addressError, addressHelp]).wrapper];
-    if (provider.type === "azure-openai") {
+    if (spec.fields?.includes("api_version")) {
       parts.push(field("API version", version, savingInput("api_version", version, (v) => v.trim())).wrapper);
     }
     return el("div", { class: "section" }, parts);
