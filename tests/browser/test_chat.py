@@ -229,3 +229,36 @@ def test_an_image_is_sent_to_a_vision_model(ui: Page, api: httpx2.Client, fake_u
     content = upstream.requests[-1].json["messages"][-1]["content"]
     assert any(part.get("type") == "image_url" for part in content if isinstance(part, dict))
     expect(ui.get_by_role("article", name="Your message").get_by_role("img", name="Attached image")).to_be_visible()
+
+
+def test_a_search_answer_that_arrives_after_a_newer_query_is_dropped(ui: Page, api: httpx2.Client, fake_upstream) -> None:
+    upstream = fake_upstream("openai", text="Noted.")
+    provider = add_provider(api, "Fake", upstream.base_url, ["fake-model"])
+    for title, text in (("First chat", "apples are red"), ("Second chat", "bananas are yellow")):
+        conversation = api.post("/conversations", json={"title": title}).json()
+        target = {"provider": provider["id"], "model": "fake-model"}
+        api.post(f"/conversations/{conversation['id']}/messages", json={"content": text, "targets": [target]})
+    held: list = []  # the first search request, answered only after the second one
+
+    def hold_the_first_search(route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    ui.route(re.compile(r"/api/search\?"), hold_the_first_search)
+    open_chat(ui)
+    links = ui.get_by_role("list", name="Conversations").get_by_role("link")
+    expect(links).to_have_count(2)
+    search = ui.get_by_role("searchbox", name="Search conversations")
+    search.fill("apples")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        ui.wait_for_timeout(50)
+    assert held, "the page never searched for 'apples'"
+    search.fill("bananas")
+    expect(links).to_have_text(["Second chat"])
+    with ui.expect_response(re.compile(r"q=apples")):
+        held[0].continue_()
+    ui.wait_for_timeout(500)  # time for the page to take the late answer, were it to
+    expect(links).to_have_text(["Second chat"])
