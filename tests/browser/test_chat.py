@@ -262,3 +262,16 @@ def test_a_search_answer_that_arrives_after_a_newer_query_is_dropped(ui: Page, a
         held[0].continue_()
     ui.wait_for_timeout(500)  # time for the page to take the late answer, were it to
     expect(links).to_have_text(["Second chat"])
+
+
+def test_a_refused_rename_shows_the_servers_words_under_the_composer(ui: Page, api: httpx2.Client) -> None:
+    conversation = api.post("/conversations", json={"title": "Soon gone"}).json()
+    open_chat(ui)
+    conversations = ui.get_by_role("list", name="Conversations")
+    conversations.get_by_role("button", name="Rename Soon gone").click()
+    assert api.delete(f"/conversations/{conversation['id']}").is_success  # deleted in another tab
+    refusal = api.patch(f"/conversations/{conversation['id']}", json={"title": "x"}).json()["error"]["message"]
+    rename = ui.get_by_role("dialog", name="Rename conversation")
+    rename.get_by_label("Title").fill("Kept")
+    rename.get_by_role("button", name="Save").click()
+    expect(ui.locator(".composer").get_by_role("alert")).to_contain_text(refusal)

@@ -184,3 +184,15 @@ def test_secret_headers_and_url_credentials_show_masked_and_survive_saving_the_f
     assert api.post(f"/providers/{behind['id']}/check", json={"model": "fake-model"}).json()["results"][0]["ok"]
     sent = open_door.requests[-1].headers["authorization"]
     assert sent == "Basic " + base64.b64encode(b"alice:url-pass-123456").decode()
+
+
+def test_a_refused_click_in_the_list_shows_the_servers_words(ui: Page, api: httpx2.Client) -> None:
+    gone = add_provider(api, "Gone", "", [])
+    ui.goto("/settings/providers")
+    switch = ui.get_by_role("switch", name="Enable Gone")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    assert api.delete(f"/providers/{gone['id']}").is_success  # deleted elsewhere, e.g. from the CLI
+    refusal = api.patch(f"/providers/{gone['id']}", json={"enabled": False}).json()["error"]["message"]
+    switch.click()
+    expect(ui.get_by_role("region", name="Provider settings").get_by_role("alert")).to_contain_text(refusal)
+    expect(switch).to_have_attribute("aria-checked", "true")
