@@ -275,3 +275,13 @@ def test_a_refused_rename_shows_the_servers_words_under_the_composer(ui: Page, a
     rename.get_by_label("Title").fill("Kept")
     rename.get_by_role("button", name="Save").click()
     expect(ui.locator(".composer").get_by_role("alert")).to_contain_text(refusal)
+
+
+def test_an_unknown_conversation_says_so_and_new_conversation_starts_over(ui: Page) -> None:
+    ui.goto("/chat/" + "0" * 32)
+    expect(ui.get_by_role("heading", name="Conversation not found")).to_be_visible()
+    expect(ui.locator(".message-list .form-error")).to_contain_text("No conversation")
+    expect(ui.get_by_role("link", name="Export as Markdown")).to_be_hidden()
+    ui.get_by_role("button", name="New conversation").click()
+    expect(ui.get_by_role("heading", name="New conversation")).to_be_visible()
+    expect(ui.get_by_role("heading", name="Start a conversation")).to_be_visible()

@@ -48,7 +48,6 @@ export async function openConversation(page, id) {
     if (opened !== page.state.opensStarted) return;
     page.set({ conversation: null, openError: error });
     page.ui.messages.list.replaceChildren(el("p", { class: "form-error", text: error.message }));
-    renderEmptyState(page);
   }
   scrollToBottom(page);
 }
