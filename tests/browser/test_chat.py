@@ -229,3 +229,59 @@ def test_an_image_is_sent_to_a_vision_model(ui: Page, api: httpx2.Client, fake_u
     content = upstream.requests[-1].json["messages"][-1]["content"]
     assert any(part.get("type") == "image_url" for part in content if isinstance(part, dict))
     expect(ui.get_by_role("article", name="Your message").get_by_role("img", name="Attached image")).to_be_visible()
+
+
+def test_a_search_answer_that_arrives_after_a_newer_query_is_dropped(ui: Page, api: httpx2.Client, fake_upstream) -> None:
+    upstream = fake_upstream("openai", text="Noted.")
+    provider = add_provider(api, "Fake", upstream.base_url, ["fake-model"])
+    for title, text in (("First chat", "apples are red"), ("Second chat", "bananas are yellow")):
+        conversation = api.post("/conversations", json={"title": title}).json()
+        target = {"provider": provider["id"], "model": "fake-model"}
+        api.post(f"/conversations/{conversation['id']}/messages", json={"content": text, "targets": [target]})
+    held: list = []  # the first search request, answered only after the second one
+
+    def hold_the_first_search(route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    ui.route(re.compile(r"/api/search\?"), hold_the_first_search)
+    open_chat(ui)
+    links = ui.get_by_role("list", name="Conversations").get_by_role("link")
+    expect(links).to_have_count(2)
+    search = ui.get_by_role("searchbox", name="Search conversations")
+    search.fill("apples")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        ui.wait_for_timeout(50)
+    assert held, "the page never searched for 'apples'"
+    search.fill("bananas")
+    expect(links).to_have_text(["Second chat"])
+    with ui.expect_response(re.compile(r"q=apples")):
+        held[0].continue_()
+    ui.wait_for_timeout(500)  # time for the page to take the late answer, were it to
+    expect(links).to_have_text(["Second chat"])
+
+
+def test_a_refused_rename_shows_the_servers_words_under_the_composer(ui: Page, api: httpx2.Client) -> None:
+    conversation = api.post("/conversations", json={"title": "Soon gone"}).json()
+    open_chat(ui)
+    conversations = ui.get_by_role("list", name="Conversations")
+    conversations.get_by_role("button", name="Rename Soon gone").click()
+    assert api.delete(f"/conversations/{conversation['id']}").is_success  # deleted in another tab
+    refusal = api.patch(f"/conversations/{conversation['id']}", json={"title": "x"}).json()["error"]["message"]
+    rename = ui.get_by_role("dialog", name="Rename conversation")
+    rename.get_by_label("Title").fill("Kept")
+    rename.get_by_role("button", name="Save").click()
+    expect(ui.locator(".composer").get_by_role("alert")).to_contain_text(refusal)
+
+
+def test_an_unknown_conversation_says_so_and_new_conversation_starts_over(ui: Page) -> None:
+    ui.goto("/chat/" + "0" * 32)
+    expect(ui.get_by_role("heading", name="Conversation not found")).to_be_visible()
+    expect(ui.locator(".message-list .form-error")).to_contain_text("No conversation")
+    expect(ui.get_by_role("link", name="Export as Markdown")).to_be_hidden()
+    ui.get_by_role("button", name="New conversation").click()
+    expect(ui.get_by_role("heading", name="New conversation")).to_be_visible()
+    expect(ui.get_by_role("heading", name="Start a conversation")).to_be_visible()

@@ -187,3 +187,38 @@ def test_secret_headers_and_url_credentials_show_masked_and_survive_saving_the_f
     assert api.post(f"/providers/{behind['id']}/check", json={"model": "fake-model"}).json()["results"][0]["ok"]
     sent = open_door.requests[-1].headers["authorization"]
     assert sent == "Basic " + base64.b64encode(b"alice:url-pass-123456").decode()
+
+
+def test_a_refused_click_in_the_list_shows_the_servers_words(ui: Page, api: httpx2.Client) -> None:
+    gone = add_provider(api, "Gone", "", [])
+    ui.goto("/settings/providers")
+    switch = ui.get_by_role("switch", name="Enable Gone")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    assert api.delete(f"/providers/{gone['id']}").is_success  # deleted elsewhere, e.g. from the CLI
+    refusal = api.patch(f"/providers/{gone['id']}", json={"enabled": False}).json()["error"]["message"]
+    switch.click()
+    expect(ui.get_by_role("region", name="Provider settings").get_by_role("alert")).to_contain_text(refusal)
+    expect(switch).to_have_attribute("aria-checked", "true")
+
+
+def test_the_panel_draws_a_types_own_fields_from_api_meta(ui: Page, api: httpx2.Client) -> None:
+    add_provider(api, "Versioned", "", [])
+
+    def with_form_data(route) -> None:
+        # /api/meta as it is when each type's entry carries its form data.
+        meta = route.fetch().json()
+        for entry in meta["types"]:
+            if entry["id"] == "openai":
+                entry.update(fields=["api_version"], api_version_placeholder="e.g. 2025-01",
+                             address_placeholder="https://gateway.example", address_help="Your gateway.")
+        route.fulfill(json=meta)
+
+    ui.route("**/api/meta", with_form_data)
+    open_provider(ui, "Versioned")
+    expect(ui.get_by_label("API address")).to_have_attribute("placeholder", "https://gateway.example")
+    expect(ui.get_by_text("Your gateway.")).to_be_visible()
+    version = ui.get_by_label("API version")
+    expect(version).to_have_attribute("placeholder", "e.g. 2025-01")
+    version.fill("2025-01")
+    version.press("Tab")
+    eventually(lambda: api.get("/providers/Versioned").json()["api_version"] == "2025-01", "API version not saved")

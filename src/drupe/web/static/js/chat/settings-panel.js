@@ -1,0 +1,56 @@
+// The Chat page's conversation settings: system prompt, temperature, top P, max tokens, context count.
+
+import * as api from "../api.js";
+import { el, field, replaceChildren } from "../dom.js";
+
+const NUMBERS = [
+  { key: "temperature", label: "Temperature", min: "0", max: "2", step: "0.1" },
+  { key: "top_p", label: "Top P", min: "0", max: "1", step: "0.05" },
+  { key: "max_tokens", label: "Max tokens", min: "1", step: "1" },
+  { key: "context_count", label: "Context count", min: "0", step: "1" },
+];
+
+export function createSettingsPanel() {
+  return { element: el("aside", { class: "conv-settings", "aria-label": "Conversation settings", hidden: true }) };
+}
+
+/** The fields, filled from the open conversation's settings (or the draft of a new one). */
+export function renderSettingsPanel(page) {
+  const { conversation, draftSettings } = page.state;
+  const values = conversation?.settings ?? draftSettings;
+  const prompt = el("textarea", { rows: "5", placeholder: "You are a helpful assistant." });
+  prompt.value = values.system_prompt ?? "";
+  const parts = [el("h2", { text: "Conversation settings" }),
+    field("System prompt", prompt, savingField(page, prompt, "system_prompt", (v) => v.trim() || null)).wrapper];
+  for (const setting of NUMBERS) {
+    const number = el("input", { type: "number", min: setting.min, max: setting.max, step: setting.step, placeholder: "Default" });
+    number.value = values[setting.key] ?? "";
+    parts.push(field(setting.label, number, savingField(page, number, setting.key, (v) => (v === "" ? null : Number(v)))).wrapper);
+  }
+  parts.push(el("p", { class: "hint", text: "Empty fields use the provider's default. Context count: how many earlier messages are sent." }));
+  replaceChildren(page.ui.settings.element, parts);
+}
+
+/** Save `key` when `control` changes; a refusal shows under the field. Returns that error line. */
+function savingField(page, control, key, parse) {
+  const error = el("p", { class: "form-error", role: "alert" });
+  control.addEventListener("change", async () => {
+    error.textContent = "";
+    try {
+      await saveSetting(page, key, parse(control.value));
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  });
+  return error;
+}
+
+async function saveSetting(page, key, value) {
+  const { conversation } = page.state;
+  if (!conversation) {
+    page.state.draftSettings[key] = value;  // the field shows it already: nothing to redraw
+    return;
+  }
+  const updated = await api.patch(`/conversations/${conversation.id}`, { settings: { [key]: value } });
+  if (page.state.conversation?.id === updated.id) page.set({ conversation: updated });
+}

@@ -1,0 +1,126 @@
+// Running a turn on the Chat page: stream the answers into it, Stop, and the message actions
+// (Regenerate, Edit, browse alternatives) that start a new turn or show another branch.
+
+import * as api from "../api.js";
+import { TurnView } from "../messages.js";
+import { appendTurn, nearBottom, removeFrom, scrollToBottom, showPage } from "./messages-list.js";
+import { loadConversations } from "./sidebar.js";
+
+/** The picked models as the API's targets. */
+export function targets(page) {
+  return page.picker.selected().map((m) => ({ provider: m.provider_id, model: m.model_id }));
+}
+
+/** Run one streamed turn into `turn`: create answers on `start`, fill them, finish on `done`. */
+export async function runTurn(page, path, body, turn) {
+  const views = new Map();
+  const running = { controller: new AbortController(), views, turn };
+  page.set({ running });
+  const onEvent = (event) => {
+    const view = views.get(event.answer_id);
+    switch (event.type) {
+      case "user": turn.setUser(event.message); break;
+      case "start": views.set(event.answer_id, turn.addAnswer(event)); break;
+      case "delta": view?.appendDelta(event.text); return;
+      case "reasoning": view?.appendReasoning(event.text); break;
+      case "block": view?.appendBlock(event.html); break;
+      case "tail": view?.setTail(event.html); break;
+      case "done": view?.finish(event.message); break;
+      case "error": (view ?? turn).showError(event.error); break;
+      default: return;
+    }
+    if (nearBottom(page)) scrollToBottom(page);
+  };
+  try {
+    await api.stream(path, body, onEvent, running.controller.signal);
+  } catch (error) {
+    turn.showError(error);
+  } finally {
+    for (const view of views.values()) {
+      if (isStreaming(view)) view.showError({ kind: "stopped", message: "The stream ended early." });
+    }
+    page.set({ running: null });
+    showAlternativeCounts(turn);
+    loadConversations(page).then(() => {
+      const current = page.state.conversations.find((c) => c.id === page.state.conversation?.id);
+      if (current) page.set({ conversation: current });
+    }).catch(page.reportError);
+  }
+}
+
+const isStreaming = (view) => view.element.classList.contains("streaming");
+
+/** Stream events carry no sibling counts: ask for them once the turn is over. */
+async function showAlternativeCounts(turn) {
+  const siblingsOf = async (message) => {
+    const alternatives = await api.get(`/messages/${message.id}/alternatives`);
+    return { index: alternatives.findIndex((m) => m.id === message.id), count: alternatives.length };
+  };
+  try {
+    if (turn.user?.id) turn.setUser({ ...turn.user, siblings: await siblingsOf(turn.user) });
+    for (const view of turn.answerViews) {
+      if (view.message) view.setSiblings(await siblingsOf(view.message));
+    }
+  } catch {
+    // Counts are a convenience; the answers are already shown.
+  }
+}
+
+/** Stop the answer streaming now: the server keeps what arrived; without an answer yet, hang up. */
+export async function stopTurn(page) {
+  const { running } = page.state;
+  if (!running) return;
+  const streamingId = [...running.views.entries()].find(([, view]) => isStreaming(view))?.[0];
+  if (streamingId === undefined) {
+    running.controller.abort();
+    return;
+  }
+  try {
+    await api.post(`/answers/${streamingId}/stop`);
+  } catch {
+    running.controller.abort();
+  }
+}
+
+/** What the message views call (messages.js): Regenerate, Edit and ‹ › between alternatives. */
+export function turnHandlers(page) {
+  return {
+    regenerate: (answer) => { regenerate(page, answer).catch(page.reportError); },
+    edit: (turn, content) => { editAndSend(page, turn, content).catch(page.reportError); },
+    browse: (message, step) => { browseAlternatives(page, message, step).catch(page.reportError); },
+  };
+}
+
+async function regenerate(page, answer) {
+  const { state } = page;
+  if (state.running || !answer.message) return;
+  const turn = answer.turn;
+  removeFrom(page, state.turns[state.turns.indexOf(turn) + 1] ?? null);
+  turn.removeAnswers();
+  const body = targets(page).length ? { targets: targets(page) } : {};
+  await runTurn(page, `/answers/${answer.message.id}/regenerate`, body, turn);
+}
+
+/** The user's message edited: a new branch from it, answered by the picked models. */
+async function editAndSend(page, turn, content) {
+  if (page.state.running || !turn.user?.id) return;
+  const messageId = turn.user.id;
+  const replacement = new TurnView(page.turnHandlers);
+  replacement.setUser({ content, parts: [] });
+  removeFrom(page, turn);
+  appendTurn(page, replacement);
+  await runTurn(page, `/messages/${messageId}/edit`, { content, targets: targets(page) }, replacement);
+}
+
+async function browseAlternatives(page, message, step) {
+  if (page.state.running) return;
+  const alternatives = await api.get(`/messages/${message.id}/alternatives`);
+  const index = alternatives.findIndex((m) => m.id === message.id) + step;
+  if (!alternatives[index]) return;
+  const result = await api.post(`/messages/${alternatives[index].id}/select`);
+  const { scroller } = page.ui.messages;
+  const keepScroll = scroller.scrollTop;
+  page.set({ conversation: result.conversation });
+  showPage(page, result);
+  scroller.scrollTop = keepScroll;
+}
