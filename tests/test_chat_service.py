@@ -329,9 +329,22 @@ def test_leftover_streaming_answers_are_stopped_when_a_service_opens(fake_upstre
             .where(messages.c.id == answer.id)
             .values(status="streaming", owner=f"{socket.gethostname()}:{dead.stdout.strip()}")
         )
-    ChatService(svc.store)
-    recovered = svc.get_message(answer.id)
+    recovered = ChatService(svc.store).get_message(answer.id)  # a new process: its first use settles them
     assert recovered.status == "stopped" and recovered.content == "partial"
+
+
+def test_making_a_service_writes_nothing_until_it_is_used():
+    store = open_store()
+    statements: list[str] = []
+    count = lambda _conn, _cursor, statement, *_rest: statements.append(statement)  # noqa: E731
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        svc = ChatService(store)
+        assert statements == []
+        svc.list_conversations()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
+    assert any(s.lstrip().upper().startswith("SELECT MESSAGES.ID, MESSAGES.OWNER") for s in statements), statements
 
 
 def test_answers_still_streaming_in_a_live_process_are_left_alone(fake_upstream):
@@ -341,8 +354,7 @@ def test_answers_still_streaming_in_a_live_process_are_left_alone(fake_upstream)
     [answer] = finished(run(svc.send(conv.id, "Hi", [Target("fake1", "fake-model")])))
     with svc.store.engine.begin() as conn:  # this very process is "still streaming" it
         conn.execute(messages.update().where(messages.c.id == answer.id).values(status="streaming", owner=OWNER))
-    ChatService(svc.store)
-    assert svc.get_message(answer.id).status == "streaming"
+    assert ChatService(svc.store).get_message(answer.id).status == "streaming"
 
 
 def test_search_finds_all_the_words_in_any_order(fake_upstream, database_url):
