@@ -13,6 +13,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -101,7 +102,7 @@ class Repository:
             self.recover()
         return self.engine.connect()
 
-    def begin(self) -> Any:
+    def begin(self) -> AbstractContextManager[sa.Connection]:
         """A transaction (settling crashed answers first, on the first use)."""
         if not self._recovered:
             self.recover()
@@ -201,7 +202,7 @@ class Repository:
             return {}
         parents = sorted({m.parent_id for m in records if m.parent_id is not None})
         roots = {m.conversation_id for m in records if m.parent_id is None}
-        wanted = [messages.c.parent_id.in_(parents)] if parents else []
+        wanted: list[sa.ColumnElement[bool]] = [messages.c.parent_id.in_(parents)] if parents else []
         if roots:
             wanted.append(sa.and_(messages.c.parent_id.is_(None), messages.c.conversation_id.in_(sorted(roots))))
         query = sa.select(messages.c.id, messages.c.parent_id, messages.c.role, messages.c.conversation_id)
