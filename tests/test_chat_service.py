@@ -329,9 +329,22 @@ def test_leftover_streaming_answers_are_stopped_when_a_service_opens(fake_upstre
             .where(messages.c.id == answer.id)
             .values(status="streaming", owner=f"{socket.gethostname()}:{dead.stdout.strip()}")
         )
-    ChatService(svc.store)
-    recovered = svc.get_message(answer.id)
+    recovered = ChatService(svc.store).get_message(answer.id)  # a new process: its first use settles them
     assert recovered.status == "stopped" and recovered.content == "partial"
+
+
+def test_making_a_service_writes_nothing_until_it_is_used():
+    store = open_store()
+    statements: list[str] = []
+    count = lambda _conn, _cursor, statement, *_rest: statements.append(statement)  # noqa: E731
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        svc = ChatService(store)
+        assert statements == []
+        svc.list_conversations()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
+    assert any(s.lstrip().upper().startswith("SELECT MESSAGES.ID, MESSAGES.OWNER") for s in statements), statements
 
 
 def test_answers_still_streaming_in_a_live_process_are_left_alone(fake_upstream):
@@ -341,8 +354,7 @@ def test_answers_still_streaming_in_a_live_process_are_left_alone(fake_upstream)
     [answer] = finished(run(svc.send(conv.id, "Hi", [Target("fake1", "fake-model")])))
     with svc.store.engine.begin() as conn:  # this very process is "still streaming" it
         conn.execute(messages.update().where(messages.c.id == answer.id).values(status="streaming", owner=OWNER))
-    ChatService(svc.store)
-    assert svc.get_message(answer.id).status == "streaming"
+    assert ChatService(svc.store).get_message(answer.id).status == "streaming"
 
 
 def test_search_finds_all_the_words_in_any_order(fake_upstream, database_url):
@@ -408,3 +420,57 @@ def test_targets_are_checked_before_anything_is_written(fake_upstream):
     with pytest.raises(DrupeError, match="disabled"):
         run(svc.send(conv.id, "Hi", [Target("fake1", "fake-model")]))
     assert svc.history(conv.id) == [] and up.requests == []
+
+
+def error_of(call, *args, **kwargs) -> DrupeError:
+    with pytest.raises(DrupeError) as caught:
+        result = call(*args, **kwargs)
+        if hasattr(result, "__aiter__"):
+            run(result)
+    return caught.value
+
+
+def test_every_chat_error_has_a_code_and_its_values_and_names_no_command(fake_upstream):
+    """The faces word errors from `code` and `data`; the core's own message names no command."""
+    up = fake_upstream("openai", text="ok")
+    svc = make_service(up)
+    svc.registry.add_provider("other", "openai", base_url=up.base_url)
+    svc.registry.add_model("other", "fake-model")
+    conv = svc.create_conversation()
+    [answer] = finished(run(svc.send(conv.id, "Hi", [Target("fake1", "fake-model")])))
+    question = svc.get_message(answer.parent_id)
+    while svc.create_conversation().id[0] != conv.id[0]:
+        pass  # two conversations whose ids start alike
+    target = [Target("fake1", "fake-model")]
+
+    expected = [
+        (error_of(svc.get_conversation, "zzzz"), "not_found", {"what": "conversation", "name": "zzzz"}),
+        (error_of(svc.get_conversation, conv.id[0]), "ambiguous", {"what": "conversation", "name": conv.id[0]}),
+        (error_of(svc.get_message, 999_999), "not_found", {"what": "message", "id": 999_999}),
+        (error_of(svc.alternatives, 999_999), "not_found", {"what": "message", "id": 999_999}),
+        (error_of(svc.rename_conversation, conv.id, " "), "invalid", {"field": "title"}),
+        (error_of(svc.update_settings, conv.id, top_p=2), "invalid", {"field": "top_p", "value": 2}),
+        (error_of(svc.send, conv.id, "  ", target), "invalid", {"field": "content"}),
+        (error_of(svc.send, conv.id, "Hi", []), "invalid", {"field": "targets"}),
+        (error_of(svc.send, conv.id, "Hi", target, parent_id=10**6), "not_found", {"what": "message"}),
+        (error_of(svc.regenerate, question.id), "invalid", {"field": "answer_id", "id": question.id}),
+        (error_of(svc.edit, answer.id, "x", target), "invalid", {"field": "message_id", "id": answer.id}),
+        (error_of(svc.resolve_targets, None, ["fake-model"]), "ambiguous", {"what": "model", "name": "fake-model"}),
+        (error_of(svc.resolve_targets, None, ["nope"]), "not_found", {"what": "model", "name": "nope"}),
+        (error_of(svc.resolve_targets, None, []), "invalid", {"field": "model", "models": 2}),
+    ]
+    assert sorted(expected[1][0].data["matches"])[0][0] == conv.id[0]
+    assert expected[11][0].data["matches"] == ["fake1/fake-model", "other/fake-model"]
+    svc.registry.set_enabled("fake1", False)
+    expected += [
+        (error_of(svc.send, conv.id, "Hi", target), "provider_disabled", {"provider": "fake1"}),
+        (error_of(svc.resolve_targets, "fake1", ["fake-model"]), "provider_disabled", {"provider": "fake1"}),
+    ]
+    svc.registry.set_enabled("other", False)
+    expected.append(
+        (error_of(svc.resolve_targets, None, ["fake-model"]), "provider_disabled", {"providers": ["fake1", "other"]})
+    )
+    for error, code, data in expected:
+        assert (error.code, {key: error.data.get(key) for key in data}) == (code, data), str(error)
+        assert "drupe " not in str(error) and "`" not in str(error) and "-p " not in str(error), str(error)
+    assert up.requests and all(r.json["messages"][-1]["content"] == "Hi" for r in up.requests)

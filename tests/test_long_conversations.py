@@ -101,3 +101,60 @@ def test_cli_exports_and_deletes_a_long_conversation(tmp_path):
     assert deleted.returncode == 0, deleted.stderr
     assert f"Deleted conversation {conversation[:8]}" in deleted.stdout
     assert message_count(chat) == 0
+
+
+def test_a_page_of_messages_costs_a_few_statements_whatever_its_alternatives(web_server):
+    """Where each message sits among its alternatives is read for the whole page at once, not
+    with a query or two per message."""
+    server = web_server()
+    chat = server.app.state.chat
+    conversation = long_conversation(chat, 120)
+    branch = chat.history(conversation)
+    answer, question = branch[-3], branch[-4]  # an answer and the question before it, both on the page
+    extra = {"conversation_id": conversation, "reasoning": "", "status": "complete", "created_at": datetime(2026, 1, 2)}
+    with chat.store.engine.begin() as conn:
+        conn.execute(messages.insert(), [
+            {**extra, "parent_id": question.id, "role": "assistant", "content": "another answer"},
+            {**extra, "parent_id": question.id, "role": "assistant", "content": "a third answer"},
+            {**extra, "parent_id": question.parent_id, "role": "user", "content": "the question, edited"},
+        ])  # fmt: skip
+    statements: list[str] = []
+    count = lambda _conn, _cursor, statement, *_rest: statements.append(statement)  # noqa: E731
+    sa.event.listen(chat.store.engine, "before_cursor_execute", count)
+    try:
+        page = server.client.get(f"/api/conversations/{conversation}/messages", params={"limit": 50}).json()
+    finally:
+        sa.event.remove(chat.store.engine, "before_cursor_execute", count)
+
+    assert len(page["messages"]) == 50 and page["has_more"]
+    siblings = {m["id"]: m["siblings"] for m in page["messages"]}
+    assert siblings[answer.id] == {"index": 0, "count": 3}
+    assert siblings[question.id] == {"index": 0, "count": 2}
+    assert siblings[branch[-1].id] == {"index": 0, "count": 1}
+    assert len(statements) <= 5, statements
+
+
+def test_selecting_a_branch_near_the_root_of_a_long_conversation_is_a_few_statements(web_server):
+    """The newest leaf under a message is found in one query, not one per level."""
+    server = web_server()
+    chat = server.app.state.chat
+    conversation = long_conversation(chat, 120)
+    first_question = chat.history(conversation)[0]
+    extra = {"conversation_id": conversation, "reasoning": "", "status": "complete", "created_at": datetime(2026, 1, 2)}
+    with chat.store.engine.begin() as conn:
+        edited = conn.execute(
+            messages.insert().values(**extra, parent_id=None, role="user", content="edited first question")
+        ).inserted_primary_key[0]
+    original = chat.select(edited)
+    assert original.current_leaf_id == edited
+    statements: list[str] = []
+    count = lambda _conn, _cursor, statement, *_rest: statements.append(statement)  # noqa: E731
+    sa.event.listen(chat.store.engine, "before_cursor_execute", count)
+    try:
+        selected = server.client.post(f"/api/messages/{first_question.id}/select").json()
+    finally:
+        sa.event.remove(chat.store.engine, "before_cursor_execute", count)
+
+    assert selected["messages"][-1]["content"] == "message 119"
+    assert selected["conversation"]["current_leaf_id"] == selected["messages"][-1]["id"]
+    assert len(statements) <= 10, statements

@@ -320,3 +320,28 @@ def test_other_wire_formats_stream_too(web_server, fake_upstream, kind):
     conversation = setup(server, up)
     events = server.events(f"/api/conversations/{conversation}/messages", {"content": "Hi", "targets": [target()]})
     assert of(events, "done")[0]["message"]["content"] == "Hello from the other side"
+
+
+def test_the_server_settles_answers_a_crash_left_streaming_when_it_starts(web_server):
+    """Making the app writes nothing; its start-up does, before any request."""
+    from datetime import datetime
+
+    import sqlalchemy as sa
+
+    from drupe.chat import ChatService
+    from drupe.chat.tables import messages
+    from drupe.store import open_store
+
+    store = open_store()
+    conversation = ChatService(store).create_conversation("Crashed")
+    row = {"conversation_id": conversation.id, "reasoning": "", "created_at": datetime(2026, 1, 1)}
+    with store.engine.begin() as conn:
+        question = conn.execute(messages.insert().values(**row, role="user", content="Hi", status="complete"))
+        answer = conn.execute(messages.insert().values(
+            **row, parent_id=question.inserted_primary_key[0], role="assistant", content="part", status="streaming",
+            owner="gone:1",
+        )).inserted_primary_key[0]  # fmt: skip
+    status = sa.select(messages.c.status).where(messages.c.id == answer)
+    web_server(store=store)
+    with store.engine.connect() as conn:
+        assert conn.execute(status).scalar_one() == "stopped"

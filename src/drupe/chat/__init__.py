@@ -1,9 +1,10 @@
 """Conversations: persistent, branching chats with one or several models at once.
 
-The core has no CLI or web imports; both build on `ChatService`:
+The core has no CLI or web imports; both build on `ChatService`, a thin front over
+`chat.repository` (the tables) and `chat.turns` (streaming turns):
 
     from drupe.chat import ChatService, ConversationSettings, Target
-    svc = ChatService(store)    # also marks answers left 'streaming' by a crash as 'stopped'
+    svc = ChatService(store)    # writes nothing; its first use marks answers a crash left 'streaming' as 'stopped'
     conv = svc.create_conversation(settings=ConversationSettings(context_count=10))
     targets = svc.resolve_targets(None, ["gpt-4o-mini"])
     async for event in svc.send(conv.id, "Hello", targets):
@@ -12,7 +13,8 @@ The core has no CLI or web imports; both build on `ChatService`:
 Conversations: create_conversation, list_conversations, get_conversation (id or unique
 prefix), rename_conversation, delete_conversation, update_settings.
 Messages: history (current branch, oldest first; limit/before_id page back),
-alternatives, select, search, export_markdown, export_json, cost.
+alternatives, sibling_positions (for a page, in one query), select, search,
+export_markdown, export_json, cost.
 Turns: send, regenerate, edit; cancelling the consumer leaves unfinished answers
 'stopped' with their partial text.
 """

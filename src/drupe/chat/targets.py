@@ -38,7 +38,7 @@ def set_default_model(registry: Registry, provider: str, model_id: str) -> Targe
 def _enabled_provider(registry: Registry, name: str) -> Provider:
     found = registry.get_provider(name)
     if not found.enabled:
-        raise DrupeError(f"Provider {found.name!r} is disabled. Enable it with `drupe provider enable {found.name}`.")
+        raise DrupeError(f"Provider {found.name!r} is disabled.", code="provider_disabled", provider=found.name)
     return found
 
 
@@ -59,21 +59,18 @@ def _search_enabled(registry: Registry, model: str) -> Target:
     if len(enabled) == 1:
         return Target(enabled[0].name, model)
     if len(enabled) > 1:
-        choices = ", ".join(f"{p.name}/{model}" for p in enabled)
+        choices = [f"{p.name}/{model}" for p in enabled]
         raise DrupeError(
-            f"Model {model!r} is offered by several providers: {choices}. "
-            f"Pick one with -p PROVIDER or -m PROVIDER/{model}."
-        )
+            f"Model {model!r} is offered by several providers: {', '.join(choices)}.",
+            code="ambiguous", what="model", name=model, matches=choices,
+        )  # fmt: skip
     if owners:
-        names = ", ".join(p.name for p in owners)
+        names = [p.name for p in owners]
         raise DrupeError(
-            f"Model {model!r} is only offered by disabled providers ({names}). "
-            f"Enable one with `drupe provider enable {owners[0].name}`."
-        )
-    raise DrupeError(
-        f"No enabled provider has a model {model!r}. See `drupe model list`, "
-        f"or add it with `drupe model add PROVIDER {model}`."
-    )
+            f"Model {model!r} is only offered by disabled providers ({', '.join(names)}).",
+            code="provider_disabled", provider=names[0], providers=names, model=model,
+        )  # fmt: skip
+    raise DrupeError(f"No enabled provider has a model {model!r}.", code="not_found", what="model", name=model)
 
 
 def _default_target(registry: Registry, provider: str | None) -> Target:
@@ -90,8 +87,9 @@ def _default_target(registry: Registry, provider: str | None) -> Target:
     where = f"provider {provider!r}" if provider else "the enabled providers"
     problem = f"{where} offer {len(candidates)} models" if candidates else f"{where} have no models"
     raise DrupeError(
-        f"No model chosen and {problem}. Pass -m MODEL, or set a default with `drupe model default PROVIDER MODEL`."
-    )
+        f"No model chosen: no default is set and {problem}.",
+        code="invalid", field="model", provider=provider, models=len(candidates),
+    )  # fmt: skip
 
 
 def _enabled_models(registry: Registry, provider: str | None) -> list[tuple[Provider, Model]]:

@@ -51,6 +51,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up, store)
+        await asyncio.to_thread(app.state.chat.recover)  # answers a crashed process left streaming
         if local is not None:
             local.start_in_background(app.state.registry)
         try:

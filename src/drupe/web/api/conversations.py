@@ -52,16 +52,13 @@ def message_or_404(chat: ChatService, message_id: int) -> MessageRecord:
         raise NotFound(str(exc)) from None
 
 
-def with_siblings(chat: ChatService, message: MessageRecord) -> dict[str, Any]:
-    """The message for the pages, with where it sits among its alternatives."""
-    versions = [m.id for m in chat.alternatives(message.id)]
-    return message_json(message, (versions.index(message.id), len(versions)))
-
-
 def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before: int | None = None) -> dict[str, Any]:
-    """Up to `limit` messages of the current branch ending just before `before`, oldest first."""
+    """Up to `limit` messages of the current branch ending just before `before`, oldest first,
+    each with where it sits among its alternatives (read for the whole page at once)."""
     rows = chat.history(conversation_id, limit=limit + 1, before_id=before)
-    return {"messages": [with_siblings(chat, m) for m in rows[-limit:]], "has_more": len(rows) > limit}
+    shown = rows[-limit:]
+    positions = chat.sibling_positions(shown)
+    return {"messages": [message_json(m, positions[m.id]) for m in shown], "has_more": len(rows) > limit}
 
 
 @router.get("/conversations", responses=documented(422))

@@ -1,0 +1,269 @@
+"""Turns: a user's message (sent, or an edit of an earlier one) or a regeneration, answered by
+one or more models at once, their events streamed interleaved.
+
+Writes happen in an order that survives crashes and interrupts:
+
+1. the user's message is committed before any provider is called, in the same
+   transaction as a `streaming` row for each answer;
+2. each answer's text is saved every `SAVE_INTERVAL` seconds while it streams, on a
+   timer, so text received before a pause upstream is saved during the pause;
+3. it ends `complete`, `stopped` (cancelled, closed, cut off upstream or past the size
+   cap; partial text kept) or `error` (partial text and the error kept), with a
+   `stop_reason`; a final write that fails is retried, and reported if it still fails;
+4. answers left `streaming` by a crash are marked `stopped` when a service is first used
+   (`Repository.recover`); each streaming answer names its owner process, so one still
+   streaming in another live process (a web server while the CLI runs) is left alone.
+
+A turn's writes run in worker threads (see `drupe.chat.answers`), so a locked or slow
+database never holds up the event loop that streams every other answer; they are
+retried while the database is busy. The reads a turn makes first are short synchronous
+statements made from the loop (SQLite's WAL never blocks them).
+Text is made storable on every backend before it is kept: no NUL, no lone surrogates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import aclosing, contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import sqlalchemy as sa
+
+from drupe.chat import history
+from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable_counted
+from drupe.chat.events import AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.receiving import Pending, receive
+from drupe.chat.records import Conversation, MessageRecord, Target, part_to_json
+from drupe.chat.repository import Repository
+from drupe.errors import DrupeError
+from drupe.protocols.base import ContentPart, TextPart
+from drupe.registry import Provider, Registry
+
+if TYPE_CHECKING:
+    from drupe.protocols.client import Connections
+
+_T = TypeVar("_T")
+
+TITLE_LENGTH = 60
+
+Content = str | tuple[ContentPart, ...]
+
+
+class TurnRunner:
+    """Runs turns against one repository: checks the targets, writes the rows, streams the answers."""
+
+    def __init__(self, repository: Repository, registry: Registry, connections: Connections | None) -> None:
+        self.repository = repository
+        self.registry = registry
+        self.connections = connections
+        self.writer = Writer(repository.engine)
+
+    async def send(
+        self, conversation_id: str, content: Content, targets: Sequence[Target], parent_id: int | None, stream: bool
+    ) -> AsyncIterator[TurnEvent]:
+        conversation = self.repository.get_conversation(conversation_id)
+        if parent_id is None:
+            parent_id = conversation.current_leaf_id
+        elif self.repository.get_message(parent_id).conversation_id != conversation.id:
+            raise DrupeError(
+                f"Message {parent_id} is not in conversation {conversation.id}.",
+                code="invalid", field="parent_id", id=parent_id, conversation=conversation.id,
+            )  # fmt: skip
+        async with aclosing(self._turn(conversation, parent_id, content, targets, stream)) as events:
+            async for event in events:
+                yield event
+
+    async def regenerate(
+        self, answer_id: int, targets: Sequence[Target] | None, stream: bool
+    ) -> AsyncIterator[TurnEvent]:
+        answer = self.repository.get_message(answer_id)
+        if answer.role != "assistant" or answer.parent_id is None:
+            raise DrupeError(
+                f"Message {answer_id} is not an answer; only answers can be regenerated.",
+                code="invalid", field="answer_id", id=answer_id,
+            )  # fmt: skip
+        if not targets:
+            if not answer.provider_id or not answer.model:
+                raise DrupeError(
+                    f"Answer {answer_id} does not say which model gave it; pass the targets.",
+                    code="invalid", field="targets", id=answer_id,
+                )  # fmt: skip
+            targets = [Target(answer.provider_id, answer.model)]
+        answerers = list(zip(self._providers(targets), (t.model for t in targets)))
+        conversation = self.repository.get_conversation(answer.conversation_id)
+        user = self.repository.get_message(answer.parent_id)
+
+        def insert() -> list[Answer]:
+            ids, stamp = self.repository.insert_answers(conversation.id, user.id, answerers)
+            return _answers_for(ids, answerers, conversation.id, user.id, stamp)
+
+        answers = await self._first_write(insert)
+        with self._settled(answers):
+            async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
+                async for event in events:
+                    yield event
+
+    async def edit(
+        self, user_message_id: int, new_content: Content, targets: Sequence[Target], stream: bool
+    ) -> AsyncIterator[TurnEvent]:
+        original = self.repository.get_message(user_message_id)
+        if original.role != "user":
+            raise DrupeError(
+                f"Message {user_message_id} is not a user message; only those can be edited.",
+                code="invalid", field="message_id", id=user_message_id,
+            )  # fmt: skip
+        conversation = self.repository.get_conversation(original.conversation_id)
+        async with aclosing(self._turn(conversation, original.parent_id, new_content, targets, stream)) as events:
+            async for event in events:
+                yield event
+
+    async def _turn(
+        self,
+        conversation: Conversation,
+        parent_id: int | None,
+        content: Content,
+        targets: Sequence[Target],
+        stream: bool,
+    ) -> AsyncIterator[TurnEvent]:
+        answerers = list(zip(self._providers(targets), (t.model for t in targets)))
+        content, cleaned = _storable_content(content)
+        text = content if isinstance(content, str) else "".join(p.text for p in content if isinstance(p, TextPart))
+        parts = None if isinstance(content, str) else [part_to_json(p) for p in content]
+        if not text.strip() and not parts:
+            raise DrupeError("The message is empty.", code="invalid", field="content")
+        title = None if conversation.title else _title_from(text)
+
+        def insert() -> tuple[MessageRecord, list[Answer]]:
+            values = {"content": text, "parts": parts}
+            user, ids, stamp = self.repository.insert_turn(conversation, parent_id, values, answerers, title)
+            return user, _answers_for(ids, answerers, conversation.id, user.id, stamp)
+
+        user, answers = await self._first_write(insert)
+        with self._settled(answers):
+            yield UserSaved(user, cleaned)
+            async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
+                async for event in events:
+                    yield event
+
+    def _providers(self, targets: Sequence[Target]) -> list[Provider]:
+        """Check every target before anything is written."""
+        if not targets:
+            raise DrupeError("No model to answer: give at least one target.", code="invalid", field="targets")
+        found = []
+        for target in targets:
+            provider = self.registry.get_provider(target.provider)
+            if not provider.enabled:
+                raise DrupeError(
+                    f"Provider {provider.name!r} is disabled.", code="provider_disabled", provider=provider.name
+                )
+            found.append(provider)
+        return found
+
+    async def _first_write(self, insert: Callable[[], _T]) -> _T:
+        """A turn's first transaction (the answer rows, and the user's message with them) in a
+        worker thread, so a locked database holds up no other stream; retried while it is
+        busy. If the caller goes away meanwhile, answers it still writes are settled as stopped."""
+        busy = iter(BUSY_RETRY_DELAYS)
+        while True:
+            job = asyncio.ensure_future(asyncio.to_thread(insert))
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                job.add_done_callback(self._settle_abandoned)
+                raise
+            except sa.exc.DBAPIError as exc:
+                delay = next(busy, None) if isinstance(exc, sa.exc.OperationalError) else None
+                if delay is None:
+                    reason = describe(exc)
+                    raise DrupeError(
+                        f"Your message could not be stored: {reason}. Nothing was sent.",
+                        code="unavailable", what="store", reason=reason,
+                    ) from exc  # fmt: skip
+                await asyncio.sleep(delay)
+
+    def _settle_abandoned(self, job: asyncio.Future[Any]) -> None:
+        if job.cancelled() or job.exception() is not None:
+            return
+        result = job.result()
+        for answer in result[1] if isinstance(result, tuple) else result:
+            answer.conclude("stopped", "cancelled")
+            self.writer.store_now(answer)
+
+    async def _answers(
+        self,
+        conversation: Conversation,
+        user: MessageRecord,
+        targets: Sequence[Target],
+        answers: list[Answer],
+        stream: bool,
+    ) -> AsyncIterator[TurnEvent]:
+        """Stream the answers, their rows already inserted, all at once."""
+        if self.writer.unsaved:  # answers an earlier turn could not store: another try
+            await self.writer.store_unsaved()
+        with self.repository.connect() as conn:
+            request = history.build_request(conn, conversation, user.id, targets[0].model)
+        for answer in answers:
+            yield AnswerStarted(answer.id, answer.provider.name, answer.model)
+        queue: asyncio.Queue[TurnEvent | Pending] = asyncio.Queue()
+        tasks = [
+            asyncio.create_task(
+                receive(answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections)
+            )
+            for answer in answers
+        ]
+        try:
+            running = len(tasks)
+            while running:
+                event = await queue.get()
+                if isinstance(event, Pending):
+                    yield event.take()
+                    continue
+                if isinstance(event, AnswerFinished):
+                    running -= 1
+                yield event
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @contextmanager
+    def _settled(self, answers: list[Answer]) -> Iterator[None]:
+        """However the turn ends (finished, cancelled, closed before it began), no answer stays
+        `streaming`: one whose final write never ran (or was cut short) gets one here."""
+        try:
+            yield
+        finally:
+            for answer in answers:
+                if answer.stored is None and answer.id not in self.writer.unsaved:
+                    answer.conclude("stopped", "cancelled")
+                    self.writer.store_now(answer)
+
+
+def _answers_for(
+    ids: list[int], answerers: list[tuple[Provider, str]], conversation_id: str, user_id: int, stamp: Any
+) -> list[Answer]:
+    return [
+        Answer(answer_id, provider, model, conversation_id, user_id, stamp)
+        for answer_id, (provider, model) in zip(ids, answerers)
+    ]
+
+
+def _storable_content(content: Content) -> tuple[Content, int]:
+    """The user's message as every database can store it, and how many characters that changed."""
+    if isinstance(content, str):
+        return storable_counted(content)
+    parts: list[ContentPart] = []
+    cleaned = 0
+    for part in content:
+        if isinstance(part, TextPart):
+            text, count = storable_counted(part.text)
+            part, cleaned = replace(part, text=text), cleaned + count
+        parts.append(part)
+    return tuple(parts), cleaned
+
+
+def _title_from(text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
