@@ -152,7 +152,9 @@ def protocol_for(type: str) -> ModuleType:
     try:
         return PROTOCOLS[type]
     except KeyError:
-        raise DrupeError(f"Unknown provider type {type!r}; expected one of: {', '.join(PROTOCOLS)}.") from None
+        raise DrupeError(
+            f"Unknown provider type {type!r}; expected one of: {', '.join(PROTOCOLS)}.", code="invalid", field="type"
+        ) from None
 
 
 def stream_chat(

@@ -54,7 +54,7 @@ def resolve_url(type: str, base_url: str, operation: Operation, model: str = "",
     if not base:
         base = OFFICIAL_BASE_URLS.get(type, "")
         if not base:
-            raise DrupeError(f"Unknown provider type {type!r}.")
+            raise DrupeError(f"Unknown provider type {type!r}.", code="invalid", field="type")
     if base.endswith("/"):
         base = base[:-1]
     if not _has_version(base):
@@ -93,8 +93,9 @@ def _verbatim_url(type: str, base: str, operation: Operation, model: str) -> str
 def _azure_url(base: str, operation: Operation, model: str, api_version: str) -> str:
     if not base:
         raise DrupeError(
-            "Azure OpenAI needs a base URL: your resource endpoint, like https://NAME.openai.azure.com"
-        )
+            "Azure OpenAI needs a base URL: your resource endpoint, like https://NAME.openai.azure.com",
+            code="invalid", field="base_url",
+        )  # fmt: skip
     root = _AZURE_SUFFIX.sub("", base.rstrip("/"))
     version = api_version.strip()
     if version in ("", "v1", "preview"):

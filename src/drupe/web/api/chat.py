@@ -88,9 +88,10 @@ async def event_stream(chat: ChatService, running: Turns, events: AsyncIterator[
 
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The turn's events (see docs/api.md)", "content": {"text/event-stream": {}}},
-    **documented(400, 404, 422),
+    **documented(400, 404, 409, 422, 503),
 }
-"""Events as they come; problems found before anything is stored or streamed are plain JSON errors."""
+"""Events as they come; problems found before anything is stored or streamed are plain JSON errors
+(409: a provider switched off or its secrets unreadable; 503: the message could not be stored)."""
 
 
 @router.post("/conversations/{conversation_id}/messages", response_class=StreamingResponse, responses=TURN_RESPONSES)
