@@ -14,6 +14,7 @@ ADVICE: dict[tuple[str, str | None], str] = {
     ("not_found", "model"): "See `drupe model list {provider}`, or add it with `drupe model add {provider} {name}`.",
     ("not_found", "chat_model"): "Add one (`drupe model add {provider} MODEL_ID`) or pass --model.",
     ("not_found", "conversation"): "See `drupe conversations list`.",
+    ("ambiguous", "conversation"): "See `drupe conversations list`.",
     ("not_found", "model_file"): "Pass an existing GGUF file with --model PATH.",
     ("unavailable", "default_model"): "Pass one with --model PATH.",
     ("ambiguous", "model"): "Pick one with -p PROVIDER or -m PROVIDER/{name}.",
