@@ -89,8 +89,8 @@ class Provider:
         """What the protocol layer needs to reach this provider."""
         if self.secrets_unreadable:
             raise DrupeError(
-                f"The stored secrets of provider {self.name!r} cannot be decrypted with the current secret key. "
-                "Restore the original DRUPE_HOME/secret.key, or give it new ones.",
+                f"The stored secrets of provider {self.name!r} cannot be decrypted with the current secret key: "
+                "restore the original DRUPE_HOME/secret.key, or give the provider new ones.",
                 code="secrets_unreadable", what="provider", provider=self.name,
             )  # fmt: skip
         return Endpoint(

@@ -19,7 +19,7 @@ ADVICE: dict[tuple[str, str | None], str] = {
     ("unavailable", "default_model"): "Pass one with --model PATH.",
     ("ambiguous", "model"): "Pick one with -p PROVIDER or -m PROVIDER/{name}.",
     ("provider_disabled", None): "Enable it with `drupe provider enable {provider}`.",
-    ("secrets_unreadable", "provider"): "Or give it new ones: `drupe provider edit {provider} --api-key KEY`.",
+    ("secrets_unreadable", "provider"): "New ones: `drupe provider edit {provider} --api-key KEY`.",
     ("secrets_unreadable", None): (
         "To give up those secrets on purpose and enter them again, run `drupe provider reset-secrets` "
         "(it clears only what cannot be decrypted)."

@@ -18,7 +18,6 @@ from drupe.errors import DrupeError, ProviderError
 from drupe.hints import error_kind, hint
 from drupe.web.routing import allowed_methods, is_api_path
 
-
 STATUS: dict[str, int] = {
     "invalid": 400,
     "ambiguous": 400,
@@ -36,9 +35,7 @@ WEB_ADVICE: dict[tuple[str, str | None], str] = {
     ("not_found", "model"): "It may have been removed; reload the list, or add it in Settings.",
     ("not_found", "chat_model"): "Add one in Settings, or choose the model to check with.",
     ("provider_disabled", None): "Switch it on in Settings.",
-    ("secrets_unreadable", None): (
-        "Restore the original secret key, or enter this provider's keys again in Settings."
-    ),
+    ("secrets_unreadable", "provider"): "Enter its keys again in Settings.",
 }
 """(code, what it is about) -> what a user of the page can do; `(code, None)` is for any `what`."""
 
