@@ -137,7 +137,8 @@ def test_provider_error_exits_1_with_kind_message_hint_and_is_stored(fake_upstre
 
     assert result.stdout == ""
     assert "error: locked/fake-model: auth 401: You didn't provide an API key." in result.stderr
-    assert "hint: Check the API key: `drupe provider edit locked --api-key KEY`." in result.stderr
+    assert "hint: The provider refused the key." in result.stderr  # the one table of hints, drupe.hints
+    assert "Change it with `drupe provider edit locked --api-key KEY`." in result.stderr
     [conversation] = service().list_conversations()
     user, answer = service().history(conversation.id)
     assert user.content == "Hi" and answer.status == "error" and answer.error_kind == "auth"
@@ -150,7 +151,7 @@ def test_upstream_drop_keeps_partial_text_and_the_users_message(fake_upstream):
 
     assert result.stdout == "alpha beta\n"
     assert "error: flaky/fake-model: dropped" in result.stderr
-    assert "hint: The provider cut the connection" in result.stderr and "Is the server running" not in result.stderr
+    assert "hint: The provider closed the connection" in result.stderr and "Nothing is listening" not in result.stderr
     [conversation] = service().list_conversations()
     user, answer = service().history(conversation.id)
     assert (user.content, user.status) == ("Say four words", "complete")

@@ -14,9 +14,8 @@ import pytest
 
 import drupe
 
-from drupe.cli.render import ERROR_HINTS
 from drupe.errors import ProviderError
-from drupe.hints import hint
+from drupe.hints import HINTS, hint
 from drupe.protocols import client
 from drupe.protocols.base import ChatRequest, Endpoint, Finish, Message, TextDelta, Usage
 from drupe.protocols.client import RetryPolicy, check_key, complete_chat, fold, list_models, stream_chat
@@ -136,7 +135,7 @@ def test_an_event_over_event_bytes_is_a_bad_response_not_retried(fake_upstream, 
     up = fake_upstream(kind, text="one two", fault=Fault("big_event", after_chunks=0, size=200 * 1024))
     error = failure(lambda: stream(endpoint(up, limits={"event_bytes": 64 * 1024})))
     assert error.kind == "bad_response" and "event_bytes limit (64 KiB)" in error.message
-    assert "Is the server running" not in ERROR_HINTS[error.kind]
+    assert "Nothing is listening" not in HINTS[error.kind].text
     assert len(up.requests) == 1
 
 
@@ -185,7 +184,7 @@ def test_a_drop_mid_stream_is_its_own_kind_with_its_own_hint(fake_upstream, kind
     assert error.kind == "dropped"
     assert "".join(e.text for e in seen if isinstance(e, TextDelta)) == "one two"
     assert "Nothing is listening" not in hint(error) and "closed the connection" in hint(error)
-    assert "Is the server running" not in ERROR_HINTS["dropped"]
+    assert "Nothing is listening" not in HINTS["dropped"].text
 
 
 # Time -------------------------------------------------------------------------------------------

@@ -100,7 +100,8 @@ def test_a_missing_key_file_is_not_recreated_while_secrets_need_it(drupe_home):
         Registry(open_store()).list_providers()
     message = str(caught.value)
     assert str(drupe_home / "secret.key") in message and "Restore" in message
-    assert "DRUPE_SECRET_KEY" in message and "drupe provider reset-secrets" in message and "P" in message
+    assert "DRUPE_SECRET_KEY" in message and "P" in message and "`drupe" not in message  # no face's words
+    assert caught.value.code == "secrets_unreadable" and caught.value.data["providers"] == ["P"]
     assert not (drupe_home / "secret.key").exists()
     # Restored, everything is readable again, keys added meanwhile included (none could be).
     (drupe_home / "secret.key").write_bytes(original)

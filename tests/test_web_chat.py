@@ -226,7 +226,9 @@ def test_bad_turns_are_plain_json_errors_not_streams(web_server, fake_upstream):
     conversation = setup(server, up)
     path = f"/api/conversations/{conversation}/messages"
     unknown_model = server.client.post(path, json={"content": "Hi", "targets": [{"provider": "fake1", "model": "x"}]})
-    assert unknown_model.status_code == 400 and "has no model 'x'" in unknown_model.json()["error"]["message"]
+    assert unknown_model.status_code == 404 and "has no model 'x'" in unknown_model.json()["error"]["message"]
+    assert unknown_model.json()["error"]["data"] == {"what": "model", "provider": "fake1", "name": "x"}
+    assert "`drupe" not in unknown_model.json()["error"]["message"]  # the CLI's advice stays in the CLI
     empty = server.client.post(path, json={"content": "  ", "targets": [target()]})
     assert empty.status_code == 400 and empty.json()["error"]["message"] == "The message is empty."
     missing = server.client.post("/api/conversations/nope/messages", json={"content": "Hi", "targets": [target()]})

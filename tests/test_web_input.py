@@ -121,10 +121,10 @@ def test_openapi_lists_every_status_with_the_error_shape(server):
     }
     error_ref = {"$ref": "#/components/schemas/ErrorOut"}
     expected = {
-        "GET /api/conversations/{conversation_id}": {"200", "404", "422"},
-        "POST /api/conversations/{conversation_id}/messages": {"200", "400", "404", "422"},
+        "GET /api/conversations/{conversation_id}": {"200", "400", "404", "422"},
+        "POST /api/conversations/{conversation_id}/messages": {"200", "400", "404", "409", "422", "503"},
         "POST /api/answers/{answer_id}/stop": {"200", "409", "422"},
-        "GET /api/providers/{provider_id}/remote-models": {"200", "400", "404", "422", "502"},
+        "GET /api/providers/{provider_id}/remote-models": {"200", "400", "404", "409", "422", "502"},
         "PUT /api/providers/order": {"200", "400", "404", "422"},
         "GET /api/search": {"200", "422"},
     }

@@ -69,13 +69,17 @@ def test_masked_keys_sent_back_keep_the_real_keys(client):
 def test_validation_errors_are_shown_as_is(client):
     response = client.post("/api/providers", json={"name": "x", "type": "nope"})
     assert response.status_code == 400
-    assert response.json()["error"] == {"kind": "invalid", "message": response.json()["error"]["message"]}
-    assert "Unknown provider type 'nope'" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert (error["kind"], error["code"], error["data"]["field"]) == ("invalid", "invalid", "type")
+    assert set(error) == {"kind", "code", "message", "data"} and "openai" in error["data"]["choices"]
+    assert "Unknown provider type 'nope'" in error["message"]
     add(client, name="Same")
-    assert "already exists" in client.post("/api/providers", json={"name": "same", "type": "openai"}).json()["error"]["message"]
+    taken = client.post("/api/providers", json={"name": "same", "type": "openai"})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "conflict"
+    assert "already exists" in taken.json()["error"]["message"] and "`drupe" not in taken.json()["error"]["message"]
     missing = client.post("/api/providers", json={"name": "x"})
     assert missing.status_code == 422
-    assert missing.json()["error"] == {"kind": "invalid", "message": "type: Field required"}
+    assert missing.json()["error"] == {"kind": "invalid", "code": "invalid", "message": "type: Field required"}
     created = add(client, name="Other")
     assert client.patch(f"/api/providers/{created['id']}", json={"name": None}).status_code == 400
     bad_body = client.patch(f"/api/providers/{created['id']}", json={"options": {"extra_body": ["top_k", 20]}})
@@ -98,7 +102,9 @@ def test_model_crud_with_slashes_and_colons_in_ids(client):
     batch = client.post(base, json={"models": [{"model_id": "org/m:q4"}, {"model_id": "plain", "name": "Plain"}]})
     assert batch.status_code == 201 and [m["model_id"] for m in batch.json()] == ["org/m:q4", "plain"]
     duplicate = client.post(base, json={"models": [{"model_id": "new-one"}, {"model_id": "plain"}]})
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409 and duplicate.json()["error"]["data"] == {
+        "what": "model", "provider": "Fake", "name": "plain"
+    }
     assert [m["model_id"] for m in client.get(base).json()] == ["gpt-4o", "org/m:q4", "plain"]  # all or nothing
 
     edited = client.patch(f"{base}/org%2Fm%3Aq4", json={"name": "Q4", "capabilities": ["text", "vision"]}).json()
@@ -108,7 +114,7 @@ def test_model_crud_with_slashes_and_colons_in_ids(client):
     assert client.patch(f"{base}/plain", json={"capabilities": ["telepathy"]}).status_code == 400
     renamed = client.patch(f"{base}/plain", json={"model_id": "plain:v2"})
     assert renamed.status_code == 200 and renamed.json()["model_id"] == "plain:v2"
-    assert client.patch(f"{base}/plain:v2", json={"model_id": "gpt-4o"}).status_code == 400
+    assert client.patch(f"{base}/plain:v2", json={"model_id": "gpt-4o"}).status_code == 409  # the ID is taken
     client.patch(f"{base}/plain:v2", json={"model_id": "plain"})
 
     assert client.delete(f"{base}/org%2Fm%3Aq4").json() == {"removed": "org/m:q4"}
@@ -346,7 +352,9 @@ def test_an_undecryptable_provider_does_not_break_the_lists_and_can_be_fixed_or_
     models = client.get("/api/models")
     assert models.status_code == 200 and len(models.json()) == 2
     checked = client.post(f"/api/providers/{lost['id']}/check", json={"model": "m1"})
-    assert checked.status_code == 400 and "cannot be decrypted" in checked.json()["error"]["message"]
+    assert checked.status_code == 409 and "cannot be decrypted" in checked.json()["error"]["message"]
+    assert checked.json()["error"]["code"] == "secrets_unreadable" and "Settings" in checked.json()["error"]["message"]
+    assert "drupe provider" not in checked.json()["error"]["message"]  # the CLI's advice stays in the CLI
 
     fixed = client.patch(f"/api/providers/{lost['id']}", json={"api_keys": ["sk-new-aaaabbbbccccdddd"]}).json()
     assert (fixed["secrets_unreadable"], fixed["api_keys"]) == (False, ["sk-…dddd"])

@@ -1,6 +1,6 @@
-"""The "Check" button: does each key work against this provider, and if not, why.
+"""`drupe provider check` and the web app's Check button: does each key work, and if not, why.
 
-Hints come from `drupe.hints`, shared with the web app's Check button.
+Both faces call `check_provider`; its hints come from the one table in `drupe.hints`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ class KeyCheck:
     latency_ms: float | None
     error: ProviderError | None = None
     hint: str = ""
+    index: int = 0
+    """Where the key sits in the provider's list (0 when it has none)."""
 
     def to_dict(self) -> dict:
         return {
@@ -42,25 +44,38 @@ def pick_check_model(registry: Registry, provider: Provider, model: str | None) 
         if is_chat_model(candidate.capabilities):
             return candidate.model_id
     raise DrupeError(
-        f"Provider {provider.name!r} has no chat model to test with. Add one (`drupe model add {provider.name} MODEL_ID`) "
-        "or pass --model."
-    )
+        f"Provider {provider.name!r} has no chat model to test with.",
+        code="not_found", what="chat_model", provider=provider.name,
+    )  # fmt: skip
+
+
+def _indexes(provider: Provider, all_keys: bool, key_index: int | None) -> list[int]:
+    if key_index is None:
+        return list(range(len(provider.api_keys) if all_keys else 1)) or [0]
+    if not 0 <= key_index < len(provider.api_keys):
+        raise DrupeError(
+            f"Key {key_index + 1} does not exist: {provider.name} has {len(provider.api_keys)} key(s).",
+            code="invalid", field="key_index", provider=provider.name, keys=len(provider.api_keys),
+        )  # fmt: skip
+    return [key_index]
 
 
 async def check_provider(
-    registry: Registry, name: str, model: str | None = None, all_keys: bool = False
+    registry: Registry, name: str, model: str | None = None, all_keys: bool = False, key_index: int | None = None
 ) -> tuple[str, list[KeyCheck]]:
-    """Check the first key (or every key) with a minimal streamed request."""
+    """Check the first key, every key, or the one at `key_index`, with a minimal streamed request each."""
     from drupe.protocols.client import check_key
+    from drupe.validation import check_model_id
 
     provider = registry.get_provider(name)
-    model_id = pick_check_model(registry, provider, model)
+    model_id = check_model_id(model) if model else pick_check_model(registry, provider, model)
+    indexes = _indexes(provider, all_keys, key_index)
     endpoint = provider.endpoint()
-    keys: list[str | None] = list(provider.api_keys) if all_keys else provider.api_keys[:1]
-    results = await asyncio.gather(*(check_key(endpoint, model_id, key) for key in keys or [None]))
+    keys = [provider.api_keys[i] if provider.api_keys else None for i in indexes]
+    results = await asyncio.gather(*(check_key(endpoint, model_id, key) for key in keys))
     checks = []
-    for key, result in zip(keys or [None], results):
+    for index, key, result in zip(indexes, keys, results):
         label = mask_key(key) if key else "(no key)"
         hint = explain(result.error, model_id, provider.timeout) if result.error else ""
-        checks.append(KeyCheck(label, result.ok, result.latency_ms, result.error, hint))
+        checks.append(KeyCheck(label, result.ok, result.latency_ms, result.error, hint, index))
     return model_id, checks

@@ -48,5 +48,8 @@ def max_request_bytes() -> int:
     if not 0 < megabytes < 2**20:
         from drupe.errors import DrupeError
 
-        raise DrupeError(f"DRUPE_MAX_REQUEST_MB must be a positive number of MiB, not {configured!r}.")
+        raise DrupeError(
+            f"DRUPE_MAX_REQUEST_MB must be a positive number of MiB, not {configured!r}.",
+            code="invalid", field="DRUPE_MAX_REQUEST_MB",
+        )  # fmt: skip
     return int(megabytes * 2**20)

@@ -1,11 +1,14 @@
-"""What to try next when a provider call fails: one sentence per kind of failure.
+"""What to try next when a provider call fails: the one table of failure kinds and their advice.
 
-Shared by `drupe provider check` and the web app's Check button, so both say the same.
+Every face reads it: `drupe provider check`, a failed answer in `drupe chat`, and the web app's Check
+button and error banners. The advice says what to change (`setting`), never how to change it in one
+face: the CLI adds the command to type, the web page points at its form.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from drupe.errors import ProviderError
@@ -14,6 +17,52 @@ _MODEL_MENTION = re.compile(r"\bmodels?\b", re.IGNORECASE)
 
 SCANNED_CHARS = 4_000
 """How much of a provider's message is looked at for a hint: the first sentences say it."""
+
+Setting = Literal["api_key", "keys", "base_url", "model", "timeout", "type"]
+"""The provider's setting a hint asks the user to change, for a face to say where it is changed."""
+
+
+class Hint(NamedTuple):
+    text: str
+    """The advice; `{model}`, `{url}`, `{where}` and `{waited}` are filled in by `advice`."""
+    setting: Setting | None
+
+
+HINTS: dict[str, Hint] = {
+    "auth": Hint(
+        "The provider refused the key. Check it was copied whole, is still active, and belongs to this provider.",
+        "api_key",
+    ),
+    "unknown_model": Hint(
+        "The provider does not know the model {model!r}. Fetch its model list and pick a model from it.", "model"
+    ),
+    "not_found": Hint(
+        "Nothing was found at {url}. Check the API address: drupe drops one trailing '/' and adds the "
+        "version (like /v1) and the endpoint path itself; end the address with '#' to use it exactly as typed.",
+        "base_url",
+    ),
+    "connection": Hint(
+        "Nothing is listening at {where}. Check the address and port, that the server runs, and the proxy if set.",
+        "base_url",
+    ),
+    "dropped": Hint(
+        "The provider closed the connection before the answer was complete. Try again; if it keeps "
+        "happening, the server or a proxy in between may be restarting or cutting long requests.",
+        None,
+    ),
+    "timeout": Hint(
+        "No answer came{waited}. The server may be busy or unreachable; try again or raise the timeout.", "timeout"
+    ),
+    "rate_limit": Hint(
+        "The provider says too many requests, or the quota is used up. Wait a little, add a key, or check the plan.",
+        "keys",
+    ),
+    "server": Hint("The provider had a problem of its own. Try again later.", None),
+    "bad_response": Hint(
+        "The server answered in an unexpected way. Check the provider type matches the server's API.", "type"
+    ),
+}
+"""Kind of failure -> what to try. `bad_response` also stands for any kind not listed."""
 
 
 def error_kind(error: ProviderError, model: str = "") -> str:
@@ -26,32 +75,20 @@ def error_kind(error: ProviderError, model: str = "") -> str:
     return "unknown_model" if _MODEL_MENTION.search(words) else error.kind
 
 
+def lookup(kind: str) -> Hint:
+    return HINTS.get(kind, HINTS["bad_response"])
+
+
+def advice(kind: str, *, model: str = "", url: str = "", timeout: float | None = None) -> str:
+    """The advice for a kind of failure, with what is known of the call filled in."""
+    return lookup(kind).text.format(
+        model=model,
+        url=url or "the provider's address",
+        where=urlsplit(url).netloc or "that address",
+        waited=f" within {timeout:g} s" if timeout else "",
+    )
+
+
 def hint(error: ProviderError, model: str = "", timeout: float | None = None) -> str:
     """What to try next, for the kind of failure."""
-    kind = error_kind(error, model)
-    url = error.url or "the provider's address"
-    if kind == "auth":
-        return "The provider refused the key. Check it was copied whole, is still active, and belongs to this provider."
-    if kind == "unknown_model":
-        return f"The provider does not know the model {model!r}. Fetch its model list and pick a model from it."
-    if kind == "not_found":
-        return (
-            f"Nothing was found at {url}. Check the API address: drupe drops one trailing '/' and adds the "
-            "version (like /v1) and the endpoint path itself; end the address with '#' to use it exactly as typed."
-        )
-    if kind == "connection":
-        where = urlsplit(error.url).netloc or "that address"
-        return f"Nothing is listening at {where}. Check the address and port, that the server runs, and the proxy if set."
-    if kind == "dropped":
-        return (
-            "The provider closed the connection before the answer was complete. Try again; if it keeps "
-            "happening, the server or a proxy in between may be restarting or cutting long requests."
-        )
-    if kind == "timeout":
-        waited = f" within {timeout:g} s" if timeout else ""
-        return f"No answer came{waited}. The server may be busy or unreachable; try again or raise the timeout."
-    if kind == "rate_limit":
-        return "The provider says too many requests, or the quota is used up. Wait a little, or check the plan."
-    if kind == "server":
-        return "The provider had a problem of its own. Try again later."
-    return "The server answered in an unexpected way. Check the provider type matches the server's API."
+    return advice(error_kind(error, model), model=model, url=error.url, timeout=timeout)

@@ -89,10 +89,10 @@ class Provider:
         """What the protocol layer needs to reach this provider."""
         if self.secrets_unreadable:
             raise DrupeError(
-                f"The stored secrets of provider {self.name!r} cannot be decrypted with the current secret key. "
-                "Restore the original DRUPE_HOME/secret.key, or give it new ones: "
-                f"drupe provider edit {self.name!r} --api-key KEY"
-            )
+                f"The stored secrets of provider {self.name!r} cannot be decrypted with the current secret key: "
+                "restore the original DRUPE_HOME/secret.key, or give the provider new ones.",
+                code="secrets_unreadable", what="provider", provider=self.name,
+            )  # fmt: skip
         return Endpoint(
             type=self.type,
             base_url=self.base_url,
@@ -282,7 +282,10 @@ class Registry:
         provider = self.find_provider(name_or_id)
         if provider is None:
             names = ", ".join(p.name for p in self.list_providers()) or "none yet"
-            raise DrupeError(f"No provider named {name_or_id!r}. Providers: {names}. Add one with `drupe provider add`.")
+            raise DrupeError(
+                f"No provider named {name_or_id!r}. Providers: {names}.",
+                code="not_found", what="provider", name=name_or_id,
+            )  # fmt: skip
         return provider
 
     def _check_provider(self, provider: Provider, *, exclude_id: str | None = None) -> None:
@@ -296,7 +299,10 @@ class Registry:
         with self._connect() as conn:
             clash = conn.execute(query).scalar()
         if clash and clash != exclude_id:
-            raise DrupeError(f"A provider named {provider.name!r} already exists (names ignore case). Pick another name.")
+            raise DrupeError(
+                f"A provider named {provider.name!r} already exists (names ignore case). Pick another name.",
+                code="conflict", what="provider", name=provider.name, field="name",
+            )  # fmt: skip
 
     def _provider_values(self, provider: Provider) -> dict[str, Any]:
         """The row to write: secrets sealed in `api_keys`, the clear columns without them."""
@@ -445,9 +451,9 @@ class Registry:
         if model is None:
             provider = provider.name if isinstance(provider, Provider) else provider
             raise DrupeError(
-                f"Provider {provider!r} has no model {model_id!r}. "
-                f"See `drupe model list {provider}`, or add it with `drupe model add {provider} {model_id}`."
-            )
+                f"Provider {provider!r} has no model {model_id!r}.",
+                code="not_found", what="model", provider=provider, name=model_id,
+            )  # fmt: skip
         return model
 
     def add_model(self, provider: str, model_id: str, **fields: Any) -> Model:
@@ -457,7 +463,10 @@ class Registry:
         owner = self.get_provider(provider)
         model_id = check_model_id(model_id)
         if self.find_model(owner.id, model_id):
-            raise DrupeError(f"Provider {owner.name!r} already has model {model_id!r}. Edit it with `drupe model edit`.")
+            raise DrupeError(
+                f"Provider {owner.name!r} already has model {model_id!r}.",
+                code="conflict", what="model", provider=owner.name, name=model_id,
+            )  # fmt: skip
         values = _model_values(model_id, fields)
         with self._begin() as conn:
             last = conn.execute(
@@ -483,7 +492,10 @@ class Registry:
         if new_id is not None and new_id != model.model_id:
             new_id = check_model_id(new_id)
             if self.find_model(provider, new_id):
-                raise DrupeError(f"Provider {provider!r} already has model {new_id!r}.")
+                raise DrupeError(
+                    f"Provider {provider!r} already has model {new_id!r}.",
+                    code="conflict", what="model", provider=provider, name=new_id, field="model_id",
+                )  # fmt: skip
             values["model_id"] = new_id
         if "name" in changes:
             values["name"] = (changes["name"] or "").strip() or values.get("model_id", model.model_id)

@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 CHECK_SETTING = "secret_key_check"
 """Settings row holding a token encrypted with the store's key: proves a key is the right one."""
 _CHECK_TEXT = "drupe secret key check"
-RESET_HINT = (
-    "To give up those secrets on purpose and enter them again, run `drupe provider reset-secrets` "
-    "(it clears only what cannot be decrypted)."
-)
 
 
 DECRYPTED_CACHE_SIZE = 256
@@ -42,7 +38,8 @@ class Vault:
         except (ValueError, TypeError) as exc:
             raise DrupeError(
                 "The secret key is not a valid Fernet key (32 url-safe base64 bytes). "
-                "Fix DRUPE_SECRET_KEY or restore DRUPE_HOME/secret.key."
+                "Fix DRUPE_SECRET_KEY or restore DRUPE_HOME/secret.key.",
+                code="invalid", field="secret_key",
             ) from exc
 
     def encrypt(self, text: str) -> str:
@@ -60,7 +57,8 @@ class Vault:
         except InvalidToken as exc:
             raise DrupeError(
                 "Stored secrets cannot be decrypted with this secret key. "
-                "Was DRUPE_SECRET_KEY or DRUPE_HOME/secret.key changed? Restore the original one."
+                "Was DRUPE_SECRET_KEY or DRUPE_HOME/secret.key changed? Restore the original one.",
+                code="secrets_unreadable",
             ) from exc
         if len(self._decrypted) >= DECRYPTED_CACHE_SIZE:
             self._decrypted.clear()
@@ -83,15 +81,24 @@ def load_or_create_key(path: Path) -> bytes:
         try:
             key = path.read_bytes().strip()
         except OSError as exc:
-            raise DrupeError(f"Cannot read the secret key file {path}: {exc.strerror}. Check its permissions.") from exc
+            raise DrupeError(
+                f"Cannot read the secret key file {path}: {exc.strerror}. Check its permissions.",
+                code="unavailable", what="secret_key", path=str(path),
+            ) from exc
         if not key:
-            raise DrupeError(f"The secret key file {path} is empty. Restore it, or set DRUPE_SECRET_KEY.")
+            raise DrupeError(
+                f"The secret key file {path} is empty. Restore it, or set DRUPE_SECRET_KEY.",
+                code="unavailable", what="secret_key", path=str(path),
+            )  # fmt: skip
         return key
     key = Fernet.generate_key()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
-        raise DrupeError(f"Cannot create the secret key file {path}: {exc.strerror}.") from exc
+        raise DrupeError(
+            f"Cannot create the secret key file {path}: {exc.strerror}.",
+            code="unavailable", what="secret_key", path=str(path),
+        ) from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
     return key
@@ -134,8 +141,9 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
         raise DrupeError(
             f"The secret key file {path} is missing, but the secrets of {len(sealed)} provider(s) ({names}) "
             "were encrypted with it. Restore that file from your backup (or set DRUPE_SECRET_KEY to the key); "
-            f"drupe does not make a new one while they need the old. {RESET_HINT}"
-        )
+            "drupe does not make a new one while they need the old.",
+            code="secrets_unreadable", providers=[row.name for row in sealed], path=str(path),
+        )  # fmt: skip
     found = vault(home)
     if sealed:
         # Right when it is the key the store recorded, or opens some provider's secrets (after a key
@@ -144,8 +152,9 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
         if not right and not any(found.can_decrypt(token) for _, token in sealed):
             raise DrupeError(
                 f"The secret key in {_key_source(home)} is not the one the secrets of {len(sealed)} provider(s) "
-                f"({names}) were encrypted with. Restore the original {path} (or DRUPE_SECRET_KEY). {RESET_HINT}"
-            )
+                f"({names}) were encrypted with. Restore the original {path} (or DRUPE_SECRET_KEY).",
+                code="secrets_unreadable", providers=[row.name for row in sealed], path=str(path),
+            )  # fmt: skip
     if not isinstance(check, str) or not found.can_decrypt(check):
         remember_key(engine, found)
     return found

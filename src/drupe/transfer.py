@@ -58,7 +58,9 @@ def export_file(registry: Registry, path: Path, include_keys: bool = False) -> i
         if include_keys:
             path.chmod(0o600)
     except OSError as exc:
-        raise DrupeError(f"Cannot write {path}: {exc.strerror}.") from exc
+        raise DrupeError(
+            f"Cannot write {path}: {exc.strerror}.", code="unavailable", what="file", path=str(path)
+        ) from exc
     return len(data["providers"])
 
 
@@ -71,8 +73,11 @@ class ImportPlan:
     skipped: list[str] = field(default_factory=list)
 
 
-def _entry_error(index: int, message: str) -> DrupeError:
-    return DrupeError(f"Import file entry {index + 1}: {message} Nothing was imported.")
+def _entry_error(index: int, message: str, cause: Exception | None = None) -> DrupeError:
+    """An `invalid` error naming the entry, with the field the cause names, if any."""
+    data = {"field": cause.data["field"]} if isinstance(cause, DrupeError) and "field" in cause.data else {}
+    message = f"Import file entry {index + 1}: {message} Nothing was imported."
+    return DrupeError(message, code="invalid", entry=index + 1, **data)
 
 
 def _check_entry(index: int, entry: Any) -> dict[str, Any]:
@@ -91,17 +96,17 @@ def _check_entry(index: int, entry: Any) -> dict[str, Any]:
         clean["enabled"] = _typed(entry, "enabled", bool, "true or false", True)
         headers = _typed(entry, "headers", dict, "an object of NAME: VALUE texts", {})
         if not all(isinstance(v, str) for v in headers.values()):
-            raise DrupeError("headers must be an object of NAME: VALUE texts.")
+            raise DrupeError("headers must be an object of NAME: VALUE texts.", code="invalid", field="headers")
         clean["headers"] = headers
         clean["options"] = check_options(_typed(entry, "options", dict, "an object", {}))
         keys = entry.get("api_keys", [])
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise DrupeError("api_keys must be a list of strings.")
+            raise DrupeError("api_keys must be a list of strings.", code="invalid", field="api_keys")
         clean["api_keys"] = keys
         models = _typed(entry, "models", list, "a list", [])
         clean["models"] = [_check_model(n, m) for n, m in enumerate(models, 1)]
     except (DrupeError, TypeError, ValueError) as exc:
-        raise _entry_error(index, f"({entry.get('name')!r}) {exc}") from exc
+        raise _entry_error(index, f"({entry.get('name')!r}) {exc}", exc) from exc
     ids = [m["model_id"] for m in clean["models"]]
     if len(ids) != len(set(ids)):
         raise _entry_error(index, f"({clean['name']!r}) lists a model ID twice.")
@@ -123,7 +128,7 @@ def _typed(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], expec
     """`entry[key]` when it has the type the registry stores; JSON `true` is not a number here."""
     value = entry.get(key, default)
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise DrupeError(f"{key} must be {expected}, not {value!r}.")
+        raise DrupeError(f"{key} must be {expected}, not {value!r}.", code="invalid", field=key)
     return value
 
 
@@ -139,20 +144,25 @@ def _model_value_ok(key: str, value: Any) -> bool:
 
 def _check_model(number: int, model: Any) -> dict[str, Any]:
     if not isinstance(model, dict):
-        raise DrupeError(f"model {number} is not an object.")
+        raise DrupeError(f"model {number} is not an object.", code="invalid", field="models")
     model_id = model.get("model_id", "")
     if not isinstance(model_id, str):
-        raise DrupeError(f"model {number}: model_id must be a text, not {model_id!r}.")
+        raise DrupeError(f"model {number}: model_id must be a text, not {model_id!r}.", code="invalid", field="models")
     clean = {"model_id": check_model_id(model_id)}
     unknown = set(model) - {"model_id", *_MODEL_KEYS}
     if unknown:
-        raise DrupeError(f"model {clean['model_id']!r} has unknown fields {sorted(unknown)}.")
+        raise DrupeError(
+            f"model {clean['model_id']!r} has unknown fields {sorted(unknown)}.", code="invalid", field="models"
+        )
     for key in _MODEL_KEYS:
         value = model.get(key)
         if value is None:
             continue
         if not _model_value_ok(key, value):
-            raise DrupeError(f"model {clean['model_id']!r}: {key} must be {_MODEL_EXPECTED[key]}, not {value!r}.")
+            raise DrupeError(
+                f"model {clean['model_id']!r}: {key} must be {_MODEL_EXPECTED[key]}, not {value!r}.",
+                code="invalid", field="models",
+            )  # fmt: skip
         clean[key] = value
     if "capabilities" in clean:
         clean["capabilities"] = check_capabilities(clean["capabilities"])
@@ -161,15 +171,21 @@ def _check_model(number: int, model: Any) -> dict[str, Any]:
 
 def plan_import(registry: Registry, data: Any, on_conflict: OnConflict) -> ImportPlan:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise DrupeError("This is not a drupe export file (no \"format\": \"drupe-export\"). Nothing was imported.")
+        raise DrupeError(
+            "This is not a drupe export file (no \"format\": \"drupe-export\"). Nothing was imported.",
+            code="invalid", field="format",
+        )  # fmt: skip
     if data.get("version") != VERSION:
         raise DrupeError(
             f"This export file has schema version {data.get('version')!r}; this drupe reads version {VERSION}. "
-            "Nothing was imported."
-        )
+            "Nothing was imported.",
+            code="invalid", field="version",
+        )  # fmt: skip
     entries = data.get("providers")
     if not isinstance(entries, list):
-        raise DrupeError("The export file has no \"providers\" list. Nothing was imported.")
+        raise DrupeError(
+            "The export file has no \"providers\" list. Nothing was imported.", code="invalid", field="providers"
+        )
     plan = ImportPlan()
     taken = {p.name.lower() for p in registry.list_providers()}
     in_file: set[str] = set()
@@ -198,16 +214,20 @@ def _free_name(name: str, taken: set[str]) -> str:
         candidate = name[: 32 - len(suffix)] + suffix
         if candidate.lower() not in taken:
             return candidate
-    raise DrupeError(f"Cannot find a free name for {name!r}.")
+    raise DrupeError(f"Cannot find a free name for {name!r}.", code="conflict", what="provider", name=name)
 
 
 def import_file(registry: Registry, path: Path, on_conflict: OnConflict = "skip") -> ImportPlan:
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise DrupeError(f"Cannot read {path}: {exc.strerror}.") from exc
+        raise DrupeError(
+            f"Cannot read {path}: {exc.strerror}.", code="unavailable", what="file", path=str(path)
+        ) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DrupeError(f"{path} is not valid JSON ({exc}). Nothing was imported.") from exc
+        raise DrupeError(
+            f"{path} is not valid JSON ({exc}). Nothing was imported.", code="invalid", field="file", path=str(path)
+        ) from exc
     plan = plan_import(registry, data, on_conflict)
     try:
         with registry.transaction():
@@ -219,5 +239,5 @@ def import_file(registry: Registry, path: Path, on_conflict: OnConflict = "skip"
                 for model in models:
                     registry.add_model(provider.id, model.pop("model_id"), **model)
     except DrupeError as exc:
-        raise DrupeError(f"{exc} Nothing was imported.") from exc
+        raise DrupeError(f"{exc} Nothing was imported.", code=exc.code, **exc.data) from exc
     return plan

@@ -78,7 +78,9 @@ def main() -> None:
     try:
         build_app(sys.argv[1] if len(sys.argv) > 1 else None)()
     except DrupeError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        from drupe.cli.errors import describe
+
+        sys.stderr.write(f"error: {describe(exc)}\n")
         sys.exit(1)
     finally:
         # The process is about to exit: keep the interpreter's final garbage collections from

@@ -68,7 +68,7 @@ def chat(
 
     text = _prompt_text(prompt)
     if text is None and not sys.stdin.isatty():
-        raise DrupeError("No prompt: give one as an argument or pipe text on stdin.")
+        raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
     service = ChatService(open_store())
     targets = service.resolve_targets(provider, model)
     given = {"system_prompt": system, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
@@ -129,7 +129,7 @@ def _conversation_to_continue(service: ChatService, conversation: str | None) ->
         return service.get_conversation(conversation).id
     recent = service.list_conversations(limit=1)
     if not recent:
-        raise DrupeError("No conversation to continue yet: start one with `drupe chat PROMPT`.")
+        raise DrupeError("No conversation to continue yet: start one with `drupe chat PROMPT`.", code="not_found")
     return recent[0].id
 
 

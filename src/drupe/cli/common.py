@@ -29,7 +29,7 @@ def confirm(question: str, assume_yes: bool) -> bool:
     if not sys.stdin.isatty():
         from drupe.errors import DrupeError
 
-        raise DrupeError(f"{question} Not on a terminal to ask: pass --yes to confirm.")
+        raise DrupeError(f"{question} Not on a terminal to ask: pass --yes to confirm.", code="invalid", field="yes")
     import typer
 
     return typer.confirm(question, default=False)

@@ -137,7 +137,7 @@ def export(
     elif format == "json":
         text = json.dumps(service.export_json(conversation_id), indent=2, ensure_ascii=False) + "\n"
     else:
-        raise DrupeError(f"--format must be md or json, not {format!r}.")
+        raise DrupeError(f"--format must be md or json, not {format!r}.", code="invalid", field="format")
     if output is None:
         typer.echo(text, nl=False)
         return

@@ -144,6 +144,7 @@ async def _converse(
     settings: dict[str, Any],
     stream: bool,
 ) -> None:
+    from drupe.cli.errors import describe
     from drupe.errors import DrupeError
 
     session = Session(service, targets, conversation_id, settings)
@@ -169,12 +170,12 @@ async def _converse(
             elif action == "/regenerate":
                 answer = session.last_message("assistant")
                 if answer is None:
-                    raise DrupeError("Nothing to regenerate yet.")
+                    raise DrupeError("Nothing to regenerate yet.", code="conflict", what="answer")
                 events = service.regenerate(answer.id, session.targets, stream=stream)
             elif action == "/edit":
                 asked = session.last_message("user")
                 if asked is None:
-                    raise DrupeError("Nothing to edit yet.")
+                    raise DrupeError("Nothing to edit yet.", code="conflict", what="message")
                 edited = await prompt.prompt_async("edit> ", default=asked.content, prompt_continuation="… ")
                 new_text = edited.strip()
                 if new_text:
@@ -182,4 +183,4 @@ async def _converse(
             if events is not None and not await session.turn(events):
                 return
         except DrupeError as exc:
-            session.console.print(f"error: {exc}", style="red", markup=False)
+            session.console.print(f"error: {describe(exc)}", style="red", markup=False)

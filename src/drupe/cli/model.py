@@ -113,7 +113,10 @@ def fetch(
     by_id = {e.model_id: e for e in entries}
     missing = [model_id for model_id in add if model_id not in by_id]
     if missing:
-        raise DrupeError(f"The provider does not list {missing[0]!r}. Run `drupe model fetch {provider}` to see its models.")
+        raise DrupeError(
+            f"The provider does not list {missing[0]!r}. Run `drupe model fetch {provider}` to see its models.",
+            code="not_found", what="remote_model", provider=provider, name=missing[0],
+        )  # fmt: skip
     wanted = [e for e in entries if not e.added and (add_all or e.model_id in add)]
     for entry in wanted:
         add_remote(registry, provider, entry)

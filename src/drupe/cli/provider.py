@@ -165,7 +165,10 @@ def _remove_key(keys: list[str], which: str) -> list[str]:
     if len(matches) != 1:
         shown = ", ".join(f"{i}. {mask_key(k)}" for i, k in enumerate(keys, 1)) or "none"
         problem = "matches several keys" if matches else "matches no key"
-        raise DrupeError(f"--remove-key {which!r} {problem}. Keys: {shown}. Use the number.")
+        raise DrupeError(
+            f"--remove-key {which!r} {problem}. Keys: {shown}. Use the number.",
+            code="ambiguous" if matches else "not_found", what="key", field="api_keys",
+        )  # fmt: skip
     return [k for k in keys if k != matches[0]]
 
 
@@ -266,7 +269,7 @@ def move(name: str, to: int = typer.Option(..., "--to", help="The new place in t
     from drupe.errors import DrupeError
 
     if to < 1:
-        raise DrupeError("--to counts from 1 (the top of the list).")
+        raise DrupeError("--to counts from 1 (the top of the list).", code="invalid", field="to")
     order = open_registry().move_provider(name, to - 1)
     typer.echo("Order: " + ", ".join(p.name for p in order))
 
@@ -281,6 +284,8 @@ def check(
     import asyncio
 
     from drupe.checks import check_provider
+    from drupe.cli.errors import setting_command
+    from drupe.hints import error_kind
 
     model_id, checks = asyncio.run(check_provider(open_registry(), name, model, all_keys))
     for item in checks:
@@ -289,7 +294,8 @@ def check(
         else:
             assert item.error is not None
             typer.echo(f"failed  {item.key}  {item.error.kind}: {item.error.message}", err=True)
-            typer.echo(f"        {item.hint}", err=True)
+            command = setting_command(error_kind(item.error, model_id), name)
+            typer.echo(f"        {item.hint} {command}".rstrip(), err=True)
     if not all(item.ok for item in checks):
         raise typer.Exit(1)
 

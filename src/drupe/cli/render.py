@@ -14,18 +14,6 @@ from drupe.protocols.base import ReasoningDelta, TextDelta
 COLUMN_MIN_WIDTH = 50
 """Side by side only when each answer gets at least this many columns."""
 
-ERROR_HINTS = {
-    "auth": "Check the API key: `drupe provider edit {provider} --api-key KEY`.",
-    "not_found": "Check the model ID and the API address: `drupe provider show {provider}`.",
-    "rate_limit": "Wait and try again, or add a key: `drupe provider edit {provider} --add-key KEY`.",
-    "timeout": "Raise the timeout: `drupe provider edit {provider} --timeout SECONDS`.",
-    "connection": "Is the server running? Check the address: `drupe provider show {provider}`.",
-    "dropped": "The provider cut the connection before the answer was complete; try again.",
-    "bad_response": "The server answered in an unexpected format; check the provider type and address.",
-    "server": "The provider failed on its side; try again later.",
-}
-
-
 STOP_WORDS = {
     "length": "the answer reached the model's length limit (raise it with --max-tokens)",
     "tool_calls": "the model asked to call a tool, which drupe does not do",
@@ -67,10 +55,13 @@ def stats_line(answer: MessageRecord, cost: float | None) -> str:
 
 
 def error_lines(answer: MessageRecord) -> list[str]:
+    """The stored error, and for a provider failure what to try (`drupe.hints`) and the command for it."""
+    from drupe.cli.errors import provider_hint
+    from drupe.hints import HINTS
+
     lines = [f"error: {label(answer)}: {answer.error}"]
-    hint = ERROR_HINTS.get(answer.error_kind or "")
-    if hint:
-        lines.append("hint: " + hint.format(provider=answer.provider))
+    if answer.error_kind in HINTS:
+        lines.append("hint: " + provider_hint(answer.error_kind, answer.provider, model=answer.model))
     return lines
 
 

@@ -37,7 +37,10 @@ def serve(
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise DrupeError(f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another with --port or --host.") from None
+        raise DrupeError(
+            f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another with --port or --host.",
+            code="conflict", what="address", port=port,
+        ) from None
     port = sock.getsockname()[1]
 
     local = None

@@ -36,7 +36,9 @@ def import_(
     from drupe.transfer import import_file
 
     if on_conflict not in ("skip", "rename", "replace"):
-        raise DrupeError(f"--on-conflict must be skip, rename or replace, not {on_conflict!r}.")
+        raise DrupeError(
+            f"--on-conflict must be skip, rename or replace, not {on_conflict!r}.", code="invalid", field="on_conflict"
+        )
     plan = import_file(open_registry(), file, on_conflict)  # type: ignore[arg-type]
     typer.echo(f"Imported {len(plan.add)} provider(s)" + (f"; skipped {', '.join(plan.skipped)}" if plan.skipped else "") + ".")
 

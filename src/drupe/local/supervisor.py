@@ -151,8 +151,9 @@ class LocalServer:
             if not port_is_free(self.host, self.requested_port):
                 raise DrupeError(
                     f"port {self.requested_port} on {self.host} is already in use; "
-                    "stop what uses it or choose another port."
-                )
+                    "stop what uses it or choose another port.",
+                    code="conflict", what="local_port", port=self.requested_port,
+                )  # fmt: skip
             return self.requested_port
         if self.port and port_is_free(self.host, self.port):
             return self.port  # after a crash, keep the address the provider already points at
@@ -168,11 +169,12 @@ class LocalServer:
                 if self._process.poll() is not None:
                     raise DrupeError(
                         f"the local server exited with code {self._process.returncode} while starting: "
-                        f"{self._log_tail()}"
-                    )
+                        f"{self._log_tail()}",
+                        code="unavailable", what="local_server",
+                    )  # fmt: skip
                 if self._stopping.is_set():
                     self._terminate(5.0)
-                    raise DrupeError("the local server was stopped while starting.")
+                    raise DrupeError("the local server was stopped while starting.", code="unavailable", what="local_server")
                 try:
                     if client.get("/health").status_code == 200:
                         models = client.get("/v1/models").json()["data"]
@@ -184,8 +186,9 @@ class LocalServer:
         self._terminate(5.0)
         raise DrupeError(
             f"the local server did not answer within {self.start_timeout:.0f} s; its log is in {self.log_path}. "
-            f"Last lines: {self._log_tail()}"
-        )
+            f"Last lines: {self._log_tail()}",
+            code="unavailable", what="local_server",
+        )  # fmt: skip
 
     def _watch(self) -> None:
         """Restart the child when it dies on its own, at most `max_restarts` times, then report it."""

@@ -128,7 +128,9 @@ def transport_errors(url: str, seconds: float, limits: Limits) -> Iterator[None]
     except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
         from drupe.keys import mask_url
 
-        raise DrupeError(f"The base URL gives {mask_url(url)!r}, which cannot be used: {exc}") from None
+        raise DrupeError(
+            f"The base URL gives {mask_url(url)!r}, which cannot be used: {exc}", code="invalid", field="base_url"
+        ) from None
     except httpx2.SSEError:
         raise ProviderError(
             "bad_response",

@@ -82,4 +82,7 @@ def type_for(type_id: str) -> ProviderType:
     try:
         return TYPES[type_id]
     except KeyError:
-        raise DrupeError(f"Unknown provider type {type_id!r}; expected one of: {', '.join(TYPES)}.") from None
+        raise DrupeError(
+            f"Unknown provider type {type_id!r}; expected one of: {', '.join(TYPES)}.",
+            code="invalid", field="type", choices=list(TYPES),
+        ) from None

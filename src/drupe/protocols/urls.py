@@ -67,7 +67,9 @@ def resolve_url(
 
 def missing_address(spec: ProviderType) -> DrupeError:
     """The error for an empty address of a type with no official one."""
-    return DrupeError(f"{spec.label} needs an API address: {spec.address_needed or 'give its URL'}")
+    return DrupeError(
+        f"{spec.label} needs an API address: {spec.address_needed or 'give its URL'}", code="invalid", field="base_url"
+    )
 
 
 def _has_version(url: str) -> bool:

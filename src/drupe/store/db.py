@@ -90,7 +90,9 @@ def create_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
         hint = f" {POSTGRES_HINT}" if url.startswith("postgres") else ""
-        raise DrupeError(f"DRUPE_DATABASE_URL is not usable{_shown(url)}: {exc}.{hint}") from exc
+        raise DrupeError(
+            f"DRUPE_DATABASE_URL is not usable{_shown(url)}: {exc}.{hint}", code="invalid", field="DRUPE_DATABASE_URL"
+        ) from exc
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -130,5 +132,8 @@ def open_store(url: str | None = None, home: Path | None = None) -> Store:
             migrate(engine)
     except sa.exc.DatabaseError as exc:  # also a file that is not a database at all
         where = engine.url.render_as_string(hide_password=True)
-        raise DrupeError(f"Cannot open the database {where}: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.") from exc
+        raise DrupeError(
+            f"Cannot open the database {where}: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.",
+            code="unavailable", what="database",
+        ) from exc
     return Store(engine=engine, home=home)

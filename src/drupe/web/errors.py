@@ -1,4 +1,8 @@
-"""Every failure as `{"error": {"kind", "message", ...}}`, with a message the UI shows as is."""
+"""Every failure as `{"error": {"kind", "code", "message", ...}}`, with a message the UI shows as is.
+
+The core names a problem with a code and its data (`drupe.errors`); `STATUS` is the one place that
+turns codes into HTTP statuses, and `WEB_ADVICE` adds what the page's user can do about it.
+"""
 
 from __future__ import annotations
 
@@ -14,21 +18,37 @@ from drupe.errors import DrupeError, ProviderError
 from drupe.hints import error_kind, hint
 from drupe.web.routing import allowed_methods, is_api_path
 
+STATUS: dict[str, int] = {
+    "invalid": 400,
+    "ambiguous": 400,
+    "not_found": 404,
+    "conflict": 409,
+    "provider_disabled": 409,
+    "secrets_unreadable": 409,
+    "unavailable": 503,
+    "provider": 502,
+}
+"""The status of each `drupe.errors.ErrorCode`; a code missing here is a 400."""
 
-class NotFound(Exception):
-    """No such provider, model, conversation or message: a 404, not a user mistake."""
-
-
-class Conflict(Exception):
-    """The request is valid but the thing is not in a state that allows it."""
+WEB_ADVICE: dict[tuple[str, str | None], str] = {
+    ("not_found", "provider"): "It may have been removed; reload the list.",
+    ("not_found", "model"): "It may have been removed; reload the list, or add it in Settings.",
+    ("not_found", "chat_model"): "Add one in Settings, or choose the model to check with.",
+    ("provider_disabled", None): "Switch it on in Settings.",
+    ("secrets_unreadable", "provider"): "Enter its keys again in Settings.",
+}
+"""(code, what it is about) -> what a user of the page can do; `(code, None)` is for any `what`."""
 
 
 class ErrorDetail(BaseModel):
-    """`kind` for programs, `message` for people; a provider failure adds `status`, `url` and `hint`."""
+    """`code` and `kind` for programs (`kind` is the code, or a provider failure's kind), `message`
+    for people, `data` for what the message names; a provider failure adds `status`, `url` and `hint`."""
 
     model_config = ConfigDict(extra="allow")
     kind: str
     message: str
+    code: str | None = None
+    data: dict[str, Any] | None = None
 
 
 class ErrorOut(BaseModel):
@@ -42,10 +62,11 @@ _WHEN = {
     401: "This server needs its access token (it is bound to a non-loopback address).",
     403: "Host or Origin refused (DNS rebinding or a cross-site write).",
     404: "No such provider, model, conversation or message.",
-    409: "The thing is not in a state that allows this.",
+    409: "The thing is not in a state that allows this (a name taken, a provider switched off, secrets unreadable).",
     413: "The request body is over the server's cap (docs/security.md: The web server).",
     422: "A parameter or the body does not have the documented shape or range: `message` names the field.",
     502: "The provider's call failed: its kind, HTTP status, the URL called and a hint.",
+    503: "Something drupe needs is not there or not running (the store, the local model server).",
 }
 GUARDED = (401, 403, 413)
 """What the security and body-limit middlewares may answer to any API request, before any route runs."""
@@ -58,11 +79,37 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def provider_error(error: ProviderError, model: str = "", timeout: float | None = None) -> dict[str, Any]:
-    return {**error.to_dict(), "kind": error_kind(error, model), "hint": hint(error, model, timeout)}
+    return {
+        **error.to_dict(), "code": error.code, "kind": error_kind(error, model), "hint": hint(error, model, timeout)
+    }  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """A data value as JSON can carry it: texts, numbers and lists of them; anything else as text."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return str(value)
+
+
+def error_detail(error: DrupeError) -> dict[str, Any]:
+    """The `error` object for a core error: its code, the page's words and the data they name."""
+    if isinstance(error, ProviderError):
+        return provider_error(error)
+    what = error.data.get("what")
+    advice = WEB_ADVICE.get((error.code, what)) or WEB_ADVICE.get((error.code, None))
+    message = f"{error} {advice}" if advice else str(error)
+    data = {key: _plain(value) for key, value in error.data.items()}
+    return {"kind": error.code, "code": error.code, "message": message, "data": data}
+
+
+def status_of(error: DrupeError) -> int:
+    return STATUS.get(error.code, 400)
 
 
 def _body(kind: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"kind": kind, "message": message, **extra}}
+    return {"error": {"kind": kind, "code": kind, "message": message, **extra}}
 
 
 def _problem(item: dict[str, Any]) -> str:
@@ -78,18 +125,9 @@ def _problem(item: dict[str, Any]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    async def on_provider_error(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ProviderError)
-        return JSONResponse({"error": provider_error(exc)}, status_code=502)
-
     async def on_drupe_error(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(_body("invalid", str(exc)), status_code=400)
-
-    async def on_not_found(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(_body("not_found", str(exc)), status_code=404)
-
-    async def on_conflict(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(_body("conflict", str(exc)), status_code=409)
+        assert isinstance(exc, DrupeError)
+        return JSONResponse({"error": error_detail(exc)}, status_code=status_of(exc))
 
     async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -111,9 +149,6 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"{path} does not take {request.method}; use {', '.join(allow)}."
         return JSONResponse(_body(kind, message), status_code=status, headers=headers)
 
-    app.add_exception_handler(ProviderError, on_provider_error)
     app.add_exception_handler(DrupeError, on_drupe_error)
-    app.add_exception_handler(NotFound, on_not_found)
-    app.add_exception_handler(Conflict, on_conflict)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)

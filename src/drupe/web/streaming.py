@@ -19,9 +19,9 @@ from typing import Any
 
 from drupe.chat import AnswerDelta, AnswerFinished, AnswerStarted, ChatService, MessageRecord, TurnEvent, UserSaved
 from drupe.chat.answers import storable
-from drupe.errors import DrupeError, ProviderError
+from drupe.errors import DrupeError
 from drupe.protocols.base import TextDelta
-from drupe.web.errors import Conflict, provider_error
+from drupe.web.errors import error_detail
 from drupe.web.render import BlockSplitter, render_markdown, render_plain
 
 TAIL_INTERVAL = 0.05
@@ -82,7 +82,10 @@ class Turns:
         """Cancel the turn streaming `answer_id`; returns the answers it was still streaming."""
         turn = self._by_answer.get(answer_id)
         if turn is None or turn.task.done():
-            raise Conflict(f"Answer {answer_id} is not streaming; there is nothing to stop.")
+            raise DrupeError(
+                f"Answer {answer_id} is not streaming; there is nothing to stop.",
+                code="conflict", what="answer", name=answer_id,
+            )  # fmt: skip
         turn.task.cancel()
         return sorted(turn.answer_ids)
 
@@ -118,10 +121,8 @@ class _AnswerView:
 
 
 def error_event(error: BaseException) -> dict[str, Any]:
-    if isinstance(error, ProviderError):
-        body = provider_error(error)
-    elif isinstance(error, DrupeError):
-        body = {"kind": "invalid", "message": str(error)}
+    if isinstance(error, DrupeError):
+        body = error_detail(error)
     else:  # its text may hold SQL or the answer's text: to the log, not to the page
         log.error("A turn failed", exc_info=error)
         body = {"kind": "internal", "message": f"The turn failed ({type(error).__name__}); the details are in the server's log."}

@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from drupe.chat import ChatService, Target, TurnEvent
 from drupe.chat.records import parts_from_json
 from drupe.chat.service import Content
-from drupe.web.api.conversations import conversation_or_404, message_or_404
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import Id, MessageText, PathId, Text
 from drupe.web.errors import documented
@@ -88,16 +87,17 @@ async def event_stream(chat: ChatService, running: Turns, events: AsyncIterator[
 
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The turn's events (see docs/api.md)", "content": {"text/event-stream": {}}},
-    **documented(400, 404, 422),
+    **documented(400, 404, 409, 422, 503),
 }
-"""Events as they come; problems found before anything is stored or streamed are plain JSON errors."""
+"""Events as they come; problems found before anything is stored or streamed are plain JSON errors
+(409: a provider switched off or its secrets unreadable; 503: the message could not be stored)."""
 
 
 @router.post("/conversations/{conversation_id}/messages", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def send(
     conversation_id: Text, body: SendIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
 ) -> StreamingResponse:
-    conversation = conversation_or_404(chat, conversation_id)
+    conversation = chat.get_conversation(conversation_id)
     targets = resolve(chat, body.targets)
     return await event_stream(
         chat, running, chat.send(conversation.id, content_of(body.content, body.parts), targets, body.parent_id)
@@ -108,7 +108,7 @@ async def send(
 async def regenerate(
     answer_id: PathId, body: RegenerateIn | None = None, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
 ) -> StreamingResponse:
-    message_or_404(chat, answer_id)
+    chat.get_message(answer_id)
     targets = resolve(chat, body.targets) if body and body.targets else None
     return await event_stream(chat, running, chat.regenerate(answer_id, targets))
 
@@ -117,7 +117,7 @@ async def regenerate(
 async def edit(
     message_id: PathId, body: EditIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
 ) -> StreamingResponse:
-    message_or_404(chat, message_id)
+    chat.get_message(message_id)
     targets = resolve(chat, body.targets)
     return await event_stream(chat, running, chat.edit(message_id, content_of(body.content, body.parts), targets))
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from drupe.chat import ChatService, Conversation, ConversationSettings, MessageRecord
+from drupe.chat import ChatService, ConversationSettings
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
-from drupe.web.errors import NotFound, documented
+from drupe.web.errors import documented
 from drupe.web.streaming import message_json
 
 router = APIRouter(prefix="/api", tags=["conversations"])
@@ -36,20 +36,6 @@ class ConversationIn(BaseModel):
 class ConversationPatch(BaseModel):
     title: Text | None = None
     settings: SettingsIn | None = None
-
-
-def conversation_or_404(chat: ChatService, conversation_id: str) -> Conversation:
-    try:
-        return chat.get_conversation(conversation_id)
-    except DrupeError as exc:
-        raise NotFound(str(exc)) from None
-
-
-def message_or_404(chat: ChatService, message_id: int) -> MessageRecord:
-    try:
-        return chat.get_message(message_id)
-    except DrupeError as exc:
-        raise NotFound(str(exc)) from None
 
 
 def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before: int | None = None) -> dict[str, Any]:
@@ -81,16 +67,16 @@ def create_conversation(body: ConversationIn, chat: ChatService = Depends(chat_s
     return chat.create_conversation(title=body.title, settings=settings).to_dict()
 
 
-@router.get("/conversations/{conversation_id}", responses=documented(404, 422))
+@router.get("/conversations/{conversation_id}", responses=documented(400, 404, 422))
 def get_conversation(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
-    return conversation_or_404(chat, conversation_id).to_dict()
+    return chat.get_conversation(conversation_id).to_dict()
 
 
 @router.patch("/conversations/{conversation_id}", responses=documented(400, 404, 422))
 def edit_conversation(
     conversation_id: Text, body: ConversationPatch, chat: ChatService = Depends(chat_service)
 ) -> dict[str, Any]:
-    conversation = conversation_or_404(chat, conversation_id)
+    conversation = chat.get_conversation(conversation_id)
     if body.title is not None:
         conversation = chat.rename_conversation(conversation.id, body.title)
     if body.settings is not None:
@@ -98,23 +84,23 @@ def edit_conversation(
     return conversation.to_dict()
 
 
-@router.delete("/conversations/{conversation_id}", responses=documented(404, 422))
+@router.delete("/conversations/{conversation_id}", responses=documented(400, 404, 422))
 def delete_conversation(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> dict[str, str]:
-    conversation = conversation_or_404(chat, conversation_id)
+    conversation = chat.get_conversation(conversation_id)
     chat.delete_conversation(conversation.id)
     return {"removed": conversation.id}
 
 
-@router.get("/conversations/{conversation_id}/messages", responses=documented(404, 422))
+@router.get("/conversations/{conversation_id}/messages", responses=documented(400, 404, 422))
 def list_messages(
     conversation_id: Text,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE),
     before: int | None = Query(None, ge=1, le=MAX_ID, description="A message id: the page ends just before it."),
     chat: ChatService = Depends(chat_service),
 ) -> dict[str, Any]:
-    conversation = conversation_or_404(chat, conversation_id)
-    if before is not None and message_or_404(chat, before).conversation_id != conversation.id:
-        raise NotFound(f"Message {before} is not in this conversation.")
+    conversation = chat.get_conversation(conversation_id)
+    if before is not None and chat.get_message(before).conversation_id != conversation.id:
+        raise DrupeError(f"Message {before} is not in this conversation.", code="not_found", what="message", name=before)
     return page(chat, conversation.id, limit, before)
 
 
@@ -123,14 +109,14 @@ EXPORTS = {"text/markdown": {"schema": {"type": "string"}}, "application/json": 
 
 @router.get(
     "/conversations/{conversation_id}/export",
-    responses={200: {"description": "A download, by `format`", "content": EXPORTS}, **documented(404, 422)},
+    responses={200: {"description": "A download, by `format`", "content": EXPORTS}, **documented(400, 404, 422)},
 )
 def export(
     conversation_id: Text, format: Literal["markdown", "json"] = "markdown", chat: ChatService = Depends(chat_service)
 ) -> Response:
     import json
 
-    conversation = conversation_or_404(chat, conversation_id)
+    conversation = chat.get_conversation(conversation_id)
     stem = f"drupe-{conversation.id[:8]}"
     if format == "json":
         body = json.dumps(chat.export_json(conversation.id), ensure_ascii=False, indent=2)
@@ -142,13 +128,13 @@ def export(
 
 @router.get("/messages/{message_id}/alternatives", responses=documented(404, 422))
 def alternatives(message_id: PathId, chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
-    message_or_404(chat, message_id)
+    chat.get_message(message_id)
     versions = chat.alternatives(message_id)
     return [message_json(m, (index, len(versions))) for index, m in enumerate(versions)]
 
 
 @router.post("/messages/{message_id}/select", responses=documented(404, 422))
 def select(message_id: PathId, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
-    message_or_404(chat, message_id)
+    chat.get_message(message_id)
     conversation = chat.select(message_id)
     return {"conversation": conversation.to_dict(), **page(chat, conversation.id)}

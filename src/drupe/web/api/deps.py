@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from drupe.registry import Provider, Registry
-from drupe.web.errors import NotFound
+from drupe.errors import DrupeError
 
 if TYPE_CHECKING:
     from drupe.chat import ChatService
@@ -24,5 +24,5 @@ def chat_service(request: Request) -> ChatService:
 def provider_or_404(registry: Registry, name_or_id: str) -> Provider:
     provider = registry.find_provider(name_or_id)
     if provider is None:
-        raise NotFound(f"No provider {name_or_id!r}. It may have been removed; reload the list.")
+        raise DrupeError(f"No provider {name_or_id!r}.", code="not_found", what="provider", name=name_or_id)
     return provider

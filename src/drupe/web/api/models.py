@@ -11,7 +11,8 @@ from drupe.catalog import infer_capabilities
 from drupe.registry import Model, Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import Count, Price, Text
-from drupe.web.errors import NotFound, documented
+from drupe.errors import DrupeError
+from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["models"])
 
@@ -49,7 +50,10 @@ def model_json(model: Model, provider: Provider) -> dict[str, Any]:
 def _model_or_404(registry: Registry, provider: Provider, model_id: str) -> Model:
     model = registry.find_model(provider.id, model_id)
     if model is None:
-        raise NotFound(f"{provider.name} has no model {model_id!r}. It may have been removed; reload the list.")
+        raise DrupeError(
+            f"{provider.name} has no model {model_id!r}.",
+            code="not_found", what="model", provider=provider.name, name=model_id,
+        )  # fmt: skip
     return model
 
 
@@ -68,12 +72,11 @@ def list_models(provider_id: Text, registry: Registry = Depends(registry)) -> li
     return [model_json(m, provider) for m in registry.list_models(provider.id)]
 
 
-@router.post("/providers/{provider_id}/models", status_code=201, responses=documented(400, 404, 422))
+@router.post("/providers/{provider_id}/models", status_code=201, responses=documented(400, 404, 409, 422))
 def add_models(
     provider_id: Text, body: ModelIn | ModelBatch, registry: Registry = Depends(registry)
 ) -> dict[str, Any] | list[dict[str, Any]]:
     """One model, or `{"models": [...]}`: all are checked before any is added."""
-    from drupe.errors import DrupeError
     from drupe.validation import check_capabilities, check_model_id
 
     provider = provider_or_404(registry, provider_id)
@@ -82,7 +85,10 @@ def add_models(
     for item in items:
         model_id = check_model_id(item.model_id)
         if model_id in seen:
-            raise DrupeError(f"{provider.name} already has model {model_id!r}.")
+            raise DrupeError(
+                f"{provider.name} already has model {model_id!r}.",
+                code="conflict", what="model", provider=provider.name, name=model_id,
+            )  # fmt: skip
         seen.add(model_id)
         if item.capabilities:
             check_capabilities(item.capabilities)
@@ -93,7 +99,7 @@ def add_models(
     return added if isinstance(body, ModelBatch) else added[0]
 
 
-@router.patch("/providers/{provider_id}/models/{model_id:path}", responses=documented(400, 404, 422))
+@router.patch("/providers/{provider_id}/models/{model_id:path}", responses=documented(400, 404, 409, 422))
 def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)
@@ -114,7 +120,7 @@ def remove_model(provider_id: Text, model_id: Text, registry: Registry = Depends
     return {"removed": model_id}
 
 
-@router.get("/providers/{provider_id}/remote-models", responses=documented(400, 404, 422, 502))
+@router.get("/providers/{provider_id}/remote-models", responses=documented(400, 404, 409, 422, 502))
 async def remote_models(provider_id: Text, registry: Registry = Depends(registry)) -> dict[str, Any]:
     """The provider's own list, with inferred group and capabilities; failures are 502 with a hint."""
     from drupe.keys import mask_url

@@ -13,7 +13,7 @@ from drupe.keys import mask_key, mask_url, parse_keys
 from drupe.registry import Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import MAX_TIMEOUT, HeaderName, HeaderValue, Index, Text
-from drupe.web.errors import documented, provider_error
+from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["providers"])
 
@@ -107,7 +107,7 @@ def list_providers(registry: Registry = Depends(registry)) -> list[dict[str, Any
     return [provider_json(registry, p) for p in registry.list_providers()]
 
 
-@router.post("/providers", status_code=201, responses=documented(400, 422))
+@router.post("/providers", status_code=201, responses=documented(400, 409, 422))
 def add_provider(body: ProviderIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
     fields = body.model_dump(exclude={"name", "type"})
     fields["api_keys"] = _entries(body.api_keys)
@@ -127,7 +127,7 @@ def get_provider(provider_id: Text, registry: Registry = Depends(registry)) -> d
     return provider_json(registry, provider_or_404(registry, provider_id), with_models=True)
 
 
-@router.patch("/providers/{provider_id}", responses=documented(400, 404, 422))
+@router.patch("/providers/{provider_id}", responses=documented(400, 404, 409, 422))
 def edit_provider(provider_id: Text, body: ProviderPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     changes = body.model_dump(exclude_unset=True)
@@ -136,7 +136,7 @@ def edit_provider(provider_id: Text, body: ProviderPatch, registry: Registry = D
     for field, value in list(changes.items()):
         if value is None:
             if field not in _CLEARABLE:
-                raise DrupeError(f"The provider's {field} cannot be empty.")
+                raise DrupeError(f"The provider's {field} cannot be empty.", code="invalid", field=field)
             changes[field] = ""
     if changes:
         provider = registry.edit_provider(provider.id, **changes)
@@ -151,33 +151,27 @@ def remove_provider(provider_id: Text, registry: Registry = Depends(registry)) -
     return {"removed": provider.id, "models": count}
 
 
-@router.post("/providers/{provider_id}/check", responses=documented(400, 404, 422))
+@router.post("/providers/{provider_id}/check", responses=documented(400, 404, 409, 422))
 async def check_provider(provider_id: Text, body: CheckIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
-    """One tiny request per key with the chosen model: ok and latency, or what went wrong and a hint."""
-    from drupe.protocols.client import check_key
-    from drupe.validation import check_model_id
+    """One tiny request per key (or the one asked for) with the chosen model, as `drupe provider check
+    --all-keys` makes them: ok and latency, or what went wrong and a hint."""
+    from drupe.checks import check_provider as check
+    from drupe.hints import error_kind
 
     provider = provider_or_404(registry, provider_id)
-    model = check_model_id(body.model)
-    keys: list[str | None] = list(provider.api_keys) or [None]
-    if body.key_index is not None:
-        if body.key_index >= len(provider.api_keys):
-            raise DrupeError(f"Key {body.key_index + 1} does not exist: {provider.name} has {len(provider.api_keys)} key(s).")
-        indexes = [body.key_index]
-    else:
-        indexes = list(range(len(keys)))
-    endpoint = provider.endpoint()
-    results = []
-    for index in indexes:
-        key = keys[index]
-        outcome = await check_key(endpoint, model, key)
-        results.append({
-            "index": index,
-            "key": mask_key(key) if key else None,
-            "ok": outcome.ok,
-            "latency_ms": round(outcome.latency_ms, 1) if outcome.latency_ms is not None else None,
-            "error": provider_error(outcome.error, model, provider.timeout) if outcome.error else None,
-        })  # fmt: skip
+    model, checks = await check(registry, provider.id, body.model, all_keys=True, key_index=body.key_index)
+    results = [
+        {
+            "index": item.index,
+            "key": item.key if provider.api_keys else None,
+            "ok": item.ok,
+            "latency_ms": round(item.latency_ms, 1) if item.latency_ms is not None else None,
+            "error": {**item.error.to_dict(), "kind": error_kind(item.error, model), "hint": item.hint}
+            if item.error
+            else None,
+        }
+        for item in checks
+    ]
     return {"model": model, "url": _urls(provider, model)["chat_url"], "results": results}
 
 

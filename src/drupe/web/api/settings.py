@@ -38,7 +38,10 @@ def set_trusted_image_hosts(body: TrustedHosts, registry: Registry = Depends(reg
     hosts: list[str] = []
     for host in (h.strip().lower() for h in body.hosts):
         if not _HOST.fullmatch(host):
-            raise DrupeError(f"{host!r} is not a host name: give it as the placeholder shows it, e.g. images.example.com.")
+            raise DrupeError(
+                f"{host!r} is not a host name: give it as the placeholder shows it, e.g. images.example.com.",
+                code="invalid", field="hosts", host=host,
+            )  # fmt: skip
         if host not in hosts:
             hosts.append(host)
     registry.set_setting(TRUSTED_IMAGE_HOSTS, hosts)
