@@ -113,12 +113,14 @@ def test_model_choice_errors_say_how_to_fix(fake_upstream):
     error = fails("chat", "-m", "shared", "Hi").stderr
     assert error.startswith("error: ") and error.count("\n") == 1
     assert "alpha/shared, beta/shared" in error
-    assert "No enabled provider has a model 'nope'" in fails("chat", "-m", "nope", "Hi").stderr
+    unknown = fails("chat", "-m", "nope", "Hi").stderr
+    assert "No enabled provider has a model 'nope'" in unknown and "drupe model add PROVIDER nope" in unknown
     assert "drupe model list alpha" in fails("chat", "-p", "alpha", "-m", "nope", "Hi").stderr
     assert "No model chosen" in fails("chat", "Hi").stderr
 
     Registry(open_store()).set_enabled("beta", False)
-    assert "Provider 'beta' is disabled" in fails("chat", "-p", "beta", "-m", "shared", "Hi").stderr
+    disabled = fails("chat", "-p", "beta", "-m", "shared", "Hi").stderr
+    assert "Provider 'beta' is disabled. Enable it with `drupe provider enable beta`." in disabled
     ok("chat", "-m", "shared", "Hi")  # only alpha is left offering it
     assert service().list_conversations()[0].title == "Hi"
     assert up.requests[-1].json["model"] == "shared"
