@@ -36,6 +36,7 @@ from drupe.keys import (
     unmask_headers,
     unmask_url,
 )
+from drupe.plain import plain
 from drupe.protocols.base import PROVIDER_TYPES, Endpoint
 from drupe.protocols.limits import DEFAULT_LIMITS
 from drupe.store.db import Store
@@ -108,24 +109,13 @@ class Provider:
         )
 
     def public_dict(self) -> dict[str, Any]:
-        """Safe to show: keys, secret header values and URL credentials masked."""
+        """Safe to show: every field, with keys, secret header values and URL credentials masked."""
         return {
-            "id": self.id,
-            "name": self.name,
-            "type": self.type,
-            "enabled": self.enabled,
+            **plain(self),
             "api_keys": self.masked_keys,
             "base_url": mask_url(self.base_url),
-            "api_version": self.api_version,
             "headers": mask_headers(self.headers),
-            "timeout": self.timeout,
             "proxy": mask_url(self.proxy),
-            "notes": self.notes,
-            "options": self.options,
-            "position": self.position,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-            "secrets_unreadable": self.secrets_unreadable,
         }
 
 
@@ -144,16 +134,11 @@ class Model:
     position: int = 0
 
     def public_dict(self) -> dict[str, Any]:
-        return {
-            "model_id": self.model_id,
-            "name": self.name,
-            "group": self.group,
-            "capabilities": self.capabilities,
-            "context_window": self.context_window,
-            "max_output": self.max_output,
-            "price_in": self.price_in,
-            "price_out": self.price_out,
-        }
+        """What a user knows of a model: all but the database's own `id`, `provider_id` and `position`."""
+        return {name: value for name, value in plain(self).items() if name not in MODEL_INTERNAL}
+
+
+MODEL_INTERNAL = ("id", "provider_id", "position")
 
 
 _MODEL_FIELDS = ("name", "group", "capabilities", "context_window", "max_output", "price_in", "price_out")
