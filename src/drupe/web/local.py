@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from drupe.local.provider import LOCAL_PROVIDER, ensure_local_provider
@@ -85,7 +85,7 @@ class LocalModel:
     def status(self) -> LocalStatus:
         server = self.server
         if server is None:
-            status = "error" if self.error else "stopped" if self._stopped.is_set() else "starting"
+            status: LocalState = "error" if self.error else "stopped" if self._stopped.is_set() else "starting"
             return LocalStatus(status, step=self.step if status == "starting" else None, last_error=self.error or None)
         status = _STATUS[server.status]
         return LocalStatus(

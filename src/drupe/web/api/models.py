@@ -11,7 +11,7 @@ from drupe.catalog import infer_capabilities
 from drupe.registry import Model, Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import Count, Price, Text
-from drupe.web.api.schemas import ModelOut, Removed, RemoteModels
+from drupe.web.api.schemas import ModelOut, RemoteModels, Removed
 from drupe.web.errors import NotFound, documented
 
 router = APIRouter(prefix="/api", tags=["models"])

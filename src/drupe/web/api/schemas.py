@@ -50,7 +50,7 @@ ProviderOut = _out(
     models_url=(str | None, ...),
 )
 ProviderWithModels = create_model(
-    "ProviderWithModels", __base__=ProviderOut, __doc__="A provider and its models.", models=(list[ModelOut], ...)
+    "ProviderWithModels", __base__=ProviderOut, __doc__="A provider and its models.", models=(list[ModelOut], ...)  # type: ignore[valid-type]
 )
 
 
