@@ -51,7 +51,15 @@ def test_every_json_answer_has_a_schema(document):
 def test_the_records_shapes_are_closed(document):
     """A field the answers carry but the schema lacks is an error (500 in the web tests), not a silent drop."""
     schemas = document["components"]["schemas"]
-    for name in ("Provider", "ProviderWithModels", "Model", "Message", "StoredMessage", "MessagePage", "Selected"):
+    for name in ("Provider", "ProviderWithModels", "Model", "Conversation", "Message", "StoredMessage", "Export"):
         assert schemas[name]["additionalProperties"] is False, name
     provider = schemas["Provider"]["properties"]
     assert {"api_keys", "headers", "base_url", "proxy", "model_count", "chat_url", "models_url"} <= set(provider)
+
+
+def test_times_are_described_as_the_api_writes_them(document):
+    """Naive UTC times (`2025-01-01T10:00:00`): JSON Schema's `date-time` would demand an offset."""
+    text = str(document["components"]["schemas"])
+    assert "date-time" not in text
+    created = document["components"]["schemas"]["Message"]["properties"]["created_at"]
+    assert created["type"] == "string" and "pattern" in created

@@ -12,7 +12,7 @@ from drupe.chat.records import SearchHit
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
-from drupe.web.api.schemas import Export, MessageOut, MessagePage, Removed, Selected
+from drupe.web.api.schemas import ConversationOut, Export, MessageOut, MessagePage, Removed, Selected
 from drupe.web.errors import NotFound, documented
 from drupe.web.streaming import message_json
 
@@ -66,7 +66,7 @@ def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before
     return {"messages": [with_siblings(chat, m) for m in rows[-limit:]], "has_more": len(rows) > limit}
 
 
-@router.get("/conversations", response_model=list[Conversation], responses=documented(422))
+@router.get("/conversations", response_model=list[ConversationOut], responses=documented(422))
 def list_conversations(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_ID),
@@ -80,18 +80,18 @@ def search(q: Text, limit: int = Query(50, ge=1, le=500), chat: ChatService = De
     return [hit.to_dict() for hit in chat.search(q, limit=limit)]
 
 
-@router.post("/conversations", status_code=201, response_model=Conversation, responses=documented(400, 422))
+@router.post("/conversations", status_code=201, response_model=ConversationOut, responses=documented(400, 422))
 def create_conversation(body: ConversationIn, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     settings = ConversationSettings(**body.settings.model_dump()) if body.settings else None
     return chat.create_conversation(title=body.title, settings=settings).to_dict()
 
 
-@router.get("/conversations/{conversation_id}", response_model=Conversation, responses=documented(404, 422))
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut, responses=documented(404, 422))
 def get_conversation(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     return conversation_or_404(chat, conversation_id).to_dict()
 
 
-@router.patch("/conversations/{conversation_id}", response_model=Conversation, responses=documented(400, 404, 422))
+@router.patch("/conversations/{conversation_id}", response_model=ConversationOut, responses=documented(400, 404, 422))
 def edit_conversation(
     conversation_id: Text, body: ConversationPatch, chat: ChatService = Depends(chat_service)
 ) -> dict[str, Any]:

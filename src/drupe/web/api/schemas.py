@@ -11,9 +11,10 @@ fails the web tests instead of vanishing from the answers.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, get_type_hints
+from datetime import datetime
+from typing import Annotated, Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, create_model
 
 from drupe.chat.records import TIMINGS, USAGE, Conversation, MessageRecord
 from drupe.registry import MODEL_INTERNAL, Model, Provider
@@ -21,15 +22,36 @@ from drupe.remote_models import RemoteEntry
 
 OUT = ConfigDict(extra="forbid")
 
+Time = Annotated[
+    datetime,
+    WithJsonSchema({
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$",
+        "description": "ISO 8601 in UTC, without an offset.",
+    }),
+]
+"""A stored time as the API writes it: `datetime.isoformat()` of a naive UTC time. Not JSON
+Schema's `date-time` format, which demands an offset (the fuzz test checks answers against it)."""
+
+_WEB_TYPES: dict[Any, Any] = {datetime: Time, datetime | None: Time | None}
+
+
 def record_fields(record: type, *, without: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> dict[str, Any]:
     """A dataclass's fields as `create_model` takes them, all required (an answer always has them)."""
     hints = get_type_hints(record)
     names = [f.name for f in fields(record) if f.name not in without and (not only or f.name in only)]
-    return {name: (hints[name], ...) for name in names}
+    return {name: (_WEB_TYPES.get(hints[name], hints[name]), ...) for name in names}
 
 
 def _out(title: str, doc: str, /, **fields_: Any) -> type[BaseModel]:
     return create_model(title, __config__=OUT, __doc__=doc, **fields_)
+
+
+ConversationOut = _out(
+    "Conversation",
+    "A conversation and its request settings (null: the provider's default).",
+    **record_fields(Conversation),
+)
 
 
 # -- providers and models --------------------------------------------------
@@ -142,7 +164,7 @@ class MessagePage(BaseModel):
 
 class Selected(BaseModel):
     model_config = OUT
-    conversation: Conversation
+    conversation: ConversationOut  # type: ignore[valid-type]
     messages: list[MessageOut]  # type: ignore[valid-type]
     has_more: bool
 
@@ -151,7 +173,7 @@ class Export(BaseModel):
     """`GET /api/conversations/{id}/export?format=json`: every message of every branch."""
 
     model_config = OUT
-    conversation: Conversation
+    conversation: ConversationOut  # type: ignore[valid-type]
     current_branch: list[int]
     messages: list[StoredMessage]  # type: ignore[valid-type]
 
