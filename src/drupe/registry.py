@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -141,11 +142,13 @@ class Model:
 MODEL_INTERNAL = ("id", "provider_id", "position")
 
 
-_MODEL_FIELDS = ("name", "group", "capabilities", "context_window", "max_output", "price_in", "price_out")
-_PROVIDER_FIELDS = (
+MODEL_FIELDS = tuple(f.name for f in dataclass_fields(Model) if f.name not in (*MODEL_INTERNAL, "model_id"))
+"""What a user sets on a model besides its id (name, group, capabilities, sizes, prices)."""
+PROVIDER_FIELDS = (
     "name", "type", "enabled", "api_keys", "base_url", "api_version",
     "headers", "timeout", "proxy", "notes", "options",
 )  # fmt: skip
+"""What a user sets on a provider."""
 _SECRET_FIELDS = {"api_keys", "base_url", "headers", "proxy"}
 
 
@@ -300,7 +303,7 @@ class Registry:
         }
 
     def add_provider(self, name: str, type: str, **fields: Any) -> Provider:
-        unknown = set(fields) - set(_PROVIDER_FIELDS)
+        unknown = set(fields) - set(PROVIDER_FIELDS)
         if unknown:
             raise TypeError(f"unknown provider fields: {sorted(unknown)}")
         provider = Provider(id=uuid.uuid4().hex, name=name, type=type, **fields)
@@ -326,7 +329,7 @@ class Registry:
         keeps the stored one. For a provider whose secrets cannot be decrypted, changing none of
         its keys, headers, base URL or proxy leaves them as they are; changing any replaces them all.
         """
-        unknown = set(changes) - set(_PROVIDER_FIELDS)
+        unknown = set(changes) - set(PROVIDER_FIELDS)
         if unknown:
             raise TypeError(f"unknown provider fields: {sorted(unknown)}")
         provider = self.get_provider(name_or_id)
@@ -436,7 +439,7 @@ class Registry:
         return model
 
     def add_model(self, provider: str, model_id: str, **fields: Any) -> Model:
-        unknown = set(fields) - set(_MODEL_FIELDS)
+        unknown = set(fields) - set(MODEL_FIELDS)
         if unknown:
             raise TypeError(f"unknown model fields: {sorted(unknown)}")
         owner = self.get_provider(provider)
@@ -459,7 +462,7 @@ class Registry:
 
     def edit_model(self, provider: str, model_id: str, **changes: Any) -> Model:
         """Change a model's fields; `new_id` renames its model ID."""
-        unknown = set(changes) - set(_MODEL_FIELDS) - {"new_id"}
+        unknown = set(changes) - set(MODEL_FIELDS) - {"new_id"}
         if unknown:
             raise TypeError(f"unknown model fields: {sorted(unknown)}")
         model = self.get_model(provider, model_id)
