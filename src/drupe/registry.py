@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,6 +37,7 @@ from drupe.keys import (
     unmask_headers,
     unmask_url,
 )
+from drupe.plain import plain
 from drupe.protocols.base import PROVIDER_TYPES, Endpoint
 from drupe.protocols.limits import DEFAULT_LIMITS
 from drupe.store.db import Store
@@ -108,24 +110,13 @@ class Provider:
         )
 
     def public_dict(self) -> dict[str, Any]:
-        """Safe to show: keys, secret header values and URL credentials masked."""
+        """Safe to show: every field, with keys, secret header values and URL credentials masked."""
         return {
-            "id": self.id,
-            "name": self.name,
-            "type": self.type,
-            "enabled": self.enabled,
+            **plain(self),
             "api_keys": self.masked_keys,
             "base_url": mask_url(self.base_url),
-            "api_version": self.api_version,
             "headers": mask_headers(self.headers),
-            "timeout": self.timeout,
             "proxy": mask_url(self.proxy),
-            "notes": self.notes,
-            "options": self.options,
-            "position": self.position,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-            "secrets_unreadable": self.secrets_unreadable,
         }
 
 
@@ -144,23 +135,20 @@ class Model:
     position: int = 0
 
     def public_dict(self) -> dict[str, Any]:
-        return {
-            "model_id": self.model_id,
-            "name": self.name,
-            "group": self.group,
-            "capabilities": self.capabilities,
-            "context_window": self.context_window,
-            "max_output": self.max_output,
-            "price_in": self.price_in,
-            "price_out": self.price_out,
-        }
+        """What a user knows of a model: all but the database's own `id`, `provider_id` and `position`."""
+        return {name: value for name, value in plain(self).items() if name not in MODEL_INTERNAL}
 
 
-_MODEL_FIELDS = ("name", "group", "capabilities", "context_window", "max_output", "price_in", "price_out")
-_PROVIDER_FIELDS = (
+MODEL_INTERNAL = ("id", "provider_id", "position")
+
+
+MODEL_FIELDS = tuple(f.name for f in dataclass_fields(Model) if f.name not in (*MODEL_INTERNAL, "model_id"))
+"""What a user sets on a model besides its id (name, group, capabilities, sizes, prices)."""
+PROVIDER_FIELDS = (
     "name", "type", "enabled", "api_keys", "base_url", "api_version",
     "headers", "timeout", "proxy", "notes", "options",
 )  # fmt: skip
+"""What a user sets on a provider."""
 _SECRET_FIELDS = {"api_keys", "base_url", "headers", "proxy"}
 
 
@@ -321,7 +309,7 @@ class Registry:
         }
 
     def add_provider(self, name: str, type: str, **fields: Any) -> Provider:
-        unknown = set(fields) - set(_PROVIDER_FIELDS)
+        unknown = set(fields) - set(PROVIDER_FIELDS)
         if unknown:
             raise TypeError(f"unknown provider fields: {sorted(unknown)}")
         provider = Provider(id=uuid.uuid4().hex, name=name, type=type, **fields)
@@ -347,7 +335,7 @@ class Registry:
         keeps the stored one. For a provider whose secrets cannot be decrypted, changing none of
         its keys, headers, base URL or proxy leaves them as they are; changing any replaces them all.
         """
-        unknown = set(changes) - set(_PROVIDER_FIELDS)
+        unknown = set(changes) - set(PROVIDER_FIELDS)
         if unknown:
             raise TypeError(f"unknown provider fields: {sorted(unknown)}")
         provider = self.get_provider(name_or_id)
@@ -457,7 +445,7 @@ class Registry:
         return model
 
     def add_model(self, provider: str, model_id: str, **fields: Any) -> Model:
-        unknown = set(fields) - set(_MODEL_FIELDS)
+        unknown = set(fields) - set(MODEL_FIELDS)
         if unknown:
             raise TypeError(f"unknown model fields: {sorted(unknown)}")
         owner = self.get_provider(provider)
@@ -483,7 +471,7 @@ class Registry:
 
     def edit_model(self, provider: str, model_id: str, **changes: Any) -> Model:
         """Change a model's fields; `new_id` renames its model ID."""
-        unknown = set(changes) - set(_MODEL_FIELDS) - {"new_id"}
+        unknown = set(changes) - set(MODEL_FIELDS) - {"new_id"}
         if unknown:
             raise TypeError(f"unknown model fields: {sorted(unknown)}")
         model = self.get_model(provider, model_id)

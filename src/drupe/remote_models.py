@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from drupe.catalog import default_group, infer_capabilities
 from drupe.protocols.base import RemoteModel
@@ -20,14 +20,7 @@ class RemoteEntry:
     context_window: int | None = None
 
     def to_dict(self) -> dict:
-        return {
-            "model_id": self.model_id,
-            "name": self.name,
-            "group": self.group,
-            "capabilities": self.capabilities,
-            "added": self.added,
-            "context_window": self.context_window,
-        }
+        return asdict(self)
 
 
 async def fetch_remote_models(registry: Registry, provider_name: str) -> list[RemoteEntry]:

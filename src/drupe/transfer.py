@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from drupe.errors import DrupeError
 from drupe.keys import is_secret_header, split_userinfo
-from drupe.registry import Registry
+from drupe.registry import MODEL_FIELDS, PROVIDER_FIELDS, Registry
 from drupe.validation import (
     check_base_url,
     check_capabilities,
@@ -28,8 +28,8 @@ from drupe.validation import (
 FORMAT = "drupe-export"
 VERSION = 1
 OnConflict = Literal["skip", "rename", "replace"]
-_PROVIDER_KEYS = ("enabled", "base_url", "api_version", "headers", "timeout", "proxy", "notes", "options")
-_MODEL_KEYS = ("name", "group", "capabilities", "context_window", "max_output", "price_in", "price_out")
+_PROVIDER_KEYS = tuple(key for key in PROVIDER_FIELDS if key not in ("name", "type", "api_keys"))
+_MODEL_KEYS = MODEL_FIELDS
 
 
 def export_data(registry: Registry, include_keys: bool = False) -> dict[str, Any]:

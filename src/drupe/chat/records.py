@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from drupe.plain import plain
 from drupe.protocols.base import ContentPart, ImagePart, TextPart
 
 Status = Literal["complete", "streaming", "stopped", "error"]
@@ -48,14 +49,7 @@ class Conversation:
     updated_at: datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "settings": asdict(self.settings),
-            "current_leaf_id": self.current_leaf_id,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-        }
+        return plain(self)
 
 
 @dataclass(frozen=True)
@@ -90,27 +84,13 @@ class MessageRecord:
         return self.parts if self.parts else self.content
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "conversation_id": self.conversation_id,
-            "parent_id": self.parent_id,
-            "role": self.role,
-            "content": self.content,
-            "parts": [part_to_json(p) for p in self.parts],
-            "reasoning": self.reasoning,
-            "provider": self.provider,
-            "model": self.model,
-            "status": self.status,
-            "error": self.error,
-            "error_kind": self.error_kind,
-            "stop_reason": self.stop_reason,
-            "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens},
-            "timings": {
-                "time_to_first_token_ms": self.time_to_first_token_ms,
-                "tokens_per_second": self.tokens_per_second,
-            },
-            "created_at": self.created_at.isoformat(),
-        }
+        """The one shape a message takes outside the core (JSON export, CLI, web API): its fields,
+        but for `provider_id` (internal), with the token counts under `usage` and the speeds under `timings`."""
+        data = plain(self)
+        del data["provider_id"]
+        data["usage"] = {name: data.pop(name) for name in USAGE}
+        data["timings"] = {name: data.pop(name) for name in TIMINGS}
+        return data
 
 
 @dataclass(frozen=True)
@@ -125,10 +105,13 @@ class SearchHit:
         return asdict(self)
 
 
+USAGE = ("input_tokens", "output_tokens")
+TIMINGS = ("time_to_first_token_ms", "tokens_per_second")
+"""The `MessageRecord` fields `to_dict` groups under `usage` and `timings`."""
+
+
 def part_to_json(part: ContentPart) -> dict[str, Any]:
-    if isinstance(part, TextPart):
-        return {"type": "text", "text": part.text}
-    return {"type": "image", "url": part.url, "data": part.data, "media_type": part.media_type}
+    return plain(part)
 
 
 def parts_from_json(items: list[dict[str, Any]] | None) -> tuple[ContentPart, ...]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from drupe.local.provider import LOCAL_PROVIDER, ensure_local_provider
 
@@ -17,11 +18,24 @@ if TYPE_CHECKING:
     from drupe.local.supervisor import LocalServer
     from drupe.registry import Registry
 
-_STATUS = {"starting": "starting", "running": "ready", "crashed": "error", "stopped": "stopped"}
+LocalState = Literal["disabled", "starting", "ready", "stopped", "error"]
+_STATUS: dict[str, LocalState] = {"starting": "starting", "running": "ready", "crashed": "error", "stopped": "stopped"}
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    """What `GET /api/local` returns (see docs/api.md for what each state means)."""
+
+    status: LocalState
+    step: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    last_error: str | None = None
 
 
 class LocalModel:
-    """Runs a `LocalServer` for the app's lifetime; `status_dict()` is what `GET /api/local` returns."""
+    """Runs a `LocalServer` for the app's lifetime; `status()` is what `GET /api/local` returns."""
 
     def __init__(self, model_path: Path | None = None, **server_options: Any) -> None:
         self.model_path = model_path
@@ -68,20 +82,17 @@ class LocalModel:
         if server is not None:
             await asyncio.to_thread(server.stop)
 
-    def status_dict(self) -> dict[str, Any]:
+    def status(self) -> LocalStatus:
         server = self.server
         if server is None:
-            status = "error" if self.error else "stopped" if self._stopped.is_set() else "starting"
-            return {
-                "status": status, "step": self.step if status == "starting" else None,
-                "base_url": None, "model": None, "provider": None, "last_error": self.error or None,
-            }  # fmt: skip
+            status: LocalState = "error" if self.error else "stopped" if self._stopped.is_set() else "starting"
+            return LocalStatus(status, step=self.step if status == "starting" else None, last_error=self.error or None)
         status = _STATUS[server.status]
-        return {
-            "status": status,
-            "step": self.step if status == "starting" else None,
-            "base_url": server.base_url if status == "ready" else None,
-            "model": server.model_id or None,
-            "provider": LOCAL_PROVIDER if status == "ready" else None,
-            "last_error": self.error or server.last_error or None,
-        }
+        return LocalStatus(
+            status,
+            step=self.step if status == "starting" else None,
+            base_url=server.base_url if status == "ready" else None,
+            model=server.model_id or None,
+            provider=LOCAL_PROVIDER if status == "ready" else None,
+            last_error=self.error or server.last_error or None,
+        )

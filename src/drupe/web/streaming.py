@@ -38,9 +38,9 @@ def message_json(message: MessageRecord, siblings: tuple[int, int] | None = None
     data = message.to_dict()
     if message.role == "assistant":
         data["html"] = render_markdown(message.content)
-        data["reasoning_html"] = render_markdown(message.reasoning) if message.reasoning else ""
     else:
         data["html"] = render_plain(message.content)
+    data["reasoning_html"] = render_markdown(message.reasoning) if message.reasoning else ""
     if siblings is not None:
         data["siblings"] = {"index": siblings[0], "count": siblings[1]}
     return data

@@ -14,6 +14,7 @@ from drupe.chat.records import parts_from_json
 from drupe.chat.service import Content
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import Id, MessageText, PathId, Text
+from drupe.web.api.schemas import Stopped
 from drupe.web.errors import documented
 from drupe.web.streaming import Relay, Turns
 
@@ -122,6 +123,6 @@ async def edit(
     return await event_stream(chat, running, chat.edit(message_id, content_of(body.content, body.parts), targets))
 
 
-@router.post("/answers/{answer_id}/stop", responses=documented(409, 422))
+@router.post("/answers/{answer_id}/stop", response_model=Stopped, responses=documented(409, 422))
 async def stop(answer_id: PathId, running: Turns = Depends(turns)) -> dict[str, Any]:
     return {"stopped": running.stop(answer_id)}

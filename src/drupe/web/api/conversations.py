@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from drupe.chat import ChatService, ConversationSettings
+from drupe.chat.records import SearchHit
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
+from drupe.web.api.schemas import ConversationOut, Export, MessageOut, MessagePage, Removed, Selected
 from drupe.web.errors import documented
 from drupe.web.streaming import message_json
 
@@ -47,7 +49,7 @@ def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before
     return {"messages": [message_json(m, positions[m.id]) for m in shown], "has_more": len(rows) > limit}
 
 
-@router.get("/conversations", responses=documented(422))
+@router.get("/conversations", response_model=list[ConversationOut], responses=documented(422))
 def list_conversations(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_ID),
@@ -56,23 +58,23 @@ def list_conversations(
     return [c.to_dict() for c in chat.list_conversations(limit=limit, offset=offset)]
 
 
-@router.get("/search", responses=documented(422))
+@router.get("/search", response_model=list[SearchHit], responses=documented(422))
 def search(q: Text, limit: int = Query(50, ge=1, le=500), chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
     return [hit.to_dict() for hit in chat.search(q, limit=limit)]
 
 
-@router.post("/conversations", status_code=201, responses=documented(400, 422))
+@router.post("/conversations", status_code=201, response_model=ConversationOut, responses=documented(400, 422))
 def create_conversation(body: ConversationIn, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     settings = ConversationSettings(**body.settings.model_dump()) if body.settings else None
     return chat.create_conversation(title=body.title, settings=settings).to_dict()
 
 
-@router.get("/conversations/{conversation_id}", responses=documented(400, 404, 422))
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut, responses=documented(400, 404, 422))
 def get_conversation(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     return chat.get_conversation(conversation_id).to_dict()
 
 
-@router.patch("/conversations/{conversation_id}", responses=documented(400, 404, 422))
+@router.patch("/conversations/{conversation_id}", response_model=ConversationOut, responses=documented(400, 404, 422))
 def edit_conversation(
     conversation_id: Text, body: ConversationPatch, chat: ChatService = Depends(chat_service)
 ) -> dict[str, Any]:
@@ -84,14 +86,14 @@ def edit_conversation(
     return conversation.to_dict()
 
 
-@router.delete("/conversations/{conversation_id}", responses=documented(400, 404, 422))
+@router.delete("/conversations/{conversation_id}", response_model=Removed, responses=documented(400, 404, 422))
 def delete_conversation(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> dict[str, str]:
     conversation = chat.get_conversation(conversation_id)
     chat.delete_conversation(conversation.id)
     return {"removed": conversation.id}
 
 
-@router.get("/conversations/{conversation_id}/messages", responses=documented(400, 404, 422))
+@router.get("/conversations/{conversation_id}/messages", response_model=MessagePage, responses=documented(400, 404, 422))
 def list_messages(
     conversation_id: Text,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE),
@@ -104,12 +106,12 @@ def list_messages(
     return page(chat, conversation.id, limit, before)
 
 
-EXPORTS = {"text/markdown": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}
+EXPORTS = {"text/markdown": {"schema": {"type": "string"}}}
 
 
 @router.get(
     "/conversations/{conversation_id}/export",
-    responses={200: {"description": "A download, by `format`", "content": EXPORTS}, **documented(400, 404, 422)},
+    responses={200: {"description": "A download, by `format`", "model": Export, "content": EXPORTS}, **documented(400, 404, 422)},
 )
 def export(
     conversation_id: Text, format: Literal["markdown", "json"] = "markdown", chat: ChatService = Depends(chat_service)
@@ -126,14 +128,14 @@ def export(
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/messages/{message_id}/alternatives", responses=documented(404, 422))
+@router.get("/messages/{message_id}/alternatives", response_model=list[MessageOut], responses=documented(404, 422))
 def alternatives(message_id: PathId, chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
     chat.get_message(message_id)
     versions = chat.alternatives(message_id)
     return [message_json(m, (index, len(versions))) for index, m in enumerate(versions)]
 
 
-@router.post("/messages/{message_id}/select", responses=documented(404, 422))
+@router.post("/messages/{message_id}/select", response_model=Selected, responses=documented(404, 422))
 def select(message_id: PathId, chat: ChatService = Depends(chat_service)) -> dict[str, Any]:
     chat.get_message(message_id)
     conversation = chat.select(message_id)

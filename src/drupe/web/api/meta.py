@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from drupe.web.api.schemas import Meta
 from drupe.web.errors import documented
+from drupe.web.local import LocalStatus
 
 if TYPE_CHECKING:
     from drupe.protocols.contract import ProviderType
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/api", tags=["meta"])
 
 
-@router.get("/meta", responses=documented())
+@router.get("/meta", response_model=Meta, responses=documented())
 def meta(request: Request) -> dict[str, Any]:
     from drupe import __version__
     from drupe.catalog import CAPABILITIES
@@ -55,10 +57,8 @@ def highlight_css() -> Response:
     return Response(_highlight_css(), media_type="text/css", headers={"cache-control": "max-age=3600"})
 
 
-@router.get("/local", responses=documented())
-def local_status(request: Request) -> dict[str, Any]:
+@router.get("/local", response_model=LocalStatus, responses=documented())
+def local_status(request: Request) -> LocalStatus:
     """The built-in llama.cpp model: `disabled`, `starting`, `ready`, `stopped` or `error`."""
     local = request.app.state.local
-    if local is None:
-        return {"status": "disabled", "step": None, "base_url": None, "model": None, "provider": None, "last_error": None}
-    return local.status_dict()
+    return LocalStatus("disabled") if local is None else local.status()

@@ -12,6 +12,7 @@ from drupe.registry import Model, Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import Count, Price, Text
 from drupe.errors import DrupeError
+from drupe.web.api.schemas import ModelOut, RemoteModels, Removed
 from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["models"])
@@ -57,7 +58,7 @@ def _model_or_404(registry: Registry, provider: Provider, model_id: str) -> Mode
     return model
 
 
-@router.get("/models", responses=documented(422))
+@router.get("/models", response_model=list[ModelOut], responses=documented(422))
 def list_all_models(enabled: bool = False, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     providers = registry.list_providers(enabled_only=enabled)
     by_provider: dict[str, list[Model]] = {}
@@ -66,13 +67,18 @@ def list_all_models(enabled: bool = False, registry: Registry = Depends(registry
     return [model_json(m, p) for p in providers for m in by_provider.get(p.id, [])]
 
 
-@router.get("/providers/{provider_id}/models", responses=documented(404, 422))
+@router.get("/providers/{provider_id}/models", response_model=list[ModelOut], responses=documented(404, 422))
 def list_models(provider_id: Text, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     provider = provider_or_404(registry, provider_id)
     return [model_json(m, provider) for m in registry.list_models(provider.id)]
 
 
-@router.post("/providers/{provider_id}/models", status_code=201, responses=documented(400, 404, 409, 422))
+@router.post(
+    "/providers/{provider_id}/models",
+    status_code=201,
+    response_model=ModelOut | list[ModelOut],
+    responses=documented(400, 404, 409, 422),
+)
 def add_models(
     provider_id: Text, body: ModelIn | ModelBatch, registry: Registry = Depends(registry)
 ) -> dict[str, Any] | list[dict[str, Any]]:
@@ -99,7 +105,9 @@ def add_models(
     return added if isinstance(body, ModelBatch) else added[0]
 
 
-@router.patch("/providers/{provider_id}/models/{model_id:path}", responses=documented(400, 404, 409, 422))
+@router.patch(
+    "/providers/{provider_id}/models/{model_id:path}", response_model=ModelOut, responses=documented(400, 404, 409, 422)
+)
 def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)
@@ -112,7 +120,7 @@ def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Re
     return model_json(changed, provider)
 
 
-@router.delete("/providers/{provider_id}/models/{model_id:path}", responses=documented(404, 422))
+@router.delete("/providers/{provider_id}/models/{model_id:path}", response_model=Removed, responses=documented(404, 422))
 def remove_model(provider_id: Text, model_id: Text, registry: Registry = Depends(registry)) -> dict[str, str]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)
@@ -120,7 +128,9 @@ def remove_model(provider_id: Text, model_id: Text, registry: Registry = Depends
     return {"removed": model_id}
 
 
-@router.get("/providers/{provider_id}/remote-models", responses=documented(400, 404, 409, 422, 502))
+@router.get(
+    "/providers/{provider_id}/remote-models", response_model=RemoteModels, responses=documented(400, 404, 409, 422, 502)
+)
 async def remote_models(provider_id: Text, registry: Registry = Depends(registry)) -> dict[str, Any]:
     """The provider's own list, with inferred group and capabilities; failures are 502 with a hint."""
     from drupe.keys import mask_url

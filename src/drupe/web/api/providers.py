@@ -13,6 +13,8 @@ from drupe.keys import mask_key, mask_url, parse_keys
 from drupe.registry import Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import MAX_TIMEOUT, HeaderName, HeaderValue, Index, Text
+from drupe.web.api.models import model_json
+from drupe.web.api.schemas import CheckOut, ProviderOut, ProviderRemoved, ProviderWithModels, Urls
 from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["providers"])
@@ -98,16 +100,16 @@ def provider_json(registry: Registry, provider: Provider, *, with_models: bool =
         **_urls(provider, models[0].model_id if models else ""),
     }
     if with_models:
-        data["models"] = [{**m.public_dict(), "provider_id": provider.id, "provider": provider.name} for m in models]
+        data["models"] = [model_json(m, provider) for m in models]
     return data
 
 
-@router.get("/providers", responses=documented())
+@router.get("/providers", response_model=list[ProviderOut], responses=documented())
 def list_providers(registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     return [provider_json(registry, p) for p in registry.list_providers()]
 
 
-@router.post("/providers", status_code=201, responses=documented(400, 409, 422))
+@router.post("/providers", status_code=201, response_model=ProviderOut, responses=documented(400, 409, 422))
 def add_provider(body: ProviderIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
     fields = body.model_dump(exclude={"name", "type"})
     fields["api_keys"] = _entries(body.api_keys)
@@ -115,19 +117,19 @@ def add_provider(body: ProviderIn, registry: Registry = Depends(registry)) -> di
     return provider_json(registry, provider)
 
 
-@router.put("/providers/order", responses=documented(400, 404, 422))
+@router.put("/providers/order", response_model=list[ProviderOut], responses=documented(400, 404, 422))
 def reorder_providers(body: ProviderOrder, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     for position, provider_id in enumerate(body.ids):
         registry.move_provider(provider_or_404(registry, provider_id).id, position)
     return [provider_json(registry, p) for p in registry.list_providers()]
 
 
-@router.get("/providers/{provider_id}", responses=documented(404, 422))
+@router.get("/providers/{provider_id}", response_model=ProviderWithModels, responses=documented(404, 422))
 def get_provider(provider_id: Text, registry: Registry = Depends(registry)) -> dict[str, Any]:
     return provider_json(registry, provider_or_404(registry, provider_id), with_models=True)
 
 
-@router.patch("/providers/{provider_id}", responses=documented(400, 404, 409, 422))
+@router.patch("/providers/{provider_id}", response_model=ProviderOut, responses=documented(400, 404, 409, 422))
 def edit_provider(provider_id: Text, body: ProviderPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     changes = body.model_dump(exclude_unset=True)
@@ -143,7 +145,7 @@ def edit_provider(provider_id: Text, body: ProviderPatch, registry: Registry = D
     return provider_json(registry, provider)
 
 
-@router.delete("/providers/{provider_id}", responses=documented(404, 422))
+@router.delete("/providers/{provider_id}", response_model=ProviderRemoved, responses=documented(404, 422))
 def remove_provider(provider_id: Text, registry: Registry = Depends(registry)) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     count = len(registry.list_models(provider.id))
@@ -151,7 +153,7 @@ def remove_provider(provider_id: Text, registry: Registry = Depends(registry)) -
     return {"removed": provider.id, "models": count}
 
 
-@router.post("/providers/{provider_id}/check", responses=documented(400, 404, 409, 422))
+@router.post("/providers/{provider_id}/check", response_model=CheckOut, responses=documented(400, 404, 409, 422))
 async def check_provider(provider_id: Text, body: CheckIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
     """One tiny request per key (or the one asked for) with the chosen model, as `drupe provider check
     --all-keys` makes them: ok and latency, or what went wrong and a hint."""
@@ -175,7 +177,7 @@ async def check_provider(provider_id: Text, body: CheckIn, registry: Registry = 
     return {"model": model, "url": _urls(provider, model)["chat_url"], "results": results}
 
 
-@router.get("/resolve-url", responses=documented(400, 422))
+@router.get("/resolve-url", response_model=Urls, responses=documented(400, 422))
 def resolve_url(type: Text, base_url: Text = "", api_version: Text = "", model: Text = "") -> dict[str, str]:
     """The URLs drupe would call for what is typed in the form; nothing is saved or called."""
     from drupe.protocols.urls import preview_urls

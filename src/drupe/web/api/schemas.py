@@ -1,0 +1,208 @@
+"""The shapes the API answers with, for each route's `response_model`, so /api/openapi.json
+describes every JSON response.
+
+A record's fields are declared once, by the core's dataclass (`Provider`, `Model`,
+`MessageRecord`, `Conversation`, ...); the models here are built from those fields and add
+only what the web edge adds (masking keeps a provider's field types; a message gains its
+rendered `html`). They forbid extra fields, so a field the core adds but no schema declares
+fails the web tests instead of vanishing from the answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import Annotated, Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+
+from drupe.chat.records import TIMINGS, USAGE, Conversation, MessageRecord
+from drupe.registry import MODEL_INTERNAL, Model, Provider
+from drupe.remote_models import RemoteEntry
+
+OUT = ConfigDict(extra="forbid")
+
+Time = Annotated[
+    datetime,
+    WithJsonSchema({
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$",
+        "description": "ISO 8601 in UTC, without an offset.",
+    }),
+]
+"""A stored time as the API writes it: `datetime.isoformat()` of a naive UTC time. Not JSON
+Schema's `date-time` format, which demands an offset (the fuzz test checks answers against it)."""
+
+_WEB_TYPES: dict[Any, Any] = {datetime: Time, datetime | None: Time | None}
+
+
+def record_fields(record: type, *, without: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A dataclass's fields as `create_model` takes them, all required (an answer always has them)."""
+    hints = get_type_hints(record)
+    names = [f.name for f in fields(record) if f.name not in without and (not only or f.name in only)]
+    return {name: (_WEB_TYPES.get(hints[name], hints[name]), ...) for name in names}
+
+
+def _out(title: str, doc: str, /, **fields_: Any) -> type[BaseModel]:
+    return create_model(title, __config__=OUT, __doc__=doc, **fields_)
+
+
+ConversationOut = _out(
+    "Conversation",
+    "A conversation and its request settings (null: the provider's default).",
+    **record_fields(Conversation),
+)
+
+
+# -- providers and models --------------------------------------------------
+
+ModelOut = _out(
+    "Model",
+    "A model, with the name of its provider.",
+    provider=(str, ...),
+    **record_fields(Model, without=tuple(n for n in MODEL_INTERNAL if n != "provider_id")),
+)
+ProviderOut = _out(
+    "Provider",
+    "A provider with its keys, secret header values and URL credentials masked, its model count, "
+    "and the URLs drupe calls (null when the address is not usable).",
+    **record_fields(Provider),
+    model_count=(int, ...),
+    chat_url=(str | None, ...),
+    models_url=(str | None, ...),
+)
+ProviderWithModels = create_model(
+    "ProviderWithModels", __base__=ProviderOut, __doc__="A provider and its models.", models=(list[ModelOut], ...)  # type: ignore[valid-type]
+)
+
+
+class ProviderRemoved(BaseModel):
+    model_config = OUT
+    removed: str
+    models: int
+
+
+class ProviderFailure(BaseModel):
+    """A provider call that failed: its kind, the provider's HTTP status, the URL called, a hint."""
+
+    model_config = OUT
+    kind: str
+    status: int | None
+    message: str
+    url: str | None
+    hint: str
+
+
+class KeyCheck(BaseModel):
+    model_config = OUT
+    index: int
+    key: str | None
+    ok: bool
+    latency_ms: float | None
+    error: ProviderFailure | None
+
+
+class CheckOut(BaseModel):
+    model_config = OUT
+    model: str
+    url: str | None
+    results: list[KeyCheck]
+
+
+class Urls(BaseModel):
+    model_config = OUT
+    chat_url: str
+    models_url: str
+
+
+class RemoteModels(BaseModel):
+    model_config = OUT
+    url: str
+    models: list[RemoteEntry]
+
+
+class Removed(BaseModel):
+    model_config = OUT
+    removed: str
+
+
+# -- conversations and messages --------------------------------------------
+
+Usage = _out("Usage", "Tokens the provider counted; null when it did not say.", **record_fields(MessageRecord, only=USAGE))
+Timings = _out("Timings", "How fast the answer came; null for user messages.", **record_fields(MessageRecord, only=TIMINGS))
+
+
+class Siblings(BaseModel):
+    model_config = OUT
+    index: int
+    count: int
+
+
+StoredMessage = _out(
+    "StoredMessage",
+    "A message as stored (`MessageRecord.to_dict`): in exports, and the base of `Message`.",
+    **record_fields(MessageRecord, without=("provider_id", *USAGE, *TIMINGS)),
+    usage=(Usage, ...),
+    timings=(Timings, ...),
+)
+MessageOut = create_model(
+    "Message",
+    __base__=StoredMessage,
+    __doc__="A stored message for the pages, with its sanitised `html` (and `reasoning_html`, "
+    '`""` when there is none) and its place among its alternatives.',
+    html=(str, ...),
+    reasoning_html=(str, ...),
+    siblings=(Siblings, ...),
+)
+
+
+class MessagePage(BaseModel):
+    model_config = OUT
+    messages: list[MessageOut]  # type: ignore[valid-type]
+    has_more: bool
+
+
+class Selected(BaseModel):
+    model_config = OUT
+    conversation: ConversationOut  # type: ignore[valid-type]
+    messages: list[MessageOut]  # type: ignore[valid-type]
+    has_more: bool
+
+
+class Export(BaseModel):
+    """`GET /api/conversations/{id}/export?format=json`: every message of every branch."""
+
+    model_config = OUT
+    conversation: ConversationOut  # type: ignore[valid-type]
+    current_branch: list[int]
+    messages: list[StoredMessage]  # type: ignore[valid-type]
+
+
+class Stopped(BaseModel):
+    model_config = OUT
+    stopped: list[int]
+
+
+# -- meta -------------------------------------------------------------------
+
+
+class TypeChoice(BaseModel):
+    """A provider type as the provider form offers it: what the type declares for its form
+    (`drupe.protocols.contract.ProviderType`)."""
+
+    model_config = OUT
+    id: str
+    label: str
+    address_placeholder: str
+    address_help: str
+    fields: list[str] = Field(description="The extra fields the form shows for this type, e.g. `api_version`.")
+    api_version_placeholder: str
+
+
+class Meta(BaseModel):
+    model_config = OUT
+    version: str
+    types: list[TypeChoice]
+    capabilities: list[str]
+    token_required: bool
+
