@@ -214,7 +214,9 @@ def http_json(url: str, method: str = "GET", body: object = None, timeout: float
 
 
 @contextlib.contextmanager
-def drupe_server(env: dict, port: int | None = None, ready_timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+def drupe_server(
+    env: dict, port: int | None = None, ready_timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """`drupe serve --port N --no-local` on loopback; yields (base URL, process) once /api/meta answers."""
     port = port or free_port()
     args = [DRUPE, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-local"]

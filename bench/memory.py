@@ -65,7 +65,9 @@ async def stream_answers(base: str, count: int = ANSWERS) -> int:
                 if result["status"] != "complete" or result["text"] != TEXT:
                     failures += 1
 
-        await asyncio.gather(*(worker(c, count // workers + (i < count % workers)) for i, c in enumerate(conversations)))
+        await asyncio.gather(
+            *(worker(c, count // workers + (i < count % workers)) for i, c in enumerate(conversations))
+        )
     return failures
 
 
@@ -122,8 +124,8 @@ def main() -> list[dict]:
         row(
             f"memory: answers not complete (of {ANSWERS * RUNS:,})", [failures], "answers", target="0",
             met=failures == 0,
-        ),  # fmt: skip
-    ]
+        ),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -147,9 +147,7 @@ def met_text(met: bool | None) -> str:
     return {True: "met", False: "**not met**", None: ""}[met]
 
 
-def markdown(
-    sections: list[tuple[str, str, list[dict], str]], info: dict, profiles: list[tuple[str, str, str]]
-) -> str:
+def markdown(sections: list[tuple[str, str, list[dict], str]], info: dict, profiles: list[tuple[str, str, str]]) -> str:
     lines = [
         "# Benchmarks",
         "",

@@ -322,7 +322,9 @@ def test_an_internal_failure_is_stored_with_a_kind_and_no_sql(fake_upstream, mon
 
     async def broken(*_args, **_kwargs):
         yield client.TextDelta("partial secret text")
-        raise sa.exc.OperationalError("UPDATE messages SET content=?", {"content": "partial secret text"}, Exception("boom"))
+        raise sa.exc.OperationalError(
+            "UPDATE messages SET content=?", {"content": "partial secret text"}, Exception("boom")
+        )
 
     up = fake_upstream("openai")
     svc = make_service(up)

@@ -78,7 +78,9 @@ def test_turns_reuse_the_connection_to_the_provider(web_server, fake_upstream):
     server = web_server()
     conversation = setup(server, up)
     for content in ("one", "two", "three"):
-        events = server.events(f"/api/conversations/{conversation}/messages", {"content": content, "targets": [target()]})
+        events = server.events(
+            f"/api/conversations/{conversation}/messages", {"content": content, "targets": [target()]}
+        )
         assert of(events, "done")[0]["message"]["status"] == "complete"
     assert len(up.requests) == 3
     assert up.connections == 1  # no new TCP (for https: TLS) set-up in each answer's time to first token
@@ -293,7 +295,9 @@ def test_conversations_list_search_rename_settings_delete(web_server, fake_upstr
     up = fake_upstream("openai", text="Rayleigh scattering")
     server = web_server()
     conversation = setup(server, up)
-    server.events(f"/api/conversations/{conversation}/messages", {"content": "Why is the sky blue?", "targets": [target()]})
+    server.events(
+        f"/api/conversations/{conversation}/messages", {"content": "Why is the sky blue?", "targets": [target()]}
+    )
     listed = server.client.get("/api/conversations").json()
     assert listed[0]["id"] == conversation and listed[0]["title"] == "Why is the sky blue?"
     hits = server.client.get("/api/search", params={"q": "rayleigh"}).json()

@@ -37,7 +37,12 @@ def test_the_size_cap_set_through_the_api_stops_an_endless_answer(web_server, fa
     server = web_server()
     provider = server.client.post(
         "/api/providers",
-        json={"name": "fake1", "type": "openai", "base_url": up.base_url, "options": {"limits": {"answer_chars": 2000}}},
+        json={
+            "name": "fake1",
+            "type": "openai",
+            "base_url": up.base_url,
+            "options": {"limits": {"answer_chars": 2000}},
+        },
     ).json()
     server.client.post(f"/api/providers/{provider['id']}/models", json={"model_id": "fake-model"})
     conversation = server.client.post("/api/conversations", json={}).json()["id"]

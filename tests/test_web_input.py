@@ -51,7 +51,9 @@ def test_text_the_store_cannot_hold_is_refused_with_what_to_fix(server):
     assert error_of(client.get("/api/search", params={"q": "a\x00b"}), 422) == (
         "q: contains a NUL character (\\u0000); remove it"
     )
-    assert "title: contains a NUL character" in error_of(client.post("/api/conversations", json={"title": "a\x00"}), 422)
+    assert "title: contains a NUL character" in error_of(
+        client.post("/api/conversations", json={"title": "a\x00"}), 422
+    )
     assert "name: contains a NUL character" in error_of(
         client.post("/api/providers", json={"name": "x\x00", "type": "openai"}), 422
     )
@@ -83,6 +85,7 @@ def test_a_boolean_or_nan_is_not_a_number(server):
 
 def test_bodies_that_are_not_json_say_so(server):
     client = server.client
+
     def post(body: bytes):
         return client.post("/api/conversations", content=body, headers={"content-type": "application/json"})
 

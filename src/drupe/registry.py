@@ -246,9 +246,9 @@ class Registry:
                 for provider in legacy:
                     values = self._provider_values(provider)
                     conn.execute(
-                        providers_table.update().where(providers_table.c.id == provider.id).values(
-                            **{key: values[key] for key in ("api_keys", "base_url", "headers", "proxy")}
-                        )
+                        providers_table.update()
+                        .where(providers_table.c.id == provider.id)
+                        .values(**{key: values[key] for key in ("api_keys", "base_url", "headers", "proxy")})
                     )
         return found
 

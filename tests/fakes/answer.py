@@ -41,7 +41,7 @@ class Frames:
     start: list[bytes]
     content: Iterable[bytes]
     end: list[bytes]
-    broken: bytes = field(default=b"data: {\"unterminated\": \n\n")
+    broken: bytes = field(default=b'data: {"unterminated": \n\n')
 
 
 def split_chunks(text: str, chunks: int | None) -> tuple[str, ...]:

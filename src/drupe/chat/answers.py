@@ -233,7 +233,9 @@ class Writer:
             else:
                 del self.unsaved[answer.id]
 
-    async def _run(self, answer: Answer, write: Callable[[sa.Engine, dict[str, Any]], Any], values: dict[str, Any]) -> Any:
+    async def _run(
+        self, answer: Answer, write: Callable[[sa.Engine, dict[str, Any]], Any], values: dict[str, Any]
+    ) -> Any:
         """`write` in a worker thread, after the answer's write still in flight (if any)."""
         while answer.writing is not None:
             await asyncio.wait((answer.writing,))

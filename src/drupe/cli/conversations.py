@@ -38,7 +38,7 @@ def list_(
         print_json([c.to_dict() for c in found])
         return
     if not found:
-        typer.echo("No conversations yet. Start one: drupe chat \"Hello\"")
+        typer.echo('No conversations yet. Start one: drupe chat "Hello"')
         return
     from rich.console import Console
     from rich.table import Table

@@ -66,7 +66,9 @@ def edit(
     new_id: Optional[str] = typer.Option(None, "--id", help="Change the model ID."),
     name: Optional[str] = typer.Option(None, "--name"),
     group: Optional[str] = typer.Option(None, "--group"),
-    capability: Optional[list[str]] = typer.Option(None, "--capability", "-c", help="Replace capabilities. " + CAPABILITY_HELP),
+    capability: Optional[list[str]] = typer.Option(
+        None, "--capability", "-c", help="Replace capabilities. " + CAPABILITY_HELP
+    ),
     context_window: Optional[int] = typer.Option(None, "--context-window"),
     max_output: Optional[int] = typer.Option(None, "--max-output"),
     price_in: Optional[float] = typer.Option(None, "--price-in"),

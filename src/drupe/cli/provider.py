@@ -277,7 +277,9 @@ def move(name: str, to: int = typer.Option(..., "--to", help="The new place in t
 @app.command()
 def check(
     name: str,
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to test with (default: the first chat model)."),
+    model: Optional[str] = typer.Option(
+        None, "--model", "-m", help="Model to test with (default: the first chat model)."
+    ),
     all_keys: bool = typer.Option(False, "--all-keys", help="Check every key, not just the first."),
 ) -> None:
     """Verify the provider answers: one tiny streamed request per key, stopped at the first token."""

@@ -24,7 +24,9 @@ STOP_WORDS = {
 }
 """Why an answer ended, in words, for every stop reason but a normal finish (and errors, shown as such)."""
 
-SIZE_LIMIT_HINT = "To keep longer answers from {provider}, raise `answer_chars` in its `limits` option (see docs/security.md)."
+SIZE_LIMIT_HINT = (
+    "To keep longer answers from {provider}, raise `answer_chars` in its `limits` option (see docs/security.md)."
+)
 
 
 class TurnView(Protocol):

@@ -39,7 +39,9 @@ def serve(
         sock.close()
         raise DrupeError(
             f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another with --port or --host.",
-            code="conflict", what="address", port=port,
+            code="conflict",
+            what="address",
+            port=port,
         ) from None
     port = sock.getsockname()[1]
 

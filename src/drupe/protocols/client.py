@@ -324,7 +324,11 @@ async def _opened(
 
     with transport_errors(wire.url, seconds, endpoint.limits):
         async with client.stream(
-            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None,
+            wire.method,
+            wire.url,
+            headers=wire.headers,
+            json=wire.json,
+            params=wire.params or None,
             timeout=httpx2.Timeout(seconds),
         ) as response:
             if response.status_code >= 400:

@@ -139,7 +139,6 @@ class Gemini(ProviderType):
         url = self.chat_url(endpoint, request.model, stream)
         return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
 
-
     def build_models(self, endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
         """One page of models; `cursor` is the previous page's `nextPageToken`."""
         params = {"pageSize": "1000"}
@@ -150,7 +149,6 @@ class Gemini(ProviderType):
     def parse_response(self, data: dict) -> list[Event]:
         parser = Parser()
         return parser.read(data) + parser.close()
-
 
     def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
         """Names come as `models/ID`; models that cannot chat (embeddings) are left out."""

@@ -59,7 +59,9 @@ def error_from_response(
         kind = "auth"
     elif error_type in _KIND_BY_ERROR_TYPE and kind == "bad_response":
         kind = _KIND_BY_ERROR_TYPE[error_type]
-    return ProviderError(kind, message or f"HTTP {status}", status=status, url=url, retry_after=parse_retry_after(retry_after))
+    return ProviderError(
+        kind, message or f"HTTP {status}", status=status, url=url, retry_after=parse_retry_after(retry_after)
+    )
 
 
 def error_from_payload(payload: dict, url: str = "") -> ProviderError:

@@ -134,6 +134,7 @@ def open_store(url: str | None = None, home: Path | None = None) -> Store:
         where = engine.url.render_as_string(hide_password=True)
         raise DrupeError(
             f"Cannot open the database {where}: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.",
-            code="unavailable", what="database",
+            code="unavailable",
+            what="database",
         ) from exc
     return Store(engine=engine, home=home)

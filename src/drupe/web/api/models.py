@@ -108,7 +108,9 @@ def add_models(
 @router.patch(
     "/providers/{provider_id}/models/{model_id:path}", response_model=ModelOut, responses=documented(400, 404, 409, 422)
 )
-def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
+def edit_model(
+    provider_id: Text, model_id: Text, body: ModelPatch, registry: Registry = Depends(registry)
+) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)
     changes = body.model_dump(exclude_unset=True)
@@ -120,7 +122,9 @@ def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Re
     return model_json(changed, provider)
 
 
-@router.delete("/providers/{provider_id}/models/{model_id:path}", response_model=Removed, responses=documented(404, 422))
+@router.delete(
+    "/providers/{provider_id}/models/{model_id:path}", response_model=Removed, responses=documented(404, 422)
+)
 def remove_model(provider_id: Text, model_id: Text, registry: Registry = Depends(registry)) -> dict[str, str]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)

@@ -28,7 +28,9 @@ class ProviderIn(BaseModel):
     name: Text
     type: Text
     base_url: Text = ""
-    api_keys: list[Text] | Text = Field(default_factory=list, description="Full keys; a string is split on commas/new lines.")
+    api_keys: list[Text] | Text = Field(
+        default_factory=list, description="Full keys; a string is split on commas/new lines."
+    )
     api_version: Text = ""
     headers: Headers = Field(default_factory=dict)
     timeout: Timeout = 600.0
