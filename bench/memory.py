@@ -27,8 +27,8 @@ from common import (
     fake_upstream,
     new_conversation,
     print_table,
-    rss_mb,
     row,
+    rss_mb,
     seed_conversation,
     web_turn,
 )
@@ -181,9 +181,11 @@ def profile(failed: list[str]) -> list[dict]:
 
     packages = sorted({m.split(".")[0] for m in modules_warm - modules_idle})
     text = "\n".join(
-        top(warm, idle, f"idle → first {WARM} answers (one-time)")
-        + [f"  packages first imported by the first answers: {', '.join(packages)}"]
-        + top(after, warm, f"{WARM} → {WARM + profile_answers} answers (growth)")
+        [
+            *top(warm, idle, f"idle → first {WARM} answers (one-time)"),
+            f"  packages first imported by the first answers: {', '.join(packages)}",
+            *top(after, warm, f"{WARM} → {WARM + profile_answers} answers (growth)"),
+        ]
     )
     return [{"title": "memory: tracemalloc of the web app (in-process, uvicorn in a thread)", "text": text}]
 

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
+from drupe.protocols.types import TYPES as REGISTERED
 from drupe.registry import Registry
 from drupe.store import open_store
 from tests.cli_helpers import run_drupe
-from drupe.protocols.types import TYPES as REGISTERED
 from tests.fakes.upstream import KINDS, Fault
 
 TYPES = [kind for kind in KINDS if REGISTERED[kind].url_scheme == "api"]

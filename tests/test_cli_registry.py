@@ -59,12 +59,12 @@ def test_edit_enable_disable_move_remove():
     ok("provider", "add", "C", "--type", "gemini")
     ok("provider", "edit", "A", "--name", "Alpha", "--remove-key", "1", "--add-key", "key-three-cccc",
        "--header", "X-A=1", "--timeout", "12", "--no-stream-usage")  # fmt: skip
-    alpha = [p for p in providers() if p["name"] == "Alpha"][0]
+    alpha = next(p for p in providers() if p["name"] == "Alpha")
     assert alpha["api_keys"] == ["key…bbbb", "key…cccc"]
     assert alpha["headers"] == {"X-A": "1"} and alpha["timeout"] == 12.0
     assert alpha["options"]["stream_usage"] is False
     ok("provider", "edit", "Alpha", "--remove-key", "key…bbbb", "--remove-header", "X-A")
-    alpha = [p for p in providers() if p["name"] == "Alpha"][0]
+    alpha = next(p for p in providers() if p["name"] == "Alpha")
     assert alpha["api_keys"] == ["key…cccc"] and alpha["headers"] == {}
     ok("provider", "disable", "B")
     assert [p["enabled"] for p in providers()] == [True, False, True]

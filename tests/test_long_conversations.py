@@ -5,6 +5,7 @@ recursion, and the Markdown export one Python frame per message)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime
 
@@ -36,7 +37,7 @@ def long_conversation(chat: ChatService, length: int = LENGTH) -> str:
         ids = (
             conn.execute(messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows).scalars().all()
         )
-        conn.execute(link, [{"child": child, "parent": parent} for parent, child in zip(ids, ids[1:])])
+        conn.execute(link, [{"child": child, "parent": parent} for parent, child in itertools.pairwise(ids)])
         conn.execute(
             conversations.update().where(conversations.c.id == conversation.id).values(current_leaf_id=ids[-1])
         )

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import drupe
-
 from drupe.errors import ProviderError
 from drupe.hints import HINTS, hint
 from drupe.protocols import client

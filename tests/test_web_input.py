@@ -32,7 +32,7 @@ def test_integers_too_big_for_the_store_are_refused_by_name(server):
         ("POST", f"/api/answers/{TOO_BIG}/regenerate", None, "answer_id"),
         ("POST", f"/api/answers/{TOO_BIG}/stop", None, "answer_id"),
         ("GET", f"/api/conversations?offset={TOO_BIG}", None, "offset"),
-        ("GET", f"/api/conversations?offset=99999999999999999999999", None, "offset"),
+        ("GET", "/api/conversations?offset=99999999999999999999999", None, "offset"),
         ("GET", f"/api/conversations/{conversation}/messages?before={TOO_BIG}", None, "before"),
         ("POST", f"/api/conversations/{conversation}/messages", {"content": "x", "parent_id": TOO_BIG}, "parent_id"),
         ("POST", "/api/conversations", {"settings": {"max_tokens": TOO_BIG}}, "settings.max_tokens"),
@@ -161,7 +161,7 @@ def _input_schemas(document: dict):
             return
         yield where, schema
         for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-            for index, part in enumerate(schema.get(key, [])):
+            for _index, part in enumerate(schema.get(key, [])):
                 yield from walk(part, where)
         for key in ("items", "additionalProperties", "propertyNames"):
             if isinstance(schema.get(key), dict):

@@ -7,7 +7,6 @@ import time
 from datetime import datetime
 
 import httpx2
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.steps import add_provider, last_answer, open_chat, pick_models, screenshot, send, wait_until_answered

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,7 +66,7 @@ is always above its parent's, so the deepest message reached has the highest id.
 
 def now() -> datetime:
     """UTC, without a zone: how every timestamp is stored."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Repository:

@@ -11,8 +11,8 @@ import asyncio
 import dataclasses
 import functools
 import time
-from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, nullcontext
 from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 

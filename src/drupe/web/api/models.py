@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from drupe.catalog import infer_capabilities
+from drupe.errors import DrupeError
 from drupe.registry import Model, Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import Count, Price, Text
-from drupe.errors import DrupeError
 from drupe.web.api.schemas import ModelOut, RemoteModels, Removed
 from drupe.web.errors import documented
 
