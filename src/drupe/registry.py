@@ -40,7 +40,7 @@ from drupe.keys import (
 from drupe.plain import plain
 from drupe.protocols.base import PROVIDER_TYPES, Endpoint
 from drupe.protocols.limits import DEFAULT_LIMITS
-from drupe.store.db import Store
+from drupe.store.db import Store, inserted_id
 from drupe.store.tables import models as models_table
 from drupe.store.tables import providers as providers_table
 from drupe.store.tables import settings as settings_table
@@ -466,7 +466,7 @@ class Registry:
                     created_at=_now(), **values,
                 )
             )  # fmt: skip
-            row = conn.execute(sa.select(models_table).where(models_table.c.id == result.inserted_primary_key[0])).one()
+            row = conn.execute(sa.select(models_table).where(models_table.c.id == inserted_id(result))).one()
         return self._model_from_row(row)
 
     def edit_model(self, provider: str, model_id: str, **changes: Any) -> Model:

@@ -87,7 +87,7 @@ def _check_entry(index: int, entry: Any) -> dict[str, Any]:
     if unknown:
         raise _entry_error(index, f"has unknown fields {sorted(unknown)}.")
     try:
-        clean = {
+        clean: dict[str, Any] = {
             "name": check_name(_typed(entry, "name", str, "a text", "")),
             "type": check_type(entry.get("type", "")),
         }
@@ -153,7 +153,7 @@ def _check_model(number: int, model: Any) -> dict[str, Any]:
     model_id = model.get("model_id", "")
     if not isinstance(model_id, str):
         raise DrupeError(f"model {number}: model_id must be a text, not {model_id!r}.", code="invalid", field="models")
-    clean = {"model_id": check_model_id(model_id)}
+    clean: dict[str, Any] = {"model_id": check_model_id(model_id)}
     unknown = set(model) - {"model_id", *_MODEL_KEYS}
     if unknown:
         raise DrupeError(

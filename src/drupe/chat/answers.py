@@ -226,6 +226,7 @@ class Writer:
     async def store_unsaved(self) -> None:
         """Try once more to store the answers earlier final writes could not."""
         for answer in list(self.unsaved.values()):
+            assert answer.final is not None  # kept unsaved only after `conclude` set it
             try:
                 answer.stored = await self._run(answer, _write_final, answer.final)
             except Exception as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -69,7 +69,12 @@ def chat(
         raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
     service = ChatService(open_store())
     targets = service.resolve_targets(provider, model)
-    given = {"system_prompt": system, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
+    given: dict[str, Any] = {
+        "system_prompt": system,
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_tokens": max_tokens,
+    }
     settings = {key: value for key, value in given.items() if value is not None}
     if conversation or continue_:
         conversation_id = _conversation_to_continue(service, conversation)

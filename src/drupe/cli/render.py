@@ -63,7 +63,7 @@ def error_lines(answer: MessageRecord) -> list[str]:
 
     lines = [f"error: {label(answer)}: {answer.error}"]
     if answer.error_kind in HINTS:
-        lines.append("hint: " + provider_hint(answer.error_kind, answer.provider, model=answer.model))
+        lines.append("hint: " + provider_hint(answer.error_kind, answer.provider or "", model=answer.model or ""))
     return lines
 
 

@@ -69,8 +69,8 @@ def _part(part: ContentPart) -> dict:
 
 def _input_tokens(usage: dict) -> int | None:
     """Cached prompt tokens are counted apart from `input_tokens`; the prompt is their sum."""
-    counts = [usage.get(name) for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
-    counts = [count for count in counts if isinstance(count, int)]
+    found = [usage.get(name) for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
+    counts = [count for count in found if isinstance(count, int)]
     return sum(counts) if counts else None
 
 

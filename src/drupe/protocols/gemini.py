@@ -70,8 +70,8 @@ def _part(part: ContentPart) -> dict:
 
 def _usage(metadata: dict) -> Usage:
     """Thinking tokens are billed and generated like output, so they count as output."""
-    output = [metadata.get(name) for name in ("candidatesTokenCount", "thoughtsTokenCount")]
-    output = [count for count in output if isinstance(count, int)]
+    counts = [metadata.get(name) for name in ("candidatesTokenCount", "thoughtsTokenCount")]
+    output = [count for count in counts if isinstance(count, int)]
     return Usage(count_field(metadata, "promptTokenCount"), sum(output) if output else None)
 
 

@@ -140,7 +140,8 @@ def _cut_message(body: str) -> str | None:
     escape = text.rfind("\\", max(0, len(text) - 6))
     for candidate in (text, text[:escape] if escape >= 0 else text):  # a cut may split an escape
         try:
-            value, _ = json.decoder.scanstring(candidate + '"', 0)
+            # typeshed leaves out json.decoder.scanstring, which CPython's json exports (and uses) as public.
+            value, _ = json.decoder.scanstring(candidate + '"', 0)  # type: ignore[attr-defined]
         except ValueError:
             continue
         return value

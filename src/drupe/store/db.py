@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -109,6 +110,15 @@ def current_revision(engine: sa.Engine) -> str | None:
             return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
         except (sa.exc.OperationalError, sa.exc.ProgrammingError):
             return None
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The new row's id after a one-row INSERT. SQLAlchemy types `inserted_primary_key` as optional
+    because an executemany has none; a one-row INSERT always has it."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise TypeError("inserted_id() needs the result of a one-row INSERT")
+    return int(key[0])
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:

@@ -12,7 +12,7 @@ from drupe.chat.records import SearchHit
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
-from drupe.web.api.schemas import ConversationOut, Export, MessageOut, MessagePage, Removed, Selected
+from drupe.web.api.schemas import ConversationList, ConversationOut, Export, MessageList, MessagePage, Removed, Selected
 from drupe.web.errors import documented
 from drupe.web.streaming import message_json
 
@@ -49,7 +49,7 @@ def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before
     return {"messages": [message_json(m, positions[m.id]) for m in shown], "has_more": len(rows) > limit}
 
 
-@router.get("/conversations", response_model=list[ConversationOut], responses=documented(422))
+@router.get("/conversations", response_model=ConversationList, responses=documented(422))
 def list_conversations(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_ID),
@@ -137,7 +137,7 @@ def export(
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/messages/{message_id}/alternatives", response_model=list[MessageOut], responses=documented(404, 422))
+@router.get("/messages/{message_id}/alternatives", response_model=MessageList, responses=documented(404, 422))
 def alternatives(message_id: PathId, chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
     chat.get_message(message_id)
     versions = chat.alternatives(message_id)

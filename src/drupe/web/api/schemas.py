@@ -164,6 +164,14 @@ MessageOut = create_model(
     siblings=(Siblings, ...),
 )
 
+# A route's `response_model=list[...]` of the models above. Type checkers cannot see classes that
+# create_model builds at run time (hence the ignores, here and on the fields below); the routes use
+# these names instead of repeating the ignore.
+ConversationList: Any = list[ConversationOut]  # type: ignore[valid-type]
+ModelList: Any = list[ModelOut]  # type: ignore[valid-type]
+ProviderList: Any = list[ProviderOut]  # type: ignore[valid-type]
+MessageList: Any = list[MessageOut]  # type: ignore[valid-type]
+
 
 class MessagePage(BaseModel):
     model_config = OUT
