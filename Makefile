@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench screenshots setup system-deps clean
+.PHONY: run test lint bench screenshots setup system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local,test,postgres]'
+	$(BIN)/pip install --quiet -e '.[local,test,postgres,dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -31,7 +31,13 @@ system-deps:
 run: setup
 	$(BIN)/drupe serve --open
 
-test: setup system-deps
+# Lint, format and type checks (configured in pyproject.toml); `make test` runs them first, so CI fails on them.
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 bench: setup system-deps

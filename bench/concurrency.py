@@ -147,7 +147,7 @@ def main() -> list[dict]:
         row(
             "one chat at a time: TTFT added by drupe, p50", single_added, "ms",
             note=f"median of {SEQUENTIAL} chats sent one after another, against as many straight to the upstream",
-        ),  # fmt: skip
+        ),
         row("100 concurrent: TTFT direct to upstream, p50", direct_p50, "ms", note="includes the 50 ms first-token delay"),
         row("100 concurrent: TTFT through drupe, p50", drupe_p50, "ms"),
         row("100 concurrent: TTFT through drupe, p99", drupe_p99, "ms"),
@@ -156,8 +156,8 @@ def main() -> list[dict]:
         row(
             "100 concurrent: answers failed or not stored", [failures], "answers", target="0",
             met=failures == 0, note=f"out of {total} chats in {RUNS} runs",
-        ),  # fmt: skip
-    ]
+        ),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ from common import (
     fake_upstream,
     new_conversation,
     print_table,
-    rss_mb,
     row,
+    rss_mb,
     seed_conversation,
     web_turn,
 )
@@ -65,7 +65,9 @@ async def stream_answers(base: str, count: int = ANSWERS) -> int:
                 if result["status"] != "complete" or result["text"] != TEXT:
                     failures += 1
 
-        await asyncio.gather(*(worker(c, count // workers + (i < count % workers)) for i, c in enumerate(conversations)))
+        await asyncio.gather(
+            *(worker(c, count // workers + (i < count % workers)) for i, c in enumerate(conversations))
+        )
     return failures
 
 
@@ -122,8 +124,8 @@ def main() -> list[dict]:
         row(
             f"memory: answers not complete (of {ANSWERS * RUNS:,})", [failures], "answers", target="0",
             met=failures == 0,
-        ),  # fmt: skip
-    ]
+        ),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":
@@ -179,9 +181,11 @@ def profile(failed: list[str]) -> list[dict]:
 
     packages = sorted({m.split(".")[0] for m in modules_warm - modules_idle})
     text = "\n".join(
-        top(warm, idle, f"idle → first {WARM} answers (one-time)")
-        + [f"  packages first imported by the first answers: {', '.join(packages)}"]
-        + top(after, warm, f"{WARM} → {WARM + profile_answers} answers (growth)")
+        [
+            *top(warm, idle, f"idle → first {WARM} answers (one-time)"),
+            f"  packages first imported by the first answers: {', '.join(packages)}",
+            *top(after, warm, f"{WARM} → {WARM + profile_answers} answers (growth)"),
+        ]
     )
     return [{"title": "memory: tracemalloc of the web app (in-process, uvicorn in a thread)", "text": text}]
 

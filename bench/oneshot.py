@@ -104,12 +104,12 @@ def main() -> list[dict]:
         row("one-shot: drupe chat --no-stream", wall["drupe"], "ms", note=cpu_note("drupe")),
     ]
     if "llm" in wall:
-        llm_adds = [l - c for l, c in zip(wall["llm"], wall["curl"])]
+        llm_adds = [lm - c for lm, c in zip(wall["llm"], wall["curl"])]
         rows.append(row(f"one-shot: llm {llm_version(exe)} --no-stream", wall["llm"], "ms", note=cpu_note("llm")))
     rows.append(row("one-shot: drupe adds over curl", drupe_adds, "ms", target="< 250 ms", limit=250))
     if "llm" in wall:
         rows.append(row("one-shot: llm adds over curl", llm_adds, "ms"))
-        ratio = [d / l for d, l in zip(drupe_adds, llm_adds) if l > 0]
+        ratio = [d / lm for d, lm in zip(drupe_adds, llm_adds) if lm > 0]
         rows.append(row("one-shot: drupe's added time / llm's", ratio, "×", target="< 0.33", limit=1 / 3))
     else:
         rows.append(row("one-shot: llm (not installed)", [], "ms", met=False, note="pip install of llm failed"))

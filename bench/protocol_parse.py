@@ -82,17 +82,19 @@ def main() -> list[dict]:
         frames = stream_bytes(fake)
         sse = timed(read_sse, frames)
         parsed = timed(read_and_parse, frames, protocol)
-        rows.append({
-            "protocol": name,
-            "chunks": CHUNKS,
-            "bytes_per_chunk": round(sum(map(len, frames)) / CHUNKS),
-            "sse_us": statistics.median(sse),
-            "sse_min_us": min(sse),
-            "sse_max_us": max(sse),
-            "parse_us": statistics.median(parsed),
-            "parse_min_us": min(parsed),
-            "parse_max_us": max(parsed),
-        })
+        rows.append(
+            {
+                "protocol": name,
+                "chunks": CHUNKS,
+                "bytes_per_chunk": round(sum(map(len, frames)) / CHUNKS),
+                "sse_us": statistics.median(sse),
+                "sse_min_us": min(sse),
+                "sse_max_us": max(sse),
+                "parse_us": statistics.median(parsed),
+                "parse_min_us": min(parsed),
+                "parse_max_us": max(parsed),
+            }
+        )
     print(f"Per-chunk cost, median of {RUNS} runs over {CHUNKS} chunks (min–max), µs")
     print(f"{'protocol':<16} {'bytes':>5}  {'SSE read only':>18}  {'SSE + our parser':>18}  {'parser share':>12}")
     for row in rows:

@@ -109,7 +109,9 @@ def machine() -> dict[str, str]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     return {
         "platform": platform.platform(),
         "cpu": f"{cpu}, {os.cpu_count()} CPUs",
@@ -147,9 +149,7 @@ def met_text(met: bool | None) -> str:
     return {True: "met", False: "**not met**", None: ""}[met]
 
 
-def markdown(
-    sections: list[tuple[str, str, list[dict], str]], info: dict, profiles: list[tuple[str, str, str]]
-) -> str:
+def markdown(sections: list[tuple[str, str, list[dict], str]], info: dict, profiles: list[tuple[str, str, str]]) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -196,7 +196,7 @@ def markdown(
                 )
             notes = [f"- {r['name']}: {r['note']}" for r in rows if r.get("note")]
             if notes:
-                lines += [""] + notes
+                lines += ["", *notes]
             lines.append("")
     lines += ["## Targets not met", ""]
     if not any(r["met"] is False for r in summary):
@@ -258,7 +258,7 @@ def main(argv: list[str]) -> int:
     chosen = [b for b in BENCHMARKS if not argv or b[0] in argv]
     started = time.monotonic()
     info = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "load_start": f"{os.getloadavg()[0]:.2f}",
     }
@@ -277,7 +277,7 @@ def main(argv: list[str]) -> int:
         print(f"== {name}: {time.monotonic() - t0:.0f} s {error}", file=sys.stderr, flush=True)
         sections.append((name, title, normalise(name, rows or []), error))
     profiles: list[tuple[str, str, str]] = []
-    for name, title, rows, _ in sections:
+    for name, _title, rows, _ in sections:
         failed = [r["name"] for r in rows if r.get("met") is False]
         remaining = TOTAL_BUDGET - (time.monotonic() - started)
         if not failed or remaining < 15 or not _has_profile(name):

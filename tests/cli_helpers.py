@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 
-def run_drupe(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_drupe(
+    *args: str, input: str | None = None, env: dict | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "drupe", *args],

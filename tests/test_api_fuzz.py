@@ -161,7 +161,9 @@ def test_nothing_the_fuzzer_types_leaves_loopback(live):
     import httpx2
 
     with httpx2.Client(base_url=live["url"], headers=live["headers"], timeout=60) as client:
-        outside = client.post("/api/providers", json={"name": "out", "type": "openai", "base_url": "https://api.openai.com"})
+        outside = client.post(
+            "/api/providers", json={"name": "out", "type": "openai", "base_url": "https://api.openai.com"}
+        )
         response = client.get(f"/api/providers/{outside.json()['id']}/remote-models")
     assert response.status_code == 502 and response.json()["error"]["kind"] == "connection"
     assert "api.openai.com" in live["refused"]

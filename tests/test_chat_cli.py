@@ -49,7 +49,10 @@ def test_piped_stdin_is_added_before_the_prompt(fake_upstream):
     stats = result.stderr.strip()
     assert stats.startswith("fake/fake-model · ") and " in / 3 out" in stats and "tok/s" in stats and "$0.0" in stats
     [conversation] = service().list_conversations()
-    assert [m.content for m in service().history(conversation.id)] == ["line one\nline two\n\nsummarise", "A short summary"]
+    assert [m.content for m in service().history(conversation.id)] == [
+        "line one\nline two\n\nsummarise",
+        "A short summary",
+    ]
 
 
 def test_provider_body_fields_reach_the_upstream(fake_upstream):

@@ -82,6 +82,6 @@ def test_nul_in_the_message_is_removed_and_said(fake_upstream):
     assert "note: removed 1 character no database can store" in result.stderr
     assert up.requests[-1].json["messages"][-1]["content"] == "hello\n\nplease"
     svc = ChatService(open_store())
-    [conversation] = svc.list_conversations()
+    [_conversation] = svc.list_conversations()
     with svc.store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM messages WHERE instr(content, char(0)) > 0")).scalar() == 0

@@ -16,7 +16,7 @@ def test_turns_against_llama_cpp_are_stored_with_usage_and_timings(llama_server)
 
     async def turn(text, stream):
         events = [e async for e in svc.send(conversation.id, text, [target], stream=stream)]
-        return [e.answer for e in events if isinstance(e, AnswerFinished)][0]
+        return next(e.answer for e in events if isinstance(e, AnswerFinished))
 
     first = asyncio.run(asyncio.wait_for(turn("Say hello.", True), 120))
     assert first.status == "complete", first.error

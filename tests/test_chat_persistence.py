@@ -4,6 +4,7 @@ streams, the size cap, and text no database can take (NUL, lone surrogates)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 
@@ -254,7 +255,7 @@ def test_a_locked_database_does_not_freeze_streams_or_break_answers(fake_upstrea
     window: list[float] = []
     asyncio.run(asyncio.wait_for(main(), 60)).join()
     locked_at = window[0]
-    gaps = [b - a for a, b in zip(times, times[1:]) if a >= locked_at and a < locked_at + 3.0]
+    gaps = [b - a for a, b in itertools.pairwise(times) if a >= locked_at and a < locked_at + 3.0]
     assert len(gaps) > 20 and max(gaps) < 0.5, f"streams froze for {max(gaps):.2f} s while the database was locked"
     answers = svc.alternatives(svc.history(conv.id)[-1].id)
     assert [(a.status, a.content, a.error) for a in answers] == [("complete", text, None)] * 3
@@ -322,7 +323,9 @@ def test_an_internal_failure_is_stored_with_a_kind_and_no_sql(fake_upstream, mon
 
     async def broken(*_args, **_kwargs):
         yield client.TextDelta("partial secret text")
-        raise sa.exc.OperationalError("UPDATE messages SET content=?", {"content": "partial secret text"}, Exception("boom"))
+        raise sa.exc.OperationalError(
+            "UPDATE messages SET content=?", {"content": "partial secret text"}, Exception("boom")
+        )
 
     up = fake_upstream("openai")
     svc = make_service(up)

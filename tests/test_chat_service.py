@@ -405,7 +405,7 @@ def test_conversations_crud_and_prefix_ids():
     assert svc.rename_conversation(second.id, "  Renamed ").title == "Renamed"
     with pytest.raises(DrupeError, match="No conversation"):
         svc.get_conversation("zzzz")
-    with pytest.raises(DrupeError, match="between 0.0 and 2.0"):
+    with pytest.raises(DrupeError, match=r"between 0\.0 and 2\.0"):
         svc.update_settings(first.id, temperature=3)
     assert svc.update_settings(first.id, max_tokens=100).settings.max_tokens == 100
     svc.delete_conversation(first.id)

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
+from drupe.protocols.types import TYPES as REGISTERED
 from drupe.registry import Registry
 from drupe.store import open_store
 from tests.cli_helpers import run_drupe
-from drupe.protocols.types import TYPES as REGISTERED
 from tests.fakes.upstream import KINDS, Fault
 
 TYPES = [kind for kind in KINDS if REGISTERED[kind].url_scheme == "api"]
@@ -38,7 +38,9 @@ def test_check_every_key_of_every_type(fake_upstream, kind):
 def test_check_azure_deployment(fake_upstream):
     up = fake_upstream("azure-openai", api_key="az-key-00001111")
     registry = Registry(open_store())
-    registry.add_provider("Az", "azure-openai", base_url=up.base_url, api_keys=["az-key-00001111"], api_version="2024-10-21")
+    registry.add_provider(
+        "Az", "azure-openai", base_url=up.base_url, api_keys=["az-key-00001111"], api_version="2024-10-21"
+    )
     registry.add_model("Az", "my deployment")
     result = run_drupe("provider", "check", "Az")
     assert result.returncode == 0, result.stderr

@@ -1,5 +1,8 @@
 """`drupe --help` lists stand-ins for the commands (name and help only); they must read as the real ones."""
 
+import subprocess
+import sys
+
 import pytest
 import typer.main
 
@@ -32,3 +35,20 @@ def test_without_a_known_command_the_list_is_shown_or_the_typo_named(args):
     result = run_drupe(*args)
     assert result.returncode == 2
     assert "Commands:" in result.stdout + result.stderr or "No such command 'no-such-command'" in result.stderr
+
+
+# Heavy packages `drupe --help` must not import (CONTRIBUTING.md, "Start-up time"): the HTTP client,
+# the database layer, the web stack and its validation, and llama.cpp.
+LAZY = ("httpx2", "sqlalchemy", "pydantic", "fastapi", "starlette", "uvicorn", "xllamacpp")
+
+
+def test_drupe_help_imports_none_of_the_heavy_packages():
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "drupe", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    # each line of -X importtime ends with the module's name, indented by its depth
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "typer" in imported  # the probe sees imports at all
+    heavy = sorted(name for name in imported if name.split(".")[0] in LAZY)
+    assert heavy == [], f"drupe --help imports {heavy}: keep them inside the functions that need them"

@@ -43,7 +43,12 @@ def test_add_with_every_option_and_masked_output():
     [p] = providers()
     assert p["api_keys"] == ["sk-…1111", "sk-…3333"]
     assert p["headers"] == {"X-Team": "research"}
-    assert (p["enabled"], p["timeout"], p["api_version"], p["proxy"]) == (False, 30.0, "2024-10-21", "http://127.0.0.1:3128")
+    assert (p["enabled"], p["timeout"], p["api_version"], p["proxy"]) == (
+        False,
+        30.0,
+        "2024-10-21",
+        "http://127.0.0.1:3128",
+    )
     listing = ok("provider", "list").stdout + ok("provider", "show", "Team").stdout
     assert "0000001111" not in listing and "22223333" not in listing
 
@@ -54,12 +59,12 @@ def test_edit_enable_disable_move_remove():
     ok("provider", "add", "C", "--type", "gemini")
     ok("provider", "edit", "A", "--name", "Alpha", "--remove-key", "1", "--add-key", "key-three-cccc",
        "--header", "X-A=1", "--timeout", "12", "--no-stream-usage")  # fmt: skip
-    alpha = [p for p in providers() if p["name"] == "Alpha"][0]
+    alpha = next(p for p in providers() if p["name"] == "Alpha")
     assert alpha["api_keys"] == ["key…bbbb", "key…cccc"]
     assert alpha["headers"] == {"X-A": "1"} and alpha["timeout"] == 12.0
     assert alpha["options"]["stream_usage"] is False
     ok("provider", "edit", "Alpha", "--remove-key", "key…bbbb", "--remove-header", "X-A")
-    alpha = [p for p in providers() if p["name"] == "Alpha"][0]
+    alpha = next(p for p in providers() if p["name"] == "Alpha")
     assert alpha["api_keys"] == ["key…cccc"] and alpha["headers"] == {}
     ok("provider", "disable", "B")
     assert [p["enabled"] for p in providers()] == [True, False, True]
@@ -99,7 +104,10 @@ def test_models_add_list_edit_remove():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("provider", "add", "X", "--type", "openia"), "Valid types: openai, openai-response, anthropic, gemini, azure-openai"),
+        (
+            ("provider", "add", "X", "--type", "openia"),
+            "Valid types: openai, openai-response, anthropic, gemini, azure-openai",
+        ),
         (("provider", "add", "Existing", "--type", "openai"), "already exists"),
         (("provider", "add", "existing", "--type", "openai"), "already exists"),
         (("provider", "add", "x" * 33, "--type", "openai"), "at most 32"),
@@ -304,9 +312,10 @@ def test_limits_are_set_shown_and_removed_from_the_command_line(tmp_path):
     added = run_drupe("provider", "add", "capped", "--type", "openai", "--limit", "answer_chars=1000", env=env)
     assert added.returncode == 0, added.stderr
     run_drupe("provider", "edit", "capped", "--limit", "event_bytes=4096", env=env)
-    assert "Limit:       answer_chars = 1000\nLimit:       event_bytes = 4096" in run_drupe(
-        "provider", "show", "capped", env=env
-    ).stdout
+    assert (
+        "Limit:       answer_chars = 1000\nLimit:       event_bytes = 4096"
+        in run_drupe("provider", "show", "capped", env=env).stdout
+    )
     wrong = run_drupe("provider", "edit", "capped", "--limit", "answer_size=5", env=env)
     assert wrong.returncode != 0 and "Unknown limit 'answer_size'" in wrong.stderr + wrong.stdout
     run_drupe("provider", "edit", "capped", "--remove-limit", "answer_chars", env=env)

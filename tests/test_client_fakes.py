@@ -66,7 +66,12 @@ def test_streamed_chat(fake_upstream, kind):
 def test_complete_chat_is_not_streamed(fake_upstream, kind):
     up = fake_upstream(kind, text="Hello there", reasoning="Hmm", api_key=KEY)
     result = asyncio.run(complete_chat(endpoint(up), REQUEST))
-    assert (result.text, result.reasoning, result.finish_reason, result.output_tokens) == ("Hello there", "Hmm", "stop", 3)
+    assert (result.text, result.reasoning, result.finish_reason, result.output_tokens) == (
+        "Hello there",
+        "Hmm",
+        "stop",
+        3,
+    )
     sent = up.requests[-1]
     assert sent.json.get("stream") in (False, None) and "streamGenerateContent" not in sent.path
 
@@ -156,7 +161,9 @@ def test_stream_usage_is_asked_for_unless_turned_off(fake_upstream):
 
 @pytest.mark.parametrize(("field", "think_tags"), [("reasoning", False), ("reasoning_content", True)])
 def test_every_form_of_openai_reasoning(fake_upstream, field, think_tags):
-    up = fake_upstream("openai", text="Answer", reasoning="Because", reasoning_field=field, think_tags=think_tags, chunks=2)
+    up = fake_upstream(
+        "openai", text="Answer", reasoning="Because", reasoning_field=field, think_tags=think_tags, chunks=2
+    )
     result = fold(stream(endpoint(up)))
     assert (result.reasoning, result.text) == ("Because", "Answer")
 
@@ -198,7 +205,9 @@ def test_a_refused_key_falls_back_to_the_next(fake_upstream):
     assert fold(stream(ep)).text == "ok"
     assert fold(stream(ep)).text == "ok"
     assert [r.headers["authorization"] for r in up.requests] == [
-        "Bearer k-revoked-1", "Bearer k-good", "Bearer k-good",
+        "Bearer k-revoked-1",
+        "Bearer k-good",
+        "Bearer k-good",
     ]
 
 
@@ -223,7 +232,11 @@ def test_rate_limits_are_retried_honouring_retry_after(fake_upstream, kind):
 def test_rate_limit_gives_up_after_the_retries(fake_upstream):
     up = fake_upstream("anthropic", fault=Fault("rate_limit", retry_after=0))
     error = failure(lambda: stream(endpoint(up)))
-    assert (error.kind, error.status, error.message) == ("rate_limit", 429, "Rate limit reached. Please try again later.")
+    assert (error.kind, error.status, error.message) == (
+        "rate_limit",
+        429,
+        "Rate limit reached. Please try again later.",
+    )
     assert len(up.requests) == 3
 
 
@@ -287,8 +300,11 @@ def test_a_stall_before_a_whole_answer_is_a_timeout(fake_upstream):
 def test_an_html_page_is_a_bad_response_quoting_it(fake_upstream, call):
     up = fake_upstream("openai", fault=Fault("html", status=200))
     ep = endpoint(up)
-    run = {"stream": lambda: stream(ep), "complete": lambda: asyncio.run(complete_chat(ep, REQUEST)),
-           "models": lambda: asyncio.run(list_models(ep))}[call]
+    run = {
+        "stream": lambda: stream(ep),
+        "complete": lambda: asyncio.run(complete_chat(ep, REQUEST)),
+        "models": lambda: asyncio.run(list_models(ep)),
+    }[call]
     error = failure(run)
     assert error.kind == "bad_response"
     assert "text/html" in error.message and "<title>502 Bad Gateway</title>" in error.message

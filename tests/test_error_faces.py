@@ -32,7 +32,10 @@ NO_MESSAGE = DrupeError("No message 7.", code="not_found", what="message", name=
 def test_the_cli_adds_the_command_to_type_and_the_core_message_has_none():
     assert describe(DISABLED) == "Provider 'Work' is disabled. Enable it with `drupe provider enable Work`."
     assert describe(NO_CONVERSATION) == "No conversation 'abc'. See `drupe conversations list`."
-    assert describe(SEVERAL) == "Conversation id prefix 'a' matches several; give more of the id. See `drupe conversations list`."
+    assert (
+        describe(SEVERAL)
+        == "Conversation id prefix 'a' matches several; give more of the id. See `drupe conversations list`."
+    )
     assert describe(EMPTY) == "The message is empty."
     assert describe(NO_MESSAGE) == "No message 7."
     unknown = DrupeError("No enabled provider has a model 'm'.", code="not_found", what="model", name="m")

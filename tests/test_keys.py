@@ -63,7 +63,10 @@ def test_url_credentials_are_masked_and_come_back_when_sent_back_masked():
     # Sent back as shown (even with another host or path) the stored credentials are kept.
     assert unmask_url("https://alice:***@gw2.example.com/v2", url) == "https://alice:s3cr%40t-pass@gw2.example.com/v2"
     assert unmask_url("https://bob:new@gw.example.com/", url) == "https://bob:new@gw.example.com/"
-    assert unmask_url("https://alice:***@gw.example.com/", "https://gw.example.com/") == "https://alice:***@gw.example.com/"
+    assert (
+        unmask_url("https://alice:***@gw.example.com/", "https://gw.example.com/")
+        == "https://alice:***@gw.example.com/"
+    )
 
 
 def test_secret_header_values_are_masked_and_kept_when_sent_back_masked():

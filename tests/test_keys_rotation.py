@@ -80,8 +80,15 @@ def test_retry_after_is_honoured_but_capped():
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [(None, None), ("", None), ("3", 3.0), ("0.25", 0.25), ("-1", 0.0), ("soon", None),
-     ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0)],
+    [
+        (None, None),
+        ("", None),
+        ("3", 3.0),
+        ("0.25", 0.25),
+        ("-1", 0.0),
+        ("soon", None),
+        ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0),
+    ],
 )
 def test_retry_after_header(header, seconds):
     now = 1445412480.0  # 07:28:00 that day

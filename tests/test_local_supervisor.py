@@ -88,7 +88,7 @@ def test_a_child_that_cannot_start_reports_its_own_error(tmp_path):
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + struct.pack("<I", 3) + b"\xff" * 64)  # a valid header, then nonsense
     server = small_server(broken, tmp_path)
-    with pytest.raises(DrupeError, match="exited with code 1 while starting: error: llama.cpp could not load"):
+    with pytest.raises(DrupeError, match=r"exited with code 1 while starting: error: llama\.cpp could not load"):
         server.start()
     assert server.status == "crashed"
     assert "could not load" in server.last_error

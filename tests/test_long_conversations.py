@@ -5,6 +5,7 @@ recursion, and the Markdown export one Python frame per message)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime
 
@@ -33,9 +34,13 @@ def long_conversation(chat: ChatService, length: int = LENGTH) -> str:
     ]  # fmt: skip
     link = messages.update().where(messages.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent"))
     with chat.store.engine.begin() as conn:
-        ids = conn.execute(messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows).scalars().all()
-        conn.execute(link, [{"child": child, "parent": parent} for parent, child in zip(ids, ids[1:])])
-        conn.execute(conversations.update().where(conversations.c.id == conversation.id).values(current_leaf_id=ids[-1]))
+        ids = (
+            conn.execute(messages.insert().returning(messages.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        )
+        conn.execute(link, [{"child": child, "parent": parent} for parent, child in itertools.pairwise(ids)])
+        conn.execute(
+            conversations.update().where(conversations.c.id == conversation.id).values(current_leaf_id=ids[-1])
+        )
     return conversation.id
 
 
@@ -56,7 +61,10 @@ def test_service_exports_and_deletes_a_long_conversation():
     chat = ChatService(open_store())
     kept = chat.create_conversation("Kept")
     conversation = long_conversation(chat)
-    assert [m.content for m in chat.history(conversation, limit=2)] == [f"message {LENGTH - 2}", f"message {LENGTH - 1}"]
+    assert [m.content for m in chat.history(conversation, limit=2)] == [
+        f"message {LENGTH - 2}",
+        f"message {LENGTH - 1}",
+    ]
 
     assert_whole(chat.export_markdown(conversation))
     exported = chat.export_json(conversation)

@@ -69,10 +69,13 @@ def test_openai_chat_request():
         "stop": ["END"],
         "messages": [
             {"role": "system", "content": "Be brief."},
-            {"role": "user", "content": [
-                {"type": "text", "text": "What is this?"},
-                {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,aGk="}},
-            ]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,aGk="}},
+                ],
+            },
             {"role": "assistant", "content": "A cat."},
             {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]},
         ],
@@ -107,7 +110,9 @@ def test_openai_chat_token_limit_field_follows_the_server(endpoint, field):
 
 def test_openai_chat_reasoning_effort_and_extra_body_last():
     request = ChatRequest(
-        "m", (Message("user", "hi"),), reasoning_effort="high",
+        "m",
+        (Message("user", "hi"),),
+        reasoning_effort="high",
         extra_body={"stream_options": None, "top_k": 5, "reasoning_effort": "low"},
     )
     wire = openai_chat.build_chat(Endpoint("openai"), request, None, stream=True)
@@ -137,10 +142,13 @@ def test_responses_request():
     assert wire.json["max_output_tokens"] == 100
     assert "stop" not in wire.json
     assert wire.json["input"] == [
-        {"role": "user", "content": [
-            {"type": "input_text", "text": "What is this?"},
-            {"type": "input_image", "image_url": "data:image/jpeg;base64,aGk="},
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "What is this?"},
+                {"type": "input_image", "image_url": "data:image/jpeg;base64,aGk="},
+            ],
+        },
         {"role": "assistant", "content": [{"type": "output_text", "text": "A cat."}]},
         {"role": "user", "content": [{"type": "input_image", "image_url": "https://example.com/cat.png"}]},
     ]
@@ -186,7 +194,12 @@ def test_gemini_request_puts_the_key_in_a_header_and_escapes_the_model():
     assert "AIza-secret" not in wire.url
     assert wire.headers["x-goog-api-key"] == "AIza-secret"
     assert wire.json["systemInstruction"] == {"parts": [{"text": "Be brief."}]}
-    assert wire.json["generationConfig"] == {"temperature": 0.5, "topP": 0.9, "maxOutputTokens": 100, "stopSequences": ["END"]}
+    assert wire.json["generationConfig"] == {
+        "temperature": 0.5,
+        "topP": 0.9,
+        "maxOutputTokens": 100,
+        "stopSequences": ["END"],
+    }
     assert wire.json["contents"][0]["parts"][1] == {"inlineData": {"mimeType": "image/jpeg", "data": "aGk="}}
     assert wire.json["contents"][1] == {"role": "model", "parts": [{"text": "A cat."}]}
 
@@ -210,15 +223,18 @@ def test_openai_stream_with_reasoning_usage_and_done():
     def chunk(delta, finish=None):
         return ("message", {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
-    events = feed(openai_chat.Parser(), [
-        chunk({"role": "assistant", "content": ""}),
-        chunk({"reasoning_content": "Think"}),
-        chunk({"reasoning": " more"}),
-        chunk({"content": "Hi"}),
-        chunk({}, "length"),
-        ("message", {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3}}),
-        ("message", "[DONE]"),
-    ])
+    events = feed(
+        openai_chat.Parser(),
+        [
+            chunk({"role": "assistant", "content": ""}),
+            chunk({"reasoning_content": "Think"}),
+            chunk({"reasoning": " more"}),
+            chunk({"content": "Hi"}),
+            chunk({}, "length"),
+            ("message", {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3}}),
+            ("message", "[DONE]"),
+        ],
+    )
     assert events == [ReasoningDelta("Think"), ReasoningDelta(" more"), TextDelta("Hi"), Usage(7, 3), Finish("length")]
 
 
@@ -236,23 +252,40 @@ def test_an_error_object_in_an_openai_stream_raises_it():
 
 
 def test_responses_stream():
-    events = feed(openai_responses.Parser(), [
-        ("response.created", {"type": "response.created", "response": {"status": "in_progress"}}),
-        ("response.reasoning_summary_text.delta", {"type": "response.reasoning_summary_text.delta", "delta": "Plan"}),
-        ("response.reasoning_text.delta", {"type": "response.reasoning_text.delta", "delta": "!"}),
-        ("response.output_text.delta", {"type": "response.output_text.delta", "delta": "Hello"}),
-        ("response.output_text.done", {"type": "response.output_text.done", "text": "Hello"}),
-        ("response.incomplete", {"type": "response.incomplete", "response": {
-            "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"},
-            "usage": {"input_tokens": 5, "output_tokens": 9}}}),
-    ])
+    events = feed(
+        openai_responses.Parser(),
+        [
+            ("response.created", {"type": "response.created", "response": {"status": "in_progress"}}),
+            (
+                "response.reasoning_summary_text.delta",
+                {"type": "response.reasoning_summary_text.delta", "delta": "Plan"},
+            ),
+            ("response.reasoning_text.delta", {"type": "response.reasoning_text.delta", "delta": "!"}),
+            ("response.output_text.delta", {"type": "response.output_text.delta", "delta": "Hello"}),
+            ("response.output_text.done", {"type": "response.output_text.done", "text": "Hello"}),
+            (
+                "response.incomplete",
+                {
+                    "type": "response.incomplete",
+                    "response": {
+                        "status": "incomplete",
+                        "incomplete_details": {"reason": "max_output_tokens"},
+                        "usage": {"input_tokens": 5, "output_tokens": 9},
+                    },
+                },
+            ),
+        ],
+    )
     assert events == [ReasoningDelta("Plan"), ReasoningDelta("!"), TextDelta("Hello"), Usage(5, 9), Finish("length")]
 
 
 @pytest.mark.parametrize(
     "payload",
     [
-        {"type": "response.failed", "response": {"status": "failed", "error": {"code": "server_error", "message": "Boom"}}},
+        {
+            "type": "response.failed",
+            "response": {"status": "failed", "error": {"code": "server_error", "message": "Boom"}},
+        },
         {"type": "error", "code": "server_error", "message": "Boom", "param": None},
     ],
 )
@@ -263,20 +296,46 @@ def test_responses_failures_raise_the_provider_message(payload):
 
 
 def test_anthropic_stream_as_documented():
-    events = feed(anthropic.Parser(), [
-        ("message_start", {"type": "message_start", "message": {"usage": {
-            "input_tokens": 1, "cache_read_input_tokens": 18, "output_tokens": 1}}}),
-        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Hmm"}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "x"}}),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("ping", {"type": "ping"}),
-        ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Hi"}}),
-        ("content_block_stop", {"type": "content_block_stop", "index": 1}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "max_tokens"}, "usage": {"output_tokens": 15}}),
-        ("message_stop", {"type": "message_stop"}),
-    ])
+    events = feed(
+        anthropic.Parser(),
+        [
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {"usage": {"input_tokens": 1, "cache_read_input_tokens": 18, "output_tokens": 1}},
+                },
+            ),
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+            ),
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Hmm"}},
+            ),
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "x"}},
+            ),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("ping", {"type": "ping"}),
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+            ),
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Hi"}},
+            ),
+            ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+            (
+                "message_delta",
+                {"type": "message_delta", "delta": {"stop_reason": "max_tokens"}, "usage": {"output_tokens": 15}},
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        ],
+    )
     assert events == [ReasoningDelta("Hmm"), TextDelta("Hi"), Usage(19, 15), Finish("length")]
 
 
@@ -294,11 +353,18 @@ def test_gemini_stream_with_thoughts_and_cumulative_usage():
             candidate["finishReason"] = finish
         return ("message", {"candidates": [candidate], "usageMetadata": usage or {"promptTokenCount": 4}})
 
-    events = feed(gemini.Parser(), [
-        response([{"text": "Pondering", "thought": True}]),
-        response([{"text": "Hel"}, {"text": "lo"}]),
-        response([{"text": ""}], "MAX_TOKENS", {"promptTokenCount": 4, "candidatesTokenCount": 2, "thoughtsTokenCount": 6}),
-    ])
+    events = feed(
+        gemini.Parser(),
+        [
+            response([{"text": "Pondering", "thought": True}]),
+            response([{"text": "Hel"}, {"text": "lo"}]),
+            response(
+                [{"text": ""}],
+                "MAX_TOKENS",
+                {"promptTokenCount": 4, "candidatesTokenCount": 2, "thoughtsTokenCount": 6},
+            ),
+        ],
+    )
     assert events == [ReasoningDelta("Pondering"), TextDelta("Hel"), TextDelta("lo"), Usage(4, 8), Finish("length")]
 
 
@@ -311,28 +377,44 @@ def test_gemini_blocked_prompt_finishes_as_content_filter():
 
 
 def test_openai_response():
-    data = {"choices": [{"message": {"role": "assistant", "content": "Hi", "reasoning_content": "R"}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+    data = {
+        "choices": [
+            {"message": {"role": "assistant", "content": "Hi", "reasoning_content": "R"}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+    }
     assert openai_chat.parse_response(data) == [ReasoningDelta("R"), TextDelta("Hi"), Usage(3, 2), Finish("stop")]
 
 
 def test_responses_response():
-    data = {"status": "completed", "usage": {"input_tokens": 3, "output_tokens": 2}, "output": [
-        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "R"}]},
-        {"type": "message", "content": [{"type": "output_text", "text": "Hi"}]},
-    ]}
+    data = {
+        "status": "completed",
+        "usage": {"input_tokens": 3, "output_tokens": 2},
+        "output": [
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "R"}]},
+            {"type": "message", "content": [{"type": "output_text", "text": "Hi"}]},
+        ],
+    }
     assert openai_responses.parse_response(data) == [ReasoningDelta("R"), TextDelta("Hi"), Usage(3, 2), Finish("stop")]
 
 
 def test_anthropic_response():
-    data = {"type": "message", "content": [{"type": "thinking", "thinking": "R", "signature": "s"}, {"type": "text", "text": "Hi"}],
-            "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 2}}
+    data = {
+        "type": "message",
+        "content": [{"type": "thinking", "thinking": "R", "signature": "s"}, {"type": "text", "text": "Hi"}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 3, "output_tokens": 2},
+    }
     assert anthropic.parse_response(data) == [ReasoningDelta("R"), TextDelta("Hi"), Usage(3, 2), Finish("stop")]
 
 
 def test_gemini_response():
-    data = {"candidates": [{"content": {"parts": [{"text": "R", "thought": True}, {"text": "Hi"}]}, "finishReason": "STOP"}],
-            "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2}}
+    data = {
+        "candidates": [
+            {"content": {"parts": [{"text": "R", "thought": True}, {"text": "Hi"}]}, "finishReason": "STOP"}
+        ],
+        "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2},
+    }
     assert gemini.parse_response(data) == [ReasoningDelta("R"), TextDelta("Hi"), Usage(3, 2), Finish("stop")]
 
 
@@ -348,17 +430,30 @@ def test_openai_models():
 
 
 def test_anthropic_models_page_cursor():
-    data = {"data": [{"id": "claude-a", "display_name": "Claude A"}], "has_more": True, "first_id": "claude-a", "last_id": "claude-a"}
+    data = {
+        "data": [{"id": "claude-a", "display_name": "Claude A"}],
+        "has_more": True,
+        "first_id": "claude-a",
+        "last_id": "claude-a",
+    }
     assert anthropic.parse_models(data) == ([RemoteModel("claude-a", "Claude A")], "claude-a")
     assert anthropic.parse_models({**data, "has_more": False})[1] is None
 
 
 def test_gemini_models_strip_prefix_and_skip_embeddings():
-    data = {"models": [
-        {"name": "models/gemini-2.5-flash", "displayName": "Gemini 2.5 Flash", "inputTokenLimit": 1048576,
-         "outputTokenLimit": 65536, "supportedGenerationMethods": ["generateContent"]},
-        {"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]},
-    ], "nextPageToken": "tok"}
+    data = {
+        "models": [
+            {
+                "name": "models/gemini-2.5-flash",
+                "displayName": "Gemini 2.5 Flash",
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+                "supportedGenerationMethods": ["generateContent"],
+            },
+            {"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]},
+        ],
+        "nextPageToken": "tok",
+    }
     assert gemini.parse_models(data) == (
         [RemoteModel("gemini-2.5-flash", "Gemini 2.5 Flash", context_window=1048576, max_output=65536)],
         "tok",
@@ -371,17 +466,57 @@ def test_gemini_models_strip_prefix_and_skip_embeddings():
 @pytest.mark.parametrize(
     ("status", "body", "kind", "message"),
     [
-        (401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}},
-         "auth", "Incorrect API key provided"),
+        (
+            401,
+            {
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            },
+            "auth",
+            "Incorrect API key provided",
+        ),
         (403, {"type": "error", "error": {"type": "permission_error", "message": "No access"}}, "auth", "No access"),
-        (404, {"error": {"message": "The model `x` does not exist", "code": "model_not_found"}}, "not_found",
-         "The model `x` does not exist"),
-        (429, {"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}}, "rate_limit", "Slow down"),
+        (
+            404,
+            {"error": {"message": "The model `x` does not exist", "code": "model_not_found"}},
+            "not_found",
+            "The model `x` does not exist",
+        ),
+        (
+            429,
+            {"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}},
+            "rate_limit",
+            "Slow down",
+        ),
         (500, {"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}, "server", "Internal error"),
-        (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, "server", "Overloaded"),
-        (400, {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT",
-                         "details": [{"reason": "API_KEY_INVALID"}]}}, "auth", "API key not valid. Please pass a valid API key."),
-        (400, {"error": {"message": "context too long", "type": "invalid_request_error"}}, "bad_response", "context too long"),
+        (
+            529,
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            "server",
+            "Overloaded",
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "API key not valid. Please pass a valid API key.",
+                    "status": "INVALID_ARGUMENT",
+                    "details": [{"reason": "API_KEY_INVALID"}],
+                }
+            },
+            "auth",
+            "API key not valid. Please pass a valid API key.",
+        ),
+        (
+            400,
+            {"error": {"message": "context too long", "type": "invalid_request_error"}},
+            "bad_response",
+            "context too long",
+        ),
         (400, {"detail": "Not allowed"}, "bad_response", "Not allowed"),
     ],
 )
@@ -407,21 +542,46 @@ def test_echoed_keys_are_redacted():
 
 # Why an answer ended: every provider's words in one vocabulary ----------------------------------
 
-OPENAI_FINISH = [("stop", "stop"), ("length", "length"), ("tool_calls", "tool_calls"), ("function_call", "tool_calls"),
-                 ("content_filter", "content_filter"), ("eos_token", "stop"), ("model_length", "length"),
-                 ("something_new", "stop")]
-ANTHROPIC_FINISH = [("end_turn", "stop"), ("stop_sequence", "stop"), ("max_tokens", "length"), ("tool_use", "tool_calls"),
-                    ("refusal", "content_filter"), ("pause_turn", "length"), ("model_context_window_exceeded", "length"),
-                    ("something_new", "stop")]
-GEMINI_FINISH = [("STOP", "stop"), ("MAX_TOKENS", "length"), ("SAFETY", "content_filter"), ("RECITATION", "content_filter"),
-                 ("BLOCKLIST", "content_filter"), ("PROHIBITED_CONTENT", "content_filter"), ("SPII", "content_filter"),
-                 ("IMAGE_SAFETY", "content_filter"), ("MALFORMED_FUNCTION_CALL", "tool_calls"), ("OTHER", "stop"),
-                 ("FINISH_REASON_UNSPECIFIED", "stop")]
-RESPONSES_FINISH = [({"status": "completed"}, "stop"),
-                    ({"status": "completed", "output": [{"type": "function_call", "name": "f"}]}, "tool_calls"),
-                    ({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}, "length"),
-                    ({"status": "incomplete", "incomplete_details": {"reason": "content_filter"}}, "content_filter"),
-                    ({"status": "incomplete"}, "length")]
+OPENAI_FINISH = [
+    ("stop", "stop"),
+    ("length", "length"),
+    ("tool_calls", "tool_calls"),
+    ("function_call", "tool_calls"),
+    ("content_filter", "content_filter"),
+    ("eos_token", "stop"),
+    ("model_length", "length"),
+    ("something_new", "stop"),
+]
+ANTHROPIC_FINISH = [
+    ("end_turn", "stop"),
+    ("stop_sequence", "stop"),
+    ("max_tokens", "length"),
+    ("tool_use", "tool_calls"),
+    ("refusal", "content_filter"),
+    ("pause_turn", "length"),
+    ("model_context_window_exceeded", "length"),
+    ("something_new", "stop"),
+]
+GEMINI_FINISH = [
+    ("STOP", "stop"),
+    ("MAX_TOKENS", "length"),
+    ("SAFETY", "content_filter"),
+    ("RECITATION", "content_filter"),
+    ("BLOCKLIST", "content_filter"),
+    ("PROHIBITED_CONTENT", "content_filter"),
+    ("SPII", "content_filter"),
+    ("IMAGE_SAFETY", "content_filter"),
+    ("MALFORMED_FUNCTION_CALL", "tool_calls"),
+    ("OTHER", "stop"),
+    ("FINISH_REASON_UNSPECIFIED", "stop"),
+]
+RESPONSES_FINISH = [
+    ({"status": "completed"}, "stop"),
+    ({"status": "completed", "output": [{"type": "function_call", "name": "f"}]}, "tool_calls"),
+    ({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}, "length"),
+    ({"status": "incomplete", "incomplete_details": {"reason": "content_filter"}}, "content_filter"),
+    ({"status": "incomplete"}, "length"),
+]
 
 
 def openai_chunk(finish):
@@ -460,10 +620,15 @@ def test_responses_finish_reasons(response, reason):
     ("parser", "events"),
     [
         (openai_chat.Parser(), [("message", openai_chunk(None))]),
-        (anthropic.Parser(), [("content_block_delta", {"type": "content_block_delta",
-                                                       "delta": {"type": "text_delta", "text": "x"}})]),
+        (
+            anthropic.Parser(),
+            [("content_block_delta", {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "x"}})],
+        ),
         (gemini.Parser(), [("message", {"candidates": [{"content": {"parts": [{"text": "x"}]}}]})]),
-        (openai_responses.Parser(), [("response.output_text.delta", {"type": "response.output_text.delta", "delta": "x"})]),
+        (
+            openai_responses.Parser(),
+            [("response.output_text.delta", {"type": "response.output_text.delta", "delta": "x"})],
+        ),
     ],
 )
 def test_a_stream_that_ends_without_a_finish_is_cut_off(parser, events):
@@ -478,13 +643,15 @@ def test_the_end_marker_without_a_finish_reason_is_a_stop():
 
 def test_a_whole_response_without_a_finish_reason_has_no_finish():
     """The client adds `cut_off` (tests/test_provider_limits.py); the parsers invent nothing."""
-    assert not any(isinstance(e, Finish) for e in openai_chat.parse_response({"choices": [{"message": {"content": "x"}}]}))
+    assert not any(
+        isinstance(e, Finish) for e in openai_chat.parse_response({"choices": [{"message": {"content": "x"}}]})
+    )
     assert not any(isinstance(e, Finish) for e in anthropic.parse_response({"content": [], "stop_reason": None}))
     assert not any(isinstance(e, Finish) for e in openai_responses.parse_response({"output": []}))
 
 
 def test_an_error_body_cut_short_still_gives_the_start_of_its_message():
-    body = json.dumps({"error": {"message": "Bad \"thing\" \u00e9 " + "x" * 100, "type": "invalid_request_error"}})
+    body = json.dumps({"error": {"message": 'Bad "thing" \u00e9 ' + "x" * 100, "type": "invalid_request_error"}})
     error = error_from_response(400, body[:60], "u", cut=True)
     assert error.message.startswith('Bad "thing" \u00e9 xxx') and not error.message.startswith("{")
     escaped = json.dumps({"error": {"message": "ab\\ncd"}})

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import drupe
-
 from drupe.errors import ProviderError
 from drupe.hints import HINTS, hint
 from drupe.protocols import client
@@ -79,8 +78,11 @@ def test_a_60_kb_error_message_is_clipped_to_error_chars(fake_upstream):
     assert error.message.startswith("Invalid request:") and "more characters not shown" in error.message
     assert len(error.message) < DEFAULT_LIMITS.error_chars + 50
     assert "rest was not read" not in error.message
-    small = failure(lambda: stream(endpoint(fake_upstream("openai", fault=Fault("huge_error", size=60_000)),
-                                            limits={"error_chars": 100})))
+    small = failure(
+        lambda: stream(
+            endpoint(fake_upstream("openai", fault=Fault("huge_error", size=60_000)), limits={"error_chars": 100})
+        )
+    )
     assert len(small.message) < 160
 
 
@@ -261,8 +263,13 @@ def test_a_retry_that_cannot_fit_in_the_timeout_is_not_waited_for():
 
 
 def test_a_hostile_model_list_is_cut_and_its_junk_left_out():
-    junk = [{"id": 7}, {"id": "x" * 100_000}, {"id": ""}, "not an object", {"id": "ok", "name": {"a": 1},
-            "context_length": "huge"}]
+    junk = [
+        {"id": 7},
+        {"id": "x" * 100_000},
+        {"id": ""},
+        "not an object",
+        {"id": "ok", "name": {"a": 1}, "context_length": "huge"},
+    ]
 
     async def handler(request):
         models = junk + [{"id": f"m-{i}"} for i in range(30_000)]
@@ -285,8 +292,14 @@ def test_junk_in_anthropic_and_gemini_model_pages_is_left_out():
 
     page = {"data": [{"id": ["x"]}, {"id": "claude-x", "display_name": 3}], "has_more": True, "last_id": {"x": 1}}
     assert anthropic.parse_models(page) == ([client.RemoteModel("claude-x")], None)
-    page = {"models": [{"name": 5}, {"name": "models/g", "supportedGenerationMethods": "x", "inputTokenLimit": True},
-                       {"name": "models/h", "inputTokenLimit": 10}], "nextPageToken": 9}
+    page = {
+        "models": [
+            {"name": 5},
+            {"name": "models/g", "supportedGenerationMethods": "x", "inputTokenLimit": True},
+            {"name": "models/h", "inputTokenLimit": 10},
+        ],
+        "nextPageToken": 9,
+    }
     assert gemini.parse_models(page) == ([client.RemoteModel("h", context_window=10)], None)
 
 
@@ -322,7 +335,9 @@ def test_json_in_the_wrong_shape_is_a_bad_response_not_a_crash(kind, payload):
 
     async def handler(request):
         if request.method == "GET":
-            return Reply(200, {"content-type": "application/json"}, json.dumps({"data": 5, "models": {"a": 1}}).encode())
+            return Reply(
+                200, {"content-type": "application/json"}, json.dumps({"data": 5, "models": {"a": 1}}).encode()
+            )
         return Reply(200, {"content-type": "text/event-stream"}, stream=frames())
 
     server = ServerThread(handler)
@@ -337,12 +352,22 @@ def test_json_in_the_wrong_shape_is_a_bad_response_not_a_crash(kind, payload):
 
 
 def test_fields_of_the_wrong_type_are_ignored():
-    openai_chat, openai_responses, anthropic, gemini = (TYPES[t] for t in ("openai", "openai-response", "anthropic", "gemini"))
+    openai_chat, openai_responses, anthropic, gemini = (
+        TYPES[t] for t in ("openai", "openai-response", "anthropic", "gemini")
+    )
 
-    assert openai_chat.parse_response({"choices": [{"message": {"content": "x"}, "finish_reason": "stop"}],
-                                       "usage": {"prompt_tokens": "3", "completion_tokens": 2}})[1] == Usage(None, 2)
+    assert openai_chat.parse_response(
+        {
+            "choices": [{"message": {"content": "x"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": "3", "completion_tokens": 2},
+        }
+    )[1] == Usage(None, 2)
     events = anthropic.parse_response({"content": [{"type": "text", "text": 5}], "usage": {"output_tokens": "9"}})
     assert events == [Usage(None, None)]
-    assert gemini.parse_response({"candidates": [{"content": {"parts": [{"text": ["x"]}]}, "finishReason": "STOP"}],
-                                  "usageMetadata": {"promptTokenCount": "1"}}) == [Usage(None, None), Finish("stop")]
+    assert gemini.parse_response(
+        {
+            "candidates": [{"content": {"parts": [{"text": ["x"]}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": "1"},
+        }
+    ) == [Usage(None, None), Finish("stop")]
     assert openai_responses.Parser().feed("", json.dumps({"type": "response.output_text.delta", "delta": 3})) == []

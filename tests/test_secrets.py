@@ -77,9 +77,7 @@ def test_clear_secrets_written_by_an_older_version_keep_working_and_get_encrypte
     registry = Registry(open_store())
     registry.add_provider("Old", "openai")
     with registry.store.engine.begin() as conn:  # as rows were written before secrets were sealed
-        conn.execute(
-            providers_table.update().values(base_url=BASE_URL, headers={"x-api-key": HEADER}, proxy=PROXY)
-        )
+        conn.execute(providers_table.update().values(base_url=BASE_URL, headers={"x-api-key": HEADER}, proxy=PROXY))
     registry.store.engine.dispose()
     assert b"HEADER-MUST-NOT-LEAK" in raw_store(drupe_home)
 
@@ -204,7 +202,8 @@ def test_after_a_key_was_remade_the_original_opens_its_providers_and_flags_the_o
     remade = Fernet(Fernet.generate_key())
     with registry.store.engine.begin() as conn:
         conn.execute(
-            providers_table.update().where(providers_table.c.name == "After")
+            providers_table.update()
+            .where(providers_table.c.name == "After")
             .values(api_keys=remade.encrypt(b'["sk-after"]').decode())
         )
         conn.execute(settings.update().where(settings.c.key == CHECK_SETTING)

@@ -27,7 +27,9 @@ def test_migrates_from_empty_to_head_and_back(empty_database_url):
     migrate(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as conn:
-        assert {"providers", "models", "settings", "conversations", "messages"} <= set(sa.inspect(conn).get_table_names())
+        assert {"providers", "models", "settings", "conversations", "messages"} <= set(
+            sa.inspect(conn).get_table_names()
+        )
     migrate_down = __import__("alembic.command", fromlist=["downgrade"]).downgrade
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -64,7 +66,9 @@ def test_a_postgresql_server_that_is_not_there_is_named_without_its_password():
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         url = f"postgresql+psycopg://me:hunter2-secret@127.0.0.1:{closed.getsockname()[1]}/db"
-    with pytest.raises(DrupeError, match=r"Cannot open the database postgresql\+psycopg://me:\*\*\*@127.*refused") as error:
+    with pytest.raises(
+        DrupeError, match=r"Cannot open the database postgresql\+psycopg://me:\*\*\*@127.*refused"
+    ) as error:
         open_store(url)
     assert "hunter2" not in str(error.value)
 

@@ -16,41 +16,153 @@ DOC = Path(__file__).parent.parent / "docs" / "url-rules.md"
 
 # type, base_url, operation, model, api_version, expected URL
 EXAMPLES = [
-    ('openai', '', 'chat', 'gpt-4o', '', 'https://api.openai.com/v1/chat/completions'),
-    ('openai', '', 'models', '', '', 'https://api.openai.com/v1/models'),
-    ('openai', 'http://localhost:8000/', 'chat', 'm', '', 'http://localhost:8000/v1/chat/completions'),
-    ('openai', 'http://localhost:8000', 'models', '', '', 'http://localhost:8000/v1/models'),
-    ('openai', 'https://ark.example.com/api/v3', 'chat', 'm', '', 'https://ark.example.com/api/v3/chat/completions'),
-    ('openai', 'https://ark.example.com/api/v3/', 'models', '', '', 'https://ark.example.com/api/v3/models'),
-    ('openai', 'https://openrouter.ai/api/v1', 'chat', 'm', '', 'https://openrouter.ai/api/v1/chat/completions'),
-    ('openai', 'https://gw.example.com/v2beta', 'chat', 'm', '', 'https://gw.example.com/v2beta/chat/completions'),
-    ('openai', 'https://gw.example.com/v1x', 'chat', 'm', '', 'https://gw.example.com/v1x/v1/chat/completions'),
-    ('openai', 'https://gw.example.com/x/chat/completions#', 'chat', 'm', '', 'https://gw.example.com/x/chat/completions'),
-    ('openai', 'https://gw.example.com/x/chat/completions#', 'models', '', '', 'https://gw.example.com/x/models'),
-    ('openai', 'https://gw.example.com/x#', 'chat', 'm', '', 'https://gw.example.com/x/chat/completions'),
-    ('openai', 'https://gw.example.com/x/#', 'models', '', '', 'https://gw.example.com/x/models'),
-    ('openai-response', '', 'chat', 'gpt-5', '', 'https://api.openai.com/v1/responses'),
-    ('openai-response', 'http://127.0.0.1:8080', 'chat', 'm', '', 'http://127.0.0.1:8080/v1/responses'),
-    ('openai-response', 'https://gw.example.com/openai/responses#', 'chat', 'm', '', 'https://gw.example.com/openai/responses'),
-    ('anthropic', '', 'chat', 'claude-sonnet-4-5', '', 'https://api.anthropic.com/v1/messages'),
-    ('anthropic', '', 'models', '', '', 'https://api.anthropic.com/v1/models'),
-    ('anthropic', 'https://api.deepseek.com/anthropic', 'chat', 'm', '', 'https://api.deepseek.com/anthropic/v1/messages'),
-    ('anthropic', 'https://gw.example.com/claude#', 'chat', 'm', '', 'https://gw.example.com/claude/messages'),
-    ('anthropic', 'https://gw.example.com/v1/messages#', 'models', '', '', 'https://gw.example.com/v1/models'),
-    ('gemini', '', 'chat', 'gemini-2.5-flash', '', 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'),
-    ('gemini', '', 'chat_once', 'gemini-2.5-flash', '', 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent'),
-    ('gemini', '', 'models', '', '', 'https://generativelanguage.googleapis.com/v1beta/models'),
-    ('gemini', 'https://generativelanguage.googleapis.com/v1', 'chat_once', 'gemini-2.5-pro', '', 'https://generativelanguage.googleapis.com/v1/models/gemini-2.5-pro:generateContent'),
-    ('gemini', 'http://localhost:9000/', 'chat', 'tunedModels/my model', '', 'http://localhost:9000/v1beta/models/tunedModels%2Fmy%20model:streamGenerateContent?alt=sse'),
-    ('gemini', 'https://gw.example.com/g#', 'chat', 'gemini-2.5-flash', '', 'https://gw.example.com/g/models/gemini-2.5-flash:streamGenerateContent?alt=sse'),
-    ('gemini', 'https://gw.example.com/v1beta/models/gemini-2.5-flash:generateContent#', 'chat', 'other', '', 'https://gw.example.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'),
-    ('gemini', 'https://gw.example.com/v1beta/models/gemini-2.5-flash:streamGenerateContent#', 'models', '', '', 'https://gw.example.com/v1beta/models'),
-    ('azure-openai', 'https://res.openai.azure.com', 'chat', 'gpt-4o', '', 'https://res.openai.azure.com/openai/v1/chat/completions'),
-    ('azure-openai', 'https://res.openai.azure.com/openai/v1/', 'models', '', 'v1', 'https://res.openai.azure.com/openai/v1/models'),
-    ('azure-openai', 'https://res.openai.azure.com/openai', 'chat', 'gpt-4o', 'preview', 'https://res.openai.azure.com/openai/v1/chat/completions?api-version=preview'),
-    ('azure-openai', 'https://res.openai.azure.com/', 'chat', 'my deploy', '2024-10-21', 'https://res.openai.azure.com/openai/deployments/my%20deploy/chat/completions?api-version=2024-10-21'),
-    ('azure-openai', 'https://res.openai.azure.com', 'models', '', '2024-10-21', 'https://res.openai.azure.com/openai/models?api-version=2024-10-21'),
-    ('openai', 'http://127.0.0.1:8080', 'chat', '/models/qwen 2.5:7b.gguf', '', 'http://127.0.0.1:8080/v1/chat/completions'),
+    ("openai", "", "chat", "gpt-4o", "", "https://api.openai.com/v1/chat/completions"),
+    ("openai", "", "models", "", "", "https://api.openai.com/v1/models"),
+    ("openai", "http://localhost:8000/", "chat", "m", "", "http://localhost:8000/v1/chat/completions"),
+    ("openai", "http://localhost:8000", "models", "", "", "http://localhost:8000/v1/models"),
+    ("openai", "https://ark.example.com/api/v3", "chat", "m", "", "https://ark.example.com/api/v3/chat/completions"),
+    ("openai", "https://ark.example.com/api/v3/", "models", "", "", "https://ark.example.com/api/v3/models"),
+    ("openai", "https://openrouter.ai/api/v1", "chat", "m", "", "https://openrouter.ai/api/v1/chat/completions"),
+    ("openai", "https://gw.example.com/v2beta", "chat", "m", "", "https://gw.example.com/v2beta/chat/completions"),
+    ("openai", "https://gw.example.com/v1x", "chat", "m", "", "https://gw.example.com/v1x/v1/chat/completions"),
+    (
+        "openai",
+        "https://gw.example.com/x/chat/completions#",
+        "chat",
+        "m",
+        "",
+        "https://gw.example.com/x/chat/completions",
+    ),
+    ("openai", "https://gw.example.com/x/chat/completions#", "models", "", "", "https://gw.example.com/x/models"),
+    ("openai", "https://gw.example.com/x#", "chat", "m", "", "https://gw.example.com/x/chat/completions"),
+    ("openai", "https://gw.example.com/x/#", "models", "", "", "https://gw.example.com/x/models"),
+    ("openai-response", "", "chat", "gpt-5", "", "https://api.openai.com/v1/responses"),
+    ("openai-response", "http://127.0.0.1:8080", "chat", "m", "", "http://127.0.0.1:8080/v1/responses"),
+    (
+        "openai-response",
+        "https://gw.example.com/openai/responses#",
+        "chat",
+        "m",
+        "",
+        "https://gw.example.com/openai/responses",
+    ),
+    ("anthropic", "", "chat", "claude-sonnet-4-5", "", "https://api.anthropic.com/v1/messages"),
+    ("anthropic", "", "models", "", "", "https://api.anthropic.com/v1/models"),
+    (
+        "anthropic",
+        "https://api.deepseek.com/anthropic",
+        "chat",
+        "m",
+        "",
+        "https://api.deepseek.com/anthropic/v1/messages",
+    ),
+    ("anthropic", "https://gw.example.com/claude#", "chat", "m", "", "https://gw.example.com/claude/messages"),
+    ("anthropic", "https://gw.example.com/v1/messages#", "models", "", "", "https://gw.example.com/v1/models"),
+    (
+        "gemini",
+        "",
+        "chat",
+        "gemini-2.5-flash",
+        "",
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    ),
+    (
+        "gemini",
+        "",
+        "chat_once",
+        "gemini-2.5-flash",
+        "",
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent",
+    ),
+    ("gemini", "", "models", "", "", "https://generativelanguage.googleapis.com/v1beta/models"),
+    (
+        "gemini",
+        "https://generativelanguage.googleapis.com/v1",
+        "chat_once",
+        "gemini-2.5-pro",
+        "",
+        "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-pro:generateContent",
+    ),
+    (
+        "gemini",
+        "http://localhost:9000/",
+        "chat",
+        "tunedModels/my model",
+        "",
+        "http://localhost:9000/v1beta/models/tunedModels%2Fmy%20model:streamGenerateContent?alt=sse",
+    ),
+    (
+        "gemini",
+        "https://gw.example.com/g#",
+        "chat",
+        "gemini-2.5-flash",
+        "",
+        "https://gw.example.com/g/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    ),
+    (
+        "gemini",
+        "https://gw.example.com/v1beta/models/gemini-2.5-flash:generateContent#",
+        "chat",
+        "other",
+        "",
+        "https://gw.example.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    ),
+    (
+        "gemini",
+        "https://gw.example.com/v1beta/models/gemini-2.5-flash:streamGenerateContent#",
+        "models",
+        "",
+        "",
+        "https://gw.example.com/v1beta/models",
+    ),
+    (
+        "azure-openai",
+        "https://res.openai.azure.com",
+        "chat",
+        "gpt-4o",
+        "",
+        "https://res.openai.azure.com/openai/v1/chat/completions",
+    ),
+    (
+        "azure-openai",
+        "https://res.openai.azure.com/openai/v1/",
+        "models",
+        "",
+        "v1",
+        "https://res.openai.azure.com/openai/v1/models",
+    ),
+    (
+        "azure-openai",
+        "https://res.openai.azure.com/openai",
+        "chat",
+        "gpt-4o",
+        "preview",
+        "https://res.openai.azure.com/openai/v1/chat/completions?api-version=preview",
+    ),
+    (
+        "azure-openai",
+        "https://res.openai.azure.com/",
+        "chat",
+        "my deploy",
+        "2024-10-21",
+        "https://res.openai.azure.com/openai/deployments/my%20deploy/chat/completions?api-version=2024-10-21",
+    ),
+    (
+        "azure-openai",
+        "https://res.openai.azure.com",
+        "models",
+        "",
+        "2024-10-21",
+        "https://res.openai.azure.com/openai/models?api-version=2024-10-21",
+    ),
+    (
+        "openai",
+        "http://127.0.0.1:8080",
+        "chat",
+        "/models/qwen 2.5:7b.gguf",
+        "",
+        "http://127.0.0.1:8080/v1/chat/completions",
+    ),
 ]
 
 
@@ -66,7 +178,9 @@ def test_the_documented_table_is_the_tested_table():
 
 
 def test_surrounding_whitespace_is_trimmed():
-    assert resolve_url("openai", "  https://api.openai.com/v1/ \n", "chat") == "https://api.openai.com/v1/chat/completions"
+    assert (
+        resolve_url("openai", "  https://api.openai.com/v1/ \n", "chat") == "https://api.openai.com/v1/chat/completions"
+    )
 
 
 def test_azure_without_a_base_url_says_what_to_enter():
@@ -111,6 +225,9 @@ def test_preview_keeps_the_model_placeholder_readable():
     from drupe.protocols.urls import preview_urls
 
     azure = preview_urls("azure-openai", "https://team.openai.azure.com", "2024-10-21")
-    assert azure["chat_url"] == "https://team.openai.azure.com/openai/deployments/{model}/chat/completions?api-version=2024-10-21"
+    assert (
+        azure["chat_url"]
+        == "https://team.openai.azure.com/openai/deployments/{model}/chat/completions?api-version=2024-10-21"
+    )
     gemini = preview_urls("gemini", "", model="models x/y")
     assert gemini["chat_url"].endswith("/v1beta/models/models%20x%2Fy:streamGenerateContent?alt=sse")

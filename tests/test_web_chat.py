@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 
@@ -78,7 +79,9 @@ def test_turns_reuse_the_connection_to_the_provider(web_server, fake_upstream):
     server = web_server()
     conversation = setup(server, up)
     for content in ("one", "two", "three"):
-        events = server.events(f"/api/conversations/{conversation}/messages", {"content": content, "targets": [target()]})
+        events = server.events(
+            f"/api/conversations/{conversation}/messages", {"content": content, "targets": [target()]}
+        )
         assert of(events, "done")[0]["message"]["status"] == "complete"
     assert len(up.requests) == 3
     assert up.connections == 1  # no new TCP (for https: TLS) set-up in each answer's time to first token
@@ -133,7 +136,7 @@ def test_two_models_answer_one_turn_with_interleaved_tagged_events(web_server, f
     assert [s["provider"] for s in starts] == ["fake1", "fake2"]
     ids = [s["answer_id"] for s in starts]
     order = [e["answer_id"] for e in of(events, "delta")]
-    switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
+    switches = sum(1 for a, b in itertools.pairwise(order) if a != b)
     assert switches >= 10, "the answers should arrive interleaved, not one after the other"
     for answer_id, letter in zip(ids, "ab"):
         text = "".join(e["text"] for e in of(events, "delta", answer_id))
@@ -245,7 +248,7 @@ def test_regenerate_edit_and_select(web_server, fake_upstream):
     user_id, old_answer = first[0]["message"]["id"], first[1]["answer_id"]
 
     again = server.events(f"/api/answers/{old_answer}/regenerate")
-    assert [e["type"] for e in again][0] == "start"  # no new user message
+    assert next(e["type"] for e in again) == "start"  # no new user message
     new_answer = again[0]["answer_id"]
     page = server.client.get(f"/api/conversations/{conversation}/messages").json()["messages"]
     assert page[1]["id"] == new_answer and page[1]["siblings"] == {"index": 1, "count": 2}
@@ -293,7 +296,9 @@ def test_conversations_list_search_rename_settings_delete(web_server, fake_upstr
     up = fake_upstream("openai", text="Rayleigh scattering")
     server = web_server()
     conversation = setup(server, up)
-    server.events(f"/api/conversations/{conversation}/messages", {"content": "Why is the sky blue?", "targets": [target()]})
+    server.events(
+        f"/api/conversations/{conversation}/messages", {"content": "Why is the sky blue?", "targets": [target()]}
+    )
     listed = server.client.get("/api/conversations").json()
     assert listed[0]["id"] == conversation and listed[0]["title"] == "Why is the sky blue?"
     hits = server.client.get("/api/search", params={"q": "rayleigh"}).json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -37,7 +38,12 @@ def test_the_size_cap_set_through_the_api_stops_an_endless_answer(web_server, fa
     server = web_server()
     provider = server.client.post(
         "/api/providers",
-        json={"name": "fake1", "type": "openai", "base_url": up.base_url, "options": {"limits": {"answer_chars": 2000}}},
+        json={
+            "name": "fake1",
+            "type": "openai",
+            "base_url": up.base_url,
+            "options": {"limits": {"answer_chars": 2000}},
+        },
     ).json()
     server.client.post(f"/api/providers/{provider['id']}/models", json={"model_id": "fake-model"})
     conversation = server.client.post("/api/conversations", json={}).json()["id"]
@@ -116,7 +122,7 @@ def test_a_locked_database_does_not_freeze_the_server(web_server, fake_upstream)
                     holder = hold_write_lock(url, 3.0, threading.Event())
                     locked_at = time.monotonic()
     holder.join()
-    gaps = [b - a for a, b in zip(times, times[1:]) if locked_at <= a < locked_at + 3.0]
+    gaps = [b - a for a, b in itertools.pairwise(times) if locked_at <= a < locked_at + 3.0]
     assert len(gaps) > 20 and max(gaps) < 0.5, f"the server froze for {max(gaps):.2f} s while the database was locked"
     done = of(events, "done")
     assert [(d["message"]["status"], d["message"]["content"]) for d in done] == [("complete", text)] * 3

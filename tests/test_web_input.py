@@ -32,7 +32,7 @@ def test_integers_too_big_for_the_store_are_refused_by_name(server):
         ("POST", f"/api/answers/{TOO_BIG}/regenerate", None, "answer_id"),
         ("POST", f"/api/answers/{TOO_BIG}/stop", None, "answer_id"),
         ("GET", f"/api/conversations?offset={TOO_BIG}", None, "offset"),
-        ("GET", f"/api/conversations?offset=99999999999999999999999", None, "offset"),
+        ("GET", "/api/conversations?offset=99999999999999999999999", None, "offset"),
         ("GET", f"/api/conversations/{conversation}/messages?before={TOO_BIG}", None, "before"),
         ("POST", f"/api/conversations/{conversation}/messages", {"content": "x", "parent_id": TOO_BIG}, "parent_id"),
         ("POST", "/api/conversations", {"settings": {"max_tokens": TOO_BIG}}, "settings.max_tokens"),
@@ -51,7 +51,9 @@ def test_text_the_store_cannot_hold_is_refused_with_what_to_fix(server):
     assert error_of(client.get("/api/search", params={"q": "a\x00b"}), 422) == (
         "q: contains a NUL character (\\u0000); remove it"
     )
-    assert "title: contains a NUL character" in error_of(client.post("/api/conversations", json={"title": "a\x00"}), 422)
+    assert "title: contains a NUL character" in error_of(
+        client.post("/api/conversations", json={"title": "a\x00"}), 422
+    )
     assert "name: contains a NUL character" in error_of(
         client.post("/api/providers", json={"name": "x\x00", "type": "openai"}), 422
     )
@@ -83,6 +85,7 @@ def test_a_boolean_or_nan_is_not_a_number(server):
 
 def test_bodies_that_are_not_json_say_so(server):
     client = server.client
+
     def post(body: bytes):
         return client.post("/api/conversations", content=body, headers={"content-type": "application/json"})
 
@@ -158,7 +161,7 @@ def _input_schemas(document: dict):
             return
         yield where, schema
         for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-            for index, part in enumerate(schema.get(key, [])):
+            for _index, part in enumerate(schema.get(key, [])):
                 yield from walk(part, where)
         for key in ("items", "additionalProperties", "propertyNames"):
             if isinstance(schema.get(key), dict):

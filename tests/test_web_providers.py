@@ -103,7 +103,9 @@ def test_model_crud_with_slashes_and_colons_in_ids(client):
     assert batch.status_code == 201 and [m["model_id"] for m in batch.json()] == ["org/m:q4", "plain"]
     duplicate = client.post(base, json={"models": [{"model_id": "new-one"}, {"model_id": "plain"}]})
     assert duplicate.status_code == 409 and duplicate.json()["error"]["data"] == {
-        "what": "model", "provider": "Fake", "name": "plain"
+        "what": "model",
+        "provider": "Fake",
+        "name": "plain",
     }
     assert [m["model_id"] for m in client.get(base).json()] == ["gpt-4o", "org/m:q4", "plain"]  # all or nothing
 
@@ -274,9 +276,11 @@ def test_meta_lists_types_and_capabilities(client):
     assert list(types) == ["openai", "openai-response", "anthropic", "gemini", "azure-openai"]
     # What the provider form shows for each type comes with it: Azure alone has an API version.
     assert types["azure-openai"] == {
-        "id": "azure-openai", "label": "Azure OpenAI",
+        "id": "azure-openai",
+        "label": "Azure OpenAI",
         "address_placeholder": "https://NAME.openai.azure.com",
-        "address_help": types["azure-openai"]["address_help"], "fields": ["api_version"],
+        "address_help": types["azure-openai"]["address_help"],
+        "fields": ["api_version"],
         "api_version_placeholder": "e.g. 2024-10-21, or v1",
     }
     assert "resource endpoint" in types["azure-openai"]["address_help"]

@@ -62,7 +62,9 @@ def test_windows_line_endings():
     assert tail == "b\r\n"
 
 
-markdownish = st.lists(st.sampled_from(["a", " ", "\n", "\n\n", "```", "~~~", "`", "-", "\t", "\r\n", "#"])).map("".join)
+markdownish = st.lists(st.sampled_from(["a", " ", "\n", "\n\n", "```", "~~~", "`", "-", "\t", "\r\n", "#"])).map(
+    "".join
+)
 
 
 @given(markdownish, st.lists(st.integers(min_value=1, max_value=7), max_size=30))
@@ -154,9 +156,17 @@ def test_hostile_markdown_comes_out_inert():
 
 
 def test_safe_links_and_images_are_kept():
-    html = render_markdown("[https://example.com](https://example.com) <mailto:me@example.com> ![i](data:image/png;base64,AAAA)")
-    assert '<a href="https://example.com" target="_blank" rel="noopener noreferrer nofollow">https://example.com</a> ' in html
-    assert '<a href="mailto:me@example.com" target="_blank" rel="noopener noreferrer nofollow">mailto:me@example.com</a> ' in html
+    html = render_markdown(
+        "[https://example.com](https://example.com) <mailto:me@example.com> ![i](data:image/png;base64,AAAA)"
+    )
+    assert (
+        '<a href="https://example.com" target="_blank" rel="noopener noreferrer nofollow">https://example.com</a> '
+        in html
+    )
+    assert (
+        '<a href="mailto:me@example.com" target="_blank" rel="noopener noreferrer nofollow">mailto:me@example.com</a> '
+        in html
+    )
     assert '<img src="data:image/png;base64,AAAA" alt="i">' in html
 
 

@@ -106,7 +106,9 @@ def test_a_cross_site_image_cannot_make_drupe_call_a_provider(fake_upstream):
 
 
 def test_pages_still_open_from_a_link_on_another_site(client):
-    assert client.get("/chat", headers={"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate"}).status_code == 200
+    assert (
+        client.get("/chat", headers={"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate"}).status_code == 200
+    )
 
 
 def test_loopback_needs_no_token(client):

@@ -161,7 +161,10 @@ def test_a_turn_streams_from_a_real_llama_cpp_server(web_server, llama_server):
     ).json()["id"]
     events = server.events(
         f"/api/conversations/{conversation}/messages",
-        {"content": "Write a short list of three fruits.", "targets": [{"provider": "llama", "model": llama_server.model_id}]},
+        {
+            "content": "Write a short list of three fruits.",
+            "targets": [{"provider": "llama", "model": llama_server.model_id}],
+        },
     )
     [done] = [e for e in events if e["type"] == "done"]
     message = done["message"]

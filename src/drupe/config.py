@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
 PRIVATE_DIR = 0o700
 """The data folder holds keys and conversations: only its owner may list or enter it."""
 DEFAULT_MAX_REQUEST_MB = 32

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,7 +40,7 @@ from drupe.keys import (
 from drupe.plain import plain
 from drupe.protocols.base import PROVIDER_TYPES, Endpoint
 from drupe.protocols.limits import DEFAULT_LIMITS
-from drupe.store.db import Store
+from drupe.store.db import Store, inserted_id
 from drupe.store.tables import models as models_table
 from drupe.store.tables import providers as providers_table
 from drupe.store.tables import settings as settings_table
@@ -162,7 +162,7 @@ _SELECT_MODEL = sa.select(models_table).where(
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Registry:
@@ -246,9 +246,9 @@ class Registry:
                 for provider in legacy:
                     values = self._provider_values(provider)
                     conn.execute(
-                        providers_table.update().where(providers_table.c.id == provider.id).values(
-                            **{key: values[key] for key in ("api_keys", "base_url", "headers", "proxy")}
-                        )
+                        providers_table.update()
+                        .where(providers_table.c.id == provider.id)
+                        .values(**{key: values[key] for key in ("api_keys", "base_url", "headers", "proxy")})
                     )
         return found
 
@@ -466,7 +466,7 @@ class Registry:
                     created_at=_now(), **values,
                 )
             )  # fmt: skip
-            row = conn.execute(sa.select(models_table).where(models_table.c.id == result.inserted_primary_key[0])).one()
+            row = conn.execute(sa.select(models_table).where(models_table.c.id == inserted_id(result))).one()
         return self._model_from_row(row)
 
     def edit_model(self, provider: str, model_id: str, **changes: Any) -> Model:

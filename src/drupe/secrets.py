@@ -39,7 +39,8 @@ class Vault:
             raise DrupeError(
                 "The secret key is not a valid Fernet key (32 url-safe base64 bytes). "
                 "Fix DRUPE_SECRET_KEY or restore DRUPE_HOME/secret.key.",
-                code="invalid", field="secret_key",
+                code="invalid",
+                field="secret_key",
             ) from exc
 
     def encrypt(self, text: str) -> str:
@@ -83,7 +84,9 @@ def load_or_create_key(path: Path) -> bytes:
         except OSError as exc:
             raise DrupeError(
                 f"Cannot read the secret key file {path}: {exc.strerror}. Check its permissions.",
-                code="unavailable", what="secret_key", path=str(path),
+                code="unavailable",
+                what="secret_key",
+                path=str(path),
             ) from exc
         if not key:
             raise DrupeError(
@@ -97,7 +100,9 @@ def load_or_create_key(path: Path) -> bytes:
     except OSError as exc:
         raise DrupeError(
             f"Cannot create the secret key file {path}: {exc.strerror}.",
-            code="unavailable", what="secret_key", path=str(path),
+            code="unavailable",
+            what="secret_key",
+            path=str(path),
         ) from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
@@ -131,9 +136,7 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
     from drupe.store.tables import providers, settings
 
     with engine.connect() as conn:
-        sealed = conn.execute(
-            sa.select(providers.c.name, providers.c.api_keys).where(providers.c.api_keys != "")
-        ).all()
+        sealed = conn.execute(sa.select(providers.c.name, providers.c.api_keys).where(providers.c.api_keys != "")).all()
         check = conn.execute(sa.select(settings.c.value).where(settings.c.key == CHECK_SETTING)).scalar()
     path = home / "secret.key"
     names = ", ".join(row.name for row in sealed)

@@ -87,7 +87,10 @@ def _check_entry(index: int, entry: Any) -> dict[str, Any]:
     if unknown:
         raise _entry_error(index, f"has unknown fields {sorted(unknown)}.")
     try:
-        clean = {"name": check_name(_typed(entry, "name", str, "a text", "")), "type": check_type(entry.get("type", ""))}
+        clean: dict[str, Any] = {
+            "name": check_name(_typed(entry, "name", str, "a text", "")),
+            "type": check_type(entry.get("type", "")),
+        }
         clean["base_url"] = check_base_url(_typed(entry, "base_url", str, "a URL", ""), clean["type"])
         clean["proxy"] = check_proxy(_typed(entry, "proxy", str, "a URL", ""))
         clean["timeout"] = check_timeout(_typed(entry, "timeout", (int, float), "a number of seconds", 600.0))
@@ -137,7 +140,9 @@ def _model_value_ok(key: str, value: Any) -> bool:
         return isinstance(value, str)
     if key == "capabilities":
         return isinstance(value, list) and all(isinstance(c, str) for c in value)
-    if isinstance(value, bool) or not isinstance(value, int if key in ("context_window", "max_output") else (int, float)):
+    if isinstance(value, bool) or not isinstance(
+        value, int if key in ("context_window", "max_output") else (int, float)
+    ):
         return False
     return value > 0 if key in ("context_window", "max_output") else value >= 0
 
@@ -148,7 +153,7 @@ def _check_model(number: int, model: Any) -> dict[str, Any]:
     model_id = model.get("model_id", "")
     if not isinstance(model_id, str):
         raise DrupeError(f"model {number}: model_id must be a text, not {model_id!r}.", code="invalid", field="models")
-    clean = {"model_id": check_model_id(model_id)}
+    clean: dict[str, Any] = {"model_id": check_model_id(model_id)}
     unknown = set(model) - {"model_id", *_MODEL_KEYS}
     if unknown:
         raise DrupeError(
@@ -184,7 +189,7 @@ def plan_import(registry: Registry, data: Any, on_conflict: OnConflict) -> Impor
     entries = data.get("providers")
     if not isinstance(entries, list):
         raise DrupeError(
-            "The export file has no \"providers\" list. Nothing was imported.", code="invalid", field="providers"
+            'The export file has no "providers" list. Nothing was imported.', code="invalid", field="providers"
         )
     plan = ImportPlan()
     taken = {p.name.lower() for p in registry.list_providers()}

@@ -25,7 +25,13 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 WAIT_MS = 30_000
 """The longest any single wait in these tests may take."""
 
@@ -63,7 +69,9 @@ def drupe_server(drupe_home: Path, tmp_path: Path) -> Iterator[DrupeServer]:
     log = tmp_path / "drupe-serve.log"
     command = [sys.executable, "-m", "drupe", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-local"]
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env={**os.environ, "DRUPE_HOME": str(drupe_home)}, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env={**os.environ, "DRUPE_HOME": str(drupe_home)}, stdout=output, stderr=subprocess.STDOUT
+        )
     server = DrupeServer(f"http://127.0.0.1:{port}", drupe_home, log)
     try:
         _wait_until_serving(server, process)
@@ -105,8 +113,14 @@ def ui(browser, drupe_server: DrupeServer) -> Iterator[object]:
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda message: problems.append(f"console: {message.text}")
-            if message.type == "error" and "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     try:
         yield page
     finally:

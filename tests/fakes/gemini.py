@@ -6,8 +6,15 @@ from itertools import chain
 
 from tests.fakes.answer import Answer, Frames, sse
 
-STATUSES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-            429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+STATUSES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 
 
 def frames(answer: Answer) -> Frames:
@@ -23,14 +30,21 @@ def frames(answer: Answer) -> Frames:
         (chunk([{"text": text, "thought": True}]) for text in answer.reasoning_chunks),
         (chunk([{"text": text}]) for text in answer.text_chunks),
     )
-    return Frames(start=[], content=content, end=[chunk([{"text": ""}], "STOP", usage=True)],
-                  broken=b"data: {\"candidates\": [{\"content\": \r\n\r\n")
+    return Frames(
+        start=[],
+        content=content,
+        end=[chunk([{"text": ""}], "STOP", usage=True)],
+        broken=b'data: {"candidates": [{"content": \r\n\r\n',
+    )
 
 
 def body(answer: Answer) -> dict:
     parts = ([{"text": answer.reasoning, "thought": True}] if answer.reasoning else []) + [{"text": answer.text}]
-    return {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": _usage(answer), "modelVersion": answer.model}
+    return {
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": _usage(answer),
+        "modelVersion": answer.model,
+    }
 
 
 def error(status: int, message: str) -> dict:
@@ -39,27 +53,49 @@ def error(status: int, message: str) -> dict:
 
 def bad_key_error() -> dict:
     """What Gemini really answers (HTTP 400) for a key it does not know."""
-    return {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
-                      "status": "INVALID_ARGUMENT",
-                      "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
-                                   "domain": "googleapis.com"}]}}
+    return {
+        "error": {
+            "code": 400,
+            "message": "API key not valid. Please pass a valid API key.",
+            "status": "INVALID_ARGUMENT",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                }
+            ],
+        }
+    }
 
 
 def models(ids: list[str], page_token: str | None, page_size: int) -> dict:
     """Names carry the `models/` prefix; the page token is the next offset."""
     start = int(page_token or 0)
     page = ids[start : start + page_size]
-    data: dict = {"models": [{"name": f"models/{i}", "displayName": i.title(), "inputTokenLimit": 1048576,
-                              "outputTokenLimit": 8192,
-                              "supportedGenerationMethods": ["generateContent", "countTokens"]} for i in page]}
+    data: dict = {
+        "models": [
+            {
+                "name": f"models/{i}",
+                "displayName": i.title(),
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 8192,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+            }
+            for i in page
+        ]
+    }
     if start + page_size < len(ids):
         data["nextPageToken"] = str(start + page_size)
     return data
 
 
 def _usage(answer: Answer) -> dict:
-    usage = {"promptTokenCount": answer.input_tokens, "candidatesTokenCount": len(answer.text_chunks),
-             "totalTokenCount": answer.input_tokens + answer.output_tokens}
+    usage = {
+        "promptTokenCount": answer.input_tokens,
+        "candidatesTokenCount": len(answer.text_chunks),
+        "totalTokenCount": answer.input_tokens + answer.output_tokens,
+    }
     if answer.reasoning_chunks:
         usage["thoughtsTokenCount"] = len(answer.reasoning_chunks)
     return usage

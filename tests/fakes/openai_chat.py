@@ -12,13 +12,15 @@ ERROR_CODES = {401: "invalid_api_key", 404: "model_not_found", 429: "rate_limit_
 
 def frames(answer: Answer, reasoning_field: str = "reasoning_content", include_usage: bool = True) -> Frames:
     def chunk(delta: dict, finish: str | None = None) -> bytes:
-        return sse({
-            "id": "chatcmpl-fake",
-            "object": "chat.completion.chunk",
-            "created": 1700000000,
-            "model": answer.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        })
+        return sse(
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": 1700000000,
+                "model": answer.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+        )
 
     content = chain(
         (chunk({reasoning_field: text}) for text in answer.reasoning_chunks),
@@ -26,14 +28,18 @@ def frames(answer: Answer, reasoning_field: str = "reasoning_content", include_u
     )
     end = [chunk({}, "stop")]
     if include_usage:
-        end.append(sse({
-            "id": "chatcmpl-fake",
-            "object": "chat.completion.chunk",
-            "created": 1700000000,
-            "model": answer.model,
-            "choices": [],
-            "usage": _usage(answer),
-        }))
+        end.append(
+            sse(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": 1700000000,
+                    "model": answer.model,
+                    "choices": [],
+                    "usage": _usage(answer),
+                }
+            )
+        )
     end.append(sse("[DONE]"))
     return Frames(start=[chunk({"role": "assistant", "content": ""})], content=content, end=end)
 
@@ -53,15 +59,27 @@ def body(answer: Answer, reasoning_field: str = "reasoning_content") -> dict:
 
 
 def error(status: int, message: str) -> dict:
-    return {"error": {"message": message, "type": ERROR_TYPES.get(status, "invalid_request_error"),
-                      "param": None, "code": ERROR_CODES.get(status)}}
+    return {
+        "error": {
+            "message": message,
+            "type": ERROR_TYPES.get(status, "invalid_request_error"),
+            "param": None,
+            "code": ERROR_CODES.get(status),
+        }
+    }
 
 
 def models(ids: list[str]) -> dict:
     """OpenAI lists every model at once."""
-    return {"object": "list", "data": [{"id": i, "object": "model", "created": 1700000000, "owned_by": "fake"} for i in ids]}
+    return {
+        "object": "list",
+        "data": [{"id": i, "object": "model", "created": 1700000000, "owned_by": "fake"} for i in ids],
+    }
 
 
 def _usage(answer: Answer) -> dict:
-    return {"prompt_tokens": answer.input_tokens, "completion_tokens": answer.output_tokens,
-            "total_tokens": answer.input_tokens + answer.output_tokens}
+    return {
+        "prompt_tokens": answer.input_tokens,
+        "completion_tokens": answer.output_tokens,
+        "total_tokens": answer.input_tokens + answer.output_tokens,
+    }

@@ -44,8 +44,20 @@ makes them fail until this fake speaks it too."""
 DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
 
 FaultKind = Literal[
-    "drop", "rate_limit", "server_error", "malformed", "stall", "html", "huge_error", "ping", "big_event", "no_finish",
-    "stall_drop", "echo", "cut_off", "endless",
+    "drop",
+    "rate_limit",
+    "server_error",
+    "malformed",
+    "stall",
+    "html",
+    "huge_error",
+    "ping",
+    "big_event",
+    "no_finish",
+    "stall_drop",
+    "echo",
+    "cut_off",
+    "endless",
 ]
 
 HTML_PAGE = (
@@ -198,8 +210,11 @@ class FakeUpstream:
         stream = route == "stream" or (route == "chat" and bool((body or {}).get("stream")))
         if not stream:
             return await self._whole(answer, fault)
-        return Reply(200, {"content-type": "text/event-stream", "cache-control": "no-cache"},
-                     stream=self._stream(answer, fault, (body or {}).get("stream_options")))
+        return Reply(
+            200,
+            {"content-type": "text/event-stream", "cache-control": "no-cache"},
+            stream=self._stream(answer, fault, (body or {}).get("stream_options")),
+        )
 
     def _route(self, request: Request) -> tuple[str | None, str]:
         """("chat" | "stream" | "once" | "models" | None, model named in the path)."""
@@ -328,7 +343,11 @@ class FakeUpstream:
         frames = self._frames(answer, bool((stream_options or {}).get("include_usage")))
         for frame in frames.start:
             yield frame
-        stream_fault = fault if fault is not None and fault.kind in ("drop", "malformed", "stall", "big_event", "cut_off") else None
+        stream_fault = (
+            fault
+            if fault is not None and fault.kind in ("drop", "malformed", "stall", "big_event", "cut_off")
+            else None
+        )
         pings = fault is not None and fault.kind == "ping"
         content = frames.content
         if fault is not None and fault.kind == "endless":
@@ -352,7 +371,11 @@ class FakeUpstream:
             if pings:
                 frame = PING_FRAMES + frame
             yield frame
-        if stream_fault is not None and stream_fault.kind == "drop" and stream_fault.after_chunks >= answer.output_tokens:
+        if (
+            stream_fault is not None
+            and stream_fault.kind == "drop"
+            and stream_fault.after_chunks >= answer.output_tokens
+        ):
             raise DropConnection
         if fault is not None and fault.kind in ("no_finish", "cut_off"):
             return
@@ -399,8 +422,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", default=None)
     args = parser.parse_args(argv)
     upstream = FakeUpstream(
-        args.kind, text=args.text, chunks=args.chunks, reasoning=args.reasoning, delay=args.delay,
-        first_token_delay=args.first_token_delay, api_key=args.api_key, port=args.port,
+        args.kind,
+        text=args.text,
+        chunks=args.chunks,
+        reasoning=args.reasoning,
+        delay=args.delay,
+        first_token_delay=args.first_token_delay,
+        api_key=args.api_key,
+        port=args.port,
     )
     with upstream:
         print(upstream.base_url, flush=True)

@@ -226,6 +226,7 @@ class Writer:
     async def store_unsaved(self) -> None:
         """Try once more to store the answers earlier final writes could not."""
         for answer in list(self.unsaved.values()):
+            assert answer.final is not None  # kept unsaved only after `conclude` set it
             try:
                 answer.stored = await self._run(answer, _write_final, answer.final)
             except Exception as exc:
@@ -233,7 +234,9 @@ class Writer:
             else:
                 del self.unsaved[answer.id]
 
-    async def _run(self, answer: Answer, write: Callable[[sa.Engine, dict[str, Any]], Any], values: dict[str, Any]) -> Any:
+    async def _run(
+        self, answer: Answer, write: Callable[[sa.Engine, dict[str, Any]], Any], values: dict[str, Any]
+    ) -> Any:
         """`write` in a worker thread, after the answer's write still in flight (if any)."""
         while answer.writing is not None:
             await asyncio.wait((answer.writing,))

@@ -6,7 +6,6 @@ Events of several answers arrive interleaved in one stream; `answer_id` tells th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from drupe.chat.records import MessageRecord
 from drupe.protocols.base import ReasoningDelta, TextDelta
@@ -46,4 +45,4 @@ class AnswerFinished:
     save_error: str | None = None
 
 
-TurnEvent = Union[UserSaved, AnswerStarted, AnswerDelta, AnswerFinished]
+TurnEvent = UserSaved | AnswerStarted | AnswerDelta | AnswerFinished

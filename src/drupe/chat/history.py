@@ -15,7 +15,6 @@ from drupe.chat.records import Conversation, message_from_row
 from drupe.chat.tables import messages
 from drupe.protocols.base import ChatRequest, Message
 
-
 NO_LIMIT = 2**31 - 1
 
 _PATH = sa.text(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +33,7 @@ from drupe.chat.records import (
 from drupe.chat.tables import conversations, messages
 from drupe.errors import DrupeError
 from drupe.registry import Provider
-from drupe.store.db import Store
+from drupe.store.db import Store, inserted_id
 
 log = logging.getLogger("drupe.chat")
 
@@ -66,7 +66,7 @@ is always above its parent's, so the deepest message reached has the highest id.
 
 def now() -> datetime:
     """UTC, without a zone: how every timestamp is stored."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Repository:
@@ -279,7 +279,7 @@ def _insert_answers(
             "reasoning": "", "provider_id": provider.id, "provider": provider.name, "model": model,
             "status": "streaming", "owner": OWNER, "created_at": stamp,
         }  # fmt: skip
-        ids.append(conn.execute(_INSERT_MESSAGE, values).inserted_primary_key[0])
+        ids.append(inserted_id(conn.execute(_INSERT_MESSAGE, values)))
     values = {"current_leaf_id": ids[0], "updated_at": stamp}
     if title is not None:
         values["title"] = title
@@ -291,7 +291,7 @@ def _insert_message(conn: sa.Connection, values: dict[str, Any]) -> MessageRecor
     """Insert a message and read it back, in one statement where the database has RETURNING."""
     if conn.dialect.insert_returning:
         return message_from_row(conn.execute(_INSERT_MESSAGE_RETURNING, values).one())
-    message_id = conn.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
+    message_id = inserted_id(conn.execute(_INSERT_MESSAGE, values))
     return message_from_row(conn.execute(_SELECT_MESSAGE, {"message_id": message_id}).one())
 
 

@@ -78,7 +78,7 @@ def _default_target(registry: Registry, provider: str | None) -> Target:
     if default:
         owner = registry.find_provider(default["provider"])
         usable = owner is not None and owner.enabled and registry.find_model(owner, default["model"]) is not None
-        if usable and (provider is None or registry.get_provider(provider).id == owner.id):
+        if owner is not None and usable and (provider is None or registry.get_provider(provider).id == owner.id):
             return Target(owner.name, default["model"])
     candidates = _enabled_models(registry, provider)
     if len(candidates) == 1:

@@ -24,7 +24,7 @@ Text is made storable on every backend before it is kept: no NUL, no lone surrog
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing, contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -126,7 +126,7 @@ class TurnRunner:
         content: Content,
         targets: Sequence[Target],
         stream: bool,
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         answerers = list(zip(self._providers(targets), (t.model for t in targets)))
         content, cleaned = _storable_content(content)
         text = content if isinstance(content, str) else "".join(p.text for p in content if isinstance(p, TextPart))
@@ -198,7 +198,7 @@ class TurnRunner:
         targets: Sequence[Target],
         answers: list[Answer],
         stream: bool,
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         """Stream the answers, their rows already inserted, all at once."""
         if self.writer.unsaved:  # answers an earlier turn could not store: another try
             await self.writer.store_unsaved()

@@ -62,6 +62,8 @@ def _list(app: typer.Typer, name: str, module: ModuleType) -> None:
     real = typer.Typer()
     module.register(real)
     for info in real.registered_commands:
+        if info.callback is None:  # `app.command()` always sets one; only a hand-built CommandInfo lacks it
+            continue
         command = info.name or typer.main.get_command_name(info.callback.__name__)
         app.command(command, help=info.help or inspect.getdoc(info.callback))(_listed_only)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -43,19 +43,17 @@ class TurnOutcome:
 
 
 def chat(
-    prompt: Optional[str] = typer.Argument(None, help="The message. Text piped on stdin is added before it."),
-    provider: Optional[str] = typer.Option(None, "--provider", "-p", help="The provider (name or id)."),
+    prompt: str | None = typer.Argument(None, help="The message. Text piped on stdin is added before it."),
+    provider: str | None = typer.Option(None, "--provider", "-p", help="The provider (name or id)."),
     model: list[str] = typer.Option(
         [], "--model", "-m", help="A model ID or PROVIDER/MODEL; repeat to ask several models at once."
     ),
-    system: Optional[str] = typer.Option(None, "--system", "-s", help="System prompt for the conversation."),
-    temperature: Optional[float] = typer.Option(None, "--temperature", help="0–2; default: the provider's."),
-    top_p: Optional[float] = typer.Option(None, "--top-p", help="0–1; default: the provider's."),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Longest answer, in tokens."),
+    system: str | None = typer.Option(None, "--system", "-s", help="System prompt for the conversation."),
+    temperature: float | None = typer.Option(None, "--temperature", help="0–2; default: the provider's."),
+    top_p: float | None = typer.Option(None, "--top-p", help="0–1; default: the provider's."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest answer, in tokens."),
     continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the most recent conversation."),
-    conversation: Optional[str] = typer.Option(
-        None, "--conversation", help="Continue this conversation (id or prefix)."
-    ),
+    conversation: str | None = typer.Option(None, "--conversation", help="Continue this conversation (id or prefix)."),
     no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored answer(s) as JSON."),
 ) -> None:
@@ -71,7 +69,12 @@ def chat(
         raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
     service = ChatService(open_store())
     targets = service.resolve_targets(provider, model)
-    given = {"system_prompt": system, "temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
+    given: dict[str, Any] = {
+        "system_prompt": system,
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_tokens": max_tokens,
+    }
     settings = {key: value for key, value in given.items() if value is not None}
     if conversation or continue_:
         conversation_id = _conversation_to_continue(service, conversation)

@@ -6,7 +6,7 @@ IDs may be given as any prefix that matches a single conversation.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -38,7 +38,7 @@ def list_(
         print_json([c.to_dict() for c in found])
         return
     if not found:
-        typer.echo("No conversations yet. Start one: drupe chat \"Hello\"")
+        typer.echo('No conversations yet. Start one: drupe chat "Hello"')
         return
     from rich.console import Console
     from rich.table import Table
@@ -124,7 +124,7 @@ def search(
 def export(
     conversation_id: str = typer.Argument(..., help=ID_HELP),
     format: str = typer.Option("md", "--format", "-f", help="md or json."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
 ) -> None:
     """Export a conversation with every message, alternatives and branches included."""
     import json

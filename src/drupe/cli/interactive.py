@@ -127,7 +127,9 @@ async def run_session(
     def _newline(event: Any) -> None:
         event.current_buffer.insert_text("\n")
 
-    prompt = PromptSession(history=FileHistory(str(config.home() / "chat_history")), key_bindings=bindings)
+    prompt: PromptSession[str] = PromptSession(
+        history=FileHistory(str(config.home() / "chat_history")), key_bindings=bindings
+    )
     given, service.connections = service.connections, Connections()  # the session's turns share them
     try:
         await _converse(prompt, service, targets, conversation_id, settings, stream)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,20 +16,21 @@ app = typer.Typer(
 
 @app.command()
 def serve(
-    model: Optional[Path] = typer.Option(
+    model: Path | None = typer.Option(
         None, "--model", "-m", help="A GGUF file; the default is SmolLM2-135M-Instruct, fetched once (~93 MB)."
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="The port to listen on; 0 picks a free one."),
     ctx: int = typer.Option(4096, "--ctx", min=256, help="Context size in tokens, shared by the parallel slots."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads; default: llama.cpp decides."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads; default: llama.cpp decides."),
     parallel: int = typer.Option(2, "--parallel", min=1, help="How many requests run at once."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request."),
     until_stdin_closes: bool = typer.Option(False, "--until-stdin-closes", hidden=True),
 ) -> None:
     """Run llama.cpp's HTTP server in the foreground (OpenAI, Responses and Anthropic APIs)."""
     from drupe.local.model_files import DEFAULT_MODEL, ensure_model, models_dir
-    from drupe.local.server import model_id_for, serve as serve_model
+    from drupe.local.server import model_id_for
+    from drupe.local.server import serve as serve_model
 
     if model is None:
         if not (models_dir() / DEFAULT_MODEL.filename).is_file():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -20,10 +20,10 @@ def add(
     name: str = typer.Option("", "--name", help="Display name (default: the ID)."),
     group: str = typer.Option("", "--group", help="Group to list it under (default: derived from the ID)."),
     capability: list[str] = typer.Option([], "--capability", "-c", help=CAPABILITY_HELP),
-    context_window: Optional[int] = typer.Option(None, "--context-window"),
-    max_output: Optional[int] = typer.Option(None, "--max-output"),
-    price_in: Optional[float] = typer.Option(None, "--price-in", help="USD per million input tokens."),
-    price_out: Optional[float] = typer.Option(None, "--price-out", help="USD per million output tokens."),
+    context_window: int | None = typer.Option(None, "--context-window"),
+    max_output: int | None = typer.Option(None, "--max-output"),
+    price_in: float | None = typer.Option(None, "--price-in", help="USD per million input tokens."),
+    price_out: float | None = typer.Option(None, "--price-out", help="USD per million output tokens."),
 ) -> None:
     """Add a model ID to a provider by hand."""
     model = open_registry().add_model(
@@ -36,7 +36,7 @@ def add(
 
 @app.command("list")
 def list_(
-    provider: Optional[str] = typer.Argument(None, help="Only this provider's models."),
+    provider: str | None = typer.Argument(None, help="Only this provider's models."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List models, grouped by provider."""
@@ -63,14 +63,16 @@ def list_(
 def edit(
     provider: str,
     model_id: str,
-    new_id: Optional[str] = typer.Option(None, "--id", help="Change the model ID."),
-    name: Optional[str] = typer.Option(None, "--name"),
-    group: Optional[str] = typer.Option(None, "--group"),
-    capability: Optional[list[str]] = typer.Option(None, "--capability", "-c", help="Replace capabilities. " + CAPABILITY_HELP),
-    context_window: Optional[int] = typer.Option(None, "--context-window"),
-    max_output: Optional[int] = typer.Option(None, "--max-output"),
-    price_in: Optional[float] = typer.Option(None, "--price-in"),
-    price_out: Optional[float] = typer.Option(None, "--price-out"),
+    new_id: str | None = typer.Option(None, "--id", help="Change the model ID."),
+    name: str | None = typer.Option(None, "--name"),
+    group: str | None = typer.Option(None, "--group"),
+    capability: list[str] | None = typer.Option(
+        None, "--capability", "-c", help="Replace capabilities. " + CAPABILITY_HELP
+    ),
+    context_window: int | None = typer.Option(None, "--context-window"),
+    max_output: int | None = typer.Option(None, "--max-output"),
+    price_in: float | None = typer.Option(None, "--price-in"),
+    price_out: float | None = typer.Option(None, "--price-out"),
 ) -> None:
     """Change a model. Only the options given change."""
     changes: dict[str, Any] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -175,19 +175,19 @@ def _remove_key(keys: list[str], which: str) -> list[str]:
 @app.command()
 def edit(
     name: str,
-    new_name: Optional[str] = typer.Option(None, "--name", help="Rename the provider."),
-    type: Optional[str] = typer.Option(None, "--type", "-t", help=TYPES_HELP),
-    base_url: Optional[str] = typer.Option(None, "--base-url"),
-    api_key: Optional[str] = typer.Option(None, "--api-key", help="Replace all keys (commas or new lines)."),
+    new_name: str | None = typer.Option(None, "--name", help="Rename the provider."),
+    type: str | None = typer.Option(None, "--type", "-t", help=TYPES_HELP),
+    base_url: str | None = typer.Option(None, "--base-url"),
+    api_key: str | None = typer.Option(None, "--api-key", help="Replace all keys (commas or new lines)."),
     add_key: list[str] = typer.Option([], "--add-key", help="Add a key."),
     remove_key: list[str] = typer.Option([], "--remove-key", help="Remove a key by number or masked form."),
-    api_version: Optional[str] = typer.Option(None, "--api-version"),
+    api_version: str | None = typer.Option(None, "--api-version"),
     header: list[str] = typer.Option([], "--header", help="Set a header NAME=VALUE."),
     remove_header: list[str] = typer.Option([], "--remove-header", help="Remove a header by name."),
-    timeout: Optional[float] = typer.Option(None, "--timeout"),
-    proxy: Optional[str] = typer.Option(None, "--proxy"),
-    notes: Optional[str] = typer.Option(None, "--notes"),
-    stream_usage: Optional[bool] = typer.Option(None, "--stream-usage/--no-stream-usage"),
+    timeout: float | None = typer.Option(None, "--timeout"),
+    proxy: str | None = typer.Option(None, "--proxy"),
+    notes: str | None = typer.Option(None, "--notes"),
+    stream_usage: bool | None = typer.Option(None, "--stream-usage/--no-stream-usage"),
     body: list[str] = typer.Option([], "--body", help="Set a request body field NAME=VALUE (JSON, else text)."),
     remove_body: list[str] = typer.Option([], "--remove-body", help="Remove a request body field by name."),
     limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
@@ -277,7 +277,7 @@ def move(name: str, to: int = typer.Option(..., "--to", help="The new place in t
 @app.command()
 def check(
     name: str,
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to test with (default: the first chat model)."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Model to test with (default: the first chat model)."),
     all_keys: bool = typer.Option(False, "--all-keys", help="Check every key, not just the first."),
 ) -> None:
     """Verify the provider answers: one tiny streamed request per key, stopped at the first token."""

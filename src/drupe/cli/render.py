@@ -24,7 +24,9 @@ STOP_WORDS = {
 }
 """Why an answer ended, in words, for every stop reason but a normal finish (and errors, shown as such)."""
 
-SIZE_LIMIT_HINT = "To keep longer answers from {provider}, raise `answer_chars` in its `limits` option (see docs/security.md)."
+SIZE_LIMIT_HINT = (
+    "To keep longer answers from {provider}, raise `answer_chars` in its `limits` option (see docs/security.md)."
+)
 
 
 class TurnView(Protocol):
@@ -61,7 +63,7 @@ def error_lines(answer: MessageRecord) -> list[str]:
 
     lines = [f"error: {label(answer)}: {answer.error}"]
     if answer.error_kind in HINTS:
-        lines.append("hint: " + provider_hint(answer.error_kind, answer.provider, model=answer.model))
+        lines.append("hint: " + provider_hint(answer.error_kind, answer.provider or "", model=answer.model or ""))
     return lines
 
 

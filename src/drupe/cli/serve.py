@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    import socket
+
+    from fastapi import FastAPI
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +46,9 @@ def serve(
         sock.close()
         raise DrupeError(
             f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another with --port or --host.",
-            code="conflict", what="address", port=port,
+            code="conflict",
+            what="address",
+            port=port,
         ) from None
     port = sock.getsockname()[1]
 
@@ -73,7 +82,7 @@ def _browser_url(host: str, port: int, token: str | None) -> str:
     return f"http://{shown}:{port}/" + (f"#token={token}" if token else "")
 
 
-def _run(app: object, sock: object, open_url: str | None) -> None:
+def _run(app: FastAPI, sock: socket.socket, open_url: str | None) -> None:
     import threading
     import time
     import webbrowser

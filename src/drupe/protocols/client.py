@@ -11,10 +11,10 @@ import asyncio
 import dataclasses
 import functools
 import time
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager, nullcontext
-from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from drupe.errors import ProviderError
 from drupe.protocols.base import (
@@ -143,7 +143,7 @@ class CheckResult:
 
 def stream_chat(
     endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Stream one answer; Metrics comes last. With `connections`, open connections are reused.
     Close the iterator (`contextlib.aclosing`) when leaving it early.
 
@@ -231,7 +231,7 @@ async def _stream(
     keys: tuple[str | None, ...],
     policy: RetryPolicy,
     connections: Connections | None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Attempts until one streams (a failure after the first event ends it), then Metrics.
     Written as one generator: every layer of generators costs each chunk a hop."""
     import httpx2
@@ -293,7 +293,7 @@ class _Clock:
         self.events = 0
         self.output_tokens: int | None = None
 
-    def saw(self, events: list[Event]) -> None:
+    def saw(self, events: Sequence[Event]) -> None:
         """Events that arrived together (usually one)."""
         self.events += len(events)
         for event in events:
@@ -324,7 +324,11 @@ async def _opened(
 
     with transport_errors(wire.url, seconds, endpoint.limits):
         async with client.stream(
-            wire.method, wire.url, headers=wire.headers, json=wire.json, params=wire.params or None,
+            wire.method,
+            wire.url,
+            headers=wire.headers,
+            json=wire.json,
+            params=wire.params or None,
             timeout=httpx2.Timeout(seconds),
         ) as response:
             if response.status_code >= 400:
@@ -350,8 +354,9 @@ async def _within(attempts: Attempts, what: str) -> AsyncIterator[None]:
         raise ProviderError("timeout", f"The provider did not send {what} in time ({attempts.summary()}).") from None
 
 
-def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> list[Event]:
+def _ready(raw_events: list[Event], splitter: ThinkSplitter, clock: _Clock) -> Sequence[Event]:
     """Events as callers get them: think tags split out of the text, and timed."""
+    ready: Sequence[Event]
     if len(raw_events) == 1:
         ready = splitter.split(raw_events[0])
     else:
@@ -420,7 +425,7 @@ def _new_client(endpoint: Endpoint, limits: httpx2.Limits | None = None) -> http
     import httpx2
 
     verify = _ssl_context() if _needs_tls(endpoint) else _no_trust_context()
-    options = {"limits": limits} if limits else {}
+    options: dict[str, Any] = {"limits": limits} if limits else {}
     return httpx2.AsyncClient(
         timeout=httpx2.Timeout(endpoint.timeout), proxy=endpoint.proxy or None, verify=verify, **options
     )

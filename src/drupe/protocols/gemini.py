@@ -70,8 +70,8 @@ def _part(part: ContentPart) -> dict:
 
 def _usage(metadata: dict) -> Usage:
     """Thinking tokens are billed and generated like output, so they count as output."""
-    output = [metadata.get(name) for name in ("candidatesTokenCount", "thoughtsTokenCount")]
-    output = [count for count in output if isinstance(count, int)]
+    counts = [metadata.get(name) for name in ("candidatesTokenCount", "thoughtsTokenCount")]
+    output = [count for count in counts if isinstance(count, int)]
     return Usage(count_field(metadata, "promptTokenCount"), sum(output) if output else None)
 
 
@@ -139,7 +139,6 @@ class Gemini(ProviderType):
         url = self.chat_url(endpoint, request.model, stream)
         return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
 
-
     def build_models(self, endpoint: Endpoint, key: str | None, cursor: str | None = None) -> WireRequest:
         """One page of models; `cursor` is the previous page's `nextPageToken`."""
         params = {"pageSize": "1000"}
@@ -150,7 +149,6 @@ class Gemini(ProviderType):
     def parse_response(self, data: dict) -> list[Event]:
         parser = Parser()
         return parser.read(data) + parser.close()
-
 
     def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
         """Names come as `models/ID`; models that cannot chat (embeddings) are left out."""

@@ -59,7 +59,9 @@ def error_from_response(
         kind = "auth"
     elif error_type in _KIND_BY_ERROR_TYPE and kind == "bad_response":
         kind = _KIND_BY_ERROR_TYPE[error_type]
-    return ProviderError(kind, message or f"HTTP {status}", status=status, url=url, retry_after=parse_retry_after(retry_after))
+    return ProviderError(
+        kind, message or f"HTTP {status}", status=status, url=url, retry_after=parse_retry_after(retry_after)
+    )
 
 
 def error_from_payload(payload: dict, url: str = "") -> ProviderError:
@@ -138,7 +140,8 @@ def _cut_message(body: str) -> str | None:
     escape = text.rfind("\\", max(0, len(text) - 6))
     for candidate in (text, text[:escape] if escape >= 0 else text):  # a cut may split an escape
         try:
-            value, _ = json.decoder.scanstring(candidate + '"', 0)
+            # typeshed leaves out json.decoder.scanstring, which CPython's json exports (and uses) as public.
+            value, _ = json.decoder.scanstring(candidate + '"', 0)  # type: ignore[attr-defined]
         except ValueError:
             continue
         return value

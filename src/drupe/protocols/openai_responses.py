@@ -52,7 +52,9 @@ def _finish(response: dict) -> StopReason | None:
         reason = (response.get("incomplete_details") or {}).get("reason")
         return "content_filter" if reason == "content_filter" else "length"
     if status == "completed":
-        calls = any(isinstance(item, dict) and item.get("type") == "function_call" for item in response.get("output") or ())
+        calls = any(
+            isinstance(item, dict) and item.get("type") == "function_call" for item in response.get("output") or ()
+        )
         return "tool_calls" if calls else "stop"
     return None
 

@@ -140,7 +140,9 @@ def transport_errors(url: str, seconds: float, limits: Limits) -> Iterator[None]
         ) from None
     except httpx2.TimeoutException as exc:
         what = _TIMED_OUT.get(type(exc).__name__, "nothing came")
-        message = f"The connection to the provider timed out: {what} within {seconds_text(seconds)} s ({type(exc).__name__})."
+        message = (
+            f"The connection to the provider timed out: {what} within {seconds_text(seconds)} s ({type(exc).__name__})."
+        )
         raise ProviderError("timeout", message, url=url) from None
     except (httpx2.ConnectError, httpx2.ProxyError) as exc:
         raise ProviderError("connection", f"The connection to the provider failed: {_detail(exc)}", url=url) from None

@@ -8,7 +8,7 @@ so the result never depends on where chunk boundaries fall.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from drupe.protocols.base import Event, ReasoningDelta, TextDelta
 
@@ -55,7 +55,7 @@ class ThinkSplitter:
             break
         return out
 
-    def split(self, event: Event) -> list[Event]:
+    def split(self, event: Event) -> Sequence[Event]:
         """Any event of a stream: text is split, anything else first releases held-back text."""
         if isinstance(event, TextDelta):
             if "<" not in event.text and not (self._in_think or self._pending or self._skip_newlines):

@@ -84,5 +84,7 @@ def type_for(type_id: str) -> ProviderType:
     except KeyError:
         raise DrupeError(
             f"Unknown provider type {type_id!r}; expected one of: {', '.join(TYPES)}.",
-            code="invalid", field="type", choices=list(TYPES),
+            code="invalid",
+            field="type",
+            choices=list(TYPES),
         ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -111,6 +112,15 @@ def current_revision(engine: sa.Engine) -> str | None:
             return None
 
 
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The new row's id after a one-row INSERT. SQLAlchemy types `inserted_primary_key` as optional
+    because an executemany has none; a one-row INSERT always has it."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise TypeError("inserted_id() needs the result of a one-row INSERT")
+    return int(key[0])
+
+
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` with Alembic; the only way the schema changes."""
     from alembic import command
@@ -134,6 +144,7 @@ def open_store(url: str | None = None, home: Path | None = None) -> Store:
         where = engine.url.render_as_string(hide_password=True)
         raise DrupeError(
             f"Cannot open the database {where}: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.",
-            code="unavailable", what="database",
+            code="unavailable",
+            what="database",
         ) from exc
     return Store(engine=engine, home=home)

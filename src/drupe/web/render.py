@@ -136,9 +136,10 @@ def _link_close(self, tokens, idx, options, env) -> str:
     href = str(tokens[start].attrGet("href") or "")
     text = "".join(t.content for t in tokens[start + 1 : idx] if t.type in ("text", "code_inline")).strip()
     if href.lower().startswith("mailto:"):
-        target: str | None = href[len("mailto:") :]
+        address = href[len("mailto:") :]
+        target: str | None = address
         shown_target = text.lower().removeprefix("mailto:")
-        same = shown_target == target.lower()
+        same = shown_target == address.lower()
     else:
         target = url_host(href)
         shown = text if "://" in text else f"http://{text}"

@@ -125,7 +125,10 @@ def error_event(error: BaseException) -> dict[str, Any]:
         body = error_detail(error)
     else:  # its text may hold SQL or the answer's text: to the log, not to the page
         log.error("A turn failed", exc_info=error)
-        body = {"kind": "internal", "message": f"The turn failed ({type(error).__name__}); the details are in the server's log."}
+        body = {
+            "kind": "internal",
+            "message": f"The turn failed ({type(error).__name__}); the details are in the server's log.",
+        }
     return {"type": "error", "error": body}
 
 
@@ -244,7 +247,9 @@ class Relay:
         deltas.write()
         if isinstance(event, AnswerStarted):
             self.views[event.answer_id] = _AnswerView()
-            out.append(sse({"type": "start", "answer_id": event.answer_id, "provider": event.provider, "model": event.model}))
+            out.append(
+                sse({"type": "start", "answer_id": event.answer_id, "provider": event.provider, "model": event.model})
+            )
         elif isinstance(event, AnswerFinished):
             self._done(event.answer, out, event.save_error)
         elif isinstance(event, UserSaved):

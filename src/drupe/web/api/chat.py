@@ -107,7 +107,10 @@ async def send(
 
 @router.post("/answers/{answer_id}/regenerate", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def regenerate(
-    answer_id: PathId, body: RegenerateIn | None = None, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+    answer_id: PathId,
+    body: RegenerateIn | None = None,
+    chat: ChatService = Depends(chat_service),
+    running: Turns = Depends(turns),
 ) -> StreamingResponse:
     chat.get_message(answer_id)
     targets = resolve(chat, body.targets) if body and body.targets else None

@@ -12,7 +12,7 @@ from drupe.chat.records import SearchHit
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
-from drupe.web.api.schemas import ConversationOut, Export, MessageOut, MessagePage, Removed, Selected
+from drupe.web.api.schemas import ConversationList, ConversationOut, Export, MessageList, MessagePage, Removed, Selected
 from drupe.web.errors import documented
 from drupe.web.streaming import message_json
 
@@ -49,7 +49,7 @@ def page(chat: ChatService, conversation_id: str, limit: int = PAGE_SIZE, before
     return {"messages": [message_json(m, positions[m.id]) for m in shown], "has_more": len(rows) > limit}
 
 
-@router.get("/conversations", response_model=list[ConversationOut], responses=documented(422))
+@router.get("/conversations", response_model=ConversationList, responses=documented(422))
 def list_conversations(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_ID),
@@ -59,7 +59,9 @@ def list_conversations(
 
 
 @router.get("/search", response_model=list[SearchHit], responses=documented(422))
-def search(q: Text, limit: int = Query(50, ge=1, le=500), chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
+def search(
+    q: Text, limit: int = Query(50, ge=1, le=500), chat: ChatService = Depends(chat_service)
+) -> list[dict[str, Any]]:
     return [hit.to_dict() for hit in chat.search(q, limit=limit)]
 
 
@@ -93,7 +95,9 @@ def delete_conversation(conversation_id: Text, chat: ChatService = Depends(chat_
     return {"removed": conversation.id}
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=MessagePage, responses=documented(400, 404, 422))
+@router.get(
+    "/conversations/{conversation_id}/messages", response_model=MessagePage, responses=documented(400, 404, 422)
+)
 def list_messages(
     conversation_id: Text,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE),
@@ -102,7 +106,9 @@ def list_messages(
 ) -> dict[str, Any]:
     conversation = chat.get_conversation(conversation_id)
     if before is not None and chat.get_message(before).conversation_id != conversation.id:
-        raise DrupeError(f"Message {before} is not in this conversation.", code="not_found", what="message", name=before)
+        raise DrupeError(
+            f"Message {before} is not in this conversation.", code="not_found", what="message", name=before
+        )
     return page(chat, conversation.id, limit, before)
 
 
@@ -111,7 +117,10 @@ EXPORTS = {"text/markdown": {"schema": {"type": "string"}}}
 
 @router.get(
     "/conversations/{conversation_id}/export",
-    responses={200: {"description": "A download, by `format`", "model": Export, "content": EXPORTS}, **documented(400, 404, 422)},
+    responses={
+        200: {"description": "A download, by `format`", "model": Export, "content": EXPORTS},
+        **documented(400, 404, 422),
+    },
 )
 def export(
     conversation_id: Text, format: Literal["markdown", "json"] = "markdown", chat: ChatService = Depends(chat_service)
@@ -128,7 +137,7 @@ def export(
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/messages/{message_id}/alternatives", response_model=list[MessageOut], responses=documented(404, 422))
+@router.get("/messages/{message_id}/alternatives", response_model=MessageList, responses=documented(404, 422))
 def alternatives(message_id: PathId, chat: ChatService = Depends(chat_service)) -> list[dict[str, Any]]:
     chat.get_message(message_id)
     versions = chat.alternatives(message_id)

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from drupe.registry import Provider, Registry
 from drupe.errors import DrupeError
+from drupe.registry import Provider, Registry
 
 if TYPE_CHECKING:
     from drupe.chat import ChatService

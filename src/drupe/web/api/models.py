@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from drupe.catalog import infer_capabilities
+from drupe.errors import DrupeError
 from drupe.registry import Model, Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import Count, Price, Text
-from drupe.errors import DrupeError
-from drupe.web.api.schemas import ModelOut, RemoteModels, Removed
+from drupe.web.api.schemas import ModelList, ModelOut, RemoteModels, Removed
 from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["models"])
@@ -58,7 +58,7 @@ def _model_or_404(registry: Registry, provider: Provider, model_id: str) -> Mode
     return model
 
 
-@router.get("/models", response_model=list[ModelOut], responses=documented(422))
+@router.get("/models", response_model=ModelList, responses=documented(422))
 def list_all_models(enabled: bool = False, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     providers = registry.list_providers(enabled_only=enabled)
     by_provider: dict[str, list[Model]] = {}
@@ -67,7 +67,7 @@ def list_all_models(enabled: bool = False, registry: Registry = Depends(registry
     return [model_json(m, p) for p in providers for m in by_provider.get(p.id, [])]
 
 
-@router.get("/providers/{provider_id}/models", response_model=list[ModelOut], responses=documented(404, 422))
+@router.get("/providers/{provider_id}/models", response_model=ModelList, responses=documented(404, 422))
 def list_models(provider_id: Text, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     provider = provider_or_404(registry, provider_id)
     return [model_json(m, provider) for m in registry.list_models(provider.id)]
@@ -76,7 +76,7 @@ def list_models(provider_id: Text, registry: Registry = Depends(registry)) -> li
 @router.post(
     "/providers/{provider_id}/models",
     status_code=201,
-    response_model=ModelOut | list[ModelOut],
+    response_model=ModelOut | ModelList,
     responses=documented(400, 404, 409, 422),
 )
 def add_models(
@@ -108,7 +108,9 @@ def add_models(
 @router.patch(
     "/providers/{provider_id}/models/{model_id:path}", response_model=ModelOut, responses=documented(400, 404, 409, 422)
 )
-def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Registry = Depends(registry)) -> dict[str, Any]:
+def edit_model(
+    provider_id: Text, model_id: Text, body: ModelPatch, registry: Registry = Depends(registry)
+) -> dict[str, Any]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)
     changes = body.model_dump(exclude_unset=True)
@@ -120,7 +122,9 @@ def edit_model(provider_id: Text, model_id: Text, body: ModelPatch, registry: Re
     return model_json(changed, provider)
 
 
-@router.delete("/providers/{provider_id}/models/{model_id:path}", response_model=Removed, responses=documented(404, 422))
+@router.delete(
+    "/providers/{provider_id}/models/{model_id:path}", response_model=Removed, responses=documented(404, 422)
+)
 def remove_model(provider_id: Text, model_id: Text, registry: Registry = Depends(registry)) -> dict[str, str]:
     provider = provider_or_404(registry, provider_id)
     _model_or_404(registry, provider, model_id)

@@ -14,7 +14,7 @@ from drupe.registry import Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import MAX_TIMEOUT, HeaderName, HeaderValue, Index, Text
 from drupe.web.api.models import model_json
-from drupe.web.api.schemas import CheckOut, ProviderOut, ProviderRemoved, ProviderWithModels, Urls
+from drupe.web.api.schemas import CheckOut, ProviderList, ProviderOut, ProviderRemoved, ProviderWithModels, Urls
 from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["providers"])
@@ -28,7 +28,9 @@ class ProviderIn(BaseModel):
     name: Text
     type: Text
     base_url: Text = ""
-    api_keys: list[Text] | Text = Field(default_factory=list, description="Full keys; a string is split on commas/new lines.")
+    api_keys: list[Text] | Text = Field(
+        default_factory=list, description="Full keys; a string is split on commas/new lines."
+    )
     api_version: Text = ""
     headers: Headers = Field(default_factory=dict)
     timeout: Timeout = 600.0
@@ -104,7 +106,7 @@ def provider_json(registry: Registry, provider: Provider, *, with_models: bool =
     return data
 
 
-@router.get("/providers", response_model=list[ProviderOut], responses=documented())
+@router.get("/providers", response_model=ProviderList, responses=documented())
 def list_providers(registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     return [provider_json(registry, p) for p in registry.list_providers()]
 
@@ -117,7 +119,7 @@ def add_provider(body: ProviderIn, registry: Registry = Depends(registry)) -> di
     return provider_json(registry, provider)
 
 
-@router.put("/providers/order", response_model=list[ProviderOut], responses=documented(400, 404, 422))
+@router.put("/providers/order", response_model=ProviderList, responses=documented(400, 404, 422))
 def reorder_providers(body: ProviderOrder, registry: Registry = Depends(registry)) -> list[dict[str, Any]]:
     for position, provider_id in enumerate(body.ids):
         registry.move_provider(provider_or_404(registry, provider_id).id, position)

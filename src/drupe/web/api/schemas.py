@@ -24,11 +24,13 @@ OUT = ConfigDict(extra="forbid")
 
 Time = Annotated[
     datetime,
-    WithJsonSchema({
-        "type": "string",
-        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$",
-        "description": "ISO 8601 in UTC, without an offset.",
-    }),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$",
+            "description": "ISO 8601 in UTC, without an offset.",
+        }
+    ),
 ]
 """A stored time as the API writes it: `datetime.isoformat()` of a naive UTC time. Not JSON
 Schema's `date-time` format, which demands an offset (the fuzz test checks answers against it)."""
@@ -72,7 +74,10 @@ ProviderOut = _out(
     models_url=(str | None, ...),
 )
 ProviderWithModels = create_model(
-    "ProviderWithModels", __base__=ProviderOut, __doc__="A provider and its models.", models=(list[ModelOut], ...)  # type: ignore[valid-type]
+    "ProviderWithModels",
+    __base__=ProviderOut,
+    __doc__="A provider and its models.",
+    models=(list[ModelOut], ...),  # type: ignore[valid-type]
 )
 
 
@@ -128,8 +133,12 @@ class Removed(BaseModel):
 
 # -- conversations and messages --------------------------------------------
 
-Usage = _out("Usage", "Tokens the provider counted; null when it did not say.", **record_fields(MessageRecord, only=USAGE))
-Timings = _out("Timings", "How fast the answer came; null for user messages.", **record_fields(MessageRecord, only=TIMINGS))
+Usage = _out(
+    "Usage", "Tokens the provider counted; null when it did not say.", **record_fields(MessageRecord, only=USAGE)
+)
+Timings = _out(
+    "Timings", "How fast the answer came; null for user messages.", **record_fields(MessageRecord, only=TIMINGS)
+)
 
 
 class Siblings(BaseModel):
@@ -154,6 +163,14 @@ MessageOut = create_model(
     reasoning_html=(str, ...),
     siblings=(Siblings, ...),
 )
+
+# A route's `response_model=list[...]` of the models above. Type checkers cannot see classes that
+# create_model builds at run time (hence the ignores, here and on the fields below); the routes use
+# these names instead of repeating the ignore.
+ConversationList: Any = list[ConversationOut]  # type: ignore[valid-type]
+ModelList: Any = list[ModelOut]  # type: ignore[valid-type]
+ProviderList: Any = list[ProviderOut]  # type: ignore[valid-type]
+MessageList: Any = list[MessageOut]  # type: ignore[valid-type]
 
 
 class MessagePage(BaseModel):
@@ -205,4 +222,3 @@ class Meta(BaseModel):
     types: list[TypeChoice]
     capabilities: list[str]
     token_required: bool
-
