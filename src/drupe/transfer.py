@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from drupe.errors import DrupeError
 from drupe.keys import is_secret_header, split_userinfo
-from drupe.registry import MODEL_FIELDS, PROVIDER_FIELDS, Registry
+from drupe.provider_records import MODEL_FIELDS, PROVIDER_FIELDS
+from drupe.registry import Registry
 from drupe.validation import (
     check_base_url,
     check_capabilities,

@@ -17,7 +17,7 @@ from typing import Annotated, Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from drupe.chat.records import TIMINGS, USAGE, Conversation, MessageRecord
-from drupe.registry import MODEL_INTERNAL, Model, Provider
+from drupe.provider_records import MODEL_INTERNAL, Model, Provider
 from drupe.remote_models import RemoteEntry
 
 OUT = ConfigDict(extra="forbid")
