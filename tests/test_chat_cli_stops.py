@@ -36,7 +36,7 @@ def test_a_cut_off_stream_is_stopped_said_and_fails(fake_upstream):
     result = run_drupe("chat", "count")
     assert result.returncode == 1, result.stderr
     assert result.stdout == "one two\n"
-    assert "stopped: fake/fake-model: the provider's stream was cut off" in result.stderr
+    assert "stopped: fake/fake-model: the provider's answer ended without saying it was finished" in result.stderr
 
     result = run_drupe("chat", "--json", "--no-stream", "count")
     assert result.returncode == 1

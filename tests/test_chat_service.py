@@ -327,10 +327,10 @@ def test_leftover_streaming_answers_are_stopped_when_a_service_opens(fake_upstre
         conn.execute(
             messages.update()
             .where(messages.c.id == answer.id)
-            .values(status="streaming", owner=f"{socket.gethostname()}:{dead.stdout.strip()}")
+            .values(status="streaming", stop_reason=None, owner=f"{socket.gethostname()}:{dead.stdout.strip()}")
         )
     recovered = ChatService(svc.store).get_message(answer.id)  # a new process: its first use settles them
-    assert recovered.status == "stopped" and recovered.content == "partial"
+    assert (recovered.status, recovered.stop_reason, recovered.content) == ("stopped", "interrupted", "partial")
 
 
 def test_making_a_service_writes_nothing_until_it_is_used():
@@ -474,3 +474,12 @@ def test_every_chat_error_has_a_code_and_its_values_and_names_no_command(fake_up
         assert (error.code, {key: error.data.get(key) for key in data}) == (code, data), str(error)
         assert "drupe " not in str(error) and "`" not in str(error) and "-p " not in str(error), str(error)
     assert up.requests and all(r.json["messages"][-1]["content"] == "Hi" for r in up.requests)
+
+
+def test_a_title_has_at_most_500_characters():
+    svc = ChatService(open_store())
+    conv = svc.create_conversation("a" * 500)
+    with pytest.raises(DrupeError, match="at most 500 characters") as raised:
+        svc.rename_conversation(conv.id, "b" * 501)
+    assert raised.value.code == "invalid" and raised.value.data["field"] == "title"
+    assert svc.get_conversation(conv.id).title == "a" * 500

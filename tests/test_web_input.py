@@ -193,3 +193,15 @@ def test_every_number_is_bounded_and_every_text_refuses_nul(server):
             assert "pattern" in schema or "enum" in schema or "const" in schema or schema.get("x-cleaned"), where
             checked += 1
     assert checked > 60
+
+
+def test_a_title_longer_than_the_cap_is_refused_and_nothing_is_stored(server):
+    client = server.client
+    created = client.post("/api/conversations", json={"title": "t" * 500})
+    assert created.status_code == 201
+    assert "title" in error_of(client.post("/api/conversations", json={"title": "t" * 501}), 422)
+    conversation_id = created.json()["id"]
+    assert "title" in error_of(
+        client.patch(f"/api/conversations/{conversation_id}", json={"title": "x" * 5_000_000}), 422
+    )
+    assert client.get(f"/api/conversations/{conversation_id}").json()["title"] == "t" * 500

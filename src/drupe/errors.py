@@ -51,9 +51,12 @@ class ProviderError(DrupeError):
         status: int | None = None,
         url: str = "",
         retry_after: float | None = None,
+        limit: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
+        self.limit = limit
+        """The name of drupe's own limit the reply went over (`drupe.protocols.limits.Limits`), if that is why."""
         self.message = message
         self.status = status
         self.url = url

@@ -18,13 +18,13 @@ _MODEL_MENTION = re.compile(r"\bmodels?\b", re.IGNORECASE)
 SCANNED_CHARS = 4_000
 """How much of a provider's message is looked at for a hint: the first sentences say it."""
 
-Setting = Literal["api_key", "keys", "base_url", "model", "timeout", "type"]
+Setting = Literal["api_key", "keys", "base_url", "model", "timeout", "type", "limits"]
 """The provider's setting a hint asks the user to change, for a face to say where it is changed."""
 
 
 class Hint(NamedTuple):
     text: str
-    """The advice; `{model}`, `{url}`, `{where}` and `{waited}` are filled in by `advice`."""
+    """The advice; `{model}`, `{url}`, `{where}`, `{waited}` and `{limit}` are filled in by `advice`."""
     setting: Setting | None
 
 
@@ -58,6 +58,11 @@ HINTS: dict[str, Hint] = {
         "keys",
     ),
     "server": Hint("The provider had a problem of its own. Try again later.", None),
+    "over_limit": Hint(
+        "The provider sent more than drupe takes at once (its {limit} limit). If replies that large are "
+        "expected, raise that limit; otherwise the server is misbehaving.",
+        "limits",
+    ),
     "bad_response": Hint(
         "The server answered in an unexpected way. Check the provider type matches the server's API.", "type"
     ),
@@ -66,8 +71,11 @@ HINTS: dict[str, Hint] = {
 
 
 def error_kind(error: ProviderError, model: str = "") -> str:
-    """The provider's kind, or `unknown_model` when a call naming `model` failed because of it.
-    Linear in the message, and it looks at no more than its start: the message is the provider's."""
+    """The provider's kind; `over_limit` when the reply went over one of drupe's limits, or
+    `unknown_model` when a call naming `model` failed because of it. Linear in the message, and it
+    looks at no more than its start: the message is the provider's."""
+    if error.limit:
+        return "over_limit"
     if not model or error.kind not in ("not_found", "bad_response"):
         return error.kind
     # "Unknown path /v1/models" is not about a model: words with a '/' (paths, URLs) are left out.
@@ -79,9 +87,10 @@ def lookup(kind: str) -> Hint:
     return HINTS.get(kind, HINTS["bad_response"])
 
 
-def advice(kind: str, *, model: str = "", url: str = "", timeout: float | None = None) -> str:
+def advice(kind: str, *, model: str = "", url: str = "", timeout: float | None = None, limit: str = "") -> str:
     """The advice for a kind of failure, with what is known of the call filled in."""
     return lookup(kind).text.format(
+        limit=limit or "size",
         model=model,
         url=url or "the provider's address",
         where=urlsplit(url).netloc or "that address",
@@ -91,4 +100,4 @@ def advice(kind: str, *, model: str = "", url: str = "", timeout: float | None =
 
 def hint(error: ProviderError, model: str = "", timeout: float | None = None) -> str:
     """What to try next, for the kind of failure."""
-    return advice(error_kind(error, model), model=model, url=error.url, timeout=timeout)
+    return advice(error_kind(error, model), model=model, url=error.url, timeout=timeout, limit=error.limit or "")

@@ -17,8 +17,8 @@ def test_a_cut_off_answer_says_so_under_it(ui: Page, api: httpx2.Client, fake_up
     send(ui, "Count")
     wait_until_answered(ui)
     answer = last_answer(ui)
-    expect(answer.locator(".message-meta")).to_contain_text("Cut off: the provider's stream ended early")
+    expect(answer.locator(".message-meta")).to_contain_text("Cut off: the provider's answer ended early")
     expect(answer.locator(".markdown")).to_have_text("One two three")
 
     ui.reload()
-    expect(last_answer(ui).locator(".message-meta")).to_contain_text("Cut off: the provider's stream ended early")
+    expect(last_answer(ui).locator(".message-meta")).to_contain_text("Cut off: the provider's answer ended early")

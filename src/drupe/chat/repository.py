@@ -82,7 +82,8 @@ class Repository:
     # -- opening ---------------------------------------------------------
 
     def recover(self) -> bool:
-        """Mark answers left `streaming` by a process that is gone as `stopped`, partial text kept.
+        """Mark answers left `streaming` by a process that is gone as `stopped` / `interrupted`, partial
+        text kept.
         Runs once; False when another process held the write lock (settled another time)."""
         self._recovered = True
         try:
@@ -90,7 +91,11 @@ class Repository:
                 rows = conn.execute(sa.select(messages.c.id, messages.c.owner).where(messages.c.status == "streaming"))
                 orphans = [row.id for row in rows if not _owner_alive(row.owner)]
                 if orphans:
-                    conn.execute(messages.update().where(messages.c.id.in_(orphans)).values(status="stopped"))
+                    conn.execute(
+                        messages.update()
+                        .where(messages.c.id.in_(orphans))
+                        .values(status="stopped", stop_reason="interrupted")
+                    )
         except sa.exc.OperationalError as exc:
             log.info("Answers left streaming were not settled now: %s", describe(exc))
             return False

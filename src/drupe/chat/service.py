@@ -62,7 +62,7 @@ class ChatService:
         self, title: str | None = None, settings: ConversationSettings | None = None
     ) -> Conversation:
         settings = checked_settings(settings or ConversationSettings())
-        return self.repository.create_conversation((title or "").strip(), settings)
+        return self.repository.create_conversation(_checked_title(title or "", allow_empty=True), settings)
 
     def list_conversations(self, limit: int = 50, offset: int = 0) -> list[Conversation]:
         """Most recently active first."""
@@ -73,9 +73,7 @@ class ChatService:
         return self.repository.get_conversation(conversation_id)
 
     def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
-        title = title.strip()
-        if not title:
-            raise DrupeError("A conversation title cannot be empty.", code="invalid", field="title")
+        title = _checked_title(title)
         conversation = self.get_conversation(conversation_id)
         self.repository.update_conversation(conversation.id, title=title)
         return self.get_conversation(conversation.id)
@@ -185,3 +183,19 @@ class ChatService:
     ) -> AsyncIterator[TurnEvent]:
         """Send `new_content` as a sibling of a user message: a new branch; the old one stays."""
         return self.turns.edit(user_message_id, new_content, targets, stream)
+
+
+MAX_TITLE = 500
+"""Characters in a conversation title: far more than a list shows, and no flood of every listing."""
+
+
+def _checked_title(title: str, *, allow_empty: bool = False) -> str:
+    title = title.strip()
+    if not title and not allow_empty:
+        raise DrupeError("A conversation title cannot be empty.", code="invalid", field="title")
+    if len(title) > MAX_TITLE:
+        raise DrupeError(
+            f"A conversation title has at most {MAX_TITLE} characters, not {len(title)}.",
+            code="invalid", field="title", limit=MAX_TITLE,
+        )  # fmt: skip
+    return title

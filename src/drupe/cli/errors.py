@@ -37,6 +37,7 @@ SETTING_COMMANDS = {
     "model": "List its models with `drupe model fetch {provider}`.",
     "timeout": "Raise it with `drupe provider edit {provider} --timeout SECONDS`.",
     "type": "Change it with `drupe provider edit {provider} --type TYPE`.",
+    "limits": "Raise it with `drupe provider edit {provider} --limit NAME=NUMBER` (docs/reliability.md#limits).",
 }
 """How to change the provider setting a provider-failure hint names (`drupe.hints.Setting`)."""
 

@@ -18,14 +18,16 @@ STOP_WORDS = {
     "length": "the answer reached the model's length limit (raise it with --max-tokens)",
     "tool_calls": "the model asked to call a tool, which drupe does not do",
     "content_filter": "the provider's content filter ended the answer",
-    "cut_off": "the provider's stream was cut off before the answer finished",
+    "cut_off": "the provider's answer ended without saying it was finished (cut off)",
     "size_limit": "size limit: the answer reached the most drupe keeps of one answer",
     "cancelled": "you stopped it",
+    "interrupted": "drupe was stopped (a crash or kill) while the answer came; the text saved until then is kept",
 }
 """Why an answer ended, in words, for every stop reason but a normal finish (and errors, shown as such)."""
 
 SIZE_LIMIT_HINT = (
-    "To keep longer answers from {provider}, raise `answer_chars` in its `limits` option (see docs/security.md)."
+    "To keep longer answers from {provider}, raise its cap: "
+    "`drupe provider edit {provider} --limit answer_chars=NUMBER` (see docs/reliability.md#limits)."
 )
 
 

@@ -109,13 +109,17 @@ class Usage:
     type: Literal["usage"] = "usage"
 
 
-StopReason = Literal["stop", "length", "tool_calls", "content_filter", "cut_off", "size_limit", "cancelled", "error"]
+StopReason = Literal[
+    "stop", "length", "tool_calls", "content_filter", "cut_off", "size_limit", "cancelled", "interrupted", "error"
+]
 """Why an answer ended, in one vocabulary for every provider type.
 
 The protocol layer reports the first five (`Finish.reason`): the model finished (`stop`), hit
 its token limit (`length`), asked for tools (`tool_calls`), was filtered (`content_filter`),
 or the stream ended with no finish at all (`cut_off`). The chat layer adds the rest: drupe's
-own size cap (`size_limit`), the user stopping it (`cancelled`), a failure (`error`)."""
+own size cap (`size_limit`), the user stopping it (`cancelled`), the process that was receiving it
+ending first (`interrupted`: a crash, kill -9 or power loss; found when drupe next opens the
+database), a failure (`error`)."""
 
 
 @dataclass(frozen=True)

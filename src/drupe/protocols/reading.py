@@ -83,6 +83,7 @@ async def json_body(response: httpx2.Response, url: str, limits: Limits) -> dict
             "drupe stopped reading it. Raise the limit in the provider's `limits` option if it is expected.",
             status=response.status_code,
             url=url,
+            limit="response_bytes",
         )
     if len(content) > PARSE_OFF_LOOP_BYTES:
         data = await asyncio.to_thread(_parse, content)
@@ -137,6 +138,7 @@ def transport_errors(url: str, seconds: float, limits: Limits) -> Iterator[None]
             f"The provider sent a server-sent event over the event_bytes limit ({size_text(limits.event_bytes)}); "
             "drupe stopped reading the answer. Raise the limit in the provider's `limits` option if it is expected.",
             url=url,
+            limit="event_bytes",
         ) from None
     except httpx2.TimeoutException as exc:
         what = _TIMED_OUT.get(type(exc).__name__, "nothing came")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from drupe.chat import ChatService, ConversationSettings
 from drupe.chat.records import SearchHit
+from drupe.chat.service import MAX_TITLE
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
@@ -31,12 +32,12 @@ class SettingsIn(BaseModel):
 
 
 class ConversationIn(BaseModel):
-    title: Text = ""
+    title: Annotated[Text, Field(max_length=MAX_TITLE)] = ""
     settings: SettingsIn | None = None
 
 
 class ConversationPatch(BaseModel):
-    title: Text | None = None
+    title: Annotated[Text, Field(max_length=MAX_TITLE)] | None = None
     settings: SettingsIn | None = None
 
 

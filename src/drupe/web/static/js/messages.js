@@ -48,9 +48,10 @@ const STOP_WORDS = {
   length: "Stopped: reached the model's length limit",
   tool_calls: "Stopped: the model asked to use a tool",
   content_filter: "Stopped by the provider's content filter",
-  cut_off: "Cut off: the provider's stream ended early",
+  cut_off: "Cut off: the provider's answer ended early",
   size_limit: "Stopped: size limit reached",
   cancelled: "Stopped by you",
+  interrupted: "Interrupted: drupe stopped while this answer came",
 };
 
 function stopWords(message) {
