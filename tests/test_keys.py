@@ -46,7 +46,8 @@ def test_secret_headers_are_the_auth_ish_ones():
     from drupe.keys import is_secret_header
 
     for name in ("Authorization", "proxy-authorization", "api-key", "X-API-Key", "x-goog-api-key", "Cookie",
-                 "X-Auth-Token", "X-Portkey-Api-Key", "X-Client-Secret", "X-Password", "token"):  # fmt: skip
+                 "X-Auth-Token", "X-Portkey-Api-Key", "X-Client-Secret", "X-Password", "token", "X-Session",
+                 "X-Signature", "X-Credential"):  # fmt: skip
         assert is_secret_header(name), name
     for name in ("X-Team", "Accept", "OpenAI-Organization", "anthropic-version", "User-Agent"):
         assert not is_secret_header(name), name

@@ -40,8 +40,10 @@ def mask_key(key: str) -> str:
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key", "cookie"})
 """Headers whose values are secrets, by lower-cased name (see also `SECRET_HEADER_WORDS`)."""
 
-SECRET_HEADER_WORDS = ("key", "token", "secret", "auth", "password", "cookie")
-"""A header whose name contains one of these is a secret too (`X-Auth-Token`, `X-Portkey-Api-Key`)."""
+SECRET_HEADER_WORDS = (
+    "key", "token", "secret", "auth", "password", "passwd", "cookie", "session", "signature", "credential",
+)  # fmt: skip
+"""A header whose name contains one of these is a secret too (`X-Auth-Token`, `X-Portkey-Api-Key`, `X-Session-Id`)."""
 
 URL_MASK = "***"
 """What replaces the credentials in a URL's `user:password@`: ASCII, so the masked URL is still a URL."""
