@@ -352,3 +352,16 @@ def test_the_server_settles_answers_a_crash_left_streaming_when_it_starts(web_se
     web_server(store=store)
     with store.engine.connect() as conn:
         assert conn.execute(status).scalar_one() == "stopped"
+
+
+def test_a_huge_unfinished_paragraph_is_not_resent_many_times_a_second(web_server, fake_upstream):
+    """A paragraph that never ends is re-rendered whole each time: its tail events are paced by
+    their size, so what reaches the browser stays near the answer's own size."""
+    text = " ".join(["word"] * 100_000)  # 500 KB, one paragraph
+    up = fake_upstream("openai", text=text, chunks=400, delay=0.005)
+    server = web_server()
+    conversation = setup(server, up)
+    events = server.events(f"/api/conversations/{conversation}/messages", {"content": "Hi", "targets": [target()]})
+    sent = sum(len(e["html"]) for e in of(events, "tail"))
+    assert events[-1]["type"] == "end" and "".join(e["text"] for e in of(events, "delta")) == text
+    assert sent < 8 * len(text), sent

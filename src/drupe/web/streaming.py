@@ -30,6 +30,11 @@ TAIL_INTERVAL = 0.05
 TAIL_RENDER_SHARE = 4
 """A slow tail render (a huge code block) waits this many times its own cost before the next."""
 
+TAIL_BYTES_PER_SECOND = 256 * 1024
+"""At most this much re-rendered tail HTML per answer and second: an endless paragraph (no blank
+line ever ends it) is sent whole at each render, so a big one is sent less often instead of
+flooding the browser with megabytes a second. A normal tail (a few KB) is not slowed."""
+
 log = logging.getLogger("drupe.web")
 
 
@@ -276,7 +281,8 @@ class Relay:
         html = render_markdown(view.splitter.tail) if view.splitter.tail.strip() else ""
         now = self.clock()
         out.append(sse({"type": "tail", "answer_id": answer_id, "html": html}))
-        view.tail_due = now + max(TAIL_INTERVAL, TAIL_RENDER_SHARE * (now - started))
+        pace = len(html) / TAIL_BYTES_PER_SECOND
+        view.tail_due = now + max(TAIL_INTERVAL, TAIL_RENDER_SHARE * (now - started), pace)
         view.tail_dirty = False
 
     def _send_due_tails(self, out: list[str], force: bool = False) -> None:
