@@ -206,3 +206,22 @@ def test_the_built_in_local_model_starts_in_the_background(web_server, llama_ser
     assert child is not None and child.pid is not None
     server.stop()
     assert child.status == "stopped" and child._process is not None and child._process.poll() is not None
+
+
+def test_the_head_cap_counts_a_head_that_arrives_in_one_read():
+    """A whole oversized head can come in one read (a busy server reads late): it is counted
+    before it is parsed, so it never reaches the app; a body after a small head is not counted."""
+    from drupe.web.protocol import MAX_HEAD_BYTES, BoundedHttpToolsProtocol
+
+    def fresh() -> BoundedHttpToolsProtocol:
+        counter = BoundedHttpToolsProtocol.__new__(BoundedHttpToolsProtocol)
+        counter._head_bytes, counter._tail = 0, b""
+        return counter
+
+    big_head = b"GET /api/meta HTTP/1.1\r\nx-big: " + b"a" * MAX_HEAD_BYTES + b"\r\n\r\n"
+    assert fresh()._head_too_big(big_head)
+    small_head_big_body = b"POST /api/conversations HTTP/1.1\r\ncontent-length: 200000\r\n\r\n" + b"x" * 200_000
+    assert not fresh()._head_too_big(small_head_big_body)
+    split = fresh()  # the blank line split across two reads
+    assert not split._head_too_big(b"GET / HTTP/1.1\r\nhost: x\r\n\r")
+    assert not split._head_too_big(b"\n" + b"y" * 100_000) and split._head_bytes < 100
