@@ -29,6 +29,11 @@ MAX_RESULT_CHARS = 100_000
 """A tool result is cut to this many characters (with a note saying how much was left out):
 enough for any answer a person or a model reads, and a server sending megabytes cannot flood drupe."""
 
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""The largest one message (one SSE event) read from an HTTP server: above the SDK's 1 MB default,
+so a result of a few megabytes arrives (and is cut to `MAX_RESULT_CHARS`); a bigger one is an error.
+The SDK's stdio transport sets no such limit."""
+
 STDERR_TAIL_CHARS = 2_000
 """How much of the end of an stdio server's error output is quoted when it fails to start."""
 
@@ -197,7 +202,7 @@ async def _session(server: McpServer, errlog: TextIO) -> AsyncIterator[ClientSes
 
     async with (
         create_mcp_http_client(headers=dict(server.headers)) as http,
-        streamable_http_client(server.url, http_client=http) as (read, write),
+        streamable_http_client(server.url, http_client=http, max_sse_event_size=MAX_MESSAGE_BYTES) as (read, write),
         ClientSession(read, write) as session,
     ):
         yield session
