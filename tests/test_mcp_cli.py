@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -130,6 +131,17 @@ def test_http_server_with_a_secret_header(http_mcp):
     assert "the tool's own complaint" in said and "reported an error" in said
     said = failed("mcp", "call", "web", "no_such_tool")
     assert "has no tool 'no_such_tool'" in said and "echo" in said
+
+
+def test_commands_that_do_not_connect_leave_the_sdk_unloaded():
+    ok("mcp", "add", "time", "--", sys.executable, "-m", "mcp_server_time")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "drupe", "mcp", "list"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "drupe.tools.servers" in imported  # the probe sees imports at all
+    assert sorted(name for name in imported if name.split(".")[0] in ("mcp", "pydantic", "httpx2")) == []
 
 
 def test_http_errors_are_clear(http_mcp):
