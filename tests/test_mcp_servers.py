@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 
 from drupe.errors import DrupeError
 from drupe.store import open_store
+from drupe.store.tables import mcp_servers
 from drupe.tools.client import server_info
 from drupe.tools.servers import McpServers, parse_env
 
@@ -101,11 +102,33 @@ def test_env_values_and_secret_headers_are_encrypted_at_rest_and_masked(servers,
     assert web.public_dict()["url"] == "http://user:***@127.0.0.1:1/mcp"
 
 
-def test_secrets_sealed_with_another_key_are_flagged_not_leaked(servers, monkeypatch):
+def test_secrets_sealed_with_another_key_are_flagged_not_leaked(servers):
+    servers.add("good", "stdio", command="srv", env={"API_TOKEN": ENV_SECRET})
     servers.add("time", "stdio", command="srv", env={"API_TOKEN": ENV_SECRET})
-    monkeypatch.setenv("DRUPE_SECRET_KEY", Fernet.generate_key().decode())
+    other = Fernet(Fernet.generate_key()).encrypt(b'{"env": {"API_TOKEN": "x"}}').decode()
+    with servers.store.engine.begin() as conn:
+        conn.execute(mcp_servers.update().where(mcp_servers.c.name == "time").values(secrets=other))
     server = McpServers(open_store()).get("time")
     assert server.secrets_unreadable and server.env == {"API_TOKEN": ""}
+    assert McpServers(open_store()).get("good").env == {"API_TOKEN": ENV_SECRET}
     with pytest.raises(DrupeError) as caught:
         asyncio.run(server_info(server))
     assert caught.value.code == "secrets_unreadable"
+
+
+def test_a_wrong_key_is_refused_while_mcp_secrets_need_the_right_one(servers, monkeypatch):
+    servers.add("time", "stdio", command="srv", env={"API_TOKEN": ENV_SECRET})
+    monkeypatch.setenv("DRUPE_SECRET_KEY", Fernet.generate_key().decode())
+    with pytest.raises(DrupeError) as caught:
+        McpServers(open_store()).get("time")
+    assert caught.value.code == "secrets_unreadable" and "MCP server time" in str(caught.value)
+
+
+def test_a_lost_key_is_not_replaced_while_mcp_secrets_need_it(servers, drupe_home):
+    """As for providers' secrets (drupe.secrets.open_vault): a new key would make these unreadable for good."""
+    servers.add("time", "stdio", command="srv", env={"API_TOKEN": ENV_SECRET})
+    (drupe_home / "secret.key").unlink()
+    with pytest.raises(DrupeError) as caught:
+        McpServers(open_store()).get("time")
+    assert caught.value.code == "secrets_unreadable" and "MCP server time" in str(caught.value)
+    assert not (drupe_home / "secret.key").exists()
