@@ -38,8 +38,8 @@ def test_without_a_known_command_the_list_is_shown_or_the_typo_named(args):
 
 
 # Heavy packages `drupe --help` must not import (CONTRIBUTING.md, "Start-up time"): the HTTP client,
-# the database layer, the web stack and its validation, and llama.cpp.
-LAZY = ("httpx2", "sqlalchemy", "pydantic", "fastapi", "starlette", "uvicorn", "xllamacpp")
+# the database layer, the web stack and its validation, llama.cpp, and the MCP SDK.
+LAZY = ("httpx2", "sqlalchemy", "pydantic", "fastapi", "starlette", "uvicorn", "xllamacpp", "mcp")
 
 
 def test_drupe_help_imports_none_of_the_heavy_packages():

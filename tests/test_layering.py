@@ -43,6 +43,11 @@ RULES = [
         ("drupe.cli",),
         "the local model knows no CLI (the web app runs it too)",
     ),
+    (
+        lambda module: within(module, "drupe.tools"),
+        ("drupe.chat", *FACES),
+        "the tools (MCP servers) are core: they know no face, and conversations use them, not the reverse",
+    ),
     (is_core, FACES, "the core never imports a face; the faces choose the words"),
 ]
 
@@ -85,10 +90,17 @@ SOURCES = sorted(SRC.rglob("*.py"))
 
 def test_the_source_is_found():
     names = {module_name(p) for p in SOURCES}
-    assert {"drupe.protocols.client", "drupe.chat.service", "drupe.local.server", "drupe.cli", "drupe.web.app"} <= names
+    assert {
+        "drupe.protocols.client",
+        "drupe.chat.service",
+        "drupe.local.server",
+        "drupe.cli",
+        "drupe.web.app",
+        "drupe.tools.client",
+    } <= names
 
 
-@pytest.mark.parametrize("rule", RULES, ids=["protocols", "local", "core"])
+@pytest.mark.parametrize("rule", RULES, ids=["protocols", "local", "tools", "core"])
 def test_no_import_crosses_a_layer(rule):
     assert crossings([rule], SOURCES) == []
 
@@ -106,6 +118,8 @@ def test_a_crossing_is_caught(tmp_path, monkeypatch):
     )
     (fake / "protocols" / "fine.py").write_text("from . import base\nfrom drupe.errors import DrupeError\n")
     (fake / "local" / "cli_use.py").write_text("import drupe.cli.common\n")
+    (fake / "tools").mkdir()
+    (fake / "tools" / "chatty.py").write_text("def f():\n    from drupe.chat import service\n")
     (fake / "checks.py").write_text("def f():\n    from drupe.web import app\n")
     monkeypatch.setattr(sys.modules[__name__], "SRC", fake)
     files = sorted(fake.rglob("*.py"))
@@ -116,5 +130,6 @@ def test_a_crossing_is_caught(tmp_path, monkeypatch):
         "drupe/protocols/lazy.py",
         "drupe/protocols/relative.py",
         "drupe/protocols/typing_only.py",
+        "drupe/tools/chatty.py",
     ]
     assert "drupe/protocols/lazy.py:2: drupe.protocols.lazy imports drupe.store.db" in "\n".join(found)

@@ -22,6 +22,8 @@ ErrorCode = Literal[
     "secrets_unreadable",  # stored secrets cannot be decrypted with the current key
     "unavailable",  # something drupe needs is not there (the store, the local model, a driver)
     "provider",  # a provider call failed: a ProviderError, with its `kind`
+    "mcp",  # an MCP server could not be started or reached, or failed a request; `server` and `kind`
+    # (start, connection, timeout, server)
 ]
 """What went wrong, for the faces to word. New codes are added here, with a comment."""
 

@@ -133,16 +133,23 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
     """
     import sqlalchemy as sa
 
-    from drupe.store.tables import providers, settings
+    from drupe.store.tables import mcp_servers, providers, settings
 
+    # MCP servers' secrets (drupe.tools.servers) need the same key: named apart from the providers.
+    sealed_query = sa.union_all(
+        sa.select(providers.c.name, providers.c.api_keys).where(providers.c.api_keys != ""),
+        sa.select((sa.literal("MCP server ") + mcp_servers.c.name).label("name"), mcp_servers.c.secrets).where(
+            mcp_servers.c.secrets != ""
+        ),
+    )
     with engine.connect() as conn:
-        sealed = conn.execute(sa.select(providers.c.name, providers.c.api_keys).where(providers.c.api_keys != "")).all()
+        sealed = conn.execute(sealed_query).all()
         check = conn.execute(sa.select(settings.c.value).where(settings.c.key == CHECK_SETTING)).scalar()
     path = home / "secret.key"
     names = ", ".join(row.name for row in sealed)
     if sealed and not _has_key(home):
         raise DrupeError(
-            f"The secret key file {path} is missing, but the secrets of {len(sealed)} provider(s) ({names}) "
+            f"The secret key file {path} is missing, but the secrets of {len(sealed)} provider(s) or MCP server(s) ({names}) "
             "were encrypted with it. Restore that file from your backup (or set DRUPE_SECRET_KEY to the key); "
             "drupe does not make a new one while they need the old.",
             code="secrets_unreadable", providers=[row.name for row in sealed], path=str(path),
@@ -154,7 +161,7 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
         right = isinstance(check, str) and found.can_decrypt(check)
         if not right and not any(found.can_decrypt(token) for _, token in sealed):
             raise DrupeError(
-                f"The secret key in {_key_source(home)} is not the one the secrets of {len(sealed)} provider(s) "
+                f"The secret key in {_key_source(home)} is not the one the secrets of {len(sealed)} provider(s) or MCP server(s) "
                 f"({names}) were encrypted with. Restore the original {path} (or DRUPE_SECRET_KEY).",
                 code="secrets_unreadable", providers=[row.name for row in sealed], path=str(path),
             )  # fmt: skip

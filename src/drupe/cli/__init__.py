@@ -15,12 +15,13 @@ COMMAND_MODULES = {
     "model": "model",
     "conversations": "conversations",
     "local": "local",
+    "mcp": "mcp",
     "export": "transfer",
     "import": "transfer",
     "chat": "chat",
     "serve": "serve",
 }
-_GROUPS = ("provider", "model", "conversations", "local")
+_GROUPS = ("provider", "model", "conversations", "local", "mcp")
 
 
 def build_app(command: str | None = None) -> typer.Typer:

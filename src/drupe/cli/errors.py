@@ -26,6 +26,11 @@ ADVICE: dict[tuple[str, str | None], str] = {
     ),
     ("invalid", "model_file"): "Pass a GGUF model file with --model PATH.",
     ("conflict", "port"): "Stop what uses it, or pick another port with --port, e.g. --port {free}.",
+    ("not_found", "mcp_server"): "See `drupe mcp list`, or add one with `drupe mcp add`.",
+    ("not_found", "tool"): "See its tools with `drupe mcp tools {server}`.",
+    ("conflict", "mcp_server_disabled"): "Enable it with `drupe mcp enable {name}`.",
+    ("secrets_unreadable", "mcp_server"): "Or remove it (`drupe mcp remove {name}`) and add it again.",
+    ("mcp", None): "See its settings with `drupe mcp show {server}`.",
 }
 """(code, what the error is about) -> what to type; `(code, None)` is for any `what`.
 `{name}`-style fields come from the error's data; a missing one is shown as NAME for the user to fill in."""

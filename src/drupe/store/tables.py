@@ -55,6 +55,26 @@ settings = sa.Table(
 )
 
 
+mcp_servers = sa.Table(
+    "mcp_servers",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("name_key", sa.String(32), nullable=False, unique=True),
+    sa.Column("transport", sa.String(16), nullable=False),  # "stdio" or "http"
+    sa.Column("command", sa.Text, nullable=False, default=""),
+    sa.Column("args", sa.JSON, nullable=False, default=list),
+    sa.Column("url", sa.Text, nullable=False, default=""),  # without its `user:password@`
+    sa.Column("env", sa.JSON, nullable=False, default=dict),  # the names; every value is in `secrets`
+    sa.Column("headers", sa.JSON, nullable=False, default=dict),  # secret ones' values emptied, kept in `secrets`
+    sa.Column("secrets", sa.Text, nullable=False, default=""),  # encrypted JSON, as `providers.api_keys`
+    sa.Column("timeout", sa.Float, nullable=False, default=60.0),
+    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+
 def migrated_metadata() -> sa.MetaData:
     """The metadata with every table the migrations build. The chat's tables
     (`drupe.chat.tables`) are declared on it too; importing them here puts them in

@@ -27,6 +27,7 @@ STATUS: dict[str, int] = {
     "secrets_unreadable": 409,
     "unavailable": 503,
     "provider": 502,
+    "mcp": 502,  # an MCP server (a tool server) failed: like a provider, an upstream
 }
 """The status of each `drupe.errors.ErrorCode`; a code missing here is a 400."""
 

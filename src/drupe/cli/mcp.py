@@ -1,0 +1,236 @@
+"""`drupe mcp …`: register MCP servers and try their tools by hand.
+
+The `mcp` SDK is imported only by the commands that connect (`show`, `tools`, `call`), through
+`drupe.tools.client`: listing and changing servers start as fast as any other command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from drupe.cli.common import confirm, print_json
+
+if TYPE_CHECKING:
+    from drupe.tools.client import ServerInfo
+    from drupe.tools.servers import McpServer, McpServers
+
+app = typer.Typer(help="Register MCP servers (tools for the models) and try their tools.", no_args_is_help=True)
+
+
+def _servers() -> McpServers:
+    from drupe.store import open_store
+    from drupe.tools.servers import McpServers
+
+    return McpServers(open_store())
+
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+@app.command()
+def add(
+    name: str = typer.Argument(..., help="A name of 1–32 letters, digits, - or _."),
+    command: list[str] = typer.Argument(
+        None, help="After --: the command that starts an stdio server, and its arguments."
+    ),
+    url: str = typer.Option(
+        "", "--url", help="The address of a Streamable HTTP server, e.g. http://127.0.0.1:8000/mcp"
+    ),
+    env: list[str] = typer.Option(
+        [], "--env", help="An environment variable NAME=VALUE for the command (encrypted at rest); repeat for more."
+    ),
+    header: list[str] = typer.Option(
+        [], "--header", help="An HTTP header NAME=VALUE for a URL (secret ones encrypted at rest); repeat for more."
+    ),
+    timeout: float = typer.Option(60.0, "--timeout", help="Seconds the server has to start and answer one request."),
+    disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+) -> None:
+    """Add an MCP server: `drupe mcp add NAME -- COMMAND [ARGS...]` or `drupe mcp add NAME --url URL`.
+
+    An stdio server runs as you, with the command you typed: add only servers you trust.
+    """
+    from drupe.errors import DrupeError
+    from drupe.tools.servers import parse_env
+    from drupe.validation import parse_header
+
+    command = list(command or [])
+    if bool(command) == bool(url):
+        raise DrupeError(
+            "Give either a command after -- (drupe mcp add NAME -- COMMAND ARGS...) or --url URL.",
+            code="invalid", field="command",
+        )  # fmt: skip
+    server = _servers().add(
+        name, "stdio" if command else "http",
+        command=command[0] if command else "", args=command[1:], url=url, env=parse_env(env),
+        headers=dict(parse_header(pair) for pair in header), timeout=timeout, enabled=not disabled,
+    )  # fmt: skip
+    state = "disabled" if disabled else "enabled"
+    typer.echo(f"Added MCP server {server.name} ({server.transport}, {state}). Try it: drupe mcp show {server.name}")
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the MCP servers, secrets masked. Does not connect to them."""
+    servers = _servers().list_servers()
+    if as_json:
+        print_json([s.public_dict() for s in servers])
+        return
+    if not servers:
+        typer.echo(
+            "No MCP servers yet. Add one: drupe mcp add NAME -- COMMAND [ARGS...]  or  drupe mcp add NAME --url URL"
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Name", "Transport", "Enabled", "Command or URL", box=None)
+    for server in servers:
+        table.add_row(server.name, server.transport, "on" if server.enabled else "off", _target(server))
+    Console().print(table)
+
+
+def _target(server: McpServer) -> str:
+    import shlex
+
+    if server.transport == "stdio":
+        return shlex.join([server.command, *server.args])
+    return str(server.public_dict()["url"])
+
+
+def _settings(server: McpServer) -> list[str]:
+    shown = server.public_dict()
+    lines = [
+        f"Name:      {server.name}",
+        f"Transport: {server.transport}",
+        f"Enabled:   {'on' if server.enabled else 'off'}",
+        f"{'Command:' if server.transport == 'stdio' else 'URL:':<10} {_target(server)}",
+        f"Timeout:   {server.timeout:g} s",
+    ]
+    lines += [f"Env:       {key}={value}" for key, value in shown["env"].items()]
+    lines += [f"Header:    {key}: {value}" for key, value in shown["headers"].items()]
+    if server.secrets_unreadable:
+        lines.append("Secrets:   cannot be decrypted with the current secret key; restore the original one")
+    return lines
+
+
+def _tool_lines(info: ServerInfo) -> list[str]:
+    lines = []
+    for tool in info.tools:
+        lines.append(
+            f"  {tool.name}: {tool.description.strip().splitlines()[0] if tool.description.strip() else ''}".rstrip(
+                ": "
+            )
+        )
+        for p in tool.parameters():
+            need = "required" if p.required else "optional"
+            about = f" — {p.description}" if p.description else ""
+            lines.append(f"      {p.name} ({p.type}, {need}){about}")
+    return lines or ["  (none)"]
+
+
+@app.command()
+def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show a server's settings (secrets masked), then connect: its status and tools, or the error."""
+    from dataclasses import asdict
+
+    from drupe.errors import DrupeError
+    from drupe.tools.client import server_info
+
+    server = _servers().get(name)
+    info = error = None
+    if server.enabled:
+        try:
+            info = _run(server_info(server))
+        except DrupeError as exc:
+            error = exc
+    if as_json:
+        status = "connected" if info else "error" if error else "disabled"
+        print_json({
+            **server.public_dict(), "status": status, "error": str(error) if error else None,
+            "server_info": {"name": info.name, "version": info.version} if info else None,
+            "tools": [asdict(t) for t in info.tools] if info else [],
+        })  # fmt: skip
+    else:
+        lines = _settings(server)
+        if info:
+            lines.append(f"Status:    connected ({info.name} {info.version})".rstrip())
+            lines.append(f"Tools:     {len(info.tools)}")
+            lines += _tool_lines(info)
+        elif error:
+            lines.append(f"Status:    error: {error}")
+        else:
+            lines.append(f"Status:    disabled (drupe mcp enable {server.name})")
+        typer.echo("\n".join(lines))
+    if error:
+        raise typer.Exit(1)
+
+
+@app.command()
+def tools(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Connect to a server and list its tools with their parameters."""
+    from dataclasses import asdict
+
+    from drupe.tools.client import server_info
+
+    info = _run(server_info(_servers().get(name)))
+    if as_json:
+        print_json([asdict(t) for t in info.tools])
+        return
+    typer.echo("\n".join(line[2:] if line.startswith("  ") else line for line in _tool_lines(info)))
+
+
+@app.command()
+def call(
+    name: str,
+    tool: str,
+    args: str = typer.Option("{}", "--args", help='The arguments as a JSON object, e.g. \'{"timezone": "UTC"}\'.'),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Call one tool by hand and print its result (cut at 100,000 characters). Exits 1 when the tool reports an error."""
+    from drupe.tools.client import MAX_RESULT_CHARS, call_tool, parse_arguments
+
+    arguments = parse_arguments(args)
+    result = _run(call_tool(_servers().get(name), tool, arguments))
+    if as_json:
+        print_json({"text": result.text, "is_error": result.is_error, "cut_chars": result.cut_chars})
+    else:
+        typer.echo(result.text)
+        if result.cut_chars:
+            typer.echo(f"[result cut at {MAX_RESULT_CHARS:,} characters: {result.cut_chars:,} more left out]", err=True)
+        if result.is_error:
+            typer.echo(f"error: tool {tool} reported an error (above).", err=True)
+    if result.is_error:
+        raise typer.Exit(1)
+
+
+@app.command()
+def enable(name: str) -> None:
+    """Switch a server on."""
+    typer.echo(f"Enabled MCP server {_servers().enable(name).name}.")
+
+
+@app.command()
+def disable(name: str) -> None:
+    """Switch a server off; its settings are kept."""
+    typer.echo(f"Disabled MCP server {_servers().disable(name).name}.")
+
+
+@app.command()
+def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
+    """Remove a server and its settings."""
+    servers = _servers()
+    server = servers.get(name)
+    if not confirm(f"Remove MCP server {server.name}?", yes):
+        typer.echo("Kept.")
+        raise typer.Exit(1)
+    servers.remove(server.id)
+    typer.echo(f"Removed MCP server {server.name}.")

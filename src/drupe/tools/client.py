@@ -1,0 +1,257 @@
+"""Talk to one MCP server with the official `mcp` SDK: start or reach it, list its tools, call one.
+
+Each function opens its own connection (an stdio server is started, then stopped) and closes it:
+enough to try tools by hand. Everything that goes wrong comes out as a DrupeError: `mcp` with a
+`kind` (`start`, `connection`, `timeout`, `server`) and the server's own words, with any of the
+server's secrets (environment values, secret header values, URL credentials) taken out. The SDK,
+and with it pydantic and the HTTP client, is imported only when a connection is made.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+from drupe.errors import DrupeError
+from drupe.protocols.http_errors import redact
+from drupe.tools.servers import McpServer
+
+if TYPE_CHECKING:
+    from mcp.client.session import ClientSession
+
+T = TypeVar("T")
+
+MAX_RESULT_CHARS = 100_000
+"""A tool result is cut to this many characters (with a note saying how much was left out):
+enough for any answer a person or a model reads, and a server sending megabytes cannot flood drupe."""
+
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""The largest one message (one SSE event) read from an HTTP server: above the SDK's 1 MB default,
+so a result of a few megabytes arrives (and is cut to `MAX_RESULT_CHARS`); a bigger one is an error.
+The SDK's stdio transport sets no such limit."""
+
+STDERR_TAIL_CHARS = 2_000
+"""How much of the end of an stdio server's error output is quoted when it fails to start."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    name: str
+    description: str
+    input_schema: dict[str, Any] = field(default_factory=dict)
+
+    def parameters(self) -> list[Parameter]:
+        """The top-level properties of its JSON Schema, required ones first."""
+        properties = self.input_schema.get("properties") or {}
+        required = set(self.input_schema.get("required") or [])
+        found = []
+        for name, spec in properties.items():
+            spec = spec if isinstance(spec, dict) else {}
+            kind = spec.get("type") or ("enum" if "enum" in spec else "any")
+            found.append(
+                Parameter(name, kind if isinstance(kind, str) else "|".join(map(str, kind)), name in required,
+                          str(spec.get("description") or ""))
+            )  # fmt: skip
+        return sorted(found, key=lambda p: not p.required)
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What a server says about itself at the handshake, and the tools it offers."""
+
+    name: str
+    version: str
+    tools: list[ToolInfo]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    text: str
+    is_error: bool
+    """The tool ran and reported a failure (a bad argument, say): its text says what."""
+    cut_chars: int = 0
+    """How many characters past `MAX_RESULT_CHARS` were left out."""
+
+
+def parse_arguments(text: str) -> dict[str, Any]:
+    """A tool's arguments as typed: a JSON object."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError as exc:
+        raise DrupeError(
+            f"The tool arguments are not valid JSON ({exc}). Example: {{\"timezone\": \"UTC\"}}",
+            code="invalid", field="args",
+        ) from None  # fmt: skip
+    if not isinstance(value, dict):
+        raise DrupeError(
+            'The tool arguments must be a JSON object, like {"timezone": "UTC"}.', code="invalid", field="args"
+        )
+    return value
+
+
+async def server_info(server: McpServer) -> ServerInfo:
+    """Connect, and list the tools (every page of them)."""
+
+    async def work(session: ClientSession, info: Any) -> ServerInfo:
+        from mcp.types import PaginatedRequestParams
+
+        tools: list[ToolInfo] = []
+        cursor: str | None = None
+        while True:
+            page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
+            tools += [ToolInfo(t.name, t.description or "", dict(t.input_schema or {})) for t in page.tools]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        return ServerInfo(info.server_info.name, info.server_info.version or "", tools)
+
+    return await _connected(server, work)
+
+
+async def call_tool(
+    server: McpServer, tool: str, arguments: dict[str, Any], *, max_chars: int = MAX_RESULT_CHARS
+) -> ToolResult:
+    """Call one tool. A tool that is not offered is a `not_found` error naming the ones that are."""
+
+    async def work(session: ClientSession, _info: Any) -> ToolResult:
+        listed = await session.list_tools()
+        names = [t.name for t in listed.tools]
+        if tool not in names and not listed.next_cursor:
+            raise DrupeError(
+                f"MCP server {server.name!r} has no tool {tool!r}. Its tools: {', '.join(names) or 'none'}.",
+                code="not_found", what="tool", server=server.name, name=tool,
+            )  # fmt: skip
+        result = await session.call_tool(tool, arguments)
+        return _result(result, max_chars, server.secrets())
+
+    return await _connected(server, work)
+
+
+def _result(result: Any, max_chars: int, secrets: tuple[str, ...]) -> ToolResult:
+    """The result's content as one text: text parts as they are, others described or as JSON."""
+    parts = []
+    for item in result.content:
+        kind = getattr(item, "type", "")
+        if kind == "text":
+            parts.append(item.text)
+        elif kind in ("image", "audio"):
+            parts.append(f"[{kind}: {item.mime_type}, {len(item.data) * 3 // 4} bytes]")
+        else:
+            parts.append(item.model_dump_json(by_alias=True, exclude_none=True))
+    if not parts and result.structured_content is not None:
+        parts.append(json.dumps(result.structured_content, ensure_ascii=False))
+    text = "\n".join(parts)
+    cut = max(0, len(text) - max_chars)
+    if cut:
+        text = text[:max_chars]
+    return ToolResult(redact(text, secrets) if result.is_error else text, bool(result.is_error), cut)
+
+
+async def _connected(server: McpServer, work: Callable[[ClientSession, Any], Awaitable[T]]) -> T:
+    """Run `work` on an initialised session, within the server's timeout; every failure as a DrupeError."""
+    import anyio
+
+    _check_usable(server)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+        try:
+            with anyio.fail_after(server.timeout):
+                async with _session(server, errlog) as session:
+                    info = await session.initialize()
+                    return await work(session, info)
+        except Exception as exc:  # the SDK's task groups wrap what went wrong in exception groups
+            raise _as_error(server, exc, _tail(errlog)) from None
+
+
+def _check_usable(server: McpServer) -> None:
+    if server.secrets_unreadable:
+        raise DrupeError(
+            f"The stored secrets of MCP server {server.name!r} cannot be decrypted with the current secret key: "
+            "restore the original key, or give the server its environment or headers again.",
+            code="secrets_unreadable", what="mcp_server", name=server.name,
+        )  # fmt: skip
+    if not server.enabled:
+        raise DrupeError(
+            f"MCP server {server.name!r} is disabled.", code="conflict", what="mcp_server_disabled", name=server.name
+        )
+
+
+@asynccontextmanager
+async def _session(server: McpServer, errlog: TextIO) -> AsyncIterator[ClientSession]:
+    from mcp.client.session import ClientSession
+
+    if server.transport == "stdio":
+        from mcp.client.stdio import StdioServerParameters, stdio_client
+
+        params = StdioServerParameters(command=server.command, args=list(server.args), env=dict(server.env) or None)
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            yield session
+        return
+    from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+
+    async with (
+        create_mcp_http_client(headers=dict(server.headers)) as http,
+        streamable_http_client(server.url, http_client=http, max_sse_event_size=MAX_MESSAGE_BYTES) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        yield session
+
+
+def _tail(errlog: TextIO) -> str:
+    errlog.seek(0, 2)
+    size = errlog.tell()
+    errlog.seek(max(0, size - STDERR_TAIL_CHARS * 4))
+    return errlog.read()[-STDERR_TAIL_CHARS:].strip()
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _as_error(server: McpServer, exc: Exception, stderr: str) -> DrupeError:
+    """One DrupeError for whatever the SDK raised: ours first, then the most telling of the rest."""
+    leaves = _leaves(exc)
+    for leaf in leaves:
+        if isinstance(leaf, DrupeError):
+            return leaf
+    from mcp.shared.exceptions import MCPError
+
+    secrets = server.secrets()
+    said = f" Its error output ends with: {redact(stderr, secrets)}" if stderr else ""
+    where = f"command {server.command!r}" if server.transport == "stdio" else f"URL {_shown_url(server)}"
+    leaf = next((x for x in leaves if isinstance(x, (MCPError, OSError, TimeoutError))), leaves[0])
+    if isinstance(leaf, TimeoutError):
+        kind, message = "timeout", f"MCP server {server.name!r} did not answer within {server.timeout:g} s.{said}"
+    elif isinstance(leaf, FileNotFoundError) and server.transport == "stdio":
+        kind, message = "start", f"Cannot start MCP server {server.name!r}: {where} was not found."
+    elif isinstance(leaf, MCPError) and leaf.message.lower().startswith("connection closed"):
+        kind = "start" if server.transport == "stdio" else "connection"
+        message = f"MCP server {server.name!r} ({where}) closed the connection before answering.{said}"
+    elif isinstance(leaf, MCPError):
+        kind, message = "server", f"MCP server {server.name!r} answered with an error: {redact(leaf.message, secrets)}"
+    elif isinstance(leaf, OSError) and server.transport == "stdio":
+        kind, message = "start", f"Cannot start MCP server {server.name!r} ({where}): {leaf.strerror or leaf}."
+    else:
+        detail = redact(str(leaf) or type(leaf).__name__, secrets)
+        kind = "connection"
+        message = f"Cannot talk to MCP server {server.name!r} ({where}): {detail}.{said}"
+    return DrupeError(message, code="mcp", kind=kind, server=server.name)
+
+
+def _shown_url(server: McpServer) -> str:
+    from drupe.keys import mask_url
+
+    return mask_url(server.url)
