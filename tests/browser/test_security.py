@@ -16,7 +16,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import WAIT_MS, free_port
-from tests.browser.steps import add_provider, eventually, last_answer, open_chat, pick_models, send, wait_until_answered
+from tests.browser.steps import (
+    add_provider,
+    eventually,
+    last_answer,
+    open_chat,
+    pick_models,
+    screenshot,
+    send,
+    wait_until_answered,
+)
 from tests.fakes.server import Reply, Request, ServerThread
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
@@ -76,6 +85,7 @@ def test_an_image_in_an_answer_is_fetched_only_when_clicked(
     link = answer.get_by_role("link", name="your bank")
     expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
     expect(answer.locator(".link-host")).to_have_text(f" ({host})")
+    screenshot(ui, "image-placeholder.png")
 
     ui.reload()
     answer = last_answer(ui)

@@ -135,6 +135,7 @@ def test_provider_fields_models_order_and_delete(ui: Page, api: httpx2.Client, f
     models.get_by_role("button", name="Delete my-deployment").click()
     expect(models.locator(".model-row")).to_have_count(3)
     ui.get_by_role("complementary", name="Providers").hover()
+    ui.get_by_role("heading", name="Azure").scroll_into_view_if_needed()  # the panel's top, for the picture
     screenshot(ui, "settings.png")
 
     # Drag "Azure" above "First": the new order is stored.
