@@ -10,11 +10,33 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class FakeCall:
+    """A tool call the fake model makes. `arguments` is the JSON text it writes (it may be
+    invalid on purpose), streamed in `chunks` fragments where the wire format streams them."""
+
+    name: str
+    arguments: str = "{}"
+    chunks: int = 3
+    id: str = ""
+    """The call's id; "" makes one from its position (`call_0`, `call_1`…)."""
+
+    def call_id(self, index: int) -> str:
+        return self.id or f"call_{index}"
+
+    def fragments(self) -> tuple[str, ...]:
+        return split_chunks(self.arguments, min(self.chunks, len(self.arguments))) if self.arguments else ("",)
+
+
+@dataclass(frozen=True)
 class Answer:
+    """What the fake model says. With `tool_calls`, the text (maybe none) comes first, then the
+    calls, and the answer's finish reason is the format's "tool use" one."""
+
     model: str
     text_chunks: tuple[str, ...]
     reasoning_chunks: tuple[str, ...] = ()
     input_tokens: int = 0
+    tool_calls: tuple[FakeCall, ...] = ()
 
     @property
     def text(self) -> str:
@@ -27,7 +49,7 @@ class Answer:
     @property
     def output_tokens(self) -> int:
         """One token per streamed chunk, so rates in tests are exact."""
-        return len(self.text_chunks) + len(self.reasoning_chunks)
+        return len(self.text_chunks) + len(self.reasoning_chunks) + sum(len(c.fragments()) for c in self.tool_calls)
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,8 @@ def models(ids: list[str], after_id: str | None, limit: int) -> dict:
         "first_id": page[0] if page else None,
         "last_id": page[-1] if page else None,
     }
+
+
+def tool_rounds(body: dict) -> int:
+    """How many rounds of tool results the request carries (to be written with tool calls)."""
+    raise NotImplementedError

@@ -99,3 +99,8 @@ def _usage(answer: Answer) -> dict:
     if answer.reasoning_chunks:
         usage["thoughtsTokenCount"] = len(answer.reasoning_chunks)
     return usage
+
+
+def tool_rounds(body: dict) -> int:
+    """How many rounds of tool results the request carries (to be written with tool calls)."""
+    raise NotImplementedError

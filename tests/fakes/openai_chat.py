@@ -83,3 +83,8 @@ def _usage(answer: Answer) -> dict:
         "completion_tokens": answer.output_tokens,
         "total_tokens": answer.input_tokens + answer.output_tokens,
     }
+
+
+def tool_rounds(body: dict) -> int:
+    """How many rounds of tool results the request carries (to be written with tool calls)."""
+    raise NotImplementedError

@@ -89,3 +89,8 @@ def _response(answer: Answer, status: str) -> dict:
         "output": [],
         "usage": None,
     }
+
+
+def tool_rounds(body: dict) -> int:
+    """How many rounds of tool results the request carries (to be written with tool calls)."""
+    raise NotImplementedError

@@ -35,7 +35,7 @@ from urllib.parse import unquote
 
 from drupe.protocols.types import TYPES
 from tests.fakes import anthropic, gemini, openai_chat, openai_responses
-from tests.fakes.answer import Answer, Frames, count_words, split_chunks
+from tests.fakes.answer import Answer, FakeCall, Frames, count_words, split_chunks
 from tests.fakes.server import DropConnection, Reply, Request, ServerThread
 
 KINDS = tuple(TYPES)
@@ -120,6 +120,9 @@ class FakeUpstream:
     pass before the first piece and `delay` between pieces (0: as fast as
     possible). With `api_key` set (one key or several), other keys get the
     provider's own 401 (Gemini: 400/403, as Gemini does).
+    With `tool_calls`, a chat request that offers tools is answered with those calls (and
+    `tool_text` said before them) until the request carries `tool_rounds` rounds of tool
+    results; then with `text` as usual. `tool_rounds=None`: calls every time (a model that loops).
     `reasoning_field` picks the OpenAI chat delta field: "reasoning_content"
     or "reasoning". `think_tags` sends the reasoning inside the text as
     `<think>…</think>` instead.
@@ -141,6 +144,9 @@ class FakeUpstream:
         page_size: int = 2,
         fault: Fault | None = None,
         port: int = 0,
+        tool_calls: tuple[FakeCall, ...] = (),
+        tool_text: str = "",
+        tool_rounds: int | None = 1,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -156,6 +162,9 @@ class FakeUpstream:
         self.models = list(models)
         self.page_size = page_size
         self.fault = fault
+        self.tool_calls = tool_calls
+        self.tool_text_chunks = split_chunks(tool_text, None)
+        self.tool_rounds = tool_rounds
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._server = ServerThread(self._handle, port)
@@ -206,7 +215,7 @@ class FakeUpstream:
             return Reply(400, {"content-type": "application/json"}, stream=self._huge_error(fault.size))
         if route == "models":
             return self._models(request.query)
-        answer = Answer(model, self.text_chunks, self.reasoning_chunks, count_words(_prompt(body)))
+        answer = self._answer(model, body or {})
         stream = route == "stream" or (route == "chat" and bool((body or {}).get("stream")))
         if not stream:
             return await self._whole(answer, fault)
@@ -215,6 +224,16 @@ class FakeUpstream:
             {"content-type": "text/event-stream", "cache-control": "no-cache"},
             stream=self._stream(answer, fault, (body or {}).get("stream_options")),
         )
+
+    def _answer(self, model: str, body: dict) -> Answer:
+        """Tool calls while the request offers tools and has fewer rounds of results than
+        `tool_rounds`; otherwise the text."""
+        prompt_tokens = count_words(_prompt(body))
+        if self.tool_calls and _offers_tools(self.kind, body):
+            rounds = FORMATS[self.kind].tool_rounds(body)
+            if self.tool_rounds is None or rounds < self.tool_rounds:
+                return Answer(model, self.tool_text_chunks, (), prompt_tokens, self.tool_calls)
+        return Answer(model, self.text_chunks, self.reasoning_chunks, prompt_tokens)
 
     def _route(self, request: Request) -> tuple[str | None, str]:
         """("chat" | "stream" | "once" | "models" | None, model named in the path)."""
@@ -398,6 +417,20 @@ def _without_finish(kind: str, body: dict) -> dict:
     else:
         body["choices"][0]["finish_reason"] = None
     return body
+
+
+FORMATS = {
+    "openai": openai_chat,
+    "azure-openai": openai_chat,
+    "openai-response": openai_responses,
+    "anthropic": anthropic,
+    "gemini": gemini,
+}
+"""Each kind's wire-format module (the tool-call helpers are looked up here)."""
+
+
+def _offers_tools(kind: str, body: dict) -> bool:
+    return bool(body.get("tools"))
 
 
 def _json_reply(status: int, data: dict) -> Reply:

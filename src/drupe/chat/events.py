@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drupe.chat.records import MessageRecord
+from drupe.chat.records import MessageRecord, ToolCallRecord
 from drupe.protocols.base import ReasoningDelta, TextDelta
 
 
@@ -45,4 +45,16 @@ class AnswerFinished:
     save_error: str | None = None
 
 
-TurnEvent = UserSaved | AnswerStarted | AnswerDelta | AnswerFinished
+@dataclass(frozen=True)
+class ToolCallUpdate:
+    """A tool call of an answer changed: `awaiting` (the approver is being asked), `running`, or
+    how it ended (`ok`, `error`, `denied`, `cancelled`, with `result`). `step` counts the answer's
+    rounds of calls from 0: the text deltas of an answer that come after a round's calls belong
+    to the next round (or to the final text)."""
+
+    answer_id: int
+    step: int
+    call: ToolCallRecord
+
+
+TurnEvent = UserSaved | AnswerStarted | AnswerDelta | ToolCallUpdate | AnswerFinished

@@ -23,6 +23,48 @@ class Target(NamedTuple):
         return f"{self.provider}/{self.model}"
 
 
+ToolCallStatus = Literal["awaiting", "running", "ok", "error", "denied", "cancelled"]
+"""Where a tool call is: waiting for the user's approval, running, or how it ended: it ran
+(`ok`), it or its server failed or its arguments were refused (`error`), the user (or the lack of
+a terminal to ask on) refused it (`denied`), the user stopped the answer while it ran
+(`cancelled`). Only the last four are stored as a step's final state."""
+
+
+@dataclass(frozen=True)
+class ToolCallRecord:
+    """One tool call of an answer, as stored and shown. `name` is the name the model called
+    (`time__get_current_time`); `server` and `tool` say what it is in MCP terms ("" when the
+    model called a tool it was not offered). `arguments` is the JSON text the model wrote;
+    `result` what went back to the model (the tool's text, or why it did not run)."""
+
+    id: str
+    name: str
+    arguments: str
+    server: str = ""
+    tool: str = ""
+    status: ToolCallStatus = "awaiting"
+    result: str = ""
+    signature: str = ""
+    """The provider's opaque token for this call (see `drupe.protocols.base.ToolCall`)."""
+    duration_ms: float | None = None
+
+    @property
+    def title(self) -> str:
+        """How a person reads the call: `time.get_current_time`."""
+        return f"{self.server}.{self.tool}" if self.server else self.name
+
+
+@dataclass(frozen=True)
+class ToolStep:
+    """One round of an answer that called tools: what the model said before its calls
+    (text, reasoning) and the calls with their results. The answer's final text, after the
+    last round, is the message's `content`."""
+
+    text: str
+    calls: tuple[ToolCallRecord, ...]
+    reasoning: str = ""
+
+
 @dataclass(frozen=True)
 class ConversationSettings:
     """Per-conversation request settings. `None` leaves the provider's default in place;
@@ -33,6 +75,13 @@ class ConversationSettings:
     top_p: float | None = None
     max_tokens: int | None = None
     context_count: int | None = None
+    tools: tuple[str, ...] = ()
+    """The MCP servers (`time`) or single tools (`time.get_current_time`) the model may call,
+    or `("all",)` for every enabled server; () for none."""
+    allowed_tools: tuple[str, ...] = ()
+    """Tools (`server.tool`) the user chose to "always allow" here: they run without asking."""
+    max_tool_steps: int | None = None
+    """Rounds of tool calls one answer may make (None: `DEFAULT_MAX_TOOL_STEPS`)."""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -77,6 +126,8 @@ class MessageRecord:
     output_tokens: int | None = None
     time_to_first_token_ms: float | None = None
     tokens_per_second: float | None = None
+    tool_steps: tuple[ToolStep, ...] = ()
+    """The rounds of tool calls before `content` (see `ToolStep`); () for most answers."""
 
     @property
     def message_content(self) -> str | tuple[ContentPart, ...]:
@@ -125,6 +176,26 @@ def parts_from_json(items: list[dict[str, Any]] | None) -> tuple[ContentPart, ..
     return tuple(parts)
 
 
+DEFAULT_MAX_TOOL_STEPS = 10
+"""Rounds of tool calls one answer may make unless the conversation says otherwise."""
+
+
+def steps_to_json(steps: tuple[ToolStep, ...] | list[ToolStep]) -> list[dict[str, Any]] | None:
+    return [plain(step) for step in steps] if steps else None
+
+
+def steps_from_json(items: list[dict[str, Any]] | None) -> tuple[ToolStep, ...]:
+    names = {f.name for f in fields(ToolCallRecord)}
+    return tuple(
+        ToolStep(
+            text=item.get("text", ""),
+            reasoning=item.get("reasoning", ""),
+            calls=tuple(ToolCallRecord(**{k: v for k, v in call.items() if k in names}) for call in item.get("calls", ())),
+        )
+        for item in items or ()
+    )
+
+
 def conversation_from_row(row: Any) -> Conversation:
     return Conversation(
         id=row.id,
@@ -135,6 +206,9 @@ def conversation_from_row(row: Any) -> Conversation:
             top_p=row.top_p,
             max_tokens=row.max_tokens,
             context_count=row.context_count,
+            tools=tuple(row.tools or ()),
+            allowed_tools=tuple(row.allowed_tools or ()),
+            max_tool_steps=row.max_tool_steps,
         ),
         current_leaf_id=row.current_leaf_id,
         created_at=row.created_at,
@@ -163,4 +237,5 @@ def message_from_row(row: Any) -> MessageRecord:
         output_tokens=row.output_tokens,
         time_to_first_token_ms=row.time_to_first_token_ms,
         tokens_per_second=row.tokens_per_second,
+        tool_steps=steps_from_json(row.tool_steps),
     )

@@ -324,7 +324,11 @@ def _owner_alive(owner: str | None) -> bool:
 
 
 def settings_values(settings: ConversationSettings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in ConversationSettings.names()}
+    """The settings as column values: the tool lists as JSON lists (NULL when empty)."""
+    values = {name: getattr(settings, name) for name in ConversationSettings.names()}
+    for name in ("tools", "allowed_tools"):
+        values[name] = list(values[name]) or None
+    return values
 
 
 SETTING_BOUNDS: tuple[tuple[str, float, float | None], ...] = (
@@ -332,6 +336,7 @@ SETTING_BOUNDS: tuple[tuple[str, float, float | None], ...] = (
     ("top_p", 0.0, 1.0),
     ("max_tokens", 1, None),
     ("context_count", 0, None),
+    ("max_tool_steps", 1, 100),
 )
 
 

@@ -1,4 +1,4 @@
-"""Conversation and message tables, on the shared metadata. Changed only by migrations (0002, 0003).
+"""Conversation and message tables, on the shared metadata. Changed only by migrations (0002, 0003, 0005).
 
 Messages form a tree per conversation: `parent_id` links each message to the one it
 answers or follows, so regenerated answers and edited prompts are siblings, never
@@ -25,6 +25,9 @@ conversations = sa.Table(
     sa.Column("current_leaf_id", sa.Integer),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("tools", sa.JSON),  # servers or server.tool names turned on, or ["all"] (0005)
+    sa.Column("allowed_tools", sa.JSON),  # server.tool names "always allowed" here
+    sa.Column("max_tool_steps", sa.Integer),  # NULL: drupe.chat.tooling.DEFAULT_MAX_STEPS
 )
 
 messages = sa.Table(
@@ -52,6 +55,8 @@ messages = sa.Table(
     sa.Column("time_to_first_token_ms", sa.Float),
     sa.Column("tokens_per_second", sa.Float),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("tool_steps", sa.JSON),
+    # The steps of an answer that called tools (see drupe.chat.records.ToolStep); NULL: none (0005).
 )
 
 sa.Index("ix_messages_conversation", messages.c.conversation_id, messages.c.id)

@@ -24,7 +24,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,54 @@ ContentPart = TextPart | ImagePart
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A tool the model may call: the name it calls it by (`[A-Za-z0-9_-]{1,64}` on every
+    provider type), what it does, and its parameters as a JSON Schema object."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the model made, whole. Also the Event a stream gives once a call's last
+    fragment has arrived (a protocol assembles fragments itself).
+
+    `arguments` is the JSON text the model wrote, not parsed: it may be invalid, and it is sent
+    back exactly as written. `id` is the provider's call id (generated when the provider gives
+    none, as Gemini may). `signature` is an opaque token the provider wants back with the call
+    (Gemini's `thoughtSignature`); "" when there is none."""
+
+    id: str
+    name: str
+    arguments: str
+    signature: str = ""
+    type: Literal["tool_call"] = "tool_call"
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool call gave, as sent back to the model in a `tool` message. `name` is the
+    called tool's name (Gemini matches results by name); `is_error` marks a failure or a
+    refusal (the text says which), so a model can try again or give up."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
 class Message:
+    """One message of the history sent. An assistant message may carry the `tool_calls` it made
+    (its content then holds the text said before them, maybe ""); each result comes back as a
+    message of role `tool` with `tool_result` set (its `content` is "")."""
+
     role: Role
     content: str | tuple[ContentPart, ...]
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_result: ToolResult | None = None
 
     def text(self) -> str:
         if isinstance(self.content, str):
@@ -88,6 +133,10 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     reasoning_effort: str | None = None
     extra_body: dict = field(default_factory=dict)
+    tools: tuple[ToolSpec, ...] = ()
+    """The tools the model may call; none sends no tool fields at all."""
+    tool_choice: Literal["auto", "none", "required"] | None = None
+    """None: the provider's default (auto when tools are given)."""
 
 
 @dataclass(frozen=True)
@@ -110,14 +159,15 @@ class Usage:
 
 
 StopReason = Literal[
-    "stop", "length", "tool_calls", "content_filter", "cut_off", "size_limit", "cancelled", "interrupted", "error"
+    "stop", "length", "tool_calls", "content_filter", "cut_off", "size_limit", "step_limit", "cancelled",
+    "interrupted", "error",
 ]
 """Why an answer ended, in one vocabulary for every provider type.
 
 The protocol layer reports the first five (`Finish.reason`): the model finished (`stop`), hit
 its token limit (`length`), asked for tools (`tool_calls`), was filtered (`content_filter`),
 or the stream ended with no finish at all (`cut_off`). The chat layer adds the rest: drupe's
-own size cap (`size_limit`), the user stopping it (`cancelled`), the process that was receiving it
+own size cap (`size_limit`), the step cap on rounds of tool calls (`step_limit`), the user stopping it (`cancelled`), the process that was receiving it
 ending first (`interrupted`: a crash, kill -9 or power loss; found when drupe next opens the
 database), a failure (`error`)."""
 
@@ -138,7 +188,7 @@ class Metrics:
     type: Literal["metrics"] = "metrics"
 
 
-Event = TextDelta | ReasoningDelta | Usage | Finish | Metrics
+Event = TextDelta | ReasoningDelta | ToolCall | Usage | Finish | Metrics
 
 
 @dataclass(frozen=True)
@@ -150,6 +200,7 @@ class ChatResult:
     input_tokens: int | None = None
     output_tokens: int | None = None
     finish_reason: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
     time_to_first_token_ms: float | None = None
     tokens_per_second: float | None = None
 

@@ -28,6 +28,7 @@ from drupe.protocols.base import (
     ReasoningDelta,
     RemoteModel,
     TextDelta,
+    ToolCall,
     Usage,
 )
 from drupe.protocols.http_errors import redact
@@ -207,9 +208,12 @@ def fold(events: Iterable[Event]) -> ChatResult:
     """A whole answer from its events: deltas joined, the last usage, finish and metrics kept."""
     text: list[str] = []
     reasoning: list[str] = []
+    calls: list[ToolCall] = []
     fields: dict = {}
     for event in events:
-        if isinstance(event, TextDelta):
+        if isinstance(event, ToolCall):
+            calls.append(event)
+        elif isinstance(event, TextDelta):
             text.append(event.text)
         elif isinstance(event, ReasoningDelta):
             reasoning.append(event.text)
@@ -222,7 +226,7 @@ def fold(events: Iterable[Event]) -> ChatResult:
                 time_to_first_token_ms=event.time_to_first_token_ms,
                 tokens_per_second=event.tokens_per_second,
             )
-    return ChatResult(text="".join(text), reasoning="".join(reasoning), **fields)
+    return ChatResult(text="".join(text), reasoning="".join(reasoning), tool_calls=tuple(calls), **fields)
 
 
 async def _stream(

@@ -72,6 +72,8 @@ mcp_servers = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("approval", sa.String(16), nullable=False, default="ask", server_default="ask"),
+    # "ask": each call waits for the user's approval; "always": calls run without asking (0005)
 )
 
 

@@ -28,6 +28,10 @@ from drupe.store.tables import mcp_servers as servers_table
 Transport = Literal["stdio", "http"]
 TRANSPORTS: tuple[Transport, ...] = ("stdio", "http")
 
+Approval = Literal["ask", "always"]
+APPROVALS: tuple[Approval, ...] = ("ask", "always")
+"""`ask`: each call of the server's tools waits for the user's approval; `always`: they run at once."""
+
 DEFAULT_TIMEOUT = 60.0
 """Seconds a server has to start, to list its tools, or to answer one call."""
 
@@ -37,7 +41,7 @@ function names are `[A-Za-z0-9_-]` on every provider type: so are server names."
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-FIELDS = ("transport", "command", "args", "url", "env", "headers", "timeout", "enabled")
+FIELDS = ("transport", "command", "args", "url", "env", "headers", "timeout", "enabled", "approval")
 
 
 @dataclass
@@ -52,6 +56,7 @@ class McpServer:
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     enabled: bool = True
+    approval: Approval = "ask"
     created_at: datetime | None = None
     updated_at: datetime | None = None
     secrets_unreadable: bool = False
@@ -128,6 +133,11 @@ def check_server(server: McpServer) -> None:
     for name in server.env:
         if not ENV_NAME.fullmatch(name):
             raise DrupeError(f"{name!r} is not an environment variable name.", code="invalid", field="env")
+    if server.approval not in APPROVALS:
+        raise DrupeError(
+            f"Unknown approval setting {server.approval!r}. Valid: {', '.join(APPROVALS)}.",
+            code="invalid", field="approval", choices=list(APPROVALS),
+        )  # fmt: skip
     if not server.timeout or server.timeout <= 0:
         raise DrupeError(
             f"The timeout must be a positive number of seconds, not {server.timeout!r}.",
@@ -163,6 +173,7 @@ class McpServers:
             headers=joined["headers"],
             timeout=row.timeout,
             enabled=bool(row.enabled),
+            approval=row.approval,
             created_at=row.created_at,
             updated_at=row.updated_at,
             secrets_unreadable=unreadable,
@@ -185,6 +196,7 @@ class McpServers:
             "secrets": self.store.vault.encrypt(json.dumps(secrets)) if secrets else "",
             "timeout": server.timeout,
             "enabled": server.enabled,
+            "approval": server.approval,
         }
 
     def list_servers(self) -> list[McpServer]:
