@@ -63,6 +63,16 @@ HINTS: dict[str, Hint] = {
         "expected, raise that limit; otherwise the server is misbehaving.",
         "limits",
     ),
+    "tools_refused": Hint(
+        "The provider refused a request that offered tools: this model or server may not support tool "
+        "calls. Turn tools off for this conversation, or pick a model that can use them.",
+        None,
+    ),
+    "mcp": Hint(
+        "An MCP server this conversation uses could not be started or reached. Check its command or URL, "
+        "or turn it off for this conversation.",
+        None,
+    ),
     "bad_response": Hint(
         "The server answered in an unexpected way. Check the provider type matches the server's API.", "type"
     ),

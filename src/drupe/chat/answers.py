@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from drupe.chat.records import MessageRecord, message_from_row
+from drupe.chat.records import MessageRecord, ToolStep, message_from_row, steps_from_json, steps_to_json
 from drupe.chat.tables import messages
 from drupe.protocols.limits import DEFAULT_LIMITS
 
@@ -111,10 +111,17 @@ class Answer:
     writing: asyncio.Future[Any] | None = None
     pending: Any = None
     """The consumer's queue item still taking this answer's deltas (see the service)."""
+    steps: list[ToolStep] = field(default_factory=list)
+    """Its rounds of tool calls so far, the one running included (see `drupe.chat.tooling`)."""
+    changes: int = 0
+    """Counts changes to `steps`, so the timer knows there is something to save."""
 
     @property
     def length(self) -> int:
-        return self.text.length + self.reasoning.length
+        return self.text.length + self.reasoning.length + self.changes
+
+    def steps_json(self) -> list[dict[str, Any]] | None:
+        return steps_to_json(self.steps)
 
     def conclude(
         self, status: str, stop_reason: str, *, error: str | None = None, error_kind: str | None = None
@@ -127,7 +134,7 @@ class Answer:
             "message_id": self.id, "content": str(self.text), "reasoning": str(self.reasoning), "status": status,
             "stop_reason": stop_reason, "error": error, "error_kind": error_kind, "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens, "time_to_first_token_ms": self.time_to_first_token_ms,
-            "tokens_per_second": self.tokens_per_second,
+            "tokens_per_second": self.tokens_per_second, "tool_steps": self.steps_json(),
         }  # fmt: skip
 
     def record(self) -> MessageRecord:
@@ -135,11 +142,11 @@ class Answer:
         if self.stored is not None:
             return self.stored
         assert self.final is not None
-        final = {key: value for key, value in self.final.items() if key != "message_id"}
+        final = {key: value for key, value in self.final.items() if key not in ("message_id", "tool_steps")}
         return MessageRecord(
             id=self.id, conversation_id=self.conversation_id, parent_id=self.parent_id, role="assistant",
             created_at=self.created_at, provider_id=self.provider.id, provider=self.provider.name, model=self.model,
-            **final,
+            tool_steps=steps_from_json(self.final["tool_steps"]), **final,
         )  # fmt: skip
 
 
@@ -187,7 +194,10 @@ class Writer:
             length = answer.length
             if length == answer.saved_length or answer.writing is not None:
                 continue
-            values = {"message_id": answer.id, "content": str(answer.text), "reasoning": str(answer.reasoning)}
+            values = {
+                "message_id": answer.id, "content": str(answer.text), "reasoning": str(answer.reasoning),
+                "tool_steps": answer.steps_json(),
+            }  # fmt: skip
             try:
                 await self._run(answer, _save_progress, values)
             except Exception as exc:  # kept in memory: the next tick or the final write stores it

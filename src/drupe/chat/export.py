@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from drupe.chat.records import Conversation, MessageRecord
+from drupe.chat.records import Conversation, MessageRecord, ToolCallRecord
 
 ROLE_LABELS = {"user": "User", "assistant": "Assistant", "system": "System"}
 
@@ -76,6 +78,11 @@ def _message_lines(message: MessageRecord, index: int, count: int, on_branch: bo
     if notes:
         heading += f" ({', '.join(notes)})"
     lines = [heading, ""]
+    for step in message.tool_steps:
+        if step.text:
+            lines += [step.text, ""]
+        for call in step.calls:
+            lines += _call_lines(call)
     if message.reasoning:
         lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, "", "</details>", ""]
     if message.content:
@@ -86,3 +93,17 @@ def _message_lines(message: MessageRecord, index: int, count: int, on_branch: bo
     if message.error:
         lines += [f"> **Error:** {message.error}", ""]
     return lines
+
+
+def _call_lines(call: ToolCallRecord) -> list[str]:
+    """A tool call as a folded block: the call and its arguments, then the result, fenced so
+    nothing in them is read as Markdown (a fence longer than any run of backticks inside)."""
+    fence = "`" * max(3, _longest_backticks(call.arguments + call.result) + 1)
+    return [
+        f"<details><summary>Tool call: {html.escape(call.title)} ({call.status})</summary>", "",
+        f"{fence}json", call.arguments, fence, "", f"{fence}text", call.result, fence, "", "</details>", "",
+    ]  # fmt: skip
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from drupe.chat.records import Conversation, message_from_row
 from drupe.chat.tables import messages
+from drupe.chat.tooling import step_messages
 from drupe.protocols.base import ChatRequest, Message
 
 NO_LIMIT = 2**31 - 1
@@ -45,6 +46,8 @@ def build_request(conn: sa.Connection, conversation: Conversation, leaf_id: int,
         sent.append(Message(role="system", content=settings.system_prompt))
     for row in path_rows(conn, leaf_id, limit):
         record = message_from_row(row)
+        for step in record.tool_steps:  # its rounds of tool calls, each call with its result
+            sent.extend(step_messages(step))
         if record.role == "assistant" and not record.content:
             continue  # an answer that failed before any text: nothing to show the model
         sent.append(Message(role=record.role, content=record.message_content))  # type: ignore[arg-type]

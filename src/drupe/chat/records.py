@@ -190,7 +190,9 @@ def steps_from_json(items: list[dict[str, Any]] | None) -> tuple[ToolStep, ...]:
         ToolStep(
             text=item.get("text", ""),
             reasoning=item.get("reasoning", ""),
-            calls=tuple(ToolCallRecord(**{k: v for k, v in call.items() if k in names}) for call in item.get("calls", ())),
+            calls=tuple(
+                ToolCallRecord(**{k: v for k, v in call.items() if k in names}) for call in item.get("calls", ())
+            ),
         )
         for item in items or ()
     )

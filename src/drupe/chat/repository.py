@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterable, Sequence
@@ -327,7 +328,7 @@ def settings_values(settings: ConversationSettings) -> dict[str, Any]:
     """The settings as column values: the tool lists as JSON lists (NULL when empty)."""
     values = {name: getattr(settings, name) for name in ConversationSettings.names()}
     for name in ("tools", "allowed_tools"):
-        values[name] = list(values[name]) or None
+        values[name] = list(values[name] or ()) or None
     return values
 
 
@@ -340,6 +341,10 @@ SETTING_BOUNDS: tuple[tuple[str, float, float | None], ...] = (
 )
 
 
+TOOL_SELECTOR = re.compile(r"all|[A-Za-z0-9_-]{1,32}(\.[^\s.][^\s]{0,127})?")
+"""`all`, a server's name (`drupe.tools.servers.NAME`), or `server.tool`."""
+
+
 def checked_settings(settings: ConversationSettings) -> ConversationSettings:
     """The settings if every value is in range (a blank system prompt becomes none), else `invalid`."""
     for name, low, high in SETTING_BOUNDS:
@@ -350,6 +355,14 @@ def checked_settings(settings: ConversationSettings) -> ConversationSettings:
                 f"{name.replace('_', ' ').capitalize()} must be {bounds}, not {value}.",
                 code="invalid", field=name, value=value, minimum=low, maximum=high,
             )  # fmt: skip
+    for name in ("tools", "allowed_tools"):
+        for item in getattr(settings, name) or ():
+            if not isinstance(item, str) or not TOOL_SELECTOR.fullmatch(item):
+                raise DrupeError(
+                    f"{item!r} names no MCP server or tool: give a server's name (time), one of its tools "
+                    "(time.get_current_time) or all.",
+                    code="invalid", field=name, value=item,
+                )  # fmt: skip
     if settings.system_prompt is not None and not settings.system_prompt.strip():
         settings = replace(settings, system_prompt=None)
     return settings

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from drupe.chat import export
 from drupe.chat.answers import Writer
+from drupe.chat.approval import Approver
 from drupe.chat.events import TurnEvent
 from drupe.chat.records import Conversation, ConversationSettings, MessageRecord, SearchHit, Target
 from drupe.chat.repository import OWNER, Repository, checked_settings, settings_values
@@ -35,12 +36,17 @@ class ChatService:
 
     def __init__(self, store: Store, *, connections: Connections | None = None) -> None:
         """`connections`: HTTP connections to providers kept open between turns, for a
-        long-lived caller; without it each answer opens (and closes) its own."""
+        long-lived caller; without it each answer opens (and closes) its own. MCP servers a
+        conversation uses are started (or reached) on first use and kept until `aclose`."""
         self.store = store
         self.connections = connections
         self.registry = Registry(store)
         self.repository = Repository(store)
         self.turns = TurnRunner(self.repository, self.registry, connections)
+
+    async def aclose(self) -> None:
+        """Stop the MCP servers this service started (stdio ones) and close their connections."""
+        await self.turns.aclose()
 
     @property
     def writer(self) -> Writer:
@@ -88,6 +94,9 @@ class ChatService:
         unknown = set(fields) - set(ConversationSettings.names())
         if unknown:
             raise TypeError(f"unknown conversation settings: {sorted(unknown)}")
+        for name in ("tools", "allowed_tools"):
+            if name in fields:
+                fields[name] = tuple(fields[name] or ())
         conversation = self.get_conversation(conversation_id)
         settings = checked_settings(replace(conversation.settings, **fields))
         self.repository.update_conversation(conversation.id, **settings_values(settings))
@@ -166,23 +175,37 @@ class ChatService:
         parent_id: int | None = None,
         *,
         stream: bool = True,
+        approver: Approver | None = None,
     ) -> AsyncIterator[TurnEvent]:
         """Add a user message (under `parent_id`, default the current leaf) and have each
-        target answer it, concurrently. Events of all answers come interleaved."""
-        return self.turns.send(conversation_id, content, targets, parent_id, stream)
+        target answer it, concurrently. Events of all answers come interleaved. The model may
+        call the tools the conversation turned on; `approver` decides the calls that need the
+        user's approval (none: they do not run; see `drupe.chat.approval`)."""
+        return self.turns.send(conversation_id, content, targets, parent_id, stream, approver)
 
     def regenerate(
-        self, answer_id: int, targets: Sequence[Target] | None = None, *, stream: bool = True
+        self,
+        answer_id: int,
+        targets: Sequence[Target] | None = None,
+        *,
+        stream: bool = True,
+        approver: Approver | None = None,
     ) -> AsyncIterator[TurnEvent]:
         """New answers to the same user message, kept beside the old one as alternatives.
         Without `targets`, the model that gave `answer_id` answers again."""
-        return self.turns.regenerate(answer_id, targets, stream)
+        return self.turns.regenerate(answer_id, targets, stream, approver)
 
     def edit(
-        self, user_message_id: int, new_content: Content, targets: Sequence[Target], *, stream: bool = True
+        self,
+        user_message_id: int,
+        new_content: Content,
+        targets: Sequence[Target],
+        *,
+        stream: bool = True,
+        approver: Approver | None = None,
     ) -> AsyncIterator[TurnEvent]:
         """Send `new_content` as a sibling of a user message: a new branch; the old one stays."""
-        return self.turns.edit(user_message_id, new_content, targets, stream)
+        return self.turns.edit(user_message_id, new_content, targets, stream, approver)
 
 
 MAX_TITLE = 500

@@ -33,9 +33,10 @@ import sqlalchemy as sa
 
 from drupe.chat import history
 from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable_counted
+from drupe.chat.approval import Approver
 from drupe.chat.events import AnswerFinished, AnswerStarted, TurnEvent, UserSaved
-from drupe.chat.receiving import Pending, receive
-from drupe.chat.records import Conversation, MessageRecord, Target, part_to_json
+from drupe.chat.receiving import Pending, ToolUse, receive
+from drupe.chat.records import DEFAULT_MAX_TOOL_STEPS, Conversation, MessageRecord, Target, part_to_json
 from drupe.chat.repository import Repository
 from drupe.errors import DrupeError
 from drupe.protocols.base import ContentPart, TextPart
@@ -43,6 +44,7 @@ from drupe.registry import Provider, Registry
 
 if TYPE_CHECKING:
     from drupe.protocols.client import Connections
+    from drupe.tools.toolbox import Toolbox
 
 _T = TypeVar("_T")
 
@@ -59,9 +61,30 @@ class TurnRunner:
         self.registry = registry
         self.connections = connections
         self.writer = Writer(repository.engine)
+        self._toolbox: Toolbox | None = None
+
+    @property
+    def toolbox(self) -> Toolbox:
+        """The MCP connections of this runner's turns, made on first use (the SDK is heavy)."""
+        if self._toolbox is None:
+            from drupe.tools.servers import McpServers
+            from drupe.tools.toolbox import Toolbox
+
+            self._toolbox = Toolbox(McpServers(self.repository.store))
+        return self._toolbox
+
+    async def aclose(self) -> None:
+        if self._toolbox is not None:
+            await self._toolbox.aclose()
 
     async def send(
-        self, conversation_id: str, content: Content, targets: Sequence[Target], parent_id: int | None, stream: bool
+        self,
+        conversation_id: str,
+        content: Content,
+        targets: Sequence[Target],
+        parent_id: int | None,
+        stream: bool,
+        approver: Approver | None = None,
     ) -> AsyncIterator[TurnEvent]:
         conversation = self.repository.get_conversation(conversation_id)
         if parent_id is None:
@@ -71,12 +94,12 @@ class TurnRunner:
                 f"Message {parent_id} is not in conversation {conversation.id}.",
                 code="invalid", field="parent_id", id=parent_id, conversation=conversation.id,
             )  # fmt: skip
-        async with aclosing(self._turn(conversation, parent_id, content, targets, stream)) as events:
+        async with aclosing(self._turn(conversation, parent_id, content, targets, stream, approver)) as events:
             async for event in events:
                 yield event
 
     async def regenerate(
-        self, answer_id: int, targets: Sequence[Target] | None, stream: bool
+        self, answer_id: int, targets: Sequence[Target] | None, stream: bool, approver: Approver | None = None
     ) -> AsyncIterator[TurnEvent]:
         answer = self.repository.get_message(answer_id)
         if answer.role != "assistant" or answer.parent_id is None:
@@ -101,12 +124,17 @@ class TurnRunner:
 
         answers = await self._first_write(insert)
         with self._settled(answers):
-            async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
+            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
                 async for event in events:
                     yield event
 
     async def edit(
-        self, user_message_id: int, new_content: Content, targets: Sequence[Target], stream: bool
+        self,
+        user_message_id: int,
+        new_content: Content,
+        targets: Sequence[Target],
+        stream: bool,
+        approver: Approver | None = None,
     ) -> AsyncIterator[TurnEvent]:
         original = self.repository.get_message(user_message_id)
         if original.role != "user":
@@ -115,7 +143,8 @@ class TurnRunner:
                 code="invalid", field="message_id", id=user_message_id,
             )  # fmt: skip
         conversation = self.repository.get_conversation(original.conversation_id)
-        async with aclosing(self._turn(conversation, original.parent_id, new_content, targets, stream)) as events:
+        turn = self._turn(conversation, original.parent_id, new_content, targets, stream, approver)
+        async with aclosing(turn) as events:
             async for event in events:
                 yield event
 
@@ -126,6 +155,7 @@ class TurnRunner:
         content: Content,
         targets: Sequence[Target],
         stream: bool,
+        approver: Approver | None,
     ) -> AsyncGenerator[TurnEvent, None]:
         answerers = list(zip(self._providers(targets), (t.model for t in targets)))
         content, cleaned = _storable_content(content)
@@ -143,7 +173,7 @@ class TurnRunner:
         user, answers = await self._first_write(insert)
         with self._settled(answers):
             yield UserSaved(user, cleaned)
-            async with aclosing(self._answers(conversation, user, targets, answers, stream)) as events:
+            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
                 async for event in events:
                     yield event
 
@@ -198,6 +228,7 @@ class TurnRunner:
         targets: Sequence[Target],
         answers: list[Answer],
         stream: bool,
+        approver: Approver | None,
     ) -> AsyncGenerator[TurnEvent, None]:
         """Stream the answers, their rows already inserted, all at once."""
         if self.writer.unsaved:  # answers an earlier turn could not store: another try
@@ -207,9 +238,12 @@ class TurnRunner:
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
         queue: asyncio.Queue[TurnEvent | Pending] = asyncio.Queue()
+        tools = self._tool_use(conversation, approver)
         tasks = [
             asyncio.create_task(
-                receive(answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections)
+                receive(
+                    answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections, tools
+                )
             )
             for answer in answers
         ]
@@ -227,6 +261,25 @@ class TurnRunner:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _tool_use(self, conversation: Conversation, approver: Approver | None) -> ToolUse | None:
+        """What the turn's answers may do with tools: None when the conversation turned none on."""
+        settings = conversation.settings
+        if not settings.tools:
+            return None
+        allowed = set(settings.allowed_tools)
+
+        async def remember(title: str) -> None:
+            """An "always allow" chosen during the turn, kept on the conversation."""
+            if title not in allowed_stored:
+                allowed_stored.append(title)
+                await asyncio.to_thread(
+                    self.repository.update_conversation, conversation.id, allowed_tools=list(allowed_stored)
+                )
+
+        allowed_stored = list(settings.allowed_tools)
+        steps = settings.max_tool_steps or DEFAULT_MAX_TOOL_STEPS
+        return ToolUse(self.toolbox, settings.tools, approver, allowed, steps, remember)
 
     @contextmanager
     def _settled(self, answers: list[Answer]) -> Iterator[None]:

@@ -159,8 +159,16 @@ class Usage:
 
 
 StopReason = Literal[
-    "stop", "length", "tool_calls", "content_filter", "cut_off", "size_limit", "step_limit", "cancelled",
-    "interrupted", "error",
+    "stop",
+    "length",
+    "tool_calls",
+    "content_filter",
+    "cut_off",
+    "size_limit",
+    "step_limit",
+    "cancelled",
+    "interrupted",
+    "error",
 ]
 """Why an answer ended, in one vocabulary for every provider type.
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from drupe.chat import ChatService, ConversationSettings
 from drupe.chat.records import SearchHit
+from drupe.chat.repository import TOOL_SELECTOR
 from drupe.chat.service import MAX_TITLE
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
@@ -23,12 +24,25 @@ PAGE_SIZE = 50
 MAX_PAGE = 500
 
 
+MAX_TOOL_SELECTORS = 256
+ToolSelector = Annotated[str, Field(pattern=f"^(?:{TOOL_SELECTOR.pattern})$", max_length=161)]
+
+
 class SettingsIn(BaseModel):
     system_prompt: Text | None = None
     temperature: Annotated[float, Field(strict=True, ge=0, le=2)] | None = None
     top_p: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
     max_tokens: Count | None = None
     context_count: Index | None = Field(default=None, description="Earlier messages sent; null = all.")
+    tools: Annotated[list[ToolSelector], Field(max_length=MAX_TOOL_SELECTORS)] | None = Field(
+        default=None, description="MCP servers (`time`) or tools (`time.get_current_time`) turned on, or `all`."
+    )
+    allowed_tools: Annotated[list[ToolSelector], Field(max_length=MAX_TOOL_SELECTORS)] | None = Field(
+        default=None, description="Tools (`server.tool`) that run here without asking."
+    )
+    max_tool_steps: Annotated[int, Field(strict=True, ge=1, le=100)] | None = Field(
+        default=None, description="Rounds of tool calls one answer may make; null = 10."
+    )
 
 
 class ConversationIn(BaseModel):
