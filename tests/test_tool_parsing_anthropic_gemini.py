@@ -9,7 +9,8 @@ import pytest
 
 from drupe.errors import ProviderError
 from drupe.protocols.base import Finish, TextDelta, ToolCall, Usage
-from drupe.protocols.tool_arguments import MAX_ARGUMENT_CHARS, MAX_TOOL_CALLS
+from drupe.protocols.tool_arguments import MAX_ARGUMENT_CHARS
+from drupe.protocols.tool_calls import MAX_TOOL_CALLS
 from drupe.protocols.types import TYPES
 
 anthropic, gemini = TYPES["anthropic"], TYPES["gemini"]

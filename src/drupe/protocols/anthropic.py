@@ -36,12 +36,8 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.contract import ProviderType
 from drupe.protocols.http_errors import error_from_payload
-from drupe.protocols.tool_arguments import (
-    arguments_object,
-    arguments_text,
-    check_arguments_size,
-    check_call_count,
-)
+from drupe.protocols.tool_arguments import arguments_object, check_arguments_size, check_call_count
+from drupe.protocols.tool_calls import arguments_text
 from drupe.protocols.wire import (
     StreamParser,
     WireRequest,
@@ -269,7 +265,9 @@ def _block_events(block: dict) -> list[Event]:
     """A content block's initial text (usually empty, the deltas follow), or a whole block of an
     answer that was not streamed."""
     if block.get("type") == "tool_use":
-        call = ToolCall(str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input")))
+        call = ToolCall(
+            str(block.get("id") or ""), str(block.get("name") or ""), arguments_text(block.get("input", {}))
+        )
         check_arguments_size(len(call.arguments), call.name)
         return [call]
     if block.get("type") == "text" and isinstance(text := block.get("text"), str) and text:

@@ -37,12 +37,8 @@ from drupe.protocols.base import (
 from drupe.protocols.contract import ProviderType
 from drupe.protocols.gemini_schema import to_gemini_schema
 from drupe.protocols.http_errors import error_from_payload
-from drupe.protocols.tool_arguments import (
-    arguments_object,
-    arguments_text,
-    check_arguments_size,
-    check_call_count,
-)
+from drupe.protocols.tool_arguments import arguments_object, check_arguments_size, check_call_count
+from drupe.protocols.tool_calls import arguments_text
 from drupe.protocols.urls import Operation, quote_model
 from drupe.protocols.wire import (
     StreamParser,
@@ -199,7 +195,7 @@ class Parser(StreamParser):
         self._calls += 1
         check_call_count(self._calls)
         name = str(function.get("name") or "")
-        arguments = arguments_text(function.get("args"))
+        arguments = arguments_text(function.get("args", {}))
         check_arguments_size(len(arguments), name)
         call_id = function.get("id") if isinstance(function.get("id"), str) and function["id"] else ""
         return ToolCall(

@@ -11,7 +11,7 @@ are `{}`.
 
 The other way, an object from the wire becomes JSON text, and every answer is checked against
 two caps (a provider, or a model fed hostile text, must not flood drupe with calls):
-`MAX_TOOL_CALLS` per answer and `MAX_ARGUMENT_CHARS` per call, each far above real use. Going
+`MAX_TOOL_CALLS` per answer (shared with `drupe.protocols.tool_calls`) and `MAX_ARGUMENT_CHARS` per call, each far above real use. Going
 over one ends the answer as a `bad_response` naming the cap.
 """
 
@@ -21,12 +21,10 @@ import json
 from typing import Any
 
 from drupe.errors import ProviderError
+from drupe.protocols.tool_calls import MAX_TOOL_CALLS
 
 INVALID_JSON_KEY = "INVALID_JSON"
 """The key wrapping arguments that are not a JSON object (Anthropic's documented suggestion)."""
-
-MAX_TOOL_CALLS = 128
-"""Tool calls one answer may make; models make a handful in parallel at most."""
 
 MAX_ARGUMENT_CHARS = 1_000_000
 """Characters of one call's arguments (about 250k tokens, more than any model writes in one answer)."""
@@ -43,11 +41,6 @@ def arguments_object(text: str) -> dict[str, Any]:
     if value is None:
         return {}
     return value if isinstance(value, dict) else {INVALID_JSON_KEY: text}
-
-
-def arguments_text(value: object) -> str:
-    """The JSON text of arguments a provider sent as an object (absent: `{}`)."""
-    return "{}" if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def check_call_count(count: int) -> None:
