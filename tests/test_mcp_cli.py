@@ -206,3 +206,15 @@ def test_edit_changes_only_what_is_given_and_keeps_secrets_sealed(http_mcp, drup
     assert "Give either --command or --url" in failed("mcp", "edit", "clock", "--command", "x", "--url", http_mcp)
     assert "takes no command" in failed("mcp", "edit", "clock", "--arg", "x")
 
+
+def test_reset_secrets_forgets_mcp_secrets_the_key_cannot_open(drupe_home):
+    ok("mcp", "add", "time", "--env", f"TOKEN={ENV_SECRET}", "--", sys.executable, "-m", "mcp_server_time")
+    (drupe_home / "secret.key").unlink()
+    assert "MCP server time" in failed("mcp", "list")  # the key that sealed them is missing: every command stops
+    refused = run_drupe("provider", "reset-secrets")
+    assert refused.returncode == 1 and "MCP server time" in refused.stderr
+    said = ok("provider", "reset-secrets", "--yes")
+    assert "Forgot the secrets of MCP server time" in said and "drupe mcp edit NAME --env" in said
+    assert (stored("time").env, stored("time").secrets_unreadable) == ({"TOKEN": ""}, False)
+    assert "connected (mcp-time" in ok("mcp", "show", "time")
+    assert "nothing to reset" in ok("provider", "reset-secrets")
