@@ -74,6 +74,7 @@ HeaderName = Annotated[
 HeaderValue = Annotated[
     str,
     _matching(HEADER_VALUE, "header_value", "contains a control character (a line break?); remove it"),
+    AfterValidator(_storable),  # a lone surrogate passes the pattern, then cannot be written back out
     Field(json_schema_extra={"pattern": HEADER_VALUE}),
 ]
 
