@@ -121,6 +121,12 @@ def test_wrong_revoked_and_expired_keys_get_401_in_each_clients_format(gateway):
         with pytest.raises(anthropic.AuthenticationError, match=words) as refused:
             gw.anthropic(secret).messages.create(model="openai/fake-model", max_tokens=5, messages=HELLO)
         assert refused.value.body["error"]["type"] == "authentication_error"
+    used = gw.key("used")
+    gw.openai(used).models.list()
+    keys.revoke("used")
+    time.sleep(1.05)  # a key found valid is trusted for a second (drupe.gateway.api.keycheck)
+    with pytest.raises(openai.AuthenticationError, match="revoked"):
+        gw.openai(used).models.list()
     missing = httpx2.get(f"{gw.url}/models")
     assert missing.status_code == 401 and missing.json()["error"]["message"] == "No gateway key was sent."
     assert gw.upstreams["openai"].requests == [] and gw.usage(0) == []

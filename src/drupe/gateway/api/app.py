@@ -26,6 +26,7 @@ from drupe.errors import DrupeError
 from drupe.gateway.api.asgi import SSE_HEADERS, BodyTooLarge, ClientGone, Disconnect, Scope, read_body, send_json
 from drupe.gateway.api.catalog import Catalogs, Resolved
 from drupe.gateway.api.errors import internal_error, served_error
+from drupe.gateway.api.keycheck import KeyCheck
 from drupe.gateway.api.relay import Outcome, complete, open_stream
 from drupe.protocols.base import Event, ReasoningDelta, TextDelta, ToolCall, Usage
 from drupe.protocols.client import Connections, fold
@@ -81,6 +82,7 @@ class Gateway:
         self.log_content = log_content
         self.max_body = config.max_request_bytes() if max_body is None else max_body
         self.keys = keys or GatewayKeys(store)
+        self.key_check = KeyCheck(self.keys)
         self.limiter = limiter or RateLimiter()
         self.usage = usage or UsageLog(store)
         self.catalogs = Catalogs(store)
@@ -168,7 +170,7 @@ class Gateway:
 
     async def models(self, api: ClientAPI, send: Any, headers: _Headers, one: str) -> None:
         """The models and routes the key may use (not counted against its requests per minute)."""
-        key = self.keys.verify(headers.secret)
+        key = self.key_check.verify(headers.secret)
         catalog = await self.catalogs.get()
         models = [m for m in catalog.models if key.allows(m.id)]
         if not one:
@@ -183,7 +185,7 @@ class Gateway:
     async def chat(self, api: ClientAPI, receive: Any, send: Any, headers: _Headers) -> None:
         """A chat request; recorded in the usage log once its key is known, whatever its end."""
         started = time.perf_counter()
-        key = self.keys.verify(headers.secret)
+        key = self.key_check.verify(headers.secret)
         outcome = Outcome()
         request: ClientRequest | None = None
         resolved: Resolved | None = None
