@@ -38,6 +38,8 @@ class Outcome:
     """Targets that failed before their first event, as `PROVIDER/MODEL: why`."""
     content: dict | None = None
     """The answer, for `--log-gateway-content`."""
+    responded: bool = False
+    """The answer's status line went out: a failure now can only end it."""
 
 
 def _eligible(api: ClientAPI, request: ClientRequest, resolved: Resolved) -> list[Target]:
