@@ -17,7 +17,8 @@ from drupe.chat import ChatService
 from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
-from drupe.web.api import chat, conversations, meta, models, providers, settings
+from drupe.web.api import chat, conversations, meta, models, providers, settings, tool_servers
+from drupe.web.approvals import Approvals
 from drupe.web.errors import install_error_handlers
 from drupe.web.routing import PageRoute
 from drupe.web.security import BodyLimitMiddleware, SecurityMiddleware, is_loopback, new_token
@@ -77,10 +78,11 @@ def create_app(
     # Provider connections stay open between turns (no TCP/TLS set-up in each answer's wait).
     app.state.chat = ChatService(store, connections=Connections())
     app.state.turns = Turns()
+    app.state.approvals = Approvals()  # tool calls waiting for the user's Run / Deny
     app.state.token = token
     app.state.local = local
     install_error_handlers(app)
-    for module in (meta, providers, models, conversations, chat, settings):
+    for module in (meta, providers, models, conversations, chat, settings, tool_servers):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.router.add_api_route(
