@@ -36,12 +36,17 @@ def decision_path(event: dict) -> str:
 
 
 def turn(server, conversation: str, *decisions: str, content: str = "What time is it?") -> list[dict]:
-    """Send a message and read its events; each call that waits is answered with the next of
+    """Send a message and read its events (see `stream`)."""
+    body = {"content": content, "targets": [target()]}
+    return stream(server, f"/api/conversations/{conversation}/messages", body, *decisions)
+
+
+def stream(server, path: str, body: dict, *decisions: str) -> list[dict]:
+    """POST a turn and read its events; each call that waits is answered with the next of
     `decisions`, posted from another client while the stream is open (as the page does)."""
     pending = list(decisions)
     events: list[dict] = []
-    body = {"content": content, "targets": [target()]}
-    with server.client.stream("POST", f"/api/conversations/{conversation}/messages", json=body) as response:
+    with server.client.stream("POST", path, json=body) as response:
         assert response.status_code == 200
         for line in response.iter_lines():
             if not line.startswith("data: "):
@@ -129,17 +134,20 @@ def test_one_call_run_and_one_denied_in_the_same_round(web_server, fake_upstream
     assert "Europe/Paris" not in sent[1]["content"]  # it did not run
 
 
-def test_always_allow_is_kept_on_the_conversation(web_server, fake_upstream):
+def test_regenerate_and_edit_ask_too_and_always_allow_is_kept_on_the_conversation(web_server, fake_upstream):
     up = fake_upstream("openai", text="Noted.", tool_calls=(TOKYO,))
     server = web_server()
     conversation = with_time_server(server, up)
+    first = turn(server, conversation, "run")
+    user_id, answer_id = of(first, "user")[0]["message"]["id"], of(first, "start")[0]["answer_id"]
 
-    turn(server, conversation, "always")
+    again = stream(server, f"/api/answers/{answer_id}/regenerate", {}, "always")
+
+    assert [status for _, _, status in calls(again)] == ["awaiting", "running", "ok"]
     settings = server.client.get(f"/api/conversations/{conversation}").json()["settings"]
     assert settings["allowed_tools"] == ["time.get_current_time"]
-    events = turn(server, conversation, content="And now?")  # no decision to give
-
-    assert [status for _, _, status in calls(events)] == ["running", "ok"]
+    edited = stream(server, f"/api/messages/{user_id}/edit", {"content": "And now?", "targets": [target()]})
+    assert [status for _, _, status in calls(edited)] == ["running", "ok"]  # no decision asked for
 
 
 def test_deciding_a_call_nothing_waits_for_is_a_404(web_server):
@@ -199,9 +207,12 @@ def test_stop_while_a_call_waits_cancels_it(web_server, fake_upstream):
                     with httpx2.Client(base_url=server.url) as other:
                         other.post(f"/api/answers/{events[-1]['answer_id']}/stop")
 
-    assert calls(events) == [(0, "call_0", "awaiting"), (0, "call_0", "cancelled")]
+    # The turn is cancelled: its `done` (sent for the answers it cut short) shows the call as stored.
+    assert calls(events) == [(0, "call_0", "awaiting")]
     [done] = of(events, "done")
+    assert (done["message"]["status"], done["message"]["stop_reason"]) == ("stopped", "cancelled")
     assert done["message"]["tool_steps"][0]["calls"][0]["status"] == "cancelled"
+    assert server.app.state.approvals.waiting() == []
 
 
 def wait_until_settled(server, conversation: str) -> dict:

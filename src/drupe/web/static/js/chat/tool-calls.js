@@ -4,7 +4,7 @@
 // Everything from the model, the tools and the servers goes in as text (textContent); only the
 // server's sanitised Markdown html of a round's text goes in with innerHTML.
 
-import { el, formatMs } from "../dom.js";
+import { el, formatMs, replaceChildren } from "../dom.js";
 import { icon } from "../icons.js";
 import { showRemoteImages } from "../images.js";
 
@@ -76,20 +76,29 @@ function drawCard(card, call, decide) {
   card.className = `tool-call tool-call-${call.status}`;
   card.setAttribute("aria-label", `Tool call ${title}`);
   card.dataset.status = call.status;
+  const badge = el("span", { class: "badge tool-status", text: STATUS_WORDS[call.status] ?? call.status });
   const head = el("div", { class: "tool-call-head" },
     icon("function_calling", "icon icon-xs"),
     el("code", { class: "tool-name", text: title }),
-    el("span", { class: "badge tool-status", text: STATUS_WORDS[call.status] ?? call.status }),
+    badge,
     call.duration_ms != null ? el("span", { class: "tool-time", text: formatMs(call.duration_ms) }) : null);
   const args = el("pre", { class: "tool-args", "aria-label": "Arguments" }, el("code", { text: prettyArguments(call.arguments) }));
-  card.replaceChildren(head, args,
-    call.status === "awaiting" ? decisionButtons(call, decide) : null,
+  replaceChildren(card, head, args,
+    call.status === "awaiting" ? decisionButtons(call, decide, badge) : null,
     call.result ? resultFold(call) : null);
 }
 
-/** Run / Deny / Always allow this tool; a refused decision (the answer ended meanwhile) says why. */
-function decisionButtons(call, decide) {
+const DECIDED_WORDS = {
+  run: ["Approved", "It runs once every call of this round is decided."],
+  always: ["Approved", "Always allowed in this conversation from now on. It runs once every call of this round is decided."],
+  deny: ["Denied", ""],
+};
+
+/** Run / Deny / Always allow this tool. An approved call only runs once the round's other calls are
+ * decided, so the card says so until then; a refused decision (the answer ended meanwhile) says why. */
+function decisionButtons(call, decide, badge) {
   const error = el("p", { class: "form-error", role: "alert" });
+  const decision = el("div", { class: "tool-decision" });
   const buttons = [
     el("button", { type: "button", class: "btn btn-sm btn-primary", text: "Run", dataset: { decision: "run" } }),
     el("button", { type: "button", class: "btn btn-sm btn-danger", text: "Deny", dataset: { decision: "deny" } }),
@@ -102,13 +111,16 @@ function decisionButtons(call, decide) {
       for (const other of buttons) other.disabled = true;
       try {
         await decide(call.id, button.dataset.decision);
+        const [status, note] = DECIDED_WORDS[button.dataset.decision];
+        badge.textContent = status;
+        replaceChildren(decision, note ? el("p", { class: "tool-decided", text: note }) : null);
       } catch (failure) {
         error.textContent = failure.message ?? String(failure);
         for (const other of buttons) other.disabled = false;
       }
     });
   }
-  return el("div", { class: "tool-decision" }, el("div", { class: "buttons" }, buttons), error);
+  return replaceChildren(decision, el("div", { class: "buttons" }, buttons), error);
 }
 
 function resultFold(call) {

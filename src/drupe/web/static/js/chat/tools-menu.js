@@ -147,7 +147,7 @@ function renderAllowed(page, menu) {
 function checkRow(label, checked, disabled, onChange, note = "") {
   const box = el("input", { type: "checkbox", checked, disabled });
   box.addEventListener("change", () => onChange(box.checked));
-  return el("label", { class: "tools-row" }, box, el("span", { class: "name", text: label }),
+  return el("div", { class: "tools-row" }, el("label", {}, box, el("span", { class: "name", text: label })),
     note ? el("span", { class: "hint", text: note }) : null);
 }
 
