@@ -154,7 +154,9 @@ async def stop(answer_id: PathId, running: Turns = Depends(turns)) -> dict[str, 
     return {"stopped": running.stop(answer_id)}
 
 
-@router.post("/answers/{answer_id}/tool-calls/{call_id:path}", response_model=Decided, responses=documented(404, 422))
+@router.post(
+    "/answers/{answer_id}/tool-calls/{call_id:path}", response_model=Decided, responses=documented(400, 404, 422)
+)
 async def decide(
     answer_id: PathId, call_id: Text, body: DecisionIn, asking: Approvals = Depends(approvals)
 ) -> dict[str, Any]:
