@@ -5,8 +5,10 @@ reach the turn that waits for them while its events stream."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from pathlib import Path
 
 import httpx2
 
@@ -251,3 +253,32 @@ def test_tool_names_arguments_and_results_stay_text_and_round_text_is_sanitised(
     for html in htmls:
         assert_inert(html)
     assert "&lt;script&gt;" in message["tool_steps_html"][0]
+
+
+def time_servers_started_here() -> list[int]:
+    """Pids of this process's children running mcp-server-time."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        if int(parent) == os.getpid() and b"mcp_server_time" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_server_stops_the_mcp_servers_it_started_when_it_stops(web_server, fake_upstream):
+    up = fake_upstream("openai", text="Noted.", tool_calls=(TOKYO,))
+    server = web_server()
+    conversation = with_time_server(server, up, approval="always")
+    before = set(time_servers_started_here())
+    turn(server, conversation)
+    started = set(time_servers_started_here()) - before
+    assert len(started) == 1  # kept running between calls
+
+    server.stop()
+
+    assert started.isdisjoint(time_servers_started_here())

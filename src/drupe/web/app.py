@@ -59,6 +59,7 @@ def create_app(
             yield
         finally:
             await app.state.turns.stop_all()
+            await app.state.chat.aclose()  # the MCP servers the turns started (stdio ones are processes)
             await app.state.chat.writer.store_unsaved()  # answers the database refused earlier: a last try
             await app.state.chat.connections.aclose()
             if local is not None:
