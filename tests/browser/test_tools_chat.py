@@ -16,6 +16,7 @@ from drupe.store import open_store
 from drupe.tools.servers import McpServers
 from tests.browser.steps import add_provider, last_answer, open_chat, pick_models, screenshot, send, wait_until_answered
 from tests.fakes.answer import FakeCall
+from tests.fakes.upstream import Fault
 
 TOKYO = FakeCall("time__get_current_time", '{"timezone": "Asia/Tokyo"}')
 PARIS = FakeCall("time__get_current_time", '{"timezone": "Europe/Paris"}', id="call_paris")
@@ -136,3 +137,18 @@ def test_hostile_tool_names_arguments_and_results_stay_text(ui: Page, api: httpx
     dangerous = "script, iframe, img, [onerror], [onload], [onclick], [style], a[href^='javascript']"
     expect(answer.locator(dangerous)).to_have_count(0)
     assert ui.evaluate("window.__xss") is None
+
+
+def test_a_provider_refusing_tools_says_to_turn_them_off(ui: Page, api: httpx2.Client, fake_upstream) -> None:
+    upstream = fake_upstream("openai", text="x", tool_calls=(TOKYO,), fault=Fault("echo"))
+    add_provider(api, "NoTools", upstream.base_url, ["fake-model"])
+    add_time_server()
+    open_chat(ui)
+    pick_models(ui, "fake-model (NoTools)")
+    turn_tools_on(ui)
+    send(ui, "What time is it?")
+    wait_until_answered(ui)
+
+    error = last_answer(ui).get_by_role("alert")
+    expect(error).to_contain_text("tools_refused")
+    expect(error).to_contain_text("turn tools off in the Tools menu below")

@@ -51,8 +51,15 @@ const STOP_WORDS = {
   content_filter: "Stopped by the provider's content filter",
   cut_off: "Cut off: the provider's answer ended early",
   size_limit: "Stopped: size limit reached",
+  step_limit: "Stopped: reached this conversation's cap on rounds of tool calls",
   cancelled: "Stopped by you",
   interrupted: "Interrupted: drupe stopped while this answer came",
+};
+
+/** What to do about an answer's error, where the page can say more than the error itself. */
+const ERROR_ADVICE = {
+  tools_refused: "This model or provider may not support tool calls: turn tools off in the Tools menu below, or pick a model that can use them.",
+  mcp: "Check the MCP server in Settings, or turn it off for this conversation in the Tools menu below.",
 };
 
 function stopWords(message) {
@@ -161,7 +168,8 @@ export class AnswerView {
     this.body.querySelector(".message-error")?.remove();
     if (message.status === "error") {
       this.meta.before(el("div", { class: "message-error", role: "alert" },
-        el("span", { class: "kind", text: message.error_kind ?? "error" }), message.error ?? "The answer failed."));
+        el("span", { class: "kind", text: message.error_kind ?? "error" }), message.error ?? "The answer failed.",
+        ERROR_ADVICE[message.error_kind] ? el("div", { class: "hint", text: ERROR_ADVICE[message.error_kind] }) : null));
     }
     if (message.save_error) {
       this.meta.before(el("div", { class: "message-error", role: "alert" },
