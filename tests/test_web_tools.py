@@ -56,12 +56,12 @@ def stream(server, path: str, body: dict, *decisions: str) -> list[dict]:
             event = json.loads(line[6:])
             events.append(event)
             if event["type"] == "tool_call" and event["call"]["status"] == "awaiting":
+                decision = pending.pop(0)
                 with httpx2.Client(base_url=server.url) as other:
-                    decided = other.post(decision_path(event), json={"decision": pending.pop(0)})
+                    decided = other.post(decision_path(event), json={"decision": decision})
                 assert decided.status_code == 200, decided.text
-                assert decided.json() == {
-                    "answer_id": event["answer_id"], "call_id": event["call"]["id"], "decision": decided.json()["decision"]
-                }  # fmt: skip
+                answer_id, call_id = event["answer_id"], event["call"]["id"]
+                assert decided.json() == {"answer_id": answer_id, "call_id": call_id, "decision": decision}
     assert pending == [], "fewer calls waited than expected"
     return events
 
