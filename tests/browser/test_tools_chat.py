@@ -12,8 +12,6 @@ import sys
 import httpx2
 from playwright.sync_api import Locator, Page, expect
 
-from drupe.store import open_store
-from drupe.tools.servers import McpServers
 from tests.browser.steps import add_provider, last_answer, open_chat, pick_models, screenshot, send, wait_until_answered
 from tests.fakes.answer import FakeCall
 from tests.fakes.upstream import Fault
@@ -22,16 +20,13 @@ TOKYO = FakeCall("time__get_current_time", '{"timezone": "Asia/Tokyo"}')
 PARIS = FakeCall("time__get_current_time", '{"timezone": "Europe/Paris"}', id="call_paris")
 
 
-def add_time_server(approval: str = "ask") -> None:
-    """The real time server, registered in the store the served app reads (same DRUPE_HOME)."""
-    store = open_store()
-    try:
-        McpServers(store).add(
-            "time", "stdio", command=sys.executable, args=["-m", "mcp_server_time", "--local-timezone", "UTC"],
-            approval=approval,
-        )  # fmt: skip
-    finally:
-        store.engine.dispose()
+def add_time_server(api: httpx2.Client, approval: str = "ask") -> None:
+    """The real time server, registered through the API (set-up, not the thing tested)."""
+    added = api.post("/mcp-servers", json={
+        "name": "time", "transport": "stdio", "command": sys.executable,
+        "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"], "approval": approval,
+    })  # fmt: skip
+    assert added.status_code == 201, added.text
 
 
 def turn_tools_on(ui: Page, server: str = "time") -> None:
@@ -45,6 +40,18 @@ def turn_tools_on(ui: Page, server: str = "time") -> None:
     expect(menu).to_be_hidden()
 
 
+def turn_one_tool_on(ui: Page) -> None:
+    """Only time.get_current_time, from the server's tools listed in the menu."""
+    button = ui.get_by_role("button", name=re.compile("^Tools:"))
+    button.click()
+    menu = ui.get_by_role("dialog", name="Choose tools")
+    menu.get_by_role("button", name="Show its tools").click()
+    menu.get_by_role("checkbox", name="get_current_time", exact=True).check()
+    expect(menu.get_by_role("checkbox", name="time", exact=True)).not_to_be_checked()
+    expect(button).to_have_accessible_name("Tools: 1 on")
+    ui.keyboard.press("Escape")
+
+
 def card(answer: Locator, text: str) -> Locator:
     return answer.get_by_role("group", name="Tool call time.get_current_time").filter(has_text=text)
 
@@ -55,7 +62,7 @@ def test_run_one_call_deny_another_reload_and_export(ui: Page, api: httpx2.Clien
         tool_text="Let me check both clocks.", delay=0.01,
     )  # fmt: skip
     add_provider(api, "Fake", upstream.base_url, ["fake-model"])
-    add_time_server()
+    add_time_server(api)
     open_chat(ui)
     pick_models(ui, "fake-model (Fake)")
     turn_tools_on(ui)
@@ -116,7 +123,7 @@ def test_hostile_tool_names_arguments_and_results_stay_text(ui: Page, api: httpx
         "openai", text="Done.", tool_calls=calls, tool_text='Look: <img src=x onerror="window.__xss=4">',
     )  # fmt: skip
     add_provider(api, "Evil", upstream.base_url, ["fake-model"])
-    add_time_server(approval="always")
+    add_time_server(api, approval="always")
     open_chat(ui)
     ui.evaluate("window.__xss = null")
     pick_models(ui, "fake-model (Evil)")
@@ -142,12 +149,13 @@ def test_hostile_tool_names_arguments_and_results_stay_text(ui: Page, api: httpx
 def test_a_provider_refusing_tools_says_to_turn_them_off(ui: Page, api: httpx2.Client, fake_upstream) -> None:
     upstream = fake_upstream("openai", text="x", tool_calls=(TOKYO,), fault=Fault("echo"))
     add_provider(api, "NoTools", upstream.base_url, ["fake-model"])
-    add_time_server()
+    add_time_server(api)
     open_chat(ui)
     pick_models(ui, "fake-model (NoTools)")
-    turn_tools_on(ui)
+    turn_one_tool_on(ui)
     send(ui, "What time is it?")
     wait_until_answered(ui)
+    assert api.get("/conversations").json()[0]["settings"]["tools"] == ["time.get_current_time"]
 
     error = last_answer(ui).get_by_role("alert")
     expect(error).to_contain_text("tools_refused")

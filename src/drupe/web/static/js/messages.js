@@ -59,7 +59,7 @@ const STOP_WORDS = {
 /** What to do about an answer's error, where the page can say more than the error itself. */
 const ERROR_ADVICE = {
   tools_refused: "This model or provider may not support tool calls: turn tools off in the Tools menu below, or pick a model that can use them.",
-  mcp: "Check the MCP server in Settings, or turn it off for this conversation in the Tools menu below.",
+  mcp: "Check the MCP server in Settings → MCP servers, or turn it off for this conversation in the Tools menu below.",
 };
 
 function stopWords(message) {

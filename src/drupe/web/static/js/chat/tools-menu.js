@@ -101,7 +101,7 @@ function renderChoices(page, menu, chosen) {
     rows.push(checkRow(item, true, false, (checked) => save(page, toggled(chosen, item, checked)), "not available"));
   }
   if (!menu.servers.length && !menu.error.textContent) {
-    rows.push(el("p", { class: "empty", text: "No MCP servers are enabled. Add one in Settings, or with drupe mcp add." }));
+    rows.push(el("p", { class: "empty", text: "No MCP servers are enabled. Add one in Settings → MCP servers." }));
   }
   replaceChildren(menu.list, rows);
 }
@@ -122,7 +122,7 @@ function showToolsButton(page, menu, server) {
     onclick: page.handle(async () => {
       try {
         const checked = await api.post(`/mcp-servers/${api.seg(server)}/check`);
-        menu.tools.set(server, checked.tools ?? []);
+        menu.tools.set(server, checked.connected ? checked.tools : checked.error.message);
       } catch (failure) {
         menu.tools.set(server, failure.message);
       }
