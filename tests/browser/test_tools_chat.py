@@ -160,3 +160,20 @@ def test_a_provider_refusing_tools_says_to_turn_them_off(ui: Page, api: httpx2.C
     error = last_answer(ui).get_by_role("alert")
     expect(error).to_contain_text("tools_refused")
     expect(error).to_contain_text("turn tools off in the Tools menu below")
+
+
+def test_a_tool_always_allowed_can_be_asked_about_again(ui: Page, api: httpx2.Client) -> None:
+    add_time_server(api)
+    settings = {"tools": ["time"], "allowed_tools": ["time.get_current_time"]}
+    conversation = api.post("/conversations", json={"title": "Clocks", "settings": settings}).json()
+    ui.goto(f"/chat/{conversation['id']}")
+    button = ui.get_by_role("button", name="Tools: 1 on")
+    button.click()
+    menu = ui.get_by_role("dialog", name="Choose tools")
+    expect(menu.get_by_role("checkbox", name="time", exact=True)).to_be_checked()
+
+    menu.get_by_role("button", name="Ask again before running time.get_current_time").click()
+
+    expect(menu.get_by_role("button", name=re.compile("^Ask again"))).to_have_count(0)
+    stored = api.get(f"/conversations/{conversation['id']}").json()["settings"]
+    assert (stored["tools"], stored["allowed_tools"]) == (["time"], [])
