@@ -15,7 +15,7 @@ from drupe.chat.answers import Answer, Text, Writer, storable
 from drupe.chat.approval import Approver
 from drupe.chat.events import AnswerDelta, AnswerFinished, ToolCallUpdate, TurnEvent
 from drupe.chat.records import ToolCallRecord
-from drupe.chat.tooling import CANCELLED, UNFINISHED, Round, run_round, step_limit_result, step_messages
+from drupe.chat.tooling import CANCELLED, NO_TOOLS, UNFINISHED, Round, run_round, step_limit_result, step_messages
 from drupe.errors import DrupeError, ProviderError
 from drupe.protocols.base import ChatRequest, Finish, Metrics, ReasoningDelta, TextDelta, ToolCall, Usage
 
@@ -90,15 +90,14 @@ async def receive(
             round_ = Round.of(calls, offer, tools.allowed if tools else set())
             answer.steps.append(round_.step(str(answer.text), str(answer.reasoning)))
             answer.text, answer.reasoning = Text(), Text()
-            limit = tools.max_steps if tools else 0
-            if len(answer.steps) > limit:
-                round_.settle_all("error", step_limit_result(limit), update)
+            if tools is None:  # a model calling tools nobody offered: told so, and the answer ends
+                round_.settle_all("error", NO_TOOLS, update)
+                break
+            if len(answer.steps) > tools.max_steps:
+                round_.settle_all("error", step_limit_result(tools.max_steps), update)
                 answer.stop_reason = "step_limit"
                 break
-            await run_round(
-                answer.id, round_, tools.toolbox if tools else None, tools.approver if tools else None, update,
-                tools.remember if tools else _forget,
-            )  # fmt: skip
+            await run_round(answer.id, round_, tools.toolbox, tools.approver, update, tools.remember)
             request = replace(request, messages=request.messages + tuple(step_messages(answer.steps[-1])))
             round_, answer.stop_reason = None, None
         reason = answer.stop_reason or "cut_off"  # no finish at all: the answer may be cut short
@@ -131,10 +130,6 @@ async def receive(
 
 TOOLS_REFUSED_STATUSES = (400, 404, 422)
 """Statuses with which servers that cannot use tools refuse a request offering them."""
-
-
-async def _forget(title: str) -> None:
-    """Where no conversation keeps "always allow" choices."""
 
 
 async def _call(
