@@ -1,10 +1,21 @@
-"""Anthropic Messages as documented: message_start … message_stop, paginated model list."""
+"""Anthropic Messages as documented: message_start … message_stop, paginated model list.
+
+Tool calls as documented for streaming (https://docs.anthropic.com/en/docs/build-with-claude/streaming,
+"Streaming request with tool use"): after the text block, one `tool_use` content block per call,
+opened with its id, name and an empty `input`, its arguments sent as `input_json_delta`
+`partial_json` fragments (one per `FakeCall.fragments()`), then closed; the message ends with
+`stop_reason: tool_use`. Arguments that are not valid JSON are streamed as they are (fine-grained
+tool streaming documents that invalid JSON can arrive); a whole (non-streamed) answer's `input`
+is always an object, so there they come wrapped as `{"INVALID_JSON": text}`, the wrapping
+Anthropic's docs suggest.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
-from tests.fakes.answer import Answer, Frames, sse
+from tests.fakes.answer import Answer, FakeCall, Frames, sse
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -32,11 +43,11 @@ def frames(answer: Answer) -> Frames:
     if answer.reasoning_chunks:
         start.append(_event("content_block_start", index=0, content_block={"type": "thinking", "thinking": ""}))
     text_index = 1 if answer.reasoning_chunks else 0
-    end = [_event("content_block_stop", index=text_index)] if answer.text_chunks else []
+    end = [_event("content_block_stop", index=text_index)] if answer.text_chunks and not answer.tool_calls else []
     end += [
         _event(
             "message_delta",
-            delta={"stop_reason": "end_turn", "stop_sequence": None},
+            delta={"stop_reason": "tool_use" if answer.tool_calls else "end_turn", "stop_sequence": None},
             usage={"output_tokens": answer.output_tokens},
         ),
         _event("message_stop"),
@@ -63,6 +74,31 @@ def _content(answer: Answer, text_index: int) -> Iterator[bytes]:
     for i, text in enumerate(answer.text_chunks):
         frame = _event("content_block_delta", index=text_index, delta={"type": "text_delta", "text": text})
         yield opening + _event("ping") + frame if i == 0 else frame
+    if answer.tool_calls:
+        # The block before the first call ends as its first fragment comes.
+        if answer.text_chunks:
+            closing = _event("content_block_stop", index=text_index)
+        elif answer.reasoning_chunks:
+            closing = _event("content_block_delta", index=0, delta={"type": "signature_delta", "signature": "c2ln"})
+            closing += _event("content_block_stop", index=0)
+        else:
+            closing = b""
+        first_index = text_index + 1 if answer.text_chunks else text_index
+        for i, call in enumerate(answer.tool_calls):
+            yield from _call_frames(call, i, first_index + i, closing if i == 0 else b"")
+
+
+def _call_frames(call: FakeCall, position: int, index: int, before: bytes) -> Iterator[bytes]:
+    """One frame per fragment: the block's start rides with the first, its stop with the last."""
+    block: dict = {"type": "tool_use", "id": call.call_id(position), "name": call.name, "input": {}}
+    fragments = call.fragments()
+    for i, fragment in enumerate(fragments):
+        frame = _event("content_block_delta", index=index, delta={"type": "input_json_delta", "partial_json": fragment})
+        if i == 0:
+            frame = before + _event("content_block_start", index=index, content_block=block) + frame
+        if i == len(fragments) - 1:
+            frame += _event("content_block_stop", index=index)
+        yield frame
 
 
 def _event(kind: str, **fields) -> bytes:
@@ -70,17 +106,20 @@ def _event(kind: str, **fields) -> bytes:
 
 
 def body(answer: Answer) -> dict:
-    content = []
+    content: list[dict] = []
     if answer.reasoning:
         content.append({"type": "thinking", "thinking": answer.reasoning, "signature": "c2ln"})
-    content.append({"type": "text", "text": answer.text})
+    if answer.text or not answer.tool_calls:
+        content.append({"type": "text", "text": answer.text})
+    for i, call in enumerate(answer.tool_calls):
+        content.append({"type": "tool_use", "id": call.call_id(i), "name": call.name, "input": _input(call.arguments)})
     return {
         "id": "msg_fake",
         "type": "message",
         "role": "assistant",
         "model": answer.model,
         "content": content,
-        "stop_reason": "end_turn",
+        "stop_reason": "tool_use" if answer.tool_calls else "end_turn",
         "stop_sequence": None,
         "usage": {"input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens},
     }
@@ -104,6 +143,21 @@ def models(ids: list[str], after_id: str | None, limit: int) -> dict:
     }
 
 
+def _input(arguments: str) -> dict:
+    """A call's `input` in a whole answer: always an object."""
+    try:
+        value = json.loads(arguments or "{}")
+    except ValueError:
+        return {"INVALID_JSON": arguments}
+    return value if isinstance(value, dict) else {"INVALID_JSON": arguments}
+
+
 def tool_rounds(body: dict) -> int:
-    """How many rounds of tool results the request carries (to be written with tool calls)."""
-    raise NotImplementedError
+    """How many rounds of tool results the request carries: its user messages holding `tool_result` blocks."""
+    return sum(
+        1
+        for message in body.get("messages") or ()
+        if message.get("role") == "user"
+        and isinstance(message.get("content"), list)
+        and any(isinstance(block, dict) and block.get("type") == "tool_result" for block in message["content"])
+    )

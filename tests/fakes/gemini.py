@@ -1,10 +1,26 @@
-"""Gemini `generateContent` as documented: GenerateContentResponse per SSE event, `\r\n` framed."""
+"""Gemini `generateContent` as documented: GenerateContentResponse per SSE event, `\r\n` framed.
+
+Tool calls as documented (https://ai.google.dev/gemini-api/docs/function-calling): whole
+`functionCall` parts `{"name", "args": {...}}`, the parallel ones together in one chunk after the
+text, the first carrying a `thoughtSignature` as Gemini 3 does for parallel calls
+(https://ai.google.dev/gemini-api/docs/thought-signatures); an `id` only when the FakeCall names
+one (Gemini often gives none); `finishReason` stays `STOP`. Gemini parses the model's arguments
+itself and never sends invalid ones: when one FakeCall's arguments are not a JSON object, the
+answer is what Gemini sends for a call it could not form, no calls and `finishReason:
+MALFORMED_FUNCTION_CALL` (https://ai.google.dev/api/generate-content#FinishReason).
+"""
 
 from __future__ import annotations
 
+import json
 from itertools import chain
 
-from tests.fakes.answer import Answer, Frames, sse
+from tests.fakes.answer import Answer, FakeCall, Frames, sse
+
+SIGNATURE = "c2lnbmF0dXJl"
+"""The fake's thoughtSignature (opaque base64 bytes, as Gemini's)."""
+
+MALFORMED = "MALFORMED_FUNCTION_CALL"
 
 STATUSES = {
     400: "INVALID_ARGUMENT",
@@ -26,24 +42,60 @@ def frames(answer: Answer) -> Frames:
         response["usageMetadata"] = _usage(answer) if usage else {"promptTokenCount": answer.input_tokens}
         return sse(response, newline="\r\n")
 
+    calls = _call_parts(answer.tool_calls)
     content = chain(
         (chunk([{"text": text, "thought": True}]) for text in answer.reasoning_chunks),
         (chunk([{"text": text}]) for text in answer.text_chunks),
+        [chunk(calls)] if calls else [],
     )
-    return Frames(
-        start=[],
-        content=content,
-        end=[chunk([{"text": ""}], "STOP", usage=True)],
-        broken=b'data: {"candidates": [{"content": \r\n\r\n',
-    )
+    if answer.tool_calls and not calls:
+        end = [
+            sse({**_malformed(answer), "usageMetadata": _usage(answer), "modelVersion": answer.model}, newline="\r\n")
+        ]
+    else:
+        end = [chunk([{"text": ""}], "STOP", usage=True)]
+    return Frames(start=[], content=content, end=end, broken=b'data: {"candidates": [{"content": \r\n\r\n')
 
 
 def body(answer: Answer) -> dict:
-    parts = ([{"text": answer.reasoning, "thought": True}] if answer.reasoning else []) + [{"text": answer.text}]
+    calls = _call_parts(answer.tool_calls)
+    if answer.tool_calls and not calls:
+        return {**_malformed(answer), "usageMetadata": _usage(answer), "modelVersion": answer.model}
+    parts = [{"text": answer.reasoning, "thought": True}] if answer.reasoning else []
+    if answer.text or not calls:
+        parts.append({"text": answer.text})
     return {
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "candidates": [{"content": {"role": "model", "parts": parts + calls}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": _usage(answer),
         "modelVersion": answer.model,
+    }
+
+
+def _call_parts(calls: tuple[FakeCall, ...]) -> list[dict]:
+    """The calls as functionCall parts; none when one of them cannot be (its arguments are no JSON object)."""
+    parts = []
+    for i, call in enumerate(calls):
+        try:
+            args = json.loads(call.arguments or "{}")
+        except ValueError:
+            return []
+        if not isinstance(args, dict):
+            return []
+        function = {"name": call.name, "args": args} | ({"id": call.id} if call.id else {})
+        parts.append({"functionCall": function} | ({"thoughtSignature": SIGNATURE} if i == 0 else {}))
+    return parts
+
+
+def _malformed(answer: Answer) -> dict:
+    """A candidate for calls Gemini could not form: no content, the reason and a message."""
+    return {
+        "candidates": [
+            {
+                "finishReason": MALFORMED,
+                "finishMessage": f"Malformed function call: {answer.tool_calls[0].name}",
+                "index": 0,
+            }
+        ]
     }
 
 
@@ -93,7 +145,7 @@ def models(ids: list[str], page_token: str | None, page_size: int) -> dict:
 def _usage(answer: Answer) -> dict:
     usage = {
         "promptTokenCount": answer.input_tokens,
-        "candidatesTokenCount": len(answer.text_chunks),
+        "candidatesTokenCount": answer.output_tokens - len(answer.reasoning_chunks),
         "totalTokenCount": answer.input_tokens + answer.output_tokens,
     }
     if answer.reasoning_chunks:
@@ -102,5 +154,10 @@ def _usage(answer: Answer) -> dict:
 
 
 def tool_rounds(body: dict) -> int:
-    """How many rounds of tool results the request carries (to be written with tool calls)."""
-    raise NotImplementedError
+    """How many rounds of tool results the request carries: its user contents holding `functionResponse` parts."""
+    return sum(
+        1
+        for content in body.get("contents") or ()
+        if content.get("role") == "user"
+        and any(isinstance(part, dict) and "functionResponse" in part for part in content.get("parts") or ())
+    )

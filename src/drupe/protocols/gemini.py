@@ -1,4 +1,19 @@
-"""Google Gemini `generateContent`: candidates of parts, thought parts, usage metadata."""
+"""Google Gemini `generateContent`: candidates of parts, thought parts, function calls, usage metadata.
+
+Tools (https://ai.google.dev/gemini-api/docs/function-calling): the specs are one
+`functionDeclarations` tool, their schemas rewritten to the subset Gemini accepts
+(`drupe.protocols.gemini_schema`); `tool_choice` is `toolConfig.functionCallingConfig.mode`.
+A model turn's calls are `functionCall` parts (`args` an object: arguments that are not one are
+sent wrapped, see `drupe.protocols.tool_arguments`) carrying their `thoughtSignature`, which
+Gemini 3 requires back (https://ai.google.dev/gemini-api/docs/thought-signatures); a turn whose
+calls have none (made by another provider) gets the placeholder that page documents for history
+Gemini did not write. A round of results is one user content of `functionResponse` parts,
+`{"result": text}` or, for a failure, `{"error": text}`.
+
+Calls arrive whole, one part each, several in one chunk when parallel; without an `id` they are
+numbered `call_0`, `call_1`… in the answer. `finishReason` stays `STOP` when the model calls
+tools, so an answer that made calls and stopped finishes as `tool_calls`.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +28,17 @@ from drupe.protocols.base import (
     RemoteModel,
     StopReason,
     TextDelta,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
     Usage,
 )
 from drupe.protocols.contract import ProviderType
+from drupe.protocols.gemini_schema import to_gemini_schema
 from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.tool_arguments import arguments_object, check_arguments_size, check_call_count
+from drupe.protocols.tool_calls import arguments_text
 from drupe.protocols.urls import Operation, quote_model
 from drupe.protocols.wire import (
     StreamParser,
@@ -53,11 +75,75 @@ FINISH: dict[str, StopReason] = {
 (`OTHER`, `FINISH_REASON_UNSPECIFIED`, `NO_IMAGE`…) are `stop`."""
 
 
+MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
+"""`tool_choice` as `functionCallingConfig.mode`."""
+
+FOREIGN_SIGNATURE = "skip_thought_signature_validator"
+"""The `thoughtSignature` Gemini's docs give for function calls it did not make itself."""
+
+
+def _contents(messages: tuple[Message, ...]) -> list[dict]:
+    """The turns as sent; a run of tool results is one user content."""
+    out: list[dict] = []
+    results_open = False
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.tool_result is not None:
+            part = _response_part(message.tool_result)
+            if results_open:
+                out[-1]["parts"].append(part)
+            else:
+                out.append({"role": "user", "parts": [part]})
+                results_open = True
+            continue
+        results_open = False
+        out.append(_content(message))
+    return out
+
+
 def _content(message: Message) -> dict:
     role = "model" if message.role == "assistant" else "user"
+    if message.tool_calls:
+        parts = [_part(part) for part in _parts(message.content) if not (isinstance(part, TextPart) and not part.text)]
+        calls = [_call_part(call) for call in message.tool_calls]
+        if not any(call.signature for call in message.tool_calls):
+            calls[0]["thoughtSignature"] = FOREIGN_SIGNATURE
+        return {"role": role, "parts": parts + calls}
     if isinstance(message.content, str):
         return {"role": role, "parts": [{"text": message.content}]}
     return {"role": role, "parts": [_part(part) for part in message.content]}
+
+
+def _parts(content: str | tuple[ContentPart, ...]) -> tuple[ContentPart, ...]:
+    return (TextPart(content),) if isinstance(content, str) else content
+
+
+def _call_part(call: ToolCall) -> dict:
+    function: dict = {"name": call.name, "args": arguments_object(call.arguments)}
+    if call.id:
+        function["id"] = call.id
+    part: dict = {"functionCall": function}
+    if call.signature:
+        part["thoughtSignature"] = call.signature
+    return part
+
+
+def _response_part(result: ToolResult) -> dict:
+    function: dict = {"name": result.name, "response": {"error" if result.is_error else "result": result.content}}
+    if result.call_id:
+        function["id"] = result.call_id
+    return {"functionResponse": function}
+
+
+def _declaration(spec: ToolSpec) -> dict:
+    declaration: dict = {"name": spec.name}
+    if spec.description:
+        declaration["description"] = spec.description
+    parameters = to_gemini_schema(spec.parameters)
+    if parameters is not None:
+        declaration["parameters"] = parameters
+    return declaration
 
 
 def _part(part: ContentPart) -> dict:
@@ -78,6 +164,10 @@ def _usage(metadata: dict) -> Usage:
 class Parser(StreamParser):
     """Each SSE event is a whole GenerateContentResponse; usage is cumulative, the last wins."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._calls = 0
+
     def feed(self, event: str, data: str) -> list[Event]:
         return self.read(load_json(data))
 
@@ -90,6 +180,8 @@ class Parser(StreamParser):
             text = part.get("text")
             if text and isinstance(text, str):
                 events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
+            elif isinstance(function := part.get("functionCall"), dict):
+                events.append(self._call(function, part.get("thoughtSignature")))
         if candidate.get("finishReason"):
             self.finish = stop_reason(candidate["finishReason"], FINISH)
         if (response.get("promptFeedback") or {}).get("blockReason"):
@@ -97,6 +189,24 @@ class Parser(StreamParser):
         if response.get("usageMetadata"):
             self.usage = _usage(response["usageMetadata"])
         return events
+
+    def _call(self, function: dict, signature: object) -> ToolCall:
+        """A whole call; its id is Gemini's, or its place in the answer."""
+        self._calls += 1
+        check_call_count(self._calls)
+        name = str(function.get("name") or "")
+        arguments = arguments_text(function.get("args", {}))
+        check_arguments_size(len(arguments), name)
+        call_id = function.get("id") if isinstance(function.get("id"), str) and function["id"] else ""
+        return ToolCall(
+            call_id or f"call_{self._calls - 1}", name, arguments, signature if isinstance(signature, str) else ""
+        )
+
+    def close(self) -> list[Event]:
+        """Gemini says `STOP` after function calls too: an answer that made some asks for tools."""
+        if self._calls and self.finish == "stop":
+            self.finish = "tool_calls"
+        return super().close()
 
 
 class Gemini(ProviderType):
@@ -117,7 +227,7 @@ class Gemini(ProviderType):
         return f"models/{quote_model(model)}:{method}"
 
     def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
-        body: dict = {"contents": [_content(m) for m in request.messages if m.role != "system"]}
+        body: dict = {"contents": _contents(request.messages)}
         system = system_text(request.messages)
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
@@ -136,6 +246,10 @@ class Gemini(ProviderType):
             config["thinkingConfig"] = {"includeThoughts": budget > 0, "thinkingBudget": budget}
         if config:
             body["generationConfig"] = config
+        if request.tools:
+            body["tools"] = [{"functionDeclarations": [_declaration(spec) for spec in request.tools]}]
+            if request.tool_choice:
+                body["toolConfig"] = {"functionCallingConfig": {"mode": MODES[request.tool_choice]}}
         url = self.chat_url(endpoint, request.model, stream)
         return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
 

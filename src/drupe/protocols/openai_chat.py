@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -16,10 +17,13 @@ from drupe.protocols.base import (
     RemoteModel,
     StopReason,
     TextDelta,
+    ToolCall,
+    ToolSpec,
     Usage,
 )
 from drupe.protocols.contract import ProviderType
 from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.tool_calls import CallAssembler, arguments_text, text_or_empty, with_calls
 from drupe.protocols.wire import (
     StreamParser,
     WireRequest,
@@ -49,6 +53,14 @@ FINISH: dict[str, StopReason] = {
 
 
 def _message(message: Message) -> dict:
+    if message.role == "tool":
+        return _result(message)
+    if message.tool_calls:
+        return {
+            "role": "assistant",
+            "content": message.text() or None,
+            "tool_calls": [_call(call) for call in message.tool_calls],
+        }
     if isinstance(message.content, str):
         return {"role": message.role, "content": message.content}
     parts = [
@@ -58,6 +70,56 @@ def _message(message: Message) -> dict:
         for part in message.content
     ]
     return {"role": message.role, "content": parts}
+
+
+def _call(call: ToolCall) -> dict:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
+def _result(message: Message) -> dict:
+    """A tool's result; a failed or refused call has no field of its own here, its text says so."""
+    result = message.tool_result
+    if result is None:  # not made by drupe's runtime: sent as it is
+        return {"role": "tool", "tool_call_id": "", "content": message.text()}
+    return {"role": "tool", "tool_call_id": result.call_id, "content": result.content}
+
+
+def _tool(tool: ToolSpec) -> dict:
+    """A function tool, without `strict` (off by default here): strict mode accepts only a
+    subset of JSON Schema that most MCP tools' schemas are not written in."""
+    function: dict = {"name": tool.name}
+    if tool.description:
+        function["description"] = tool.description
+    function["parameters"] = tool.parameters
+    return {"type": "function", "function": function}
+
+
+def tool_fields(body: dict, request: ChatRequest, tool: Callable[[ToolSpec], dict]) -> None:
+    """`tools` and `tool_choice`, only when the request offers tools (Chat and Responses)."""
+    if request.tools:
+        body["tools"] = [tool(spec) for spec in request.tools]
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
+
+
+def _add_calls(calls: CallAssembler, items: object) -> None:
+    """A `tool_calls` list, streamed (fragments) or whole, into `calls`. An entry without a
+    usable `index` takes its place in the list."""
+    if not isinstance(items, list):
+        return
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        function = item.get("function")
+        function = function if isinstance(function, dict) else {}
+        index = item.get("index")
+        key = index if isinstance(index, int) and not isinstance(index, bool) else position
+        calls.fragment(
+            key,
+            text_or_empty(item.get("id")),
+            text_or_empty(function.get("name")),
+            arguments_text(function.get("arguments")),
+        )
 
 
 def _reasoning(delta: dict) -> str:
@@ -71,6 +133,13 @@ def _usage(usage: dict) -> Usage:
 
 
 class Parser(StreamParser):
+    """Text and reasoning as they come; tool calls gathered by `index` and given whole, in
+    index order, when the choice finishes (or when the stream ends without a finish)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = CallAssembler()
+
     def feed(self, event: str, data: str) -> list[Event]:
         if not data.startswith("{") and data.strip() == "[DONE]":
             self.ended = True
@@ -88,11 +157,21 @@ class Parser(StreamParser):
             content = delta.get("content")
             if isinstance(content, str) and content:
                 events.append(TextDelta(content))
+            if "tool_calls" in delta:  # most chunks have none
+                _add_calls(self.calls, delta["tool_calls"])
             if choice.get("finish_reason"):
-                self.finish = stop_reason(choice["finish_reason"], FINISH)
+                events.extend(self.calls.drain())
+                self.finish = with_calls(stop_reason(choice["finish_reason"], FINISH), self.calls.given > 0)
         if chunk.get("usage"):
             self.usage = _usage(chunk["usage"])
         return events
+
+    def close(self) -> list[Event]:
+        """Calls still being gathered come first: a stream may end without a finish reason."""
+        calls = self.calls.drain()
+        if calls and (self.finish == "stop" or (self.finish is None and self.ended)):
+            self.finish = "tool_calls"
+        return [*calls, *super().close()]
 
 
 class OpenAIChat(ProviderType):
@@ -119,6 +198,7 @@ class OpenAIChat(ProviderType):
                 body[name] = value
         if request.stop:
             body["stop"] = list(request.stop)
+        tool_fields(body, request, _tool)
         return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))
 
     def token_limit_field(self, endpoint: Endpoint, url: str) -> str:
@@ -146,10 +226,13 @@ class OpenAIChat(ProviderType):
             events.append(ReasoningDelta(_reasoning(message)))
         if isinstance(message.get("content"), str) and message["content"]:
             events.append(TextDelta(message["content"]))
+        calls = CallAssembler()
+        _add_calls(calls, message.get("tool_calls"))
+        events.extend(calls.drain())
         if data.get("usage"):
             events.append(_usage(data["usage"]))
         if choice.get("finish_reason"):
-            events.append(Finish(stop_reason(choice["finish_reason"], FINISH)))
+            events.append(Finish(with_calls(stop_reason(choice["finish_reason"], FINISH), calls.given > 0)))
         return events
 
     def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
