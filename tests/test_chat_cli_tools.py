@@ -15,10 +15,13 @@ import termios
 import time
 
 from drupe.chat import ChatService
+from drupe.chat.records import MessageRecord
+from drupe.cli.render import error_lines
 from drupe.registry import Registry
 from drupe.store import open_store
 from tests.cli_helpers import run_drupe
 from tests.fakes.answer import FakeCall
+from tests.fakes.upstream import Fault
 
 TOKYO = FakeCall("time__get_current_time", '{"timezone": "Asia/Tokyo"}')
 PARIS = FakeCall("time__get_current_time", '{"timezone": "Europe/Paris"}', id="call_paris")
@@ -78,6 +81,10 @@ def test_yes_runs_the_call_shows_its_card_and_the_answer(fake_upstream):
     assert "Asia/Tokyo" in tool_results_sent(up.requests[-1])[0]  # the tool's result went back to the model
     assert the_conversation().settings.tools == ("time",)
 
+    shown = ok("conversations", "show", the_conversation().id).stdout  # the stored answer shows its calls too
+    assert shown.index("Let me look.") < shown.index("→ time.get_current_time") < shown.index("← ok ")
+    assert shown.index("← ok ") < shown.index("It is evening in Tokyo.")
+
 
 def test_json_output_holds_the_tool_steps(fake_upstream):
     set_up(fake_upstream)
@@ -126,6 +133,31 @@ def test_continue_keeps_the_tools_and_the_cap_and_none_turns_them_off(fake_upstr
     assert "tools" not in up.requests[-1].json
     assert plain.stdout == "It is evening in Tokyo.\n" and "→" not in plain.stderr
     assert last_answer().tool_steps == () and the_conversation().settings.tools == ()
+
+
+def test_a_provider_refusing_tools_gets_the_hint_to_turn_them_off(fake_upstream):
+    set_up(fake_upstream, fault=Fault("echo"))
+
+    result = run_drupe("chat", "--tools", "time", "Time?", input="")
+
+    assert result.returncode == 1
+    conversation = the_conversation().id[:8]
+    assert "hint: The provider refused a request that offered tools" in result.stderr
+    assert f"`drupe chat --conversation {conversation} --tools none`" in result.stderr
+    assert last_answer().error_kind == "tools_refused"
+
+
+def test_an_mcp_failure_of_an_answer_is_worded_with_what_to_type():
+    answer = MessageRecord(
+        id=1, conversation_id="0123456789abcdef", parent_id=None, role="assistant", content="", status="error",
+        created_at=None, provider="fake", model="m", error="MCP server 'time' stopped.", error_kind="mcp",
+    )  # fmt: skip
+
+    error, hint = error_lines(answer)
+
+    assert error == "error: fake/m: MCP server 'time' stopped."
+    assert hint.startswith("hint: An MCP server this conversation uses could not be started or reached.")
+    assert "`drupe mcp list`" in hint and "`drupe chat --conversation 01234567 --tools none`" in hint
 
 
 def test_unknown_tools_fail_before_anything_is_sent(fake_upstream):
@@ -246,13 +278,14 @@ def test_on_a_terminal_y_runs_a_call_and_n_denies_the_next(fake_upstream):
 
 
 def test_always_is_kept_on_the_conversation_and_not_asked_again(fake_upstream):
-    set_up(fake_upstream)
+    up = set_up(fake_upstream)
     term = Terminal("chat", "--tools", "time", "Time?")
     term.read_until(TOKYO_QUESTION)
     term.type("a\r")
     term.read_until("It is evening in Tokyo.")
     assert term.close() == 0, term.screen
     assert the_conversation().settings.allowed_tools == ("time.get_current_time",)
+    up.tool_rounds = 2  # the history now holds one round: the model calls the tool once more
 
     again = Terminal("chat", "-c", "And now?")
     again.read_until("It is evening in Tokyo.")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,8 @@ ENDED = ("ok", "error", "denied", "cancelled")
 
 STYLES = {"call": "dim", "ok": "dim", "error": "red", "denied": "yellow", "cancelled": "yellow"}
 """Rich styles of the lines, by the call's status (`call` for the `→` line)."""
+
+MIN_WIDTH = 20
 
 _ANSI = {"dim": "\x1b[2m", "red": "\x1b[31m", "yellow": "\x1b[33m"}
 
@@ -53,14 +54,16 @@ def call_line(call: ToolCallRecord, width: int) -> str:
     return cut(f"→ {printable(call.title)} {arguments_text(call.arguments, compact=True)}", width)
 
 
-def end_line(call: ToolCallRecord, width: int) -> str:
-    """How the call ended: `← ok 12 ms: <the result>`, `← error: <why>`, `← denied`, `← cancelled`."""
+def end_line(call: ToolCallRecord, width: int, *, named: bool = False) -> str:
+    """How the call ended: `← ok 12 ms: <the result>`, `← error: <why>`, `← denied`, `← cancelled`;
+    `named`: with the call's name after the arrow, for when its `→` line is not just above."""
+    arrow = f"← {printable(call.title)} " if named else "← "
     if call.status == "ok":
         took = f" {call.duration_ms:.0f} ms" if call.duration_ms is not None else ""
-        return cut(f"← ok{took}: {printable(call.result)}", width)
+        return cut(f"{arrow}ok{took}: {printable(call.result)}", width)
     if call.status == "error":
-        return cut(f"← error: {printable(call.result)}", width)
-    return cut(f"← {call.status}", width)
+        return cut(f"{arrow}error: {printable(call.result)}", width)
+    return cut(f"{arrow}{call.status}", width)
 
 
 def stored_lines(call: ToolCallRecord, width: int) -> list[tuple[str, str]]:
@@ -77,36 +80,45 @@ def question(call: ToolCallRecord) -> str:
 
 
 def stderr_width() -> int:
+    """Columns of the terminal stderr shows on (COLUMNS first, as Rich and the shell take it); 80 elsewhere."""
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
-    except (OSError, ValueError):
-        return shutil.get_terminal_size().columns
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.stderr.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0
+    return max(columns, MIN_WIDTH) if columns > 0 else 80
 
 
 class ToolCards:
-    """Prints the cards of a turn's calls on stderr as their updates come. A call waiting for
-    approval prints nothing (the question shows it); a call that ends without having run or been
-    asked about (denied for want of a terminal, refused at the step cap) gets its `→` line first."""
+    """Prints the cards of a turn's calls on stderr as their updates come: a call's `→` line when
+    it runs, or when it ends without having run (denied, refused at the step cap), then how it
+    ended. A call waiting for approval prints nothing: the question shows it. When other lines
+    came between a call's two lines (calls running at once, questions), the ending names the call."""
 
     def __init__(self) -> None:
-        self.seen: set[tuple[int, int, str]] = set()
+        self.last: tuple[int, int, str] | None = None
+        """The call whose `→` line was printed last, if that was the last line."""
+        self.announced: set[tuple[int, int, str]] = set()
         self.color = sys.stderr.isatty()
 
     def show(self, update: ToolCallUpdate, prefix: str = "") -> None:
         call = update.call
         key = (update.answer_id, update.step, call.id)
-        width = stderr_width()
+        width = stderr_width() - len(prefix)
         lines: list[tuple[str, str]] = []
         if call.status == "awaiting":
-            self.seen.add(key)
-        elif call.status == "running":
-            self.seen.add(key)
-            lines.append((call_line(call, width - len(prefix)), STYLES["call"]))
-        elif call.status in ENDED:
-            if key not in self.seen:
-                self.seen.add(key)
-                lines.append((call_line(call, width - len(prefix)), STYLES["call"]))
-            lines.append((end_line(call, width - len(prefix)), STYLES[call.status]))
+            self.last = None  # a question comes
+        elif call.status == "running" or (call.status in ENDED and key not in self.announced):
+            self.announced.add(key)
+            lines.append((call_line(call, width), STYLES["call"]))
+            self.last = key
+        if call.status in ENDED:
+            lines.append((end_line(call, width, named=self.last != key), STYLES[call.status]))
+            self.last = None
         self.write([(prefix + line, style) for line, style in lines])
 
     def write(self, lines: list[tuple[str, str]]) -> None:

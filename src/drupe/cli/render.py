@@ -348,11 +348,11 @@ class LiveView:
             if not self._pending():
                 return
             self._start()
-        ids = list(self.labels)
-        if not ids:
+        if len(self.labels) == 1:
+            self.live.update(self._body(next(iter(self.labels))))
             return
-        if len(ids) == 1:
-            self.live.update(self._body(ids[0]))
+        ids = [i for i in self.labels if not self.shown or self.texts[i] or self.reasoning[i]]
+        if not ids:  # after a display ended, a new one shows only the answers with something new
             return
         panels = [
             Panel(
