@@ -36,6 +36,7 @@ BENCHMARKS = [
     ("browser", "6. Browser", 70),
     ("protocol_parse", "Protocol parsing cost per chunk (bench/protocol_parse.py)", 30),
     ("history", "Request building in a long conversation (bench/history.py)", 30),
+    ("tool_roundtrip", "Tool round trip: what drupe adds to one MCP call (bench/tool_roundtrip.py)", 40),
 ]
 TOTAL_BUDGET = 590.0
 PROFILE_LIMIT = 45.0

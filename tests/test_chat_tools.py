@@ -120,17 +120,19 @@ def test_a_denied_call_and_an_approved_one_in_parallel_keep_the_order_of_the_cal
 
 
 def test_always_allow_is_kept_on_the_conversation(fake_upstream):
-    up = fake_upstream("anthropic", text="Noted.", tool_calls=(TOKYO,))
-    svc = make_service(up)
+    up = fake_upstream("anthropic", text="Noted.", tool_calls=(TOKYO,), tool_rounds=2)
+    later = fake_upstream("openai", text="Again.", tool_calls=(TOKYO,), tool_rounds=3)  # one more round
+    svc = make_service(up, later)
     conv = svc.update_settings(svc.create_conversation().id, tools=["time"])
     approver = Answers("always")
 
-    run(svc, conv.id, "Time?", approver)
+    first = run(svc, conv.id, "Time?", approver)
     assert svc.get_conversation(conv.id).settings.allowed_tools == ("time.get_current_time",)
-    events = run(svc, conv.id, "And now?", approver)
+    second = run(svc, conv.id, "And now?", approver, provider="fake2")
 
-    assert approver.asked == ['time.get_current_time {"timezone": "Asia/Tokyo"}']  # asked once, not twice
-    assert updates(events) == [(0, "running"), (0, "ok")]
+    assert approver.asked == ['time.get_current_time {"timezone": "Asia/Tokyo"}']  # asked once only
+    assert updates(first) == [(0, "awaiting"), (0, "running"), (0, "ok"), (1, "running"), (1, "ok")]
+    assert updates(second) == [(0, "running"), (0, "ok")]
 
 
 def test_a_server_set_to_always_runs_its_tools_without_asking(fake_upstream):

@@ -5,6 +5,7 @@ SDK's own server class (`MCPServer`, FastMCP's name since mcp 2)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from drupe.store import open_store
+from drupe.tools.servers import McpServer, McpServers
 from tests.cli_helpers import run_drupe
 from tests.web_fixtures import _Uvicorn
 
@@ -32,6 +35,11 @@ def failed(*args: str) -> str:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     return result.stdout + result.stderr
+
+
+def stored(name: str) -> McpServer:
+    """A server as the store holds it, secrets decrypted."""
+    return McpServers(open_store()).get(name)
 
 
 def _app():
@@ -157,3 +165,56 @@ def test_http_errors_are_clear(http_mcp):
     assert "Cannot talk to MCP server 'gone'" in failed("mcp", "show", "gone")
     assert "is not an http or https URL" in failed("mcp", "add", "bad", "--url", "127.0.0.1/mcp")
     assert "Give either a command" in failed("mcp", "add", "both", "--url", http_mcp, "--", "cmd")
+
+
+def test_approval_is_set_on_add_shown_and_changed_with_edit(http_mcp):
+    ok("mcp", "add", "time", "--", sys.executable, "-m", "mcp_server_time")
+    ok("mcp", "add", "web", "--url", http_mcp, "--header", f"X-Api-Key={TOKEN}", "--approval", "always")
+    listed = {s["name"]: s for s in json.loads(ok("mcp", "list", "--json"))}
+    assert (listed["time"]["approval"], listed["web"]["approval"]) == ("ask", "always")
+    table = ok("mcp", "list")
+    assert "Approval" in table and re.search(r"web\s+http\s+on\s+always", table)
+    assert "Approval:  ask (each call waits for your approval)" in ok("mcp", "show", "time")
+    assert "Approval:  always (calls run without asking)" in ok("mcp", "show", "web")
+    assert "Valid: ask, always" in failed("mcp", "add", "x", "--approval", "sometimes", "--", "cmd")
+
+    assert "Updated MCP server time." in ok("mcp", "edit", "time", "--approval", "always", "--timeout", "30")
+    shown = ok("mcp", "show", "time")
+    assert "Approval:  always" in shown and "Timeout:   30 s" in shown and "Status:    connected" in shown
+    assert "Valid: ask, always" in failed("mcp", "edit", "time", "--approval", "never")
+    assert "Nothing to change" in ok("mcp", "edit", "time")
+
+
+def test_edit_changes_only_what_is_given_and_keeps_secrets_sealed(http_mcp, drupe_home):
+    ok("mcp", "add", "srv", "--env", f"TOKEN={ENV_SECRET}", "--env", "MODE=a", "--", "old-command", "--flag")
+    ok("mcp", "edit", "srv", "--command", sys.executable, "--arg", "-m", "--arg", "mcp_server_time", "--env", "MODE=b")
+    [srv] = json.loads(ok("mcp", "list", "--json"))
+    assert (srv["command"], srv["args"]) == (sys.executable, ["-m", "mcp_server_time"])
+    assert ENV_SECRET not in json.dumps(srv) and sorted(srv["env"]) == ["MODE", "TOKEN"]  # masked
+    assert stored("srv").env == {"TOKEN": ENV_SECRET, "MODE": "b"}  # the secret kept, the other value changed
+    assert "connected (mcp-time" in ok("mcp", "show", "srv")
+    ok("mcp", "edit", "srv", "--remove-env", "MODE", "--name", "clock")
+    assert stored("clock").env == {"TOKEN": ENV_SECRET}
+
+    said = ok("mcp", "edit", "clock", "--url", http_mcp, "--header", f"X-Api-Key={TOKEN}")
+    assert "Now an HTTP server: its command, arguments and environment were removed." in said
+    [clock] = json.loads(ok("mcp", "list", "--json"))
+    assert (clock["transport"], clock["command"], clock["args"], clock["env"]) == ("http", "", [], {})
+    assert "echo: Say the text back." in ok("mcp", "show", "clock")
+    database = b"".join(p.read_bytes() for p in drupe_home.iterdir() if p.name.startswith("drupe.db"))
+    assert TOKEN.encode() not in database
+    assert "Give either --command or --url" in failed("mcp", "edit", "clock", "--command", "x", "--url", http_mcp)
+    assert "takes no command" in failed("mcp", "edit", "clock", "--arg", "x")
+
+
+def test_reset_secrets_forgets_mcp_secrets_the_key_cannot_open(drupe_home):
+    ok("mcp", "add", "time", "--env", f"TOKEN={ENV_SECRET}", "--", sys.executable, "-m", "mcp_server_time")
+    (drupe_home / "secret.key").unlink()
+    assert "MCP server time" in failed("mcp", "list")  # the key that sealed them is missing: every command stops
+    refused = run_drupe("provider", "reset-secrets")
+    assert refused.returncode == 1 and "MCP server time" in refused.stderr
+    said = ok("provider", "reset-secrets", "--yes")
+    assert "Forgot the secrets of MCP server time" in said and "drupe mcp edit NAME --env" in said
+    assert (stored("time").env, stored("time").secrets_unreadable) == ({"TOKEN": ""}, False)
+    assert "connected (mcp-time" in ok("mcp", "show", "time")
+    assert "nothing to reset" in ok("provider", "reset-secrets")

@@ -288,7 +288,8 @@ class Registry:
         return ordered
 
     def unreadable_secrets(self) -> list[str]:
-        """Providers whose stored secrets the current secret key cannot decrypt (`drupe provider reset-secrets`)."""
+        """Providers whose stored secrets the current secret key cannot decrypt (`drupe provider reset-secrets`),
+        then MCP servers whose secrets it cannot, as "MCP server NAME"."""
         from drupe.secrets import unreadable_providers
 
         return unreadable_providers(self.store.home, self.store.engine)

@@ -22,6 +22,9 @@ CHECK_SETTING = "secret_key_check"
 """Settings row holding a token encrypted with the store's key: proves a key is the right one."""
 _CHECK_TEXT = "drupe secret key check"
 
+MCP_PREFIX = "MCP server "
+"""How an MCP server is named among providers where both are listed (`open_vault`, `reset-secrets`)."""
+
 
 DECRYPTED_CACHE_SIZE = 256
 
@@ -138,7 +141,7 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
     # MCP servers' secrets (drupe.tools.servers) need the same key: named apart from the providers.
     sealed_query = sa.union_all(
         sa.select(providers.c.name, providers.c.api_keys).where(providers.c.api_keys != ""),
-        sa.select((sa.literal("MCP server ") + mcp_servers.c.name).label("name"), mcp_servers.c.secrets).where(
+        sa.select((sa.literal(MCP_PREFIX) + mcp_servers.c.name).label("name"), mcp_servers.c.secrets).where(
             mcp_servers.c.secrets != ""
         ),
     )
@@ -191,28 +194,53 @@ def _unreadable(engine: sa.Engine, current: Vault | None) -> list[tuple[str, str
     return [(row.id, row.name) for row in rows if current is None or not current.can_decrypt(row.api_keys)]
 
 
+def _unreadable_mcp(engine: sa.Engine, current: Vault | None) -> list[tuple[str, str]]:
+    """MCP servers (id, name) whose sealed environment values, secret headers or URL credentials
+    (`drupe.tools.servers`) the current key cannot decrypt."""
+    import sqlalchemy as sa
+
+    from drupe.store.tables import mcp_servers
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(mcp_servers.c.id, mcp_servers.c.name, mcp_servers.c.secrets).where(mcp_servers.c.secrets != "")
+        ).all()
+    return [(row.id, row.name) for row in rows if current is None or not current.can_decrypt(row.secrets)]
+
+
 def _has_key(home: Path) -> bool:
     return bool(os.environ.get("DRUPE_SECRET_KEY", "").strip()) or (home / "secret.key").exists()
 
 
 def unreadable_providers(home: Path, engine: sa.Engine) -> list[str]:
-    """Names of the providers whose secrets the current key (all of them when there is none) cannot decrypt."""
-    return [name for _, name in _unreadable(engine, vault(home) if _has_key(home) else None)]
+    """Names of the providers whose secrets the current key (all of them when there is none) cannot
+    decrypt, then of the MCP servers (as "MCP server NAME") whose secrets it cannot."""
+    current = vault(home) if _has_key(home) else None
+    return [name for _, name in _unreadable(engine, current)] + [
+        MCP_PREFIX + name for _, name in _unreadable_mcp(engine, current)
+    ]
 
 
 def forget_unreadable(home: Path, engine: sa.Engine) -> list[str]:
     """Clear the secrets the current key cannot decrypt, and make it the store's key; the names
-    of the providers that lost theirs. On purpose only: they cannot be recovered without the old key."""
+    of the providers (then "MCP server NAME"s) that lost theirs. On purpose only: they cannot be
+    recovered without the old key. An MCP server keeps its variables' names with empty values (to
+    be given again); its emptied secret headers go, as a provider's do."""
     import sqlalchemy as sa
 
-    from drupe.store.tables import providers
+    from drupe.store.tables import mcp_servers, providers
 
     current = vault(home)
     lost = _unreadable(engine, current)
+    lost_mcp = _unreadable_mcp(engine, current)
     with engine.begin() as conn:
         for provider_id, _ in lost:
             headers = conn.execute(sa.select(providers.c.headers).where(providers.c.id == provider_id)).scalar()
             kept = {k: v for k, v in (headers or {}).items() if v or not is_secret_header(k)}
             conn.execute(providers.update().where(providers.c.id == provider_id).values(api_keys="", headers=kept))
+        for server_id, _ in lost_mcp:
+            headers = conn.execute(sa.select(mcp_servers.c.headers).where(mcp_servers.c.id == server_id)).scalar()
+            kept = {k: v for k, v in (headers or {}).items() if v or not is_secret_header(k)}
+            conn.execute(mcp_servers.update().where(mcp_servers.c.id == server_id).values(secrets="", headers=kept))
     remember_key(engine, current)
-    return [name for _, name in lost]
+    return [name for _, name in lost] + [MCP_PREFIX + name for _, name in lost_mcp]

@@ -13,14 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from drupe.chat.approval import Approver, Decision
 from drupe.chat.records import ToolCallRecord, ToolStep
 from drupe.protocols.base import Message, ToolCall, ToolResult
-
-if TYPE_CHECKING:
-    from drupe.tools.toolbox import Offer, Toolbox
+from drupe.tools.toolbox import Offer, Toolbox, not_offered
 
 NOT_APPROVED = "The user did not approve this call, so it did not run."
 NOT_ASKED = (
@@ -29,15 +26,11 @@ NOT_ASKED = (
 )
 CANCELLED = "The user stopped the answer while this call ran."
 UNFINISHED = "This call did not finish (drupe stopped while it ran)."
+NO_TOOLS = "No tools are turned on in this conversation, so this call did not run."
 
 
 def step_limit_result(limit: int) -> str:
     return f"Not run: this answer reached its cap of {limit} rounds of tool calls. Answer with what you have."
-
-
-def unknown_tool_result(name: str, offer: Offer | None) -> str:
-    names = ", ".join(spec.name for spec in offer.specs()) if offer else ""
-    return f"There is no tool named {name!r} here. Tools you can call: {names or 'none'}."
 
 
 Update = Callable[[ToolCallRecord], None]
@@ -101,7 +94,8 @@ async def run_round(
     for index, record in enumerate(round_.records):
         offered = round_.offer.find(record.name) if round_.offer else None
         if offered is None or toolbox is None:
-            round_.set(index, update, status="error", result=unknown_tool_result(record.name, round_.offer))
+            result = not_offered(round_.offer, record.name).content if round_.offer else NO_TOOLS
+            round_.set(index, update, status="error", result=result)
             continue
         if offered.server.approval == "always" or offered.title in round_.allowed:
             approved.append(index)

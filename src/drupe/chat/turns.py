@@ -74,8 +74,10 @@ class TurnRunner:
         return self._toolbox
 
     async def aclose(self) -> None:
-        if self._toolbox is not None:
-            await self._toolbox.aclose()
+        """Stop the MCP servers; a later turn starts a new toolbox (on its own event loop)."""
+        toolbox, self._toolbox = self._toolbox, None
+        if toolbox is not None:
+            await toolbox.aclose()
 
     async def send(
         self,

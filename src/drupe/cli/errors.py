@@ -29,6 +29,7 @@ ADVICE: dict[tuple[str, str | None], str] = {
     ("not_found", "mcp_server"): "See `drupe mcp list`, or add one with `drupe mcp add`.",
     ("not_found", "tool"): "See its tools with `drupe mcp tools {server}`.",
     ("conflict", "mcp_server_disabled"): "Enable it with `drupe mcp enable {name}`.",
+    ("invalid", "mcp_server_disabled"): "Enable it with `drupe mcp enable {name}`, or leave it out of --tools.",
     ("secrets_unreadable", "mcp_server"): "Or remove it (`drupe mcp remove {name}`) and add it again.",
     ("mcp", None): "See its settings with `drupe mcp show {server}`.",
 }

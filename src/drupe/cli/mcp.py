@@ -29,6 +29,8 @@ def _servers() -> McpServers:
 
 T = TypeVar("T")
 
+APPROVAL_HELP = "ask: each call of its tools waits for your approval; always: they run without asking."
+
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     import asyncio
@@ -52,6 +54,7 @@ def add(
         [], "--header", help="An HTTP header NAME=VALUE for a URL (secret ones encrypted at rest); repeat for more."
     ),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds the server has to start and answer one request."),
+    approval: str = typer.Option("ask", "--approval", help=APPROVAL_HELP),
     disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
 ) -> None:
     """Add an MCP server: `drupe mcp add NAME -- COMMAND [ARGS...]` or `drupe mcp add NAME --url URL`.
@@ -72,9 +75,67 @@ def add(
         name, "stdio" if command else "http",
         command=command[0] if command else "", args=command[1:], url=url, env=parse_env(env),
         headers=dict(parse_header(pair) for pair in header), timeout=timeout, enabled=not disabled,
+        approval=approval,
     )  # fmt: skip
     state = "disabled" if disabled else "enabled"
     typer.echo(f"Added MCP server {server.name} ({server.transport}, {state}). Try it: drupe mcp show {server.name}")
+
+
+@app.command()
+def edit(
+    name: str,
+    new_name: str | None = typer.Option(None, "--name", help="Rename the server."),
+    command: str | None = typer.Option(
+        None, "--command", help="The command that starts it (an HTTP server becomes an stdio one)."
+    ),
+    arg: list[str] = typer.Option([], "--arg", help="Replace the command's arguments: repeat for each, in order."),
+    clear_args: bool = typer.Option(False, "--clear-args", help="Remove all the command's arguments."),
+    url: str | None = typer.Option(None, "--url", help="Its Streamable HTTP address (an stdio server becomes HTTP)."),
+    env: list[str] = typer.Option([], "--env", help="Set an environment variable NAME=VALUE (encrypted at rest)."),
+    remove_env: list[str] = typer.Option([], "--remove-env", help="Remove an environment variable by name."),
+    header: list[str] = typer.Option([], "--header", help="Set an HTTP header NAME=VALUE (secret ones encrypted)."),
+    remove_header: list[str] = typer.Option([], "--remove-header", help="Remove an HTTP header by name."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds it has to start and answer one request."),
+    approval: str | None = typer.Option(None, "--approval", help=APPROVAL_HELP),
+) -> None:
+    """Change a server. Only the options given change."""
+    from drupe.errors import DrupeError
+    from drupe.tools.servers import parse_env
+    from drupe.validation import parse_header
+
+    servers = _servers()
+    server = servers.get(name)
+    if command is not None and url is not None:
+        raise DrupeError("Give either --command or --url, not both.", code="invalid", field="command")
+    changes: dict[str, Any] = {
+        key: value
+        for key, value in (("name", new_name), ("timeout", timeout), ("approval", approval))
+        if value is not None
+    }
+    switched = ""
+    if command is not None:
+        changes["command"] = command
+        if server.transport == "http":
+            changes.update(transport="stdio", url="", headers={})
+            switched = "Now an stdio server: its URL and headers were removed."
+    if url is not None:
+        changes["url"] = url
+        if server.transport == "stdio":
+            changes.update(transport="http", command="", args=[], env={})
+            switched = "Now an HTTP server: its command, arguments and environment were removed."
+    if arg or clear_args:
+        changes["args"] = list(arg)
+    if env or remove_env:
+        variables = {k: v for k, v in changes.get("env", server.env).items() if k not in remove_env}
+        changes["env"] = {**variables, **parse_env(env)}
+    if header or remove_header:
+        headers = {k: v for k, v in changes.get("headers", server.headers).items() if k not in remove_header}
+        changes["headers"] = {**headers, **dict(parse_header(pair) for pair in header)}
+    if not changes:
+        typer.echo("Nothing to change: give at least one option (see --help).")
+        return
+    server = servers.edit(server.id, **changes)
+    typer.echo(f"Updated MCP server {server.name}. {switched}".rstrip())
 
 
 @app.command("list")
@@ -92,9 +153,10 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("Name", "Transport", "Enabled", "Command or URL", box=None)
+    table = Table("Name", "Transport", "Enabled", "Approval", "Command or URL", box=None)
     for server in servers:
-        table.add_row(server.name, server.transport, "on" if server.enabled else "off", _target(server))
+        state = "on" if server.enabled else "off"
+        table.add_row(server.name, server.transport, state, server.approval, _target(server))
     Console().print(table)
 
 
@@ -106,6 +168,9 @@ def _target(server: McpServer) -> str:
     return str(server.public_dict()["url"])
 
 
+APPROVAL_SHOWN = {"ask": "ask (each call waits for your approval)", "always": "always (calls run without asking)"}
+
+
 def _settings(server: McpServer) -> list[str]:
     shown = server.public_dict()
     lines = [
@@ -114,6 +179,7 @@ def _settings(server: McpServer) -> list[str]:
         f"Enabled:   {'on' if server.enabled else 'off'}",
         f"{'Command:' if server.transport == 'stdio' else 'URL:':<10} {_target(server)}",
         f"Timeout:   {server.timeout:g} s",
+        f"Approval:  {APPROVAL_SHOWN.get(server.approval, server.approval)}",
     ]
     lines += [f"Env:       {key}={value}" for key, value in shown["env"].items()]
     lines += [f"Header:    {key}: {value}" for key, value in shown["headers"].items()]

@@ -306,18 +306,24 @@ def reset_secrets(yes: bool = typer.Option(False, "--yes", "-y", help="Do not as
 
     For when the original DRUPE_HOME/secret.key is lost for good: the providers stay, with their
     models; give them their keys, secret headers and URL credentials again with `drupe provider edit`.
+    MCP servers' environment values and secret headers are forgotten too (`drupe mcp edit` gives them again).
     """
+    from drupe.secrets import MCP_PREFIX
+
     registry = open_registry()
     names = registry.unreadable_secrets()
     if not names:
         typer.echo("Every stored secret can be decrypted with the current secret key: nothing to reset.")
         return
     question = (
-        f"Forget the API keys, secret headers and URL credentials of {', '.join(names)}? "
+        f"Forget the API keys, secret headers, URL credentials and environment values of {', '.join(names)}? "
         "They cannot be decrypted with the current secret key and cannot be recovered without the original one."
     )
     if not confirm(question, yes):
         typer.echo("Kept.")
         raise typer.Exit(1)
     registry.forget_unreadable_secrets()
-    typer.echo(f"Forgot the secrets of {', '.join(names)}. Give them new ones: drupe provider edit NAME --api-key KEY")
+    how = ["drupe provider edit NAME --api-key KEY"] if any(not n.startswith(MCP_PREFIX) for n in names) else []
+    if any(n.startswith(MCP_PREFIX) for n in names):
+        how.append("drupe mcp edit NAME --env NAME=VALUE (or --header, --url)")
+    typer.echo(f"Forgot the secrets of {', '.join(names)}. Give them new ones: {'; '.join(how)}")

@@ -1,1 +1,2 @@
-"""Tools for the models: MCP servers (`servers`, stored) and the client that talks to them (`client`)."""
+"""Tools for the models: MCP servers (`servers`, stored), one-shot calls to them (`client`), and the
+runtime a chat turn uses (`toolbox`: the offer of tools to a model, `connection`s kept open, calls)."""

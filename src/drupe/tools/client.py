@@ -1,10 +1,12 @@
 """Talk to one MCP server with the official `mcp` SDK: start or reach it, list its tools, call one.
 
-Each function opens its own connection (an stdio server is started, then stopped) and closes it:
-enough to try tools by hand. Everything that goes wrong comes out as a DrupeError: `mcp` with a
-`kind` (`start`, `connection`, `timeout`, `server`) and the server's own words, with any of the
-server's secrets (environment values, secret header values, URL credentials) taken out. The SDK,
-and with it pydantic and the HTTP client, is imported only when a connection is made.
+`server_info` and `call_tool` each open their own connection (an stdio server is started, then
+stopped) and close it: enough to try tools by hand. The pieces they are made of (`open_session`,
+`list_tools`, `tool_result`, `as_error`) also serve the connections `drupe.tools.connection` keeps
+open for the models. Everything that goes wrong comes out as a DrupeError: `mcp` with a `kind`
+(`start`, `connection`, `timeout`, `server`) and the server's own words, with any of the server's
+secrets (environment values, secret header values, URL credentials) taken out. The SDK, and with
+it pydantic and the HTTP client, is imported only when a connection is made.
 """
 
 from __future__ import annotations
@@ -105,16 +107,7 @@ async def server_info(server: McpServer) -> ServerInfo:
     """Connect, and list the tools (every page of them)."""
 
     async def work(session: ClientSession, info: Any) -> ServerInfo:
-        from mcp.types import PaginatedRequestParams
-
-        tools: list[ToolInfo] = []
-        cursor: str | None = None
-        while True:
-            page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
-            tools += [ToolInfo(t.name, t.description or "", dict(t.input_schema or {})) for t in page.tools]
-            cursor = page.next_cursor
-            if not cursor:
-                break
+        tools = await list_tools(session)
         return ServerInfo(info.server_info.name, info.server_info.version or "", tools)
 
     return await _connected(server, work)
@@ -134,13 +127,27 @@ async def call_tool(
                 code="not_found", what="tool", server=server.name, name=tool,
             )  # fmt: skip
         result = await session.call_tool(tool, arguments)
-        return _result(result, max_chars, server.secrets())
+        return tool_result(result, max_chars, server.secrets())
 
     return await _connected(server, work)
 
 
-def _result(result: Any, max_chars: int, secrets: tuple[str, ...]) -> ToolResult:
-    """The result's content as one text: text parts as they are, others described or as JSON."""
+async def list_tools(session: ClientSession) -> list[ToolInfo]:
+    """Every tool the server offers, following its pages."""
+    from mcp.types import PaginatedRequestParams
+
+    tools: list[ToolInfo] = []
+    cursor: str | None = None
+    while True:
+        page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
+        tools += [ToolInfo(t.name, t.description or "", dict(t.input_schema or {})) for t in page.tools]
+        cursor = page.next_cursor
+        if not cursor:
+            return tools
+
+
+def result_text(result: Any) -> str:
+    """A tool result's content as one text: text parts as they are, others described or as JSON."""
     parts = []
     for item in result.content:
         kind = getattr(item, "type", "")
@@ -152,29 +159,33 @@ def _result(result: Any, max_chars: int, secrets: tuple[str, ...]) -> ToolResult
             parts.append(item.model_dump_json(by_alias=True, exclude_none=True))
     if not parts and result.structured_content is not None:
         parts.append(json.dumps(result.structured_content, ensure_ascii=False))
-    text = "\n".join(parts)
+    return "\n".join(parts)
+
+
+def tool_result(result: Any, max_chars: int, secrets: tuple[str, ...]) -> ToolResult:
+    """The result as text, the server's secrets taken out (a tool can echo its environment), cut to `max_chars`."""
+    text = redact(result_text(result), secrets)
     cut = max(0, len(text) - max_chars)
-    if cut:
-        text = text[:max_chars]
-    return ToolResult(redact(text, secrets) if result.is_error else text, bool(result.is_error), cut)
+    return ToolResult(text[:max_chars] if cut else text, bool(result.is_error), cut)
 
 
 async def _connected(server: McpServer, work: Callable[[ClientSession, Any], Awaitable[T]]) -> T:
     """Run `work` on an initialised session, within the server's timeout; every failure as a DrupeError."""
     import anyio
 
-    _check_usable(server)
+    check_usable(server)
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
         try:
             with anyio.fail_after(server.timeout):
-                async with _session(server, errlog) as session:
+                async with open_session(server, errlog) as (session, _read):
                     info = await session.initialize()
                     return await work(session, info)
         except Exception as exc:  # the SDK's task groups wrap what went wrong in exception groups
-            raise _as_error(server, exc, _tail(errlog)) from None
+            raise as_error(server, exc, stderr_tail(errlog)) from None
 
 
-def _check_usable(server: McpServer) -> None:
+def check_usable(server: McpServer) -> None:
+    """Refuse a server whose secrets cannot be read (it would start without them) or that is switched off."""
     if server.secrets_unreadable:
         raise DrupeError(
             f"The stored secrets of MCP server {server.name!r} cannot be decrypted with the current secret key: "
@@ -188,7 +199,12 @@ def _check_usable(server: McpServer) -> None:
 
 
 @asynccontextmanager
-async def _session(server: McpServer, errlog: TextIO) -> AsyncIterator[ClientSession]:
+async def open_session(server: McpServer, errlog: TextIO) -> AsyncIterator[tuple[ClientSession, Any]]:
+    """A session over the server's transport (not yet initialised), and the stream its messages arrive on.
+
+    An stdio server's output ends when its process does: the stream then has no sender left
+    (`drupe.tools.connection` reads that to know a server is gone). Enter and leave it in one task:
+    the SDK's cancel scopes require it."""
     from mcp.client.session import ClientSession
 
     if server.transport == "stdio":
@@ -196,7 +212,7 @@ async def _session(server: McpServer, errlog: TextIO) -> AsyncIterator[ClientSes
 
         params = StdioServerParameters(command=server.command, args=list(server.args), env=dict(server.env) or None)
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
-            yield session
+            yield session, read
         return
     from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
@@ -205,34 +221,36 @@ async def _session(server: McpServer, errlog: TextIO) -> AsyncIterator[ClientSes
         streamable_http_client(server.url, http_client=http, max_sse_event_size=MAX_MESSAGE_BYTES) as (read, write),
         ClientSession(read, write) as session,
     ):
-        yield session
+        yield session, read
 
 
-def _tail(errlog: TextIO) -> str:
+def stderr_tail(errlog: TextIO) -> str:
+    """The end of what an stdio server wrote to its error output."""
     errlog.seek(0, 2)
     size = errlog.tell()
     errlog.seek(max(0, size - STDERR_TAIL_CHARS * 4))
     return errlog.read()[-STDERR_TAIL_CHARS:].strip()
 
 
-def _leaves(exc: BaseException) -> list[BaseException]:
+def leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups, which the SDK's task groups raise."""
     if isinstance(exc, BaseExceptionGroup):
-        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+        return [leaf for inner in exc.exceptions for leaf in leaves(inner)]
     return [exc]
 
 
-def _as_error(server: McpServer, exc: Exception, stderr: str) -> DrupeError:
+def as_error(server: McpServer, exc: Exception, stderr: str) -> DrupeError:
     """One DrupeError for whatever the SDK raised: ours first, then the most telling of the rest."""
-    leaves = _leaves(exc)
-    for leaf in leaves:
+    found = leaves(exc)
+    for leaf in found:
         if isinstance(leaf, DrupeError):
             return leaf
     from mcp.shared.exceptions import MCPError
 
     secrets = server.secrets()
     said = f" Its error output ends with: {redact(stderr, secrets)}" if stderr else ""
-    where = f"command {server.command!r}" if server.transport == "stdio" else f"URL {_shown_url(server)}"
-    leaf = next((x for x in leaves if isinstance(x, (MCPError, OSError, TimeoutError))), leaves[0])
+    where = f"command {server.command!r}" if server.transport == "stdio" else f"URL {shown_url(server)}"
+    leaf = next((x for x in found if isinstance(x, (MCPError, OSError, TimeoutError))), found[0])
     if isinstance(leaf, TimeoutError):
         kind, message = "timeout", f"MCP server {server.name!r} did not answer within {server.timeout:g} s.{said}"
     elif isinstance(leaf, FileNotFoundError) and server.transport == "stdio":
@@ -251,7 +269,7 @@ def _as_error(server: McpServer, exc: Exception, stderr: str) -> DrupeError:
     return DrupeError(message, code="mcp", kind=kind, server=server.name)
 
 
-def _shown_url(server: McpServer) -> str:
+def shown_url(server: McpServer) -> str:
     from drupe.keys import mask_url
 
     return mask_url(server.url)
