@@ -112,6 +112,12 @@ def test_without_a_terminal_nothing_runs_and_stderr_says_how_to_allow_it(fake_up
     assert calls_of(last_answer()) == [("time.get_current_time", "denied")] * 2
     assert all("did not run" in content for content in tool_results_sent(up.requests[-1]))
 
+    ok("mcp", "edit", "time", "--approval", "always")  # what the note says to type
+    up.tool_rounds = 2  # the history holds one round now: the model calls again
+    allowed = ok("chat", "-c", "Once more?")
+
+    assert calls_of(last_answer()) == [("time.get_current_time", "ok")] * 2 and "note: " not in allowed.stderr
+
 
 def test_continue_keeps_the_tools_and_the_cap_and_none_turns_them_off(fake_upstream):
     up = set_up(fake_upstream, tool_rounds=None)  # a model that calls the tool whenever it is offered
