@@ -92,6 +92,7 @@ def chat(
     }
     settings = {key: value for key, value in given.items() if value is not None}
     settings.update(_tool_settings(tools, max_tool_steps))
+    _check_settings(settings)
     conversation_id = _conversation_to_continue(service, conversation) if conversation or continue_ else None
     if text is None:
         from drupe.cli.interactive import run_session
@@ -149,9 +150,7 @@ async def _one_turn(
 
 
 def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, Any]:
-    """`--tools` and `--max-tool-steps` as conversation settings, checked before anything starts."""
-    from drupe.chat import ConversationSettings
-    from drupe.chat.repository import checked_settings
+    """`--tools` and `--max-tool-steps` as conversation settings."""
     from drupe.cli.tooluse import parse_tools
 
     settings: dict[str, Any] = {}
@@ -159,8 +158,15 @@ def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, A
         settings["tools"] = parse_tools(tools)
     if max_tool_steps is not None:
         settings["max_tool_steps"] = max_tool_steps
-    checked_settings(ConversationSettings(**settings))
     return settings
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    """Every setting given in range before anything starts (an MCP server, a conversation)."""
+    from drupe.chat import ConversationSettings
+    from drupe.chat.repository import checked_settings
+
+    checked_settings(ConversationSettings(**settings))
 
 
 def _save_error(outcome: TurnOutcome, answer: MessageRecord) -> dict[str, str] | None:
