@@ -7,13 +7,16 @@ The app runs on a real socket with an access token and the Origin rules on, and 
 request carries the token and the page's own Origin: the fuzzer tests the API, not the
 guard in front of it. Its one provider points at a fake upstream on 127.0.0.1, and the
 whole process is barred from any address but loopback (`loopback_only`), so nothing the
-fuzzer types (a provider's address, a proxy) can reach the network. The budget is small
+fuzzer types (a provider's address, a proxy) can reach the network. MCP servers the fuzzer
+adds are only stored: the one route that connects (`check`) is sent to the seeded server, an
+HTTP one on 127.0.0.1, so no command the fuzzer typed is ever run. The budget is small
 per operation so the test fits CI: about a minute on two cores.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +24,8 @@ from typing import Any
 import pytest
 import schemathesis
 
+from drupe.web.api.inputs import MCP_SERVER_NAME
+from tests.mcp_http import serving
 from tests.web_fixtures import LiveServer, _Uvicorn
 
 TOKEN = "fuzz-token-0123456789"
@@ -86,9 +91,25 @@ def loopback_only(monkeypatch) -> list[str]:
 
 
 @pytest.fixture
-def live(loopback_only, fake_upstream) -> Iterator[dict[str, Any]]:
+def mcp_url(loopback_only) -> Iterator[str]:
+    """A Streamable HTTP MCP server with one tool, for the seeded MCP server."""
+    from mcp.server.mcpserver import MCPServer
+
+    server = MCPServer("fuzz-seed")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Say the text back."""
+        return text
+
+    with serving(server) as url:
+        yield url
+
+
+@pytest.fixture
+def live(loopback_only, fake_upstream, mcp_url) -> Iterator[dict[str, Any]]:
     """The app with a token on a free loopback port, seeded with a provider on a fake upstream,
-    a model, and a conversation with one finished turn."""
+    a model, a conversation with one finished turn, and an MCP server on 127.0.0.1."""
     import httpx2
 
     from drupe.web.app import create_app
@@ -110,10 +131,12 @@ def live(loopback_only, fake_upstream) -> Iterator[dict[str, Any]]:
         conversation = client.post("/api/conversations", json={"title": "Seed"}).json()["id"]
         events = live.events(f"/api/conversations/{conversation}/messages", {"content": "Hello"})
         assert events[-1]["type"] == "end" and upstream.requests
+        seed = client.post("/api/mcp-servers", json={"name": "seed", "transport": "http", "url": mcp_url})
+        assert client.post(f"/api/mcp-servers/{seed.json()['name']}/check").json()["connected"]
         yield {
             "url": url,
             "headers": headers,
-            "pinned": {"provider_id": provider_id, "conversation_id": conversation},
+            "pinned": {"provider_id": provider_id, "conversation_id": conversation, "name": "seed"},
             "refused": loopback_only,
         }
     finally:
@@ -153,7 +176,16 @@ def test_the_api_survives_the_fuzzer(case, live):
         for name, value in live["pinned"].items():
             if name in (case.path_parameters or {}):
                 case.path_parameters[name] = value
+    elif case.operation.path == "/api/mcp-servers/{name}/check":
+        _no_fuzzed_server(case)
     case.call_and_validate(headers=live["headers"])
+
+
+def _no_fuzzed_server(case) -> None:
+    """An invalid case's server name that is still a valid one (an integer sent as `12`) names
+    none: a server the fuzzer added, with a command it typed, is never started."""
+    if re.fullmatch(MCP_SERVER_NAME, str(case.path_parameters.get("name", ""))):
+        case.path_parameters["name"] = "no-such-server"
 
 
 def test_nothing_the_fuzzer_types_leaves_loopback(live):

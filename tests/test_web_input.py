@@ -66,6 +66,9 @@ def test_text_the_store_cannot_hold_is_refused_with_what_to_fix(server):
     assert "headers.X-A: contains a control character" in error_of(
         client.post("/api/providers", json={"name": "h", "type": "openai", "headers": {"X-A": "v\r\nX-Evil: 1"}}), 422
     )
+    lone_in_header = b'{"name": "h", "type": "openai", "headers": {"X-A": "a\\ud800"}}'  # was stored, then a 500
+    response = client.post("/api/providers", content=lone_in_header, headers={"content-type": "application/json"})
+    assert "headers.X-A: is not valid Unicode" in error_of(response, 422)
     assert client.get("/api/providers").json() == []
 
 

@@ -17,7 +17,7 @@ from drupe.chat import ChatService
 from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
-from drupe.web.api import chat, conversations, meta, models, providers, settings
+from drupe.web.api import chat, conversations, mcp, meta, models, providers, settings
 from drupe.web.errors import install_error_handlers
 from drupe.web.routing import PageRoute
 from drupe.web.security import BodyLimitMiddleware, SecurityMiddleware, is_loopback, new_token
@@ -80,7 +80,7 @@ def create_app(
     app.state.token = token
     app.state.local = local
     install_error_handlers(app)
-    for module in (meta, providers, models, conversations, chat, settings):
+    for module in (meta, providers, models, conversations, chat, settings, mcp):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.router.add_api_route(

@@ -37,6 +37,9 @@ WEB_ADVICE: dict[tuple[str, str | None], str] = {
     ("not_found", "chat_model"): "Add one in Settings, or choose the model to check with.",
     ("provider_disabled", None): "Switch it on in Settings.",
     ("secrets_unreadable", "provider"): "Enter its keys again in Settings.",
+    ("not_found", "mcp_server"): "It may have been removed; reload the list.",
+    ("conflict", "mcp_server_disabled"): "Switch it on in Settings → MCP servers.",
+    ("secrets_unreadable", "mcp_server"): "Edit it in Settings → MCP servers and enter its variables or headers again.",
 }
 """(code, what it is about) -> what a user of the page can do; `(code, None)` is for any `what`."""
 
@@ -62,7 +65,7 @@ _WHEN = {
     400: "Something typed or chosen is not acceptable, or the body is not UTF-8: `message` says what to fix.",
     401: "This server needs its access token (it is bound to a non-loopback address).",
     403: "Host or Origin refused (DNS rebinding or a cross-site write).",
-    404: "No such provider, model, conversation or message.",
+    404: "No such provider, model, conversation, message or MCP server.",
     409: "The thing is not in a state that allows this (a name taken, a provider switched off, secrets unreadable).",
     413: "The request body is over the server's cap (docs/security.md: The web server).",
     422: "A parameter or the body does not have the documented shape or range: `message` names the field.",

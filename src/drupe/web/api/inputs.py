@@ -74,8 +74,25 @@ HeaderName = Annotated[
 HeaderValue = Annotated[
     str,
     _matching(HEADER_VALUE, "header_value", "contains a control character (a line break?); remove it"),
+    AfterValidator(_storable),  # a lone surrogate passes the pattern, then cannot be written back out
     Field(json_schema_extra={"pattern": HEADER_VALUE}),
 ]
+
+ENV_NAME = "^[A-Za-z_][A-Za-z0-9_]*$"
+EnvName = Annotated[
+    str,
+    _matching(
+        ENV_NAME, "env_name", "is not an environment variable name: letters, digits and _, not starting with a digit"
+    ),
+    Field(json_schema_extra={"pattern": ENV_NAME}),
+]
+MCP_SERVER_NAME = "^[A-Za-z0-9_-]{1,32}$"
+McpServerName = Annotated[
+    str,
+    _matching(MCP_SERVER_NAME, "mcp_server_name", "is not an MCP server name: 1 to 32 letters, digits, - or _"),
+    Path(json_schema_extra={"pattern": MCP_SERVER_NAME}, description="An MCP server's name (or id)."),
+]
+"""A server in a path: what no stored name or id can be is a 422, before anything is looked up."""
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A message id: 1 to 2^53-1.")]
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="A message id: 1 to 2^53-1.")]

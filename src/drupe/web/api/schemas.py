@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 from drupe.chat.records import TIMINGS, USAGE, Conversation, MessageRecord
 from drupe.provider_records import MODEL_INTERNAL, Model, Provider
 from drupe.remote_models import RemoteEntry
+from drupe.tools.servers import McpServer
 
 OUT = ConfigDict(extra="forbid")
 
@@ -129,6 +130,64 @@ class RemoteModels(BaseModel):
 class Removed(BaseModel):
     model_config = OUT
     removed: str
+
+
+# -- MCP servers -------------------------------------------------------------
+
+McpServerOut = _out(
+    "McpServer",
+    "An MCP server's settings, its environment values, secret header values and URL credentials masked.",
+    **record_fields(McpServer),
+)
+McpServerList: Any = list[McpServerOut]  # type: ignore[valid-type]
+
+
+class McpParameter(BaseModel):
+    """One top-level property of a tool's input schema."""
+
+    model_config = OUT
+    name: str
+    type: str
+    required: bool
+    description: str
+
+
+class McpTool(BaseModel):
+    """A tool as the server describes it: its words, to show as text (they come from the server)."""
+
+    model_config = OUT
+    name: str
+    description: str
+    parameters: list[McpParameter]
+
+
+class McpServerSays(BaseModel):
+    """What the server called itself at the handshake."""
+
+    model_config = OUT
+    name: str
+    version: str
+
+
+class McpFailure(BaseModel):
+    """Why the server could not be used: `kind` is `start`, `connection`, `timeout`, `server`
+    (`drupe.tools.client`), `disabled` or `secrets_unreadable`; `message` says it in words."""
+
+    model_config = OUT
+    kind: str
+    message: str
+
+
+class McpStatus(BaseModel):
+    """`POST /api/mcp-servers/{name}/check`: connected with its tools, or the error."""
+
+    model_config = OUT
+    name: str
+    connected: bool
+    server: McpServerSays | None
+    tools: list[McpTool]
+    error: McpFailure | None
+    latency_ms: float | None = Field(..., description="Connecting and listing the tools, when connected.")
 
 
 # -- conversations and messages --------------------------------------------

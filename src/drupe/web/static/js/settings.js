@@ -1,4 +1,4 @@
-// The Settings page: a tab menu on the left ("Model services", "Images", "About") and the tab's content.
+// The Settings page: a tab menu on the left ("Model services", "MCP servers", "Images", "About") and the tab's content.
 
 import * as api from "./api.js";
 import { el, replaceChildren } from "./dom.js";
@@ -6,9 +6,11 @@ import { icon } from "./icons.js";
 import { saveTrustedHosts, trustedHosts } from "./images.js";
 import { createProvidersView } from "./providers.js";
 import { localStatusLine } from "./local.js";
+import { createMcpView } from "./mcp/view.js";
 
 const TABS = [
   { id: "providers", label: "Model services", icon: "server" },
+  { id: "mcp", label: "MCP servers", icon: "function_calling" },
   { id: "images", label: "Images", icon: "image" },
   { id: "about", label: "About", icon: "cpu" },
 ];
@@ -23,6 +25,7 @@ export function showSettings(root, navigate) {
   let metaPromise = null;
   let currentTab = null;
   let providersView = null;
+  let mcpView = null;
 
   async function onRoute(event) {
     const { tab, id } = event.detail;
@@ -35,6 +38,7 @@ export function showSettings(root, navigate) {
       currentTab = tab;
       content.replaceChildren();
       providersView = null;
+      mcpView = null;
       if (tab === "about") return showAbout();
       if (tab === "images") return showImages();
     }
@@ -43,6 +47,10 @@ export function showSettings(root, navigate) {
       const meta = await metaPromise;
       providersView ??= createProvidersView(content, meta, navigate);
       await providersView.select(id);
+    }
+    if (tab === "mcp") {
+      mcpView ??= createMcpView(content, navigate);
+      await mcpView.select(id);
     }
   }
 
