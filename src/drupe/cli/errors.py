@@ -48,6 +48,15 @@ SETTING_COMMANDS = {
 """How to change the provider setting a provider-failure hint names (`drupe.hints.Setting`)."""
 
 
+TOOLS_OFF = "turn tools off for this conversation: `drupe chat --conversation {conversation} --tools none` (in a session: /tools none)."
+
+KIND_COMMANDS = {
+    "tools_refused": "To chat on without them, " + TOOLS_OFF,
+    "mcp": "See the servers with `drupe mcp list` and one with `drupe mcp show NAME`; or " + TOOLS_OFF,
+}
+"""What to type for a failed answer whose kind names no provider setting: the conversation's tools."""
+
+
 class _Fill(dict):
     """Data for a template: a value not known is left for the user to type, as its name in capitals."""
 
@@ -76,8 +85,12 @@ def setting_command(kind: str, provider: str) -> str:
     return SETTING_COMMANDS[setting].format_map(_Fill(provider=provider)) if setting else ""
 
 
-def provider_hint(kind: str, provider: str, *, model: str = "") -> str:
-    """The advice for a failed provider call (`drupe.hints`), with the command to follow it."""
+def provider_hint(kind: str, provider: str, *, model: str = "", conversation: str = "") -> str:
+    """The advice for a failed provider call (`drupe.hints`), with the command to follow it
+    (for the kinds about tools, the one that turns them off in `conversation`)."""
     from drupe.hints import advice as hint_for
 
-    return f"{hint_for(kind, model=model)} {setting_command(kind, provider)}".rstrip()
+    command = setting_command(kind, provider) or KIND_COMMANDS.get(kind, "").format_map(
+        _Fill(conversation=conversation[:8] or "ID")
+    )
+    return f"{hint_for(kind, model=model)} {command}".rstrip()
