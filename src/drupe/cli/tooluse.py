@@ -57,10 +57,8 @@ async def check_tools(service: ChatService, selection: Sequence[str], *, stored:
 
     `stored`: the selection is the conversation's, not typed now; the error then says how to
     chat without it (`off`: `--tools none` or `/tools none`)."""
-    if not selection:
-        return
     try:
-        await service.turns.toolbox.offer(tuple(selection))
+        await service.check_tools(selection)
     except DrupeError as exc:
         if not stored:
             raise
