@@ -453,7 +453,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--first-token-delay", type=float, default=0.0)
     parser.add_argument("--api-key", default=None)
+    parser.add_argument(
+        "--tool-call", action="append", default=[], metavar="NAME=JSON",
+        help="answer a request offering tools with this call first (repeatable: parallel calls)",
+    )  # fmt: skip
+    parser.add_argument("--tool-text", default="", help="text said before the tool calls")
     args = parser.parse_args(argv)
+    calls = tuple(FakeCall(*spec.split("=", 1)) for spec in args.tool_call)
     upstream = FakeUpstream(
         args.kind,
         text=args.text,
@@ -463,6 +469,8 @@ def main(argv: list[str] | None = None) -> None:
         first_token_delay=args.first_token_delay,
         api_key=args.api_key,
         port=args.port,
+        tool_calls=calls,
+        tool_text=args.tool_text,
     )
     with upstream:
         print(upstream.base_url, flush=True)
