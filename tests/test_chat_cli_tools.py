@@ -142,7 +142,7 @@ def test_continue_keeps_the_tools_and_the_cap_and_none_turns_them_off(fake_upstr
 
 
 def test_a_provider_refusing_tools_gets_the_hint_to_turn_them_off(fake_upstream):
-    set_up(fake_upstream, fault=Fault("echo"))
+    set_up(fake_upstream, fault=Fault("no_tools"))
 
     result = run_drupe("chat", "--tools", "time", "Time?", input="")
 

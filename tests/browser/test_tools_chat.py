@@ -147,7 +147,7 @@ def test_hostile_tool_names_arguments_and_results_stay_text(ui: Page, api: httpx
 
 
 def test_a_provider_refusing_tools_says_to_turn_them_off(ui: Page, api: httpx2.Client, fake_upstream) -> None:
-    upstream = fake_upstream("openai", text="x", tool_calls=(TOKYO,), fault=Fault("echo"))
+    upstream = fake_upstream("openai", text="x", tool_calls=(TOKYO,), fault=Fault("no_tools"))
     add_provider(api, "NoTools", upstream.base_url, ["fake-model"])
     add_time_server(api)
     open_chat(ui)

@@ -58,6 +58,7 @@ FaultKind = Literal[
     "echo",
     "cut_off",
     "endless",
+    "no_tools",
 ]
 
 HTML_PAGE = (
@@ -89,6 +90,7 @@ class Fault:
     - cut_off:      chats only: the stream ends cleanly after `after_chunks` content chunks, with no
                     finish reason and no end marker; a whole answer comes with no finish reason
     - endless:      streams only: the content chunks are sent again and again, never finishing
+    - no_tools:     chats offering tools: 400 saying the model does not support tools (Ollama's words)
     """
 
     kind: FaultKind
@@ -204,6 +206,8 @@ class FakeUpstream:
         if refused is not None:
             return refused
         fault = self._take_fault()
+        if fault is not None and fault.kind == "no_tools" and _offers_tools(self.kind, body or {}):
+            return self._error(400, f"registry.ollama.ai/library/{model} does not support tools")
         if fault is not None and fault.kind == "echo":
             return self._error(400, f"Rejected request with headers {json.dumps(request.headers)}")
         if fault is not None and fault.kind in ("rate_limit", "server_error", "html"):

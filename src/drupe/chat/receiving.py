@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
@@ -111,9 +112,7 @@ async def receive(
         raise
     except ProviderError as exc:
         text = storable(str(exc))
-        kind: str = exc.kind
-        if request.tools and exc.status in TOOLS_REFUSED_STATUSES:
-            kind = "tools_refused"
+        kind = "tools_refused" if refuses_tools(request, answer, exc) else exc.kind
         answer.conclude("error", "error", error=text, error_kind=kind)
     except DrupeError as exc:  # an MCP server of the conversation could not be started or reached
         answer.conclude("error", "error", error=storable(str(exc)), error_kind=exc.code)
@@ -130,6 +129,21 @@ async def receive(
 
 TOOLS_REFUSED_STATUSES = (400, 404, 422)
 """Statuses with which servers that cannot use tools refuse a request offering them."""
+
+_MENTIONS_TOOLS = re.compile(r"\btool|\bfunction", re.IGNORECASE)
+
+
+def refuses_tools(request: ChatRequest, answer: Answer, error: ProviderError) -> bool:
+    """Whether the provider refused the first call because it offered tools, as servers that
+    cannot use them say: Ollama "… does not support tools" (400), OpenRouter "No endpoints found
+    that support tool use" (404), vLLM "\"auto\" tool choice requires --enable-auto-tool-choice"
+    (400), llama.cpp "tools param requires --jinja flag" (400)."""
+    return bool(
+        request.tools
+        and not answer.steps
+        and error.status in TOOLS_REFUSED_STATUSES
+        and _MENTIONS_TOOLS.search(error.message[:2000])
+    )
 
 
 async def _call(
