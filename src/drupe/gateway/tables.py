@@ -60,7 +60,7 @@ gateway_usage = sa.Table(
     sa.Column("duration_ms", sa.Float, nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("error", sa.Text),
-    sa.Column("content", sa.JSON),  # only with `drupe serve --log-gateway-content`
+    sa.Column("content", sa.JSON(none_as_null=True)),  # only with `drupe serve --log-gateway-content`
 )
 
 sa.Index("ix_gateway_usage_at", gateway_usage.c.at)
