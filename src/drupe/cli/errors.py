@@ -37,7 +37,10 @@ ADVICE: dict[tuple[str, str | None], str] = {
     ("not_found", "route"): "See `drupe route list`, or add one with `drupe route add {name} --to PROVIDER/MODEL`.",
     ("conflict", "route"): "See it with `drupe route show {name}`; remove it first with `drupe route remove {name}`.",
     ("not_found", "route_target"): "See `drupe provider list`, or add one with `drupe provider add`.",
-    ("unauthorized", None): "See the keys with `drupe gateway key list`; create one with `drupe gateway key create NAME`.",
+    (
+        "unauthorized",
+        None,
+    ): "See the keys with `drupe gateway key list`; create one with `drupe gateway key create NAME`.",
     ("rate_limited", None): "Wait {retry_after} seconds; the key allows {rpm} requests a minute.",
 }
 """(code, what the error is about) -> what to type; `(code, None)` is for any `what`.

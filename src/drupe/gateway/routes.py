@@ -109,8 +109,9 @@ class Routes:
         seen = [(t["provider_id"], t["model"]) for t in stored]
         if len(set(seen)) != len(seen):
             raise DrupeError("A route lists the same target twice.", code="invalid", field="targets")
-        if self.find(name) is not None:
-            raise self._taken(name)
+        existing = self.find(name)
+        if existing is not None:
+            raise self._taken(existing.name)
         now = utcnow()
         try:
             with self.store.engine.begin() as conn:
