@@ -42,7 +42,7 @@ WEB_ADVICE: dict[tuple[str, str | None], str] = {
     ("not_found", "mcp_server"): "It may have been removed; reload the list.",
     ("conflict", "mcp_server_disabled"): "Switch it on in Settings → MCP servers.",
     ("secrets_unreadable", "mcp_server"): "Edit it in Settings → MCP servers and enter its variables or headers again.",
-    ("not_found", "gateway_key"): "It may have been revoked or removed; reload the list.",
+    ("not_found", "gateway_key"): "It may have been removed; reload the list.",
     ("not_found", "route"): "It may have been removed; reload the list.",
 }
 """(code, what it is about) -> what a user of the page can do; `(code, None)` is for any `what`."""
