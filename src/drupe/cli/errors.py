@@ -32,6 +32,16 @@ ADVICE: dict[tuple[str, str | None], str] = {
     ("invalid", "mcp_server_disabled"): "Enable it with `drupe mcp enable {name}`, or leave it out of --tools.",
     ("secrets_unreadable", "mcp_server"): "Or remove it (`drupe mcp remove {name}`) and add it again.",
     ("mcp", None): "See its settings with `drupe mcp show {server}`.",
+    ("not_found", "gateway_key"): "See `drupe gateway key list`, or create one with `drupe gateway key create NAME`.",
+    ("conflict", "gateway_key"): "See `drupe gateway key list`.",
+    ("not_found", "route"): "See `drupe route list`, or add one with `drupe route add {name} --to PROVIDER/MODEL`.",
+    ("conflict", "route"): "See it with `drupe route show {name}`; remove it first with `drupe route remove {name}`.",
+    ("not_found", "route_target"): "See `drupe provider list`, or add one with `drupe provider add`.",
+    (
+        "unauthorized",
+        None,
+    ): "See the keys with `drupe gateway key list`; create one with `drupe gateway key create NAME`.",
+    ("rate_limited", None): "Wait {retry_after} seconds; the key allows {rpm} requests a minute.",
 }
 """(code, what the error is about) -> what to type; `(code, None)` is for any `what`.
 `{name}`-style fields come from the error's data; a missing one is shown as NAME for the user to fill in."""
