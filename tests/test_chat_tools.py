@@ -191,13 +191,23 @@ def test_the_next_turn_sends_the_calls_back_also_to_another_provider_type(fake_u
 
 
 def test_a_provider_refusing_tools_is_told_apart(fake_upstream):
-    up = fake_upstream("openai", text="x", tool_calls=(TOKYO,), fault=Fault("echo"))
+    up = fake_upstream("openai", text="x", tool_calls=(TOKYO,), fault=Fault("no_tools"))
     svc = make_service(up)
     conv = svc.update_settings(svc.create_conversation().id, tools=["time"])
 
     answer = finished(run(svc, conv.id, "Time?"))
 
     assert (answer.status, answer.error_kind) == ("error", "tools_refused")
+
+
+def test_another_refusal_with_tools_on_keeps_its_own_kind(fake_upstream):
+    up = fake_upstream("openai", text="x", tool_calls=(TOKYO,), fault=Fault("echo"))  # a 400 about headers
+    svc = make_service(up)
+    conv = svc.update_settings(svc.create_conversation().id, tools=["time"])
+
+    answer = finished(run(svc, conv.id, "Time?"))
+
+    assert answer.status == "error" and answer.error_kind not in ("tools_refused", None)
 
 
 def test_an_mcp_server_that_cannot_start_fails_the_answer_not_the_conversation(fake_upstream):

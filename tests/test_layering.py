@@ -1,6 +1,6 @@
-"""The layering rules (CONTRIBUTING.md), checked on the source: `drupe.protocols` knows no store
-and no chat, the core imports neither face (`drupe.cli`, `drupe.web`), and `drupe.local` knows
-no CLI. Every import counts: at the top, inside a function (the lazy ones) or under
+"""The layering rules (CONTRIBUTING.md), checked on the source: `drupe.protocols` knows no store,
+no chat and no gateway, the core imports neither face (`drupe.cli`, `drupe.web`; the gateway is
+core too), and `drupe.local` knows no CLI. Every import counts: at the top, inside a function (the lazy ones) or under
 `TYPE_CHECKING`, since each is a dependency all the same."""
 
 import ast
@@ -35,8 +35,8 @@ def is_core(module: str) -> bool:
 RULES = [
     (
         lambda module: within(module, "drupe.protocols"),
-        ("drupe.store", "drupe.registry", "drupe.chat", *FACES),
-        "the protocols speak to providers and know no store",
+        ("drupe.store", "drupe.registry", "drupe.chat", "drupe.gateway", *FACES),
+        "the protocols speak to providers and know no store (nor the gateway, which keeps its keys in one)",
     ),
     (
         lambda module: within(module, "drupe.local"),
@@ -47,6 +47,11 @@ RULES = [
         lambda module: within(module, "drupe.tools"),
         ("drupe.chat", *FACES),
         "the tools (MCP servers) are core: they know no face, and conversations use them, not the reverse",
+    ),
+    (
+        lambda module: within(module, "drupe.gateway"),
+        FACES,
+        "the gateway (keys, routes, usage, the /v1 API) is core: `drupe serve` mounts it, it knows no face",
     ),
     (is_core, FACES, "the core never imports a face; the faces choose the words"),
 ]
@@ -97,10 +102,11 @@ def test_the_source_is_found():
         "drupe.cli",
         "drupe.web.app",
         "drupe.tools.client",
+        "drupe.gateway.keys",
     } <= names
 
 
-@pytest.mark.parametrize("rule", RULES, ids=["protocols", "local", "tools", "core"])
+@pytest.mark.parametrize("rule", RULES, ids=["protocols", "local", "tools", "gateway", "core"])
 def test_no_import_crosses_a_layer(rule):
     assert crossings([rule], SOURCES) == []
 
@@ -120,13 +126,18 @@ def test_a_crossing_is_caught(tmp_path, monkeypatch):
     (fake / "local" / "cli_use.py").write_text("import drupe.cli.common\n")
     (fake / "tools").mkdir()
     (fake / "tools" / "chatty.py").write_text("def f():\n    from drupe.chat import service\n")
+    (fake / "gateway").mkdir()
+    (fake / "gateway" / "faced.py").write_text("from drupe.web.errors import STATUS\n")
+    (fake / "protocols" / "keyed.py").write_text("from drupe.gateway.keys import GatewayKeys\n")
     (fake / "checks.py").write_text("def f():\n    from drupe.web import app\n")
     monkeypatch.setattr(sys.modules[__name__], "SRC", fake)
     files = sorted(fake.rglob("*.py"))
     found = crossings(RULES, files)
     assert sorted({line.split(":")[0] for line in found}) == [
         "drupe/checks.py",
+        "drupe/gateway/faced.py",
         "drupe/local/cli_use.py",
+        "drupe/protocols/keyed.py",
         "drupe/protocols/lazy.py",
         "drupe/protocols/relative.py",
         "drupe/protocols/typing_only.py",

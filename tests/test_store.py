@@ -88,6 +88,34 @@ def test_sqlite_uses_wal_and_foreign_keys():
         assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_opening_the_store_keeps_the_locks_this_process_holds_on_the_database_file():
+    """SQLite's locks are POSIX locks, and closing any descriptor of a file drops every lock the
+    process holds on it. Opening the store must not open and close an existing database file: the
+    SQLite connections already open in the process would lose their locks, another process would
+    then see no reader and delete the WAL under them, and they would go on reading an old snapshot
+    (a gateway key revoked elsewhere still accepted). A lock on a byte SQLite does not use stands
+    for theirs here; another process checks it is still held."""
+    import fcntl
+    import subprocess
+    import sys
+
+    first = open_store()  # creates the file
+    path = first.engine.url.database
+    assert path
+    byte = 0x3FFFFF00  # below the bytes SQLite locks (from 0x40000000)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, byte)
+        second = open_store()
+        probe = "import fcntl, os, sys; fcntl.lockf(os.open(sys.argv[1], os.O_RDWR), fcntl.LOCK_EX | fcntl.LOCK_NB, 1, int(sys.argv[2]))"
+        taken = subprocess.run([sys.executable, "-c", probe, path, str(byte)], capture_output=True, timeout=60)
+        assert taken.returncode != 0, "another process could lock the byte: opening the store dropped this one's lock"
+        second.engine.dispose()
+    finally:
+        os.close(fd)
+        first.engine.dispose()
+
+
 def test_database_url_is_honoured(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
     monkeypatch.setenv("DRUPE_DATABASE_URL", url)

@@ -51,7 +51,8 @@ def test_every_json_answer_has_a_schema(document):
 def test_the_records_shapes_are_closed(document):
     """A field the answers carry but the schema lacks is an error (500 in the web tests), not a silent drop."""
     schemas = document["components"]["schemas"]
-    for name in ("Provider", "ProviderWithModels", "Model", "Conversation", "Message", "StoredMessage", "Export"):
+    closed = ("Provider", "ProviderWithModels", "Model", "Conversation", "Message", "StoredMessage", "Export")
+    for name in (*closed, "ToolStep", "ToolCall"):
         assert schemas[name]["additionalProperties"] is False, name
     provider = schemas["Provider"]["properties"]
     assert {"api_keys", "headers", "base_url", "proxy", "model_count", "chat_url", "models_url"} <= set(provider)

@@ -24,6 +24,8 @@ ErrorCode = Literal[
     "provider",  # a provider call failed: a ProviderError, with its `kind`
     "mcp",  # an MCP server could not be started or reached, or failed a request; `server` and `kind`
     # (start, connection, timeout, server)
+    "unauthorized",  # a gateway request without a usable gateway key; `reason`: missing, unknown, revoked or expired
+    "rate_limited",  # a gateway key went over its requests per minute; `retry_after` (seconds) and `rpm`
 ]
 """What went wrong, for the faces to word. New codes are added here, with a comment."""
 

@@ -58,6 +58,7 @@ FaultKind = Literal[
     "echo",
     "cut_off",
     "endless",
+    "no_tools",
 ]
 
 HTML_PAGE = (
@@ -89,6 +90,7 @@ class Fault:
     - cut_off:      chats only: the stream ends cleanly after `after_chunks` content chunks, with no
                     finish reason and no end marker; a whole answer comes with no finish reason
     - endless:      streams only: the content chunks are sent again and again, never finishing
+    - no_tools:     chats offering tools: 400 saying the model does not support tools (Ollama's words)
     """
 
     kind: FaultKind
@@ -209,6 +211,8 @@ class FakeUpstream:
         if refused is not None:
             return refused
         fault = self._take_fault()
+        if fault is not None and fault.kind == "no_tools" and _offers_tools(self.kind, body or {}):
+            return self._error(400, f"registry.ollama.ai/library/{model} does not support tools")
         if fault is not None and fault.kind == "echo":
             return self._error(400, f"Rejected request with headers {json.dumps(request.headers)}")
         if fault is not None and fault.kind in ("rate_limit", "server_error", "html"):
@@ -458,7 +462,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--first-token-delay", type=float, default=0.0)
     parser.add_argument("--api-key", default=None)
+    parser.add_argument(
+        "--tool-call", action="append", default=[], metavar="NAME=JSON",
+        help="answer a request offering tools with this call first (repeatable: parallel calls)",
+    )  # fmt: skip
+    parser.add_argument("--tool-text", default="", help="text said before the tool calls")
     args = parser.parse_args(argv)
+    calls = tuple(FakeCall(*spec.split("=", 1)) for spec in args.tool_call)
     upstream = FakeUpstream(
         args.kind,
         text=args.text,
@@ -468,6 +478,8 @@ def main(argv: list[str] | None = None) -> None:
         first_token_delay=args.first_token_delay,
         api_key=args.api_key,
         port=args.port,
+        tool_calls=calls,
+        tool_text=args.tool_text,
     )
     with upstream:
         print(upstream.base_url, flush=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from drupe.chat.answers import Answer, Text, Writer, storable
 from drupe.chat.approval import Approver
 from drupe.chat.events import AnswerDelta, AnswerFinished, ToolCallUpdate, TurnEvent
 from drupe.chat.records import ToolCallRecord
-from drupe.chat.tooling import CANCELLED, UNFINISHED, Round, run_round, step_limit_result, step_messages
+from drupe.chat.tooling import CANCELLED, NO_TOOLS, UNFINISHED, Round, run_round, step_limit_result, step_messages
 from drupe.errors import DrupeError, ProviderError
 from drupe.protocols.base import ChatRequest, Finish, Metrics, ReasoningDelta, TextDelta, ToolCall, Usage
 
@@ -90,15 +91,14 @@ async def receive(
             round_ = Round.of(calls, offer, tools.allowed if tools else set())
             answer.steps.append(round_.step(str(answer.text), str(answer.reasoning)))
             answer.text, answer.reasoning = Text(), Text()
-            limit = tools.max_steps if tools else 0
-            if len(answer.steps) > limit:
-                round_.settle_all("error", step_limit_result(limit), update)
+            if tools is None:  # a model calling tools nobody offered: told so, and the answer ends
+                round_.settle_all("error", NO_TOOLS, update)
+                break
+            if len(answer.steps) > tools.max_steps:
+                round_.settle_all("error", step_limit_result(tools.max_steps), update)
                 answer.stop_reason = "step_limit"
                 break
-            await run_round(
-                answer.id, round_, tools.toolbox if tools else None, tools.approver if tools else None, update,
-                tools.remember if tools else _forget,
-            )  # fmt: skip
+            await run_round(answer.id, round_, tools.toolbox, tools.approver, update, tools.remember)
             request = replace(request, messages=request.messages + tuple(step_messages(answer.steps[-1])))
             round_, answer.stop_reason = None, None
         reason = answer.stop_reason or "cut_off"  # no finish at all: the answer may be cut short
@@ -112,9 +112,7 @@ async def receive(
         raise
     except ProviderError as exc:
         text = storable(str(exc))
-        kind: str = exc.kind
-        if request.tools and exc.status in TOOLS_REFUSED_STATUSES:
-            kind = "tools_refused"
+        kind = "tools_refused" if refuses_tools(request, answer, exc) else exc.kind
         answer.conclude("error", "error", error=text, error_kind=kind)
     except DrupeError as exc:  # an MCP server of the conversation could not be started or reached
         answer.conclude("error", "error", error=storable(str(exc)), error_kind=exc.code)
@@ -132,9 +130,20 @@ async def receive(
 TOOLS_REFUSED_STATUSES = (400, 404, 422)
 """Statuses with which servers that cannot use tools refuse a request offering them."""
 
+_MENTIONS_TOOLS = re.compile(r"\btool|\bfunction", re.IGNORECASE)
 
-async def _forget(title: str) -> None:
-    """Where no conversation keeps "always allow" choices."""
+
+def refuses_tools(request: ChatRequest, answer: Answer, error: ProviderError) -> bool:
+    """Whether the provider refused the first call because it offered tools, as servers that
+    cannot use them say: Ollama "… does not support tools" (400), OpenRouter "No endpoints found
+    that support tool use" (404), vLLM "\"auto\" tool choice requires --enable-auto-tool-choice"
+    (400), llama.cpp "tools param requires --jinja flag" (400)."""
+    return bool(
+        request.tools
+        and not answer.steps
+        and error.status in TOOLS_REFUSED_STATUSES
+        and _MENTIONS_TOOLS.search(error.message[:2000])
+    )
 
 
 async def _call(

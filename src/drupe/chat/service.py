@@ -44,6 +44,13 @@ class ChatService:
         self.repository = Repository(store)
         self.turns = TurnRunner(self.repository, self.registry, connections)
 
+    async def check_tools(self, selection: Sequence[str]) -> None:
+        """Reach the MCP servers of a tools selection (`all`, `server`, `server.tool`) now, so a
+        name that is not a server or tool, a disabled server or one that cannot start fails before
+        a turn stores anything. The servers started stay up for this service's turns."""
+        if selection:
+            await self.turns.toolbox.offer(tuple(selection))
+
     async def aclose(self) -> None:
         """Stop the MCP servers this service started (stdio ones) and close their connections."""
         await self.turns.aclose()

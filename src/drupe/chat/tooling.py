@@ -83,7 +83,7 @@ class Round:
 async def run_round(
     answer_id: int,
     round_: Round,
-    toolbox: Toolbox | None,
+    toolbox: Toolbox,
     approver: Approver | None,
     update: Update,
     remember: Callable[[str], Awaitable[None]],
@@ -93,7 +93,7 @@ async def run_round(
     approved: list[int] = []
     for index, record in enumerate(round_.records):
         offered = round_.offer.find(record.name) if round_.offer else None
-        if offered is None or toolbox is None:
+        if offered is None:
             result = not_offered(round_.offer, record.name).content if round_.offer else NO_TOOLS
             round_.set(index, update, status="error", result=result)
             continue
@@ -113,7 +113,7 @@ async def run_round(
             round_.set(index, update, status="denied", result=NOT_APPROVED)
 
     async def run(index: int) -> None:
-        assert toolbox is not None and round_.offer is not None
+        assert round_.offer is not None
         record = round_.set(index, update, status="running")
         offered = round_.offer.find(record.name)
         assert offered is not None

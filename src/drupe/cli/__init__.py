@@ -16,12 +16,14 @@ COMMAND_MODULES = {
     "conversations": "conversations",
     "local": "local",
     "mcp": "mcp",
+    "route": "route",
+    "gateway": "gateway",
     "export": "transfer",
     "import": "transfer",
     "chat": "chat",
     "serve": "serve",
 }
-_GROUPS = ("provider", "model", "conversations", "local", "mcp")
+_GROUPS = ("provider", "model", "conversations", "local", "mcp", "route", "gateway")
 
 
 def build_app(command: str | None = None) -> typer.Typer:

@@ -1,8 +1,10 @@
 """`drupe chat`: one turn from the command line (or a pipe), or an interactive session.
 
-Ctrl-C while an answer streams cancels the turn's task; the chat service's cancellation
-handling stores the answer as `stopped` with its partial text. A second Ctrl-C leaves.
-The exit code is 1 when an answer failed, was cut off, hit the size cap or could not be saved.
+Ctrl-C while an answer streams (or a tool runs, or the terminal asks about a call) cancels the
+turn's task; the chat service's cancellation handling stores the answer as `stopped` with its
+partial text and its tool calls. A second Ctrl-C leaves. The exit code is 1 when an answer
+failed, was cut off, hit the size cap or the cap on rounds of tool calls, or could not be saved.
+Tools: `drupe.cli.tooluse` (which ones, who approves), `drupe.cli.cards` (how calls are shown).
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+TOOLS_HELP = (
+    "MCP servers (NAME) or single tools (NAME.TOOL) the model may call, comma-separated; `all` for every "
+    "enabled server, `none` to turn tools off. Kept on the conversation."
+)
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from drupe.chat import ChatService, MessageRecord, TurnEvent
     from drupe.cli.render import TurnView
+    from drupe.cli.tooluse import TerminalApprover
 
 
 @dataclass
@@ -36,7 +44,7 @@ class TurnOutcome:
     @property
     def failed(self) -> bool:
         """An answer that is not whole, or not kept: the caller must not take it as success."""
-        incomplete = ("error", "cut_off", "size_limit")
+        incomplete = ("error", "cut_off", "size_limit", "step_limit")
         return bool(self.save_errors) or any(
             answer.status == "error" or answer.stop_reason in incomplete for answer in self.answers
         )
@@ -56,6 +64,13 @@ def chat(
     conversation: str | None = typer.Option(None, "--conversation", help="Continue this conversation (id or prefix)."),
     no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored answer(s) as JSON."),
+    tools: str | None = typer.Option(None, "--tools", metavar="NAME[,NAME...]", help=TOOLS_HELP),
+    max_tool_steps: int | None = typer.Option(
+        None,
+        "--max-tool-steps",
+        help="Rounds of tool calls one answer may make (default 10). Kept on the conversation.",
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run every tool call of this command without asking."),
 ) -> None:
     """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
     import asyncio
@@ -76,23 +91,17 @@ def chat(
         "max_tokens": max_tokens,
     }
     settings = {key: value for key, value in given.items() if value is not None}
-    if conversation or continue_:
-        conversation_id = _conversation_to_continue(service, conversation)
-        if settings:
-            service.update_settings(conversation_id, **settings)
-    else:
-        conversation_id = None
+    settings.update(_tool_settings(tools, max_tool_steps))
+    _check_settings(settings)
+    conversation_id = _conversation_to_continue(service, conversation) if conversation or continue_ else None
     if text is None:
         from drupe.cli.interactive import run_session
 
-        asyncio.run(run_session(service, targets, conversation_id, settings, stream=not no_stream))
+        asyncio.run(run_session(service, targets, conversation_id, settings, stream=not no_stream, yes=yes))
         return
-    if conversation_id is None:
-        from drupe.chat import ConversationSettings
-
-        conversation_id = service.create_conversation(settings=ConversationSettings(**settings)).id
-    events = service.send(conversation_id, text, targets, stream=not no_stream)
-    outcome = asyncio.run(run_turn(service, events, make_view(as_json)))
+    conversation_id, outcome = asyncio.run(
+        _one_turn(service, conversation_id, settings, text, targets, stream=not no_stream, as_json=as_json, yes=yes)
+    )
     if as_json:
         from drupe.cli.common import print_json
 
@@ -103,14 +112,61 @@ def chat(
                 {**a.to_dict(), "cost": service.cost(a), "save_error": _save_error(outcome, a)} for a in outcome.answers
             ],
         })  # fmt: skip
-        if outcome.cleaned or outcome.save_errors:
-            report(service, outcome, stats=False)
+        report(service, outcome, stats=False)
     else:
         report(service, outcome)
     if outcome.interrupted:
         raise typer.Exit(130)
     if outcome.failed:
         raise typer.Exit(1)
+
+
+async def _one_turn(
+    service: ChatService,
+    conversation_id: str | None,
+    settings: dict[str, Any],
+    text: str,
+    targets: list[Any],
+    *,
+    stream: bool,
+    as_json: bool,
+    yes: bool,
+) -> tuple[str, TurnOutcome]:
+    """Check the tools, store the settings, run the turn; then stop the MCP servers it started."""
+    from drupe.cli.tooluse import TerminalApprover, approver_for, prepare
+
+    try:
+        await prepare(service, conversation_id, settings, off="--tools none")
+        if conversation_id is None:
+            from drupe.chat import ConversationSettings
+
+            conversation_id = service.create_conversation(settings=ConversationSettings(**settings)).id
+        approver = approver_for(yes)
+        events = service.send(conversation_id, text, targets, stream=stream, approver=approver)
+        asker = approver if isinstance(approver, TerminalApprover) else None
+        return conversation_id, await run_turn(service, events, make_view(as_json), asker)
+    finally:
+        await service.aclose()
+
+
+def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, Any]:
+    """`--tools` and `--max-tool-steps` as conversation settings."""
+    from drupe.cli.tooluse import parse_tools
+
+    settings: dict[str, Any] = {}
+    if tools is not None:
+        settings["tools"] = parse_tools(tools)
+    if max_tool_steps is not None:
+        settings["max_tool_steps"] = max_tool_steps
+    return settings
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    """Every setting given in range before anything starts (an MCP server, a conversation)."""
+    from drupe.chat import ConversationSettings
+    from drupe.chat.repository import checked_settings
+
+    checked_settings(ConversationSettings(**settings))
 
 
 def _save_error(outcome: TurnOutcome, answer: MessageRecord) -> dict[str, str] | None:
@@ -148,13 +204,20 @@ def make_view(as_json: bool) -> TurnView:
     return render.PipeView()
 
 
-async def run_turn(service: ChatService, events: AsyncIterator[TurnEvent], view: TurnView) -> TurnOutcome:
+async def run_turn(
+    service: ChatService, events: AsyncIterator[TurnEvent], view: TurnView, asker: TerminalApprover | None = None
+) -> TurnOutcome:
     """Consume a turn into `view`. The first SIGINT cancels it (answers stored `stopped`);
-    another one, while that settles or later, sets `leave`."""
+    another one, while that settles or later, sets `leave`. `asker`: the approver the turn
+    was sent with, when it asks on the terminal (it waits for the view to show each call)."""
     import asyncio
     import signal
 
     from drupe.chat import AnswerDelta, AnswerFinished, AnswerStarted, UserSaved
+    from drupe.chat.events import ToolCallUpdate
+
+    if asker is not None:
+        asker.watch(view)
 
     outcome = TurnOutcome()
     answer_ids: list[int] = []
@@ -170,6 +233,10 @@ async def run_turn(service: ChatService, events: AsyncIterator[TurnEvent], view:
                 view.started(event.answer_id, f"{event.provider}/{event.model}")
             elif isinstance(event, AnswerDelta):
                 view.delta(event.answer_id, event.event)
+            elif isinstance(event, ToolCallUpdate):
+                view.tool(event)
+                if asker is not None:
+                    asker.shown(event)
             elif isinstance(event, AnswerFinished):
                 finished[event.answer.id] = event.answer  # as stored, or held in memory if the store refused it
                 if event.save_error is not None:
@@ -200,8 +267,10 @@ async def run_turn(service: ChatService, events: AsyncIterator[TurnEvent], view:
 
 def report(service: ChatService, outcome: TurnOutcome, *, stats: bool = True) -> None:
     """On stderr: a note if the message had to be cleaned, one dim stats line per answer,
-    why an answer stopped if it did not simply finish, and each error with a hint."""
+    why an answer stopped if it did not simply finish, each error with a hint, and how to allow
+    tool calls that did not run for want of a terminal to ask on."""
     from drupe.cli.render import cleaned_line, error_lines, save_error_lines, stats_line, stop_line
+    from drupe.cli.tooluse import denied_note
 
     lines: list[tuple[str, str]] = []
     if outcome.cleaned:
@@ -217,6 +286,11 @@ def report(service: ChatService, outcome: TurnOutcome, *, stats: bool = True) ->
         if answer.id in outcome.save_errors:
             problem = save_error_lines(answer, outcome.save_errors[answer.id])
             lines += [(line, "red" if line.startswith("error") else "yellow") for line in problem]
+    denied = denied_note(outcome.answers)
+    if denied:
+        lines.append((denied, "yellow"))
+    if not lines:
+        return
     if not sys.stderr.isatty():  # plain text, and no Rich to import (~20 ms of a one-shot chat)
         sys.stderr.write("".join(f"{text}\n" for text, _style in lines))
         return

@@ -54,7 +54,7 @@ def show(
     conversation_id: str = typer.Argument(..., help=ID_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show the current branch of a conversation."""
+    """Show the current branch of a conversation, with the tool calls of its answers."""
     service = open_service()
     conversation = service.get_conversation(conversation_id)
     messages = service.history(conversation.id)
@@ -64,6 +64,8 @@ def show(
     from rich.console import Console
     from rich.markdown import Markdown
 
+    from drupe.cli.render import print_tool_steps
+
     console = Console(highlight=False)
     console.print(f"{conversation.title or '(untitled)'}  [{conversation.id}]", style="bold", markup=False)
     if conversation.settings.system_prompt:
@@ -72,6 +74,7 @@ def show(
         who = "you" if message.role == "user" else f"{message.provider}/{message.model}"
         note = "" if message.status == "complete" else f" ({message.status})"
         console.print(f"── #{message.id} {who}{note}", style="bold" if message.role == "user" else "dim", markup=False)
+        print_tool_steps(console, message)
         if message.reasoning:
             console.print(message.reasoning.strip(), style="dim italic", markup=False)
         console.print(Markdown(message.content))

@@ -32,6 +32,16 @@ ADVICE: dict[tuple[str, str | None], str] = {
     ("invalid", "mcp_server_disabled"): "Enable it with `drupe mcp enable {name}`, or leave it out of --tools.",
     ("secrets_unreadable", "mcp_server"): "Or remove it (`drupe mcp remove {name}`) and add it again.",
     ("mcp", None): "See its settings with `drupe mcp show {server}`.",
+    ("not_found", "gateway_key"): "See `drupe gateway key list`, or create one with `drupe gateway key create NAME`.",
+    ("conflict", "gateway_key"): "See `drupe gateway key list`.",
+    ("not_found", "route"): "See `drupe route list`, or add one with `drupe route add {name} --to PROVIDER/MODEL`.",
+    ("conflict", "route"): "See it with `drupe route show {name}`; remove it first with `drupe route remove {name}`.",
+    ("not_found", "route_target"): "See `drupe provider list`, or add one with `drupe provider add`.",
+    (
+        "unauthorized",
+        None,
+    ): "See the keys with `drupe gateway key list`; create one with `drupe gateway key create NAME`.",
+    ("rate_limited", None): "Wait {retry_after} seconds; the key allows {rpm} requests a minute.",
 }
 """(code, what the error is about) -> what to type; `(code, None)` is for any `what`.
 `{name}`-style fields come from the error's data; a missing one is shown as NAME for the user to fill in."""
@@ -46,6 +56,15 @@ SETTING_COMMANDS = {
     "limits": "Raise it with `drupe provider edit {provider} --limit NAME=NUMBER` (docs/reliability.md#limits).",
 }
 """How to change the provider setting a provider-failure hint names (`drupe.hints.Setting`)."""
+
+
+TOOLS_OFF = "turn tools off for this conversation: `drupe chat --conversation {conversation} --tools none` (in a session: /tools none)."
+
+KIND_COMMANDS = {
+    "tools_refused": "To chat on without them, " + TOOLS_OFF,
+    "mcp": "See the servers with `drupe mcp list` and one with `drupe mcp show NAME`; or " + TOOLS_OFF,
+}
+"""What to type for a failed answer whose kind names no provider setting: the conversation's tools."""
 
 
 class _Fill(dict):
@@ -76,8 +95,12 @@ def setting_command(kind: str, provider: str) -> str:
     return SETTING_COMMANDS[setting].format_map(_Fill(provider=provider)) if setting else ""
 
 
-def provider_hint(kind: str, provider: str, *, model: str = "") -> str:
-    """The advice for a failed provider call (`drupe.hints`), with the command to follow it."""
+def provider_hint(kind: str, provider: str, *, model: str = "", conversation: str = "") -> str:
+    """The advice for a failed provider call (`drupe.hints`), with the command to follow it
+    (for the kinds about tools, the one that turns them off in `conversation`)."""
     from drupe.hints import advice as hint_for
 
-    return f"{hint_for(kind, model=model)} {setting_command(kind, provider)}".rstrip()
+    command = setting_command(kind, provider) or KIND_COMMANDS.get(kind, "").format_map(
+        _Fill(conversation=conversation[:8] or "ID")
+    )
+    return f"{hint_for(kind, model=model)} {command}".rstrip()

@@ -2,7 +2,8 @@
 
 Enter sends; Esc then Enter (or Alt+Enter) starts a new line. Input history is kept in
 DRUPE_HOME. The conversation is created with the first message, so an empty session
-leaves nothing behind.
+leaves nothing behind. Tool calls are approved on the terminal (`drupe.cli.tooluse`), or all
+of them with `--yes`; the MCP servers the session started stop when it ends.
 """
 
 from __future__ import annotations
@@ -11,16 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from drupe.chat import ChatService, Target
+    from drupe.chat.approval import Approver
 
 HELP = """Commands:
   /model [MODEL ...]   show the models answering, or switch (MODEL or PROVIDER/MODEL; several at once)
   /system [TEXT | -]   show the system prompt, set it, or clear it with -
+  /tools [NAME,... | all | none]
+                       show the MCP tools the model may call, or choose them (servers or server.tool)
   /new                 start a new conversation
   /regenerate          answer the last message again (the old answer stays as an alternative)
   /edit                edit your last message and resend it (a new branch)
   /history             show the current branch of this conversation
   /exit                leave (so does Ctrl-D, or Ctrl-C at the prompt)
-Enter sends; Esc then Enter adds a new line. Ctrl-C while an answer streams stops it."""
+Enter sends; Esc then Enter adds a new line. Ctrl-C while an answer streams stops it.
+A tool call asks first: y runs it, a runs it and the tool's later calls here, Enter denies it."""
 
 
 class Session:
@@ -32,6 +37,7 @@ class Session:
         targets: list[Target],
         conversation_id: str | None,
         settings: dict[str, Any],
+        approver: Approver | None = None,
     ) -> None:
         from rich.console import Console
 
@@ -39,15 +45,30 @@ class Session:
         self.targets = targets
         self.conversation_id = conversation_id
         self.settings = settings
+        self.approver = approver
         self.console = Console(highlight=False)
 
     async def turn(self, events: Any) -> bool:
         """Run one turn; False when the user pressed Ctrl-C twice to leave."""
         from drupe.cli.chat import make_view, report, run_turn
+        from drupe.cli.tooluse import TerminalApprover
 
-        outcome = await run_turn(self.service, events, make_view(False))
+        asker = self.approver if isinstance(self.approver, TerminalApprover) else None
+        outcome = await run_turn(self.service, events, make_view(False), asker)
         report(self.service, outcome)
         return not outcome.leave
+
+    async def choose_tools(self, arg: str) -> None:
+        """`/tools`: show the tools, or choose them (checked before they are kept)."""
+        from drupe.cli.tooluse import check_tools, describe_tools, parse_tools
+
+        if arg:
+            tools = parse_tools(arg)
+            await check_tools(self.service, tools, stored=False, off="/tools none")
+            self.settings["tools"] = tools
+            if self.conversation_id:
+                self.service.update_settings(self.conversation_id, tools=tools)
+        self.console.print(describe_tools(self.service, self.conversation_id, self.settings), style="dim", markup=False)
 
     def ensure_conversation(self) -> str:
         if self.conversation_id is None:
@@ -67,6 +88,8 @@ class Session:
     def show_history(self) -> None:
         from rich.markdown import Markdown
 
+        from drupe.cli.render import print_tool_steps
+
         if self.conversation_id is None:
             self.console.print("(no messages yet)", style="dim")
             return
@@ -74,6 +97,7 @@ class Session:
             who = "you" if message.role == "user" else f"{message.provider}/{message.model}"
             why = f", {message.stop_reason}" if message.stop_reason not in (None, "stop", "error") else ""
             self.console.print(f"── {who} ({message.status}{why})", style="bold" if message.role == "user" else "dim")
+            print_tool_steps(self.console, message)
             self.console.print(Markdown(message.content))
 
     def command(self, line: str) -> str | None:
@@ -99,7 +123,7 @@ class Session:
             self.console.print("New conversation.", style="dim")
         elif name == "/history":
             self.show_history()
-        elif name in ("/regenerate", "/edit", "/exit", "/quit"):
+        elif name in ("/regenerate", "/edit", "/tools", "/exit", "/quit"):
             return name
         else:
             self.console.print(HELP, style="dim")
@@ -113,12 +137,16 @@ async def run_session(
     settings: dict[str, Any],
     *,
     stream: bool = True,
+    yes: bool = False,
 ) -> None:
+    """The session, until /exit: its tools are checked and its settings stored first; the MCP
+    servers its turns started are stopped at the end."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
     from prompt_toolkit.key_binding import KeyBindings
 
     from drupe import config
+    from drupe.cli.tooluse import approver_for, prepare
     from drupe.protocols.client import Connections
 
     bindings = KeyBindings()
@@ -132,28 +160,24 @@ async def run_session(
     )
     given, service.connections = service.connections, Connections()  # the session's turns share them
     try:
-        await _converse(prompt, service, targets, conversation_id, settings, stream)
+        await prepare(service, conversation_id, settings, off="--tools none")
+        session = Session(service, targets, conversation_id, settings, approver_for(yes))
+        await _converse(prompt, session, stream)
     finally:
+        await service.aclose()
         await service.connections.aclose()
         service.connections = given
 
 
-async def _converse(
-    prompt: Any,
-    service: ChatService,
-    targets: list[Target],
-    conversation_id: str | None,
-    settings: dict[str, Any],
-    stream: bool,
-) -> None:
+async def _converse(prompt: Any, session: Session, stream: bool) -> None:
     from drupe.cli.errors import describe
     from drupe.errors import DrupeError
 
-    session = Session(service, targets, conversation_id, settings)
+    service, approver = session.service, session.approver
     session.console.print(
-        f"Chatting with {', '.join(str(t) for t in targets)}. /help for commands, /exit to leave.", style="dim"
+        f"Chatting with {', '.join(str(t) for t in session.targets)}. /help for commands, /exit to leave.", style="dim"
     )
-    if conversation_id:
+    if session.conversation_id:
         session.show_history()
     while True:
         try:
@@ -167,13 +191,16 @@ async def _converse(
             if action in ("/exit", "/quit"):
                 return
             events = None
-            if action == "/send":
-                events = service.send(session.ensure_conversation(), line, session.targets, stream=stream)
+            if action == "/tools":
+                await session.choose_tools(line.partition(" ")[2].strip())
+            elif action == "/send":
+                conversation_id = session.ensure_conversation()
+                events = service.send(conversation_id, line, session.targets, stream=stream, approver=approver)
             elif action == "/regenerate":
                 answer = session.last_message("assistant")
                 if answer is None:
                     raise DrupeError("Nothing to regenerate yet.", code="conflict", what="answer")
-                events = service.regenerate(answer.id, session.targets, stream=stream)
+                events = service.regenerate(answer.id, session.targets, stream=stream, approver=approver)
             elif action == "/edit":
                 asked = session.last_message("user")
                 if asked is None:
@@ -181,7 +208,7 @@ async def _converse(
                 edited = await prompt.prompt_async("edit> ", default=asked.content, prompt_continuation="… ")
                 new_text = edited.strip()
                 if new_text:
-                    events = service.edit(asked.id, new_text, session.targets, stream=stream)
+                    events = service.edit(asked.id, new_text, session.targets, stream=stream, approver=approver)
             if events is not None and not await session.turn(events):
                 return
         except DrupeError as exc:

@@ -1,6 +1,8 @@
 """Showing answers as they arrive: Rich Live Markdown on a terminal, raw text in a pipe, or JSON.
 
-Each view gets the same calls from the turn runner: `started`, `delta`, `finished`, then `close`.
+Each view gets the same calls from the turn runner: `started`, `delta`, `tool` (a tool call
+changed: its card goes to stderr, see `drupe.cli.cards`), `finished`, then `close`; and `hold` /
+`release` around a question on the terminal, so no answer streams into it.
 """
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import sys
 from typing import Any, Protocol
 
+from drupe.chat.events import ToolCallUpdate
 from drupe.chat.records import MessageRecord
+from drupe.cli.cards import ToolCards
 from drupe.protocols.base import ReasoningDelta, TextDelta
 
 COLUMN_MIN_WIDTH = 50
@@ -16,7 +20,7 @@ COLUMN_MIN_WIDTH = 50
 
 STOP_WORDS = {
     "length": "the answer reached the model's length limit (raise it with --max-tokens)",
-    "tool_calls": "the model asked to call a tool, which drupe does not do",
+    "tool_calls": "the model ended its answer to call a tool, but no complete tool call came",
     "content_filter": "the provider's content filter ended the answer",
     "cut_off": "the provider's answer ended without saying it was finished (cut off)",
     "size_limit": "size limit: the answer reached the most drupe keeps of one answer",
@@ -24,6 +28,13 @@ STOP_WORDS = {
     "interrupted": "drupe was stopped (a crash or kill) while the answer came; the text saved until then is kept",
 }
 """Why an answer ended, in words, for every stop reason but a normal finish (and errors, shown as such)."""
+
+STEP_LIMIT_WORDS = (
+    "the model made {rounds} rounds of tool calls (the cap); raise it with --max-tool-steps (kept on the conversation)"
+)
+NO_TOOLS_WORDS = (
+    "the model asked to call a tool, but no tools are turned on for this conversation (turn some on with --tools)"
+)
 
 SIZE_LIMIT_HINT = (
     "To keep longer answers from {provider}, raise its cap: "
@@ -34,7 +45,12 @@ SIZE_LIMIT_HINT = (
 class TurnView(Protocol):
     def started(self, answer_id: int, label: str) -> None: ...
     def delta(self, answer_id: int, event: TextDelta | ReasoningDelta) -> None: ...
+    def tool(self, update: ToolCallUpdate) -> None: ...
     def finished(self, answer: MessageRecord) -> None: ...
+    def hold(self) -> None:
+        """Show nothing until `release`: the terminal is asking the user something."""
+
+    def release(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -65,7 +81,10 @@ def error_lines(answer: MessageRecord) -> list[str]:
 
     lines = [f"error: {label(answer)}: {answer.error}"]
     if answer.error_kind in HINTS:
-        lines.append("hint: " + provider_hint(answer.error_kind, answer.provider or "", model=answer.model or ""))
+        hint = provider_hint(
+            answer.error_kind, answer.provider or "", model=answer.model or "", conversation=answer.conversation_id
+        )
+        lines.append("hint: " + hint)
     return lines
 
 
@@ -75,11 +94,38 @@ def stop_line(answer: MessageRecord) -> str | None:
         return None
     if answer.stop_reason is None:
         return f"stopped: {label(answer)}: ended before it finished" if answer.status == "stopped" else None
-    words = STOP_WORDS.get(answer.stop_reason, f"the provider gave {answer.stop_reason!r} as the reason")
+    if answer.stop_reason == "step_limit":  # the last round is the one refused at the cap
+        rounds = len(answer.tool_steps) - 1
+        words = STEP_LIMIT_WORDS.format(rounds=rounds) if rounds > 0 else NO_TOOLS_WORDS
+    else:
+        words = STOP_WORDS.get(answer.stop_reason, f"the provider gave {answer.stop_reason!r} as the reason")
     line = f"stopped: {label(answer)}: {words}"
     if answer.stop_reason == "size_limit":
         line += "\nhint: " + SIZE_LIMIT_HINT.format(provider=answer.provider)
     return line
+
+
+def full_text(answer: MessageRecord) -> str:
+    """What the model said in the whole answer: each round's text before its tool calls, then the final text."""
+    pieces = [step.text for step in answer.tool_steps if step.text.strip()]
+    return "\n\n".join([*pieces, answer.content] if answer.content or not pieces else pieces)
+
+
+def print_tool_steps(console: Any, message: MessageRecord) -> None:
+    """A stored answer's rounds of tool calls, to print before its final text: each round's
+    reasoning and text, then its calls as cards."""
+    from rich.markdown import Markdown
+
+    from drupe.cli.cards import stored_lines
+
+    for step in message.tool_steps:
+        if step.reasoning.strip():
+            console.print(step.reasoning.strip(), style="dim italic", markup=False)
+        if step.text.strip():
+            console.print(Markdown(step.text))
+        for call in step.calls:
+            for line, style in stored_lines(call, console.width):
+                console.print(line, style=style, markup=False, highlight=False)
 
 
 def save_error_lines(answer: MessageRecord, problem: str) -> list[str]:
@@ -110,6 +156,8 @@ class PipeView:
     def __init__(self) -> None:
         self.labels: dict[int, str] = {}
         self.texts: dict[int, str] = {}
+        self.steps: dict[int, int] = {}
+        self.cards = ToolCards()
 
     def started(self, answer_id: int, label: str) -> None:
         self.labels[answer_id] = label
@@ -123,8 +171,28 @@ class PipeView:
             sys.stdout.write(event.text)
             sys.stdout.flush()
 
+    def tool(self, update: ToolCallUpdate) -> None:
+        """The card on stderr; the text of the round before it ends its line on stdout, so the
+        next round's text starts on a line of its own."""
+        answer_id = update.answer_id
+        if self.steps.get(answer_id, -1) < update.step:
+            self.steps[answer_id] = update.step
+            text = self.texts.get(answer_id, "")
+            if text and not text.endswith("\n"):
+                self.texts[answer_id] += "\n"
+                if len(self.labels) == 1:
+                    sys.stdout.write("\n")
+                    sys.stdout.flush()
+        self.cards.show(update, f"{self.labels[answer_id]}: " if len(self.labels) > 1 else "")
+
     def finished(self, answer: MessageRecord) -> None:
-        self.texts[answer.id] = answer.content
+        self.texts[answer.id] = full_text(answer)
+
+    def hold(self) -> None:
+        """Nothing to hold: one answer waits for the question; several are printed at the end."""
+
+    def release(self) -> None:
+        pass
 
     def close(self) -> None:
         if len(self.labels) == 1:
@@ -145,7 +213,16 @@ class SilentView:
     def delta(self, answer_id: int, event: TextDelta | ReasoningDelta) -> None:
         pass
 
+    def tool(self, update: ToolCallUpdate) -> None:
+        pass
+
     def finished(self, answer: MessageRecord) -> None:
+        pass
+
+    def hold(self) -> None:
+        pass
+
+    def release(self) -> None:
         pass
 
     def close(self) -> None:
@@ -154,17 +231,33 @@ class SilentView:
 
 class LiveView:
     """Rendered Markdown that updates in place, reasoning dimmed above the answer;
-    several answers as labelled panels, side by side when the terminal is wide enough."""
+    several answers as labelled panels, side by side when the terminal is wide enough.
+
+    A tool call ends the display where it is (what it shows stays on the screen), its card
+    follows on stderr, and the text after it starts a new display: text, cards and the next
+    round's text read in the order they came. A question on the terminal (`hold`) ends it the
+    same way, and nothing is shown until it is answered."""
 
     def __init__(self, console: Any) -> None:
-        from rich.live import Live
-
         self.console = console
         self.labels: dict[int, str] = {}
         self.texts: dict[int, str] = {}
         self.reasoning: dict[int, str] = {}
         self.status: dict[int, str] = {}
-        self.live = Live(console=console, refresh_per_second=10, vertical_overflow="visible")
+        self.shown: dict[int, tuple[int, int]] = {}
+        """Characters of each answer's current text and reasoning already left on the screen
+        by an ended display: `texts` and `reasoning` hold only what came after them."""
+        self.steps: dict[int, int] = {}
+        self.cards = ToolCards()
+        self.held = False
+        self.waiting: list[ToolCallUpdate] = []
+        self.live: Any = None
+        self._start()
+
+    def _start(self) -> None:
+        from rich.live import Live
+
+        self.live = Live(console=self.console, refresh_per_second=10, vertical_overflow="visible")
         self.live.start()
 
     def started(self, answer_id: int, label: str) -> None:
@@ -180,15 +273,58 @@ class LiveView:
             self.texts[answer_id] += event.text
         self._refresh()
 
+    def tool(self, update: ToolCallUpdate) -> None:
+        if self.held:
+            self.waiting.append(update)
+            return
+        self._end_display()
+        answer_id = update.answer_id
+        if self.steps.get(answer_id, -1) < update.step:
+            self.steps[answer_id] = update.step
+            self.shown[answer_id] = (0, 0)  # what comes next is the next round's text (or the final one)
+        self.cards.show(update, f"{self.labels[answer_id]}: " if len(self.labels) > 1 else "")
+
     def finished(self, answer: MessageRecord) -> None:
-        self.texts[answer.id] = answer.content
-        self.reasoning[answer.id] = answer.reasoning
+        text, reasoning = self.shown.get(answer.id, (0, 0))
+        self.texts[answer.id] = answer.content[text:]
+        self.reasoning[answer.id] = answer.reasoning[reasoning:]
         self.status[answer.id] = answer.status
         self._refresh()
 
+    def hold(self) -> None:
+        self._end_display()
+        self.held = True
+
+    def release(self) -> None:
+        self.held = False
+        waiting, self.waiting = self.waiting, []
+        for update in waiting:
+            self.tool(update)
+        self._refresh()
+
     def close(self) -> None:
+        self.held = False
+        self._refresh()
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def _pending(self) -> bool:
+        return any(self.texts.values()) or any(self.reasoning.values())
+
+    def _end_display(self) -> None:
+        """Leave what is shown (and what came but was not shown yet) on the screen, and stop updating it."""
+        if self.live is None and self._pending():
+            self._start()
+        if self.live is None:
+            return
         self._refresh()
         self.live.stop()
+        self.live = None
+        for answer_id in self.labels:
+            text, reasoning = self.shown.get(answer_id, (0, 0))
+            self.shown[answer_id] = (text + len(self.texts[answer_id]), reasoning + len(self.reasoning[answer_id]))
+            self.texts[answer_id] = self.reasoning[answer_id] = ""
 
     def _body(self, answer_id: int) -> Any:
         from rich.console import Group
@@ -206,9 +342,17 @@ class LiveView:
         from rich.console import Group
         from rich.panel import Panel
 
-        ids = list(self.labels)
-        if len(ids) == 1:
-            self.live.update(self._body(ids[0]))
+        if self.held:
+            return
+        if self.live is None:
+            if not self._pending():
+                return
+            self._start()
+        if len(self.labels) == 1:
+            self.live.update(self._body(next(iter(self.labels))))
+            return
+        ids = [i for i in self.labels if not self.shown or self.texts[i] or self.reasoning[i]]
+        if not ids:  # after a display ended, a new one shows only the answers with something new
             return
         panels = [
             Panel(

@@ -23,13 +23,24 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--parallel", type=int, default=2)
     serve.add_argument("--verbose", action="store_true")
     serve.add_argument("--until-stdin-closes", action="store_true")
+    serve.add_argument("--chat-template-file", type=Path, default=None)
     return parser.parse_args(argv)
+
+
+def _read_template(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DrupeError(
+            f"cannot read the chat template {path}: {exc}", code="invalid", what="chat_template", path=str(path)
+        ) from None
 
 
 def main(argv: list[str]) -> None:
     from drupe.local.server import model_id_for, serve
 
     options = _arguments(argv)
+    template = _read_template(options.chat_template_file) if options.chat_template_file else None
 
     def announce(address: str) -> None:
         print(f"Serving {model_id_for(options.model)} at {address}/", flush=True)
@@ -37,7 +48,7 @@ def main(argv: list[str]) -> None:
     serve(
         options.model, host=options.host, port=options.port, ctx=options.ctx, threads=options.threads,
         parallel=options.parallel, verbose=options.verbose, until_stdin_closes=options.until_stdin_closes,
-        on_ready=announce,
+        chat_template=template, on_ready=announce,
     )  # fmt: skip
 
 

@@ -66,12 +66,21 @@ def serve(
     parallel: int = 2,
     verbose: bool = False,
     until_stdin_closes: bool = False,
+    chat_template: str | None = None,
     on_ready: Callable[[str], None] = print,
 ) -> None:
     """Serve `model_path` until SIGINT or SIGTERM; `on_ready` gets the address once it answers.
 
     With `until_stdin_closes`, also stop when stdin reaches its end: a supervisor holding the other end
     of the pipe can then die any way it likes, even SIGKILL, without leaving this server behind.
+
+    Tools: llama.cpp reads a request's `tools` only through the model's Jinja chat template (`--jinja`,
+    xllamacpp's default, set here all the same), and takes its call format from how that template
+    renders a call. A template that renders no tools, as SmolLM2's does not, makes llama.cpp drop them
+    without a word: the model answers in text, whatever `tool_choice` says. `chat_template` (Jinja
+    source) replaces the model's own, for a model whose template lacks tools or is wrong. It is off by
+    default: a template that makes a small model call reliably can cost its text answers (see
+    `tests/templates/chatml_function_calls.jinja`).
     """
     check_gguf(model_path)
     if port and not port_is_free(host, port):
@@ -96,6 +105,9 @@ def serve(
     if threads:
         params.cpuparams.n_threads = threads
     params.verbosity = _LOG_INFO if verbose else _LOG_WARNINGS
+    params.use_jinja = True
+    if chat_template:
+        params.chat_template = chat_template
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -29,6 +29,7 @@ class LocalServer:
 
     Blocking methods, so it works from threads, tests and asyncio (`async with` runs them in a thread).
     `on_ready` is called after every (re)start, from the thread that did it: the port may have changed.
+    `chat_template_file` replaces the model's chat template (see `drupe.local.server.serve`).
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class LocalServer:
         ctx: int = 4096,
         threads: int | None = None,
         parallel: int = 2,
+        chat_template_file: Path | None = None,
         log_path: Path | None = None,
         start_timeout: float = 60.0,
         max_restarts: int = 3,
@@ -51,6 +53,7 @@ class LocalServer:
         self.ctx = ctx
         self.threads = threads
         self.parallel = parallel
+        self.chat_template_file = chat_template_file
         self.log_path = log_path
         self.start_timeout = start_timeout
         self.max_restarts = max_restarts
@@ -133,6 +136,8 @@ class LocalServer:
         ]  # fmt: skip
         if self.threads:
             command += ["--threads", str(self.threads)]
+        if self.chat_template_file:
+            command += ["--chat-template-file", str(self.chat_template_file)]
         assert self.log_path is not None
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

@@ -72,10 +72,17 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 def _make_private(database: str) -> None:
     """Create the SQLite file 0600 before SQLite does (it would follow the umask, usually 0644)
-    and tighten existing ones. SQLite gives its -wal and -shm files the database file's mode."""
+    and tighten existing ones. SQLite gives its -wal and -shm files the database file's mode.
+
+    An existing database file is never opened here: closing a descriptor drops every POSIX lock
+    the process holds on the file, SQLite's too, and a second `open_store()` in a process would
+    leave its first store's connections unlocked (another process could then delete the WAL under
+    them, and they would read an old snapshot)."""
     path = Path(database)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
     except OSError:
         return  # a missing folder or no permission: SQLite's own error says it better
     for file in (path, *(Path(f"{database}{suffix}") for suffix in SQLITE_SIDE_FILES)):

@@ -79,9 +79,11 @@ mcp_servers = sa.Table(
 
 def migrated_metadata() -> sa.MetaData:
     """The metadata with every table the migrations build. The chat's tables
-    (`drupe.chat.tables`) are declared on it too; importing them here puts them in
-    what Alembic compares and what tests/test_schema.py checks against the migrations."""
-    import drupe.chat.tables  # noqa: F401
+    (`drupe.chat.tables`) and the gateway's (`drupe.gateway.tables`) are declared on it too;
+    importing them here puts them in what Alembic compares and what tests/test_schema.py
+    checks against the migrations."""
+    import drupe.chat.tables
+    import drupe.gateway.tables  # noqa: F401
 
     return metadata
 

@@ -19,6 +19,7 @@ from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
 from drupe.web.api import chat, conversations, mcp, meta, models, providers, settings
+from drupe.web.approvals import Approvals
 from drupe.web.errors import install_error_handlers
 from drupe.web.routing import PageRoute
 from drupe.web.security import BodyLimitMiddleware, SecurityMiddleware, is_loopback, new_token
@@ -67,6 +68,7 @@ def create_app(
             if app.state.gateway is not None:
                 await app.state.gateway.aclose()
             await app.state.turns.stop_all()
+            await app.state.chat.aclose()  # the MCP servers the turns started (stdio ones are processes)
             await app.state.chat.writer.store_unsaved()  # answers the database refused earlier: a last try
             await app.state.chat.connections.aclose()
             if local is not None:
@@ -86,6 +88,7 @@ def create_app(
     # Provider connections stay open between turns (no TCP/TLS set-up in each answer's wait).
     app.state.chat = ChatService(store, connections=Connections())
     app.state.turns = Turns()
+    app.state.approvals = Approvals()  # tool calls waiting for the user's Run / Deny
     app.state.token = token
     app.state.local = local
     limit = config.max_request_bytes() if max_body is None else max_body

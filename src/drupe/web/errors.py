@@ -28,6 +28,8 @@ STATUS: dict[str, int] = {
     "unavailable": 503,
     "provider": 502,
     "mcp": 502,  # an MCP server (a tool server) failed: like a provider, an upstream
+    "unauthorized": 401,  # a gateway key missing, unknown, revoked or expired
+    "rate_limited": 429,  # a gateway key over its requests per minute
 }
 """The status of each `drupe.errors.ErrorCode`; a code missing here is a 400."""
 
@@ -40,6 +42,8 @@ WEB_ADVICE: dict[tuple[str, str | None], str] = {
     ("not_found", "mcp_server"): "It may have been removed; reload the list.",
     ("conflict", "mcp_server_disabled"): "Switch it on in Settings → MCP servers.",
     ("secrets_unreadable", "mcp_server"): "Edit it in Settings → MCP servers and enter its variables or headers again.",
+    ("not_found", "gateway_key"): "It may have been removed; reload the list.",
+    ("not_found", "route"): "It may have been removed; reload the list.",
 }
 """(code, what it is about) -> what a user of the page can do; `(code, None)` is for any `what`."""
 
@@ -69,6 +73,7 @@ _WHEN = {
     409: "The thing is not in a state that allows this (a name taken, a provider switched off, secrets unreadable).",
     413: "The request body is over the server's cap (docs/security.md: The web server).",
     422: "A parameter or the body does not have the documented shape or range: `message` names the field.",
+    429: "A gateway key went over its requests per minute: `Retry-After` says when to try again.",
     502: "The provider's call failed: its kind, HTTP status, the URL called and a hint.",
     503: "Something drupe needs is not there or not running (the store, the local model server).",
 }

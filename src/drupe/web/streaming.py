@@ -19,7 +19,9 @@ from typing import Any
 
 from drupe.chat import AnswerDelta, AnswerFinished, AnswerStarted, ChatService, MessageRecord, TurnEvent, UserSaved
 from drupe.chat.answers import storable
+from drupe.chat.events import ToolCallUpdate
 from drupe.errors import DrupeError
+from drupe.plain import plain
 from drupe.protocols.base import TextDelta
 from drupe.web.errors import error_detail
 from drupe.web.render import BlockSplitter, render_markdown, render_plain
@@ -46,6 +48,7 @@ def message_json(message: MessageRecord, siblings: tuple[int, int] | None = None
     else:
         data["html"] = render_plain(message.content)
     data["reasoning_html"] = render_markdown(message.reasoning) if message.reasoning else ""
+    data["tool_steps_html"] = [render_markdown(step.text) if step.text else "" for step in message.tool_steps]
     if siblings is not None:
         data["siblings"] = {"index": siblings[0], "count": siblings[1]}
     return data
@@ -123,6 +126,8 @@ class _AnswerView:
         self.blocks = 0
         self.tail_due = 0.0
         self.tail_dirty = False
+        self.step = -1
+        """The round of tool calls the answer is in (-1: none yet): its text so far was that round's."""
 
 
 def error_event(error: BaseException) -> dict[str, Any]:
@@ -255,6 +260,8 @@ class Relay:
             out.append(
                 sse({"type": "start", "answer_id": event.answer_id, "provider": event.provider, "model": event.model})
             )
+        elif isinstance(event, ToolCallUpdate):
+            self._tool_call(event, out)
         elif isinstance(event, AnswerFinished):
             self._done(event.answer, out, event.save_error)
         elif isinstance(event, UserSaved):
@@ -262,6 +269,18 @@ class Relay:
             if event.cleaned:
                 message["cleaned"] = event.cleaned
             out.append(sse({"type": "user", "message": message}))
+
+    def _tool_call(self, event: ToolCallUpdate, out: list[str]) -> None:
+        """A call changed. Its round's text ended with the first update of the round: the text
+        shown so far (its last tail sent now) is that round's, and `block` indices count again
+        from 0 for the text after it."""
+        view = self.views.get(event.answer_id)
+        if view is not None and event.step != view.step:
+            if view.tail_dirty:
+                self._send_tail(event.answer_id, view, out)
+            view.splitter, view.blocks, view.step = BlockSplitter(), 0, event.step
+        call = plain(event.call)
+        out.append(sse({"type": "tool_call", "answer_id": event.answer_id, "step": event.step, "call": call}))
 
     def _feed(self, answer_id: int, view: _AnswerView, text: str, out: list[str]) -> None:
         blocks = view.splitter.feed(text)

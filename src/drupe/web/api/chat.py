@@ -10,11 +10,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from drupe.chat import ChatService, Target, TurnEvent
+from drupe.chat.approval import Decision
 from drupe.chat.records import parts_from_json
 from drupe.chat.service import Content
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import Id, MessageText, PathId, Text
-from drupe.web.api.schemas import Stopped
+from drupe.web.api.schemas import Decided, Stopped
+from drupe.web.approvals import Approvals
 from drupe.web.errors import documented
 from drupe.web.streaming import Relay, Turns
 
@@ -62,8 +64,19 @@ class EditIn(BaseModel):
     targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
 
 
+class DecisionIn(BaseModel):
+    decision: Decision = Field(
+        description="`run` this call, `deny` it, or `always`: run it and every later call of this tool "
+        "in this conversation without asking."
+    )
+
+
 def turns(request: Request) -> Turns:
     return request.app.state.turns
+
+
+def approvals(request: Request) -> Approvals:
+    return request.app.state.approvals
 
 
 def resolve(chat: ChatService, targets: list[TargetIn]) -> list[Target]:
@@ -96,13 +109,17 @@ TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/conversations/{conversation_id}/messages", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def send(
-    conversation_id: Text, body: SendIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+    conversation_id: Text,
+    body: SendIn,
+    chat: ChatService = Depends(chat_service),
+    running: Turns = Depends(turns),
+    asking: Approvals = Depends(approvals),
 ) -> StreamingResponse:
     conversation = chat.get_conversation(conversation_id)
     targets = resolve(chat, body.targets)
-    return await event_stream(
-        chat, running, chat.send(conversation.id, content_of(body.content, body.parts), targets, body.parent_id)
-    )
+    content = content_of(body.content, body.parts)
+    turn = chat.send(conversation.id, content, targets, body.parent_id, approver=asking.approver())
+    return await event_stream(chat, running, turn)
 
 
 @router.post("/answers/{answer_id}/regenerate", response_class=StreamingResponse, responses=TURN_RESPONSES)
@@ -111,21 +128,39 @@ async def regenerate(
     body: RegenerateIn | None = None,
     chat: ChatService = Depends(chat_service),
     running: Turns = Depends(turns),
+    asking: Approvals = Depends(approvals),
 ) -> StreamingResponse:
     chat.get_message(answer_id)
     targets = resolve(chat, body.targets) if body and body.targets else None
-    return await event_stream(chat, running, chat.regenerate(answer_id, targets))
+    return await event_stream(chat, running, chat.regenerate(answer_id, targets, approver=asking.approver()))
 
 
 @router.post("/messages/{message_id}/edit", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def edit(
-    message_id: PathId, body: EditIn, chat: ChatService = Depends(chat_service), running: Turns = Depends(turns)
+    message_id: PathId,
+    body: EditIn,
+    chat: ChatService = Depends(chat_service),
+    running: Turns = Depends(turns),
+    asking: Approvals = Depends(approvals),
 ) -> StreamingResponse:
     chat.get_message(message_id)
     targets = resolve(chat, body.targets)
-    return await event_stream(chat, running, chat.edit(message_id, content_of(body.content, body.parts), targets))
+    content = content_of(body.content, body.parts)
+    return await event_stream(chat, running, chat.edit(message_id, content, targets, approver=asking.approver()))
 
 
 @router.post("/answers/{answer_id}/stop", response_model=Stopped, responses=documented(409, 422))
 async def stop(answer_id: PathId, running: Turns = Depends(turns)) -> dict[str, Any]:
     return {"stopped": running.stop(answer_id)}
+
+
+@router.post(
+    "/answers/{answer_id}/tool-calls/{call_id:path}", response_model=Decided, responses=documented(400, 404, 422)
+)
+async def decide(
+    answer_id: PathId, call_id: Text, body: DecisionIn, asking: Approvals = Depends(approvals)
+) -> dict[str, Any]:
+    """Run or deny a tool call of a streaming answer that waits for the user (its `tool_call` event
+    said `awaiting`). 404: nothing waits for that call (decided already, or the answer ended)."""
+    asking.decide(answer_id, call_id, body.decision)
+    return {"answer_id": answer_id, "call_id": call_id, "decision": body.decision}

@@ -16,7 +16,8 @@ from typing import Annotated, Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
-from drupe.chat.records import TIMINGS, USAGE, Conversation, MessageRecord
+from drupe.chat.approval import Decision
+from drupe.chat.records import TIMINGS, USAGE, Conversation, MessageRecord, ToolCallRecord, ToolStep
 from drupe.provider_records import MODEL_INTERNAL, Model, Provider
 from drupe.remote_models import RemoteEntry
 from drupe.tools.servers import McpServer
@@ -206,10 +207,26 @@ class Siblings(BaseModel):
     count: int
 
 
+ToolCallOut = _out(
+    "ToolCall",
+    'A tool call of an answer: the name the model called and its `server` and `tool` ("" when it '
+    "was not offered), the JSON `arguments` it wrote, where it is (`status`), and the `result` that "
+    "went back to the model (the tool's text, or why it did not run).",
+    **record_fields(ToolCallRecord),
+)
+ToolStepOut = _out(
+    "ToolStep",
+    "One round of tool calls: what the model said before them, then the calls with their results.",
+    **record_fields(ToolStep, without=("calls",)),
+    calls=(list[ToolCallOut], ...),  # type: ignore[valid-type]
+)
+
 StoredMessage = _out(
     "StoredMessage",
-    "A message as stored (`MessageRecord.to_dict`): in exports, and the base of `Message`.",
-    **record_fields(MessageRecord, without=("provider_id", *USAGE, *TIMINGS)),
+    "A message as stored (`MessageRecord.to_dict`): in exports, and the base of `Message`. An answer "
+    "that called tools has its rounds in `tool_steps`, before its final text (`content`).",
+    **record_fields(MessageRecord, without=("provider_id", "tool_steps", *USAGE, *TIMINGS)),
+    tool_steps=(list[ToolStepOut], ...),  # type: ignore[valid-type]
     usage=(Usage, ...),
     timings=(Timings, ...),
 )
@@ -217,9 +234,11 @@ MessageOut = create_model(
     "Message",
     __base__=StoredMessage,
     __doc__="A stored message for the pages, with its sanitised `html` (and `reasoning_html`, "
-    '`""` when there is none) and its place among its alternatives.',
+    '`""` when there is none; `tool_steps_html`, the text of each round of `tool_steps`) and its '
+    "place among its alternatives.",
     html=(str, ...),
     reasoning_html=(str, ...),
+    tool_steps_html=(list[str], ...),
     siblings=(Siblings, ...),
 )
 
@@ -257,6 +276,15 @@ class Export(BaseModel):
 class Stopped(BaseModel):
     model_config = OUT
     stopped: list[int]
+
+
+class Decided(BaseModel):
+    """A waiting tool call's decision, handed to its turn."""
+
+    model_config = OUT
+    answer_id: int
+    call_id: str
+    decision: Decision
 
 
 # -- meta -------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { createComposer, renderComposer, renderComposerError, renderPendingImage
 import { createHeader, renderHeader } from "./chat/header.js";
 import { createMessageList, openConversation, renderEmptyState } from "./chat/messages-list.js";
 import { createSettingsPanel, renderSettingsPanel } from "./chat/settings-panel.js";
+import { createToolsMenu, renderToolsMenu } from "./chat/tools-menu.js";
 import { createSidebar, loadConversations, renderSidebar } from "./chat/sidebar.js";
 import { createChatState } from "./chat/state.js";
 import { turnHandlers } from "./chat/turns.js";
@@ -20,6 +21,7 @@ function redraw(page, changes, before) {
   if (changed("conversation", "openError")) renderHeader(page);
   if (changed("conversations", "search", "conversation")) renderSidebar(page);
   if (changed("draftSettings") || page.state.conversation?.id !== before.conversation?.id) renderSettingsPanel(page);
+  if (changed("conversation", "draftSettings")) renderToolsMenu(page);
   if (changed("openError")) renderEmptyState(page);
   if (changed("running")) renderComposer(page);
   if (changed("pendingImages")) renderPendingImages(page);
@@ -43,6 +45,7 @@ export function showChat(root, navigate) {
   ui.settings = createSettingsPanel();
   ui.header = createHeader(page, ui.settings.element);
   ui.messages = createMessageList(page);
+  ui.tools = createToolsMenu(page);
   ui.composer = createComposer(page);
   root.append(el("div", { class: "chat" }, ui.sidebar.element, el("div", { class: "chat-main" },
     ui.header.element,
@@ -51,6 +54,7 @@ export function showChat(root, navigate) {
       ui.settings.element))));
   renderHeader(page);
   renderSettingsPanel(page);
+  renderToolsMenu(page);
 
   const onRoute = page.handle(async (event) => {
     const id = event.detail.id;
@@ -63,6 +67,7 @@ export function showChat(root, navigate) {
   return () => {
     page.state.running?.controller.abort();
     page.picker.destroy();
+    ui.tools.destroy();
     root.removeEventListener("route", onRoute);
   };
 }

@@ -5,6 +5,7 @@
 import { avatar, el, formatMs, replaceChildren } from "./dom.js";
 import { icon } from "./icons.js";
 import { showRemoteImages } from "./images.js";
+import { createRound, showCall, storedRound } from "./chat/tool-calls.js";
 
 function actionButton(label, iconName, onClick) {
   return el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": label, title: label, onclick: onClick }, icon(iconName));
@@ -50,8 +51,15 @@ const STOP_WORDS = {
   content_filter: "Stopped by the provider's content filter",
   cut_off: "Cut off: the provider's answer ended early",
   size_limit: "Stopped: size limit reached",
+  step_limit: "Stopped: reached this conversation's cap on rounds of tool calls",
   cancelled: "Stopped by you",
   interrupted: "Interrupted: drupe stopped while this answer came",
+};
+
+/** What to do about an answer's error, where the page can say more than the error itself. */
+const ERROR_ADVICE = {
+  tools_refused: "This model or provider may not support tool calls: turn tools off in the Tools menu below, or pick a model that can use them.",
+  mcp: "Check the MCP server in Settings → MCP servers, or turn it off for this conversation in the Tools menu below.",
 };
 
 function stopWords(message) {
@@ -60,15 +68,17 @@ function stopWords(message) {
   return message.status === "stopped" ? "Stopped" : null;
 }
 
-/** One answer: built empty and streamed into, or filled at once from a stored message. */
+/** One answer: built empty and streamed into, or filled at once from a stored message. Rounds of
+ * tool calls (chat/tool-calls.js) come before the text being streamed, which is the final one. */
 export class AnswerView {
-  constructor({ provider, model }, handlers) {
+  constructor({ answer_id: answerId, id, provider, model }, handlers) {
     this.handlers = handlers;
+    this.answerId = answerId ?? id;
     this.message = null;
     this.text = "";
-    this.markdown = el("div", { class: "markdown typing" });
-    this.tail = el("div", { class: "md-tail" });
-    this.markdown.append(this.tail);
+    this.rounds = el("div", { class: "tool-rounds" });
+    this.roundViews = [];
+    this.newText();
     this.reasoningText = null;
     this.reasoningBlock = null;
     this.meta = el("div", { class: "message-meta" });
@@ -77,8 +87,34 @@ export class AnswerView {
       avatar(provider || model || "?", true),
       el("span", { class: "model", text: model ?? "" }),
       provider ? el("span", { text: `· ${provider}` }) : null);
-    this.body = el("div", { class: "message-content" }, this.head, this.markdown, this.meta, this.actions);
+    this.body = el("div", { class: "message-content" }, this.head, this.rounds, this.markdown, this.meta, this.actions);
     this.element = el("article", { class: "message message-assistant streaming", "aria-label": `Answer from ${model ?? "model"}` }, this.body);
+  }
+
+  /** An empty text to stream into (the answer's first, or the one after a round of calls). */
+  newText() {
+    this.text = "";
+    this.markdown = el("div", { class: "markdown typing" });
+    this.tail = el("div", { class: "md-tail" });
+    this.markdown.append(this.tail);
+  }
+
+  /** A `tool_call` event: the first of a round ends the text streamed so far, which becomes the
+   * round's; a later one redraws its call's card. */
+  toolCall(step, call) {
+    if (!this.roundViews[step]) {
+      const round = createRound(this.decider(), this.markdown, this.reasoningBlock);
+      this.roundViews[step] = round;
+      this.rounds.append(round.element);
+      this.reasoningBlock = this.reasoningText = null;
+      this.newText();
+      this.rounds.after(this.markdown);
+    }
+    showCall(this.roundViews[step], call);
+  }
+
+  decider() {
+    return (callId, decision) => this.handlers.decide(this.answerId, callId, decision);
   }
 
   appendReasoning(text) {
@@ -111,7 +147,11 @@ export class AnswerView {
   /** The answer as stored: its whole html, metrics, and actions. */
   finish(message) {
     this.message = message;
+    this.answerId = message.id;
     this.text = message.content ?? this.text;
+    this.roundViews = (message.tool_steps ?? []).map((step, index) =>
+      storedRound(step, message.tool_steps_html?.[index] ?? "", this.decider()));
+    this.rounds.replaceChildren(...this.roundViews.map((round) => round.element));
     this.element.classList.remove("streaming");
     this.element.dataset.id = message.id;
     this.element.dataset.status = message.status;
@@ -128,7 +168,8 @@ export class AnswerView {
     this.body.querySelector(".message-error")?.remove();
     if (message.status === "error") {
       this.meta.before(el("div", { class: "message-error", role: "alert" },
-        el("span", { class: "kind", text: message.error_kind ?? "error" }), message.error ?? "The answer failed."));
+        el("span", { class: "kind", text: message.error_kind ?? "error" }), message.error ?? "The answer failed.",
+        ERROR_ADVICE[message.error_kind] ? el("div", { class: "hint", text: ERROR_ADVICE[message.error_kind] }) : null));
     }
     if (message.save_error) {
       this.meta.before(el("div", { class: "message-error", role: "alert" },

@@ -1,5 +1,5 @@
-// The Chat page's composer: the message box, images to attach, Send and Stop, and the page's
-// alert line (what the last action could not do).
+// The Chat page's composer: the message box, images to attach, the Tools menu (chat/tools-menu.js),
+// Send and Stop, and the page's alert line (what the last action could not do).
 
 import * as api from "../api.js";
 import { el, replaceChildren } from "../dom.js";
@@ -18,7 +18,7 @@ export function createComposer(page) {
   const error = el("p", { class: "form-error", role: "alert" });
   const element = el("div", { class: "composer" }, el("div", { class: "composer-box" },
     pendingList, input,
-    el("div", { class: "composer-bar" }, attach, fileInput, el("span", { class: "spacer" }),
+    el("div", { class: "composer-bar" }, attach, fileInput, page.ui.tools.button, el("span", { class: "spacer" }),
       el("span", { class: "composer-hint", text: "Shift+Enter: new line" }), sendButton, stopButton)),
   error);
 

@@ -1,4 +1,5 @@
-// The Chat page's conversation settings: system prompt, temperature, top P, max tokens, context count.
+// The Chat page's conversation settings: system prompt, temperature, top P, max tokens, context
+// count, and the cap on rounds of tool calls in one answer.
 
 import * as api from "../api.js";
 import { el, field, replaceChildren } from "../dom.js";
@@ -8,6 +9,7 @@ const NUMBERS = [
   { key: "top_p", label: "Top P", min: "0", max: "1", step: "0.05" },
   { key: "max_tokens", label: "Max tokens", min: "1", step: "1" },
   { key: "context_count", label: "Context count", min: "0", step: "1" },
+  { key: "max_tool_steps", label: "Tool rounds per answer", min: "1", max: "100", step: "1", placeholder: "10" },
 ];
 
 export function createSettingsPanel() {
@@ -23,11 +25,12 @@ export function renderSettingsPanel(page) {
   const parts = [el("h2", { text: "Conversation settings" }),
     field("System prompt", prompt, savingField(page, prompt, "system_prompt", (v) => v.trim() || null)).wrapper];
   for (const setting of NUMBERS) {
-    const number = el("input", { type: "number", min: setting.min, max: setting.max, step: setting.step, placeholder: "Default" });
+    const number = el("input", { type: "number", min: setting.min, max: setting.max, step: setting.step, placeholder: setting.placeholder ?? "Default" });
     number.value = values[setting.key] ?? "";
     parts.push(field(setting.label, number, savingField(page, number, setting.key, (v) => (v === "" ? null : Number(v)))).wrapper);
   }
-  parts.push(el("p", { class: "hint", text: "Empty fields use the provider's default. Context count: how many earlier messages are sent." }));
+  parts.push(el("p", { class: "hint", text: "Empty fields use the provider's default. Context count: how many earlier messages are sent. "
+    + "Tool rounds: how many rounds of tool calls one answer may make before it stops (empty: 10)." }));
   replaceChildren(page.ui.settings.element, parts);
 }
 

@@ -1,5 +1,6 @@
-// Running a turn on the Chat page: stream the answers into it, Stop, and the message actions
-// (Regenerate, Edit, browse alternatives) that start a new turn or show another branch.
+// Running a turn on the Chat page: stream the answers into it, Stop, the decisions on tool calls
+// that wait for the user, and the message actions (Regenerate, Edit, browse alternatives) that
+// start a new turn or show another branch.
 
 import * as api from "../api.js";
 import { TurnView } from "../messages.js";
@@ -25,6 +26,7 @@ export async function runTurn(page, path, body, turn) {
       case "reasoning": view?.appendReasoning(event.text); break;
       case "block": view?.appendBlock(event.html); break;
       case "tail": view?.setTail(event.html); break;
+      case "tool_call": view?.toolCall(event.step, event.call); break;
       case "done": view?.finish(event.message); break;
       case "error": (view ?? turn).showError(event.error); break;
       default: return;
@@ -82,9 +84,12 @@ export async function stopTurn(page) {
   }
 }
 
-/** What the message views call (messages.js): Regenerate, Edit and ‹ › between alternatives. */
+/** What the message views call (messages.js): Regenerate, Edit, ‹ › between alternatives, and
+ * Run / Deny / Always allow on a tool call (its promise rejects when the server refuses). */
 export function turnHandlers(page) {
   return {
+    decide: (answerId, callId, decision) =>
+      api.post(`/answers/${answerId}/tool-calls/${api.seg(callId)}`, { decision }),
     regenerate: (answer) => { regenerate(page, answer).catch(page.reportError); },
     edit: (turn, content) => { editAndSend(page, turn, content).catch(page.reportError); },
     browse: (message, step) => { browseAlternatives(page, message, step).catch(page.reportError); },

@@ -1,0 +1,86 @@
+"""`drupe route …`: names clients of the gateway can ask for as a model, each standing for
+`PROVIDER/MODEL` targets tried in order (the next one when a target fails before its first token)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from drupe.cli.common import print_json
+
+if TYPE_CHECKING:
+    from drupe.gateway.routes import Route, Routes
+
+app = typer.Typer(
+    help="Routes: a model name for the gateway's clients that tries PROVIDER/MODEL targets in order.",
+    no_args_is_help=True,
+)
+
+
+def _routes() -> Routes:
+    from drupe.gateway.routes import Routes
+    from drupe.store import open_store
+
+    return Routes(open_store())
+
+
+def _route_dict(route: Route) -> dict:
+    from drupe.plain import plain
+
+    return plain(route)
+
+
+@app.command()
+def add(
+    name: str = typer.Argument(..., help="The model name clients will ask for (no '/' or spaces)."),
+    to: list[str] = typer.Option(
+        [], "--to", help="A target PROVIDER/MODEL; repeat for the fallbacks, in the order to try them."
+    ),
+) -> None:
+    """Add a route: `drupe route add fast --to work/gpt-4o-mini --to home/claude-3-5-haiku`."""
+    if not to:
+        from drupe.errors import DrupeError
+
+        raise DrupeError(
+            "Give at least one target: --to PROVIDER/MODEL (repeat it for fallbacks).", code="invalid", field="targets"
+        )
+    route = _routes().add(name, to)
+    typer.echo(f"Added route {route.name}: {' → '.join(route.targets)}. Clients ask for the model {route.name!r}.")
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the routes and their targets."""
+    routes = _routes().list_routes()
+    if as_json:
+        print_json([_route_dict(route) for route in routes])
+        return
+    if not routes:
+        typer.echo("No routes yet. Add one: drupe route add NAME --to PROVIDER/MODEL [--to PROVIDER/MODEL ...]")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Name", "Targets, in order", box=None)
+    for route in routes:
+        table.add_row(route.name, " → ".join(route.targets))
+    Console().print(table)
+
+
+@app.command()
+def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show a route's targets, in the order they are tried."""
+    route = _routes().get(name)
+    if as_json:
+        print_json(_route_dict(route))
+        return
+    lines = [f"Name:    {route.name}", "Targets:"]
+    lines += [f"  {index}. {target}" for index, target in enumerate(route.targets, 1)]
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def remove(name: str) -> None:
+    """Remove a route; clients asking for it get an unknown-model error from then on."""
+    typer.echo(f"Removed route {_routes().remove(name).name}.")
