@@ -80,11 +80,13 @@ class Catalog:
 
     def resolve(self, name: str) -> Resolved:
         """The route, `PROVIDER/MODEL` or bare model ID `name` stands for. Raises DrupeError:
-        not_found, ambiguous (a bare ID several providers list), unavailable (a route none of
-        whose targets is on an enabled provider)."""
+        not_found (also for a disabled provider), ambiguous (a bare ID several providers list,
+        or a name two providers' names could start), unavailable (a route none of whose targets
+        is on an enabled provider)."""
         route = self._routes.get(name.lower())
         if route is not None:
-            targets = tuple(t for t in (self._split(text) for text in route.targets) if t is not None)
+            found = [self._split(text) for text in route.targets]
+            targets = tuple(self._target(*pair) for pair in found if pair is not None and pair[0].enabled)
             if not targets:
                 raise DrupeError(
                     f"Every target of route {route.name!r} is on a disabled or removed provider: "
@@ -92,8 +94,9 @@ class Catalog:
                     code="unavailable", what="route", name=route.name,
                 )  # fmt: skip
             return Resolved(route.name, targets, route.name)
-        target = self._split(name)
-        if target is not None:
+        pair = self._split(name)
+        if pair is not None and pair[0].enabled:
+            target = self._target(*pair)
             return Resolved(target.address, (target,))
         owners = self._owners.get(name, [])
         if len(owners) == 1:
@@ -105,24 +108,29 @@ class Catalog:
                 f"Model {name!r} is offered by several providers: {', '.join(choices)}. Ask for one of them.",
                 code="ambiguous", what="model", name=name, matches=choices,
             )  # fmt: skip
-        head = name.split("/", 1)[0]
-        disabled = head.lower() in self._all and "/" in name
-        why = f"provider {self._all[head.lower()].name!r} is disabled" if disabled else "no such model or route"
+        why = f"provider {pair[0].name!r} is disabled" if pair is not None else "no such model or route"
         raise DrupeError(
             f"Model {name!r} is not served here ({why}). GET /v1/models lists the models and routes: "
             "PROVIDER/MODEL_ID, a model ID one provider lists, or a route name.",
             code="not_found", what="model", name=name,
         )  # fmt: skip
 
-    def _split(self, text: str) -> Target | None:
-        """`PROVIDER/MODEL` as a target, the provider enabled (its name may hold `/` too: the
-        longest name that fits wins); None when no enabled provider's name starts it."""
-        for index in range(len(text) - 1, 0, -1):
-            if text[index] == "/":
-                provider = self._providers.get(text[:index].lower())
-                if provider is not None and index < len(text) - 1:
-                    return self._target(provider, text[index + 1 :])
-        return None
+    def _split(self, text: str) -> tuple[Provider, str] | None:
+        """`PROVIDER/MODEL` as the provider (enabled or not) and the model ID; None when no
+        provider's name starts `text`. A provider's name may hold `/` too: when two providers'
+        names could start `text` (`a/b/c` with `a` and `a/b`), it is ambiguous (as for a route)."""
+        found = [
+            (provider, text[index + 1 :])
+            for index, char in enumerate(text)
+            if char == "/" and 0 < index < len(text) - 1 and (provider := self._all.get(text[:index].lower()))
+        ]
+        if len(found) > 1:
+            choices = [f"{provider.name!r} with model {model!r}" for provider, model in found]
+            raise DrupeError(
+                f"Model {text!r} could be {' or '.join(choices)}: rename one of these providers.",
+                code="ambiguous", what="model", name=text, matches=[provider.name for provider, _ in found],
+            )  # fmt: skip
+        return found[0] if found else None
 
     def _target(self, provider: Provider, model_id: str) -> Target:
         key = (provider.id, model_id)
