@@ -185,7 +185,7 @@ class Gateway:
 
     async def chat(self, api: ClientAPI, receive: Any, send: Any, headers: _Headers) -> None:
         """A chat request; recorded in the usage log once its key is known, whatever its end."""
-        started = time.perf_counter()
+        started, at = time.perf_counter(), datetime.now(UTC)
         key = self.key_check.verify(headers.secret)
         outcome = Outcome()
         request: ClientRequest | None = None
@@ -194,7 +194,7 @@ class Gateway:
         disconnect: Disconnect | None = None
         try:
             self._within_rate(key)
-            self.keys.touch(key.id, datetime.now(UTC))
+            self.keys.touch(key.id, at)
             try:
                 raw = await read_body(receive, self.max_body, headers.content_length)
             except BodyTooLarge:
@@ -236,7 +236,7 @@ class Gateway:
         finally:
             if disconnect is not None:
                 disconnect.close()
-        self._record(api, key, request, resolved, outcome, started, body)
+        self._record(api, key, request, resolved, outcome, at, started, body)
 
     async def _stream(
         self,
@@ -332,9 +332,11 @@ class Gateway:
         request: ClientRequest | None,
         resolved: Resolved | None,
         outcome: Outcome,
+        at: datetime,
         started: float,
         body: object,
     ) -> None:
+        """The request's usage record, `at` when it came (its tokens, status and times from `outcome`)."""
         from drupe.gateway.usage import UsageRecord
 
         target = outcome.target
@@ -342,7 +344,7 @@ class Gateway:
         if self.log_content:
             content = {"request": body, "response": outcome.content}
         self.usage.record(UsageRecord(
-            at=datetime.now(UTC), key_id=key.id, key_name=key.name, api=api.id,
+            at=at, key_id=key.id, key_name=key.name, api=api.id,
             model=request.chat.model if request else "",
             provider=target.provider if target else None, provider_model=target.model_id if target else None,
             route=resolved.route if resolved else None,
