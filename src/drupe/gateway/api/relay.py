@@ -10,15 +10,18 @@ costs no back-off; the last is tried with them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from drupe.errors import DrupeError, ProviderError
 from drupe.gateway.api.catalog import Resolved, Target
-from drupe.protocols.base import ChatResult, Event
-from drupe.protocols.client import NO_RETRY, RETRY, Connections, complete_chat, stream_chat
+from drupe.protocols.base import ChatRequest, ChatResult, Event
+from drupe.protocols.client import NO_RETRY, RETRY, Connections, RetryPolicy, complete_chat, stream_chat
 from drupe.protocols.contract import ClientAPI
 from drupe.protocols.serving.base import ClientRequest
+
+T = TypeVar("T")
 
 FALLBACK_KINDS = frozenset({"connection", "dropped", "server", "rate_limit", "timeout"})
 """Failures before the first event that move a route on to its next target."""
@@ -58,30 +61,37 @@ async def open_stream(
     api: ClientAPI, request: ClientRequest, resolved: Resolved, connections: Connections, outcome: Outcome
 ) -> tuple[AsyncGenerator[Event, None], Event]:
     """The stream of the first target that gives an event, and that event."""
-    targets = _eligible(api, request, resolved)
-    for position, target in enumerate(targets):
-        last = position == len(targets) - 1
-        outcome.target = target
-        if target.endpoint is None:
-            if last:
-                raise target.problem or DrupeError("The provider cannot be used.", code="unavailable")
-            outcome.skipped.append(f"{target.address}: {target.problem}")
-            continue
-        chat = request.for_target(target.provider_type, target.model_id, api.native_types)
-        events = stream_chat(target.endpoint, chat, connections=connections, retry=RETRY if last else NO_RETRY)
-        try:
-            return events, await events.__anext__()
-        except ProviderError as error:
-            if last or error.kind not in FALLBACK_KINDS:
-                raise
-            outcome.skipped.append(f"{target.address}: {error}")
-    raise AssertionError("a route has at least one target")
+
+    async def attempt(
+        target: Target, chat: ChatRequest, retry: RetryPolicy
+    ) -> tuple[AsyncGenerator[Event, None], Event]:
+        assert target.endpoint is not None
+        events = stream_chat(target.endpoint, chat, connections=connections, retry=retry)
+        return events, await events.__anext__()
+
+    return await _first_answer(api, request, resolved, outcome, attempt)
 
 
 async def complete(
     api: ClientAPI, request: ClientRequest, resolved: Resolved, connections: Connections, outcome: Outcome
 ) -> ChatResult:
     """A whole answer from the first target that gives one."""
+
+    async def attempt(target: Target, chat: ChatRequest, retry: RetryPolicy) -> ChatResult:
+        assert target.endpoint is not None
+        return await complete_chat(target.endpoint, chat, connections=connections, retry=retry)
+
+    return await _first_answer(api, request, resolved, outcome, attempt)
+
+
+async def _first_answer(
+    api: ClientAPI,
+    request: ClientRequest,
+    resolved: Resolved,
+    outcome: Outcome,
+    attempt: Callable[[Target, ChatRequest, RetryPolicy], Awaitable[T]],
+) -> T:
+    """`attempt` on each target in order until one answers (see the module docstring)."""
     targets = _eligible(api, request, resolved)
     for position, target in enumerate(targets):
         last = position == len(targets) - 1
@@ -93,9 +103,7 @@ async def complete(
             continue
         chat = request.for_target(target.provider_type, target.model_id, api.native_types)
         try:
-            return await complete_chat(
-                target.endpoint, chat, connections=connections, retry=RETRY if last else NO_RETRY
-            )
+            return await attempt(target, chat, RETRY if last else NO_RETRY)
         except ProviderError as error:
             if last or error.kind not in FALLBACK_KINDS:
                 raise
