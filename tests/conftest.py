@@ -4,7 +4,13 @@ import importlib.util
 
 import pytest
 
-pytest_plugins: list[str] = ["tests.fakes.fixtures", "tests.web_fixtures", "tests.llama_fixture", "tests.pg_fixture"]
+pytest_plugins: list[str] = [
+    "tests.fakes.fixtures",
+    "tests.web_fixtures",
+    "tests.gateway_fixtures",
+    "tests.llama_fixture",
+    "tests.pg_fixture",
+]
 
 
 @pytest.fixture(autouse=True)

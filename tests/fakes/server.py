@@ -72,6 +72,14 @@ class ServerThread:
         self._tasks: set[asyncio.Task] = set()
         self.connections = 0
         """How many connections clients have opened: tells reused connections from new ones."""
+        self._readers: set[asyncio.StreamReader] = set()
+
+    @property
+    def open_connections(self) -> int:
+        """Connections their client has not closed. Seen without reading from them (the transport
+        reads in the background), so a client that leaves is counted out at once, even while its
+        answer is still waiting to be sent."""
+        return sum(1 for reader in list(self._readers) if not reader.at_eof())
 
     def start(self) -> None:
         self._thread.start()
@@ -98,6 +106,7 @@ class ServerThread:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._readers.add(reader)
         self.connections += 1
         try:
             while request := await _read_request(reader):
@@ -107,6 +116,7 @@ class ServerThread:
             pass  # the client left, or the fake is stopping
         finally:
             self._tasks.discard(task)
+            self._readers.discard(reader)
             writer.close()
 
     async def _respond(self, request: Request, writer: asyncio.StreamWriter) -> bool:

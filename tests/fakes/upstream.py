@@ -180,6 +180,11 @@ class FakeUpstream:
         """Connections opened to this upstream so far."""
         return self._server.connections
 
+    @property
+    def open_connections(self) -> int:
+        """Connections to this upstream that their client has not closed (see `ServerThread`)."""
+        return self._server.open_connections
+
     def start(self) -> FakeUpstream:
         self._server.start()
         return self

@@ -9,7 +9,10 @@ import typer
 if TYPE_CHECKING:
     import socket
 
-    from fastapi import FastAPI
+    from starlette.types import ASGIApp
+
+    from drupe.store.db import Store
+    from drupe.web.local import LocalModel
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +24,14 @@ def serve(
     port: int = typer.Option(8765, "--port", "-p", help="The port to listen on; 0 picks a free one."),
     open_browser: bool = typer.Option(False, "--open", help="Open the app in the browser."),
     no_local: bool = typer.Option(False, "--no-local", help="Do not start the built-in local model."),
+    gateway_only: bool = typer.Option(
+        False, "--gateway-only", help="Serve only the OpenAI/Anthropic-compatible API under /v1: no pages, no /api."
+    ),
+    log_gateway_content: bool = typer.Option(
+        False, "--log-gateway-content", help="Keep what gateway requests sent and got in the usage log."
+    ),
 ) -> None:
-    """Start the web app (chat, providers, models) in your browser."""
+    """Start the web app (chat, providers, models) in your browser, and the gateway API under /v1."""
     import importlib.util
     import os
     import socket
@@ -33,7 +42,9 @@ def serve(
 
     store = open_store()
     store.vault  # noqa: B018 (a missing or wrong secret key stops here, with what to restore)
-    token = os.environ.get("DRUPE_TOKEN", "").strip() or (None if is_loopback(host) else new_token())
+    token = None
+    if not gateway_only:
+        token = os.environ.get("DRUPE_TOKEN", "").strip() or (None if is_loopback(host) else new_token())
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -58,19 +69,44 @@ def serve(
 
         local = LocalModel()
 
-    from drupe.web.app import create_app
-
-    app = create_app(store, host=host, token=token, local=local)
     url = _browser_url(host, port, token)
-    typer.echo(f"drupe is running at {url}  (Ctrl-C stops)")
-    if token:
-        typer.echo(f"Access token: {token}  (the link above sets it; API clients send `Authorization: Bearer TOKEN`)")
+    gateway_url = url.partition("#")[0] + "v1"
+    app: ASGIApp
+    if gateway_only:
+        app = _gateway_app(store, local, log_gateway_content)
+        typer.echo(f"drupe's gateway is running at {gateway_url}  (Ctrl-C stops)")
+    else:
+        from drupe.web.app import create_app
+
+        app = create_app(store, host=host, token=token, local=local, log_gateway_content=log_gateway_content)
+        typer.echo(f"drupe is running at {url}  (Ctrl-C stops)")
+        if token:
+            typer.echo(
+                f"Access token: {token}  (the link above sets it; API clients send `Authorization: Bearer TOKEN`)"
+            )
     if local is None:
         reason = "--no-local" if no_local else "llama.cpp is not installed: pip install 'drupe[local]'"
         typer.echo(f"Local model: off ({reason}).")
     else:
         typer.echo("Local model: starting in the background (provider 'Local').")
-    _run(app, sock, url if open_browser else None)
+    typer.echo(
+        f"Gateway (OpenAI and Anthropic APIs): {gateway_url}  (clients send a key from `drupe gateway key create`)"
+    )
+    _run(app, sock, url if open_browser and not gateway_only else None)
+
+
+def _gateway_app(store: Store, local: LocalModel | None, log_content: bool) -> ASGIApp:
+    """The gateway alone, with the built-in local model's start and stop in its lifespan."""
+    from drupe.gateway.api.app import Gateway
+
+    if local is None:
+        return Gateway(store, log_content=log_content)
+    from drupe.registry import Registry
+
+    registry = Registry(store)
+    return Gateway(
+        store, log_content=log_content, on_start=[lambda: local.start_in_background(registry)], on_stop=[local.stop]
+    )
 
 
 def _browser_url(host: str, port: int, token: str | None) -> str:
@@ -82,7 +118,7 @@ def _browser_url(host: str, port: int, token: str | None) -> str:
     return f"http://{shown}:{port}/" + (f"#token={token}" if token else "")
 
 
-def _run(app: FastAPI, sock: socket.socket, open_url: str | None) -> None:
+def _run(app: ASGIApp, sock: socket.socket, open_url: str | None) -> None:
     import threading
     import time
     import webbrowser

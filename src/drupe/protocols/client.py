@@ -143,23 +143,33 @@ class CheckResult:
 
 
 def stream_chat(
-    endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
+    endpoint: Endpoint,
+    request: ChatRequest,
+    *,
+    connections: Connections | None = None,
+    retry: RetryPolicy = RETRY,
 ) -> AsyncGenerator[Event, None]:
     """Stream one answer; Metrics comes last. With `connections`, open connections are reused.
-    Close the iterator (`contextlib.aclosing`) when leaving it early.
+    Close the iterator (`contextlib.aclosing`) when leaving it early. `retry`: how often a
+    failure is tried again (`NO_RETRY` when the caller has somewhere else to go, as a gateway
+    route's next target; keys still rotate).
 
     Raises ProviderError, or DrupeError when the endpoint cannot be used at all
     (an unknown type, a base URL that is not a URL).
     """
-    return _stream(endpoint, request, ring_for(endpoint.api_keys).order(), RETRY, connections)
+    return _stream(endpoint, request, ring_for(endpoint.api_keys).order(), retry, connections)
 
 
 async def complete_chat(
-    endpoint: Endpoint, request: ChatRequest, *, connections: Connections | None = None
+    endpoint: Endpoint,
+    request: ChatRequest,
+    *,
+    connections: Connections | None = None,
+    retry: RetryPolicy = RETRY,
 ) -> ChatResult:
-    """One answer from a non-streaming call (`stream: false` on the wire)."""
+    """One answer from a non-streaming call (`stream: false` on the wire); `retry` as for `stream_chat`."""
     protocol = type_for(endpoint.type)
-    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout)
+    attempts = Attempts(ring_for(endpoint.api_keys).order(), retry, endpoint.timeout)
     async with _http_client(endpoint, connections) as client, _within(attempts, "a whole answer"):
         while True:
             wire = protocol.build_chat(endpoint, request, attempts.key, stream=False)

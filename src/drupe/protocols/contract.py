@@ -7,19 +7,25 @@ shows for it, its auth headers, and how to build requests and read answers and m
 The transport (`drupe.protocols.client`) calls only what is declared here, so a new type
 never needs a branch anywhere else. CONTRIBUTING.md walks through adding one.
 
-The reverse direction (reading a client's request in the type's format and writing an answer
-in it, so drupe can serve the type as a gateway) is not part of the contract yet: the gateway
-issue adds it here.
+The reverse direction, for the APIs drupe serves as a gateway, is `ClientAPI` below: reading a
+client's request in that API into a `ChatRequest`, and writing drupe's events back in it (a
+stream, a whole body, an error). One subclass per served API lives in `drupe.protocols.serving`,
+listed in `drupe.protocols.serving.SERVED`; like a provider type, the gateway calls only what
+is declared here.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from drupe.protocols.base import ChatRequest, Endpoint, Event, RemoteModel
+from drupe.protocols.base import ChatRequest, ChatResult, Endpoint, Event, RemoteModel
 from drupe.protocols.urls import Operation, resolve_url
 from drupe.protocols.wire import StreamParser, WireRequest
+
+if TYPE_CHECKING:
+    from drupe.protocols.serving.base import ClientRequest, ServedError, StreamWriter
 
 FormField = Literal["api_version"]
 """A field of the provider form that only some types show (the rest every type shows)."""
@@ -93,3 +99,47 @@ class ProviderType(ABC):
     @abstractmethod
     def parse_models(self, data: dict) -> tuple[list[RemoteModel], str | None]:
         """A page of the model list, and the cursor of the next page (None when it was the last)."""
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """One entry of the model list drupe serves: `PROVIDER/MODEL_ID` or a route name."""
+
+    id: str
+    owned_by: str
+    """The provider's name, or "route"."""
+    name: str = ""
+
+
+class ClientAPI(ABC):
+    """One API drupe serves to other programs (OpenAI chat, Anthropic Messages). Pure: it knows
+    no HTTP and no store; `drupe.gateway.api` moves the bytes."""
+
+    id: ClassVar[str]
+    """As recorded in usage ("openai", "anthropic")."""
+    label: ClassVar[str]
+    chat_path: ClassVar[str]
+    """The chat operation's path under `/v1/` (`chat/completions`, `messages`)."""
+    native_types: ClassVar[tuple[str, ...]]
+    """The provider types that speak this API: fields drupe does not translate pass through to them."""
+
+    @abstractmethod
+    def read_request(self, body: object) -> ClientRequest:
+        """A parsed JSON body as drupe's request. Raises DrupeError (code "invalid", `field` the
+        field's path) for a body that is malformed or asks what cannot be translated."""
+
+    @abstractmethod
+    def stream_writer(self, model: str, request: ClientRequest) -> StreamWriter:
+        """A writer for one streamed answer; `model` is shown to the client as the answering model."""
+
+    @abstractmethod
+    def whole_body(self, model: str, result: ChatResult) -> dict:
+        """A whole (non-streamed) answer as this API's response body."""
+
+    @abstractmethod
+    def error_body(self, error: ServedError) -> dict:
+        """A failure in this API's error shape."""
+
+    @abstractmethod
+    def models_body(self, models: list[ServedModel]) -> dict:
+        """The model list in this API's shape (`GET /v1/models`)."""

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from drupe import __version__, config
 from drupe.chat import ChatService
+from drupe.gateway.api.app import Gateway, GatewayMount
 from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
@@ -38,10 +39,14 @@ def create_app(
     token: str | None = None,
     local: LocalModel | None = None,
     max_body: int | None = None,
+    gateway: bool = True,
+    log_gateway_content: bool = False,
 ) -> FastAPI:
     """The app for `drupe serve`. Off loopback a token is always required (made up if not given);
     read it back from `app.state.token`. `max_body`: the request body cap in bytes
-    (default `DRUPE_MAX_REQUEST_MB`, see `drupe.config.max_request_bytes`)."""
+    (default `DRUPE_MAX_REQUEST_MB`, see `drupe.config.max_request_bytes`). `gateway`: also
+    answer the gateway's `/v1` API (`drupe.gateway.api`, `app.state.gateway`), which needs gateway
+    keys rather than the token; `log_gateway_content` keeps its requests' content in its usage log."""
     if store is None:
         from drupe.store import open_store
 
@@ -53,11 +58,15 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up, store)
         await asyncio.to_thread(app.state.chat.recover)  # answers a crashed process left streaming
+        if app.state.gateway is not None:
+            await app.state.gateway.start()
         if local is not None:
             local.start_in_background(app.state.registry)
         try:
             yield
         finally:
+            if app.state.gateway is not None:
+                await app.state.gateway.aclose()
             await app.state.turns.stop_all()
             await app.state.chat.aclose()  # the MCP servers the turns started (stdio ones are processes)
             await app.state.chat.writer.store_unsaved()  # answers the database refused earlier: a last try
@@ -82,6 +91,12 @@ def create_app(
     app.state.approvals = Approvals()  # tool calls waiting for the user's Run / Deny
     app.state.token = token
     app.state.local = local
+    limit = config.max_request_bytes() if max_body is None else max_body
+    app.state.gateway = (
+        Gateway(store, connections=app.state.chat.connections, log_content=log_gateway_content, max_body=limit)
+        if gateway
+        else None
+    )
     install_error_handlers(app)
     for module in (meta, providers, models, conversations, chat, settings, mcp):
         app.include_router(module.router)
@@ -89,8 +104,11 @@ def create_app(
     app.router.add_api_route(
         "/{path:path}", page, methods=["GET"], include_in_schema=False, route_class_override=PageRoute
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_request_bytes() if max_body is None else max_body)
-    app.add_middleware(SecurityMiddleware, host=host, token=token)  # added last: runs first
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limit)
+    app.add_middleware(SecurityMiddleware, host=host, token=token)
+    if app.state.gateway is not None:
+        # Added last, so it runs first: `/v1` makes its own checks (gateway keys, no web pages).
+        app.add_middleware(GatewayMount, gateway=app.state.gateway)
     return app
 
 
