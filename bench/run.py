@@ -312,6 +312,8 @@ def main(argv: list[str]) -> int:
     info["versions"] = versions()
     for _, title, rows, error in sections:
         print_table(title + (f" — {error}" if error else ""), rows)
+    for _, profile_title, text in profiles:
+        print(f"\nProfile: {profile_title}\n{text.rstrip()}")
     print(f"\nTotal {info['elapsed']:.0f} s; load average {info['load_start']} → {info['load_end']}")
     if not argv:
         DOC.write_text(markdown(sections, info, profiles))
