@@ -3,9 +3,11 @@
     make bench            # or: .venv/bin/python bench/run.py [NAME ...]
 
 Each benchmark runs in its own process, one after another, with a time limit; the whole
-run stays under 10 minutes on 2 cores. Everything talks to 127.0.0.1 only. When a
-target is not met, the benchmark's `profile()` (py-spy) shows where the time goes, and
-that summary goes under "Targets not met" in docs/benchmarks.md.
+run stays under 10 minutes on 2 cores. A benchmark's `prepare()`, if it has one, runs first,
+outside the limits: first-run installs (LiteLLM's proxy into bench/.venv-litellm).
+Everything talks to 127.0.0.1 only. When a target is not met, the benchmark's `profile()`
+(py-spy) shows where the time goes, and that summary goes under "Targets not met" in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 
-# (module, section title, time limit in seconds). The limits add up to the 10-minute budget.
+# (module, section title, time limit in seconds). Each limit caps one benchmark (most take far
+# less); TOTAL_BUDGET caps the whole run, so a run that goes slow skips what is left.
 BENCHMARKS = [
     ("startup", "1. Start-up", 60),
     ("oneshot", "2. One-shot chat", 80),
@@ -34,12 +37,14 @@ BENCHMARKS = [
     ("concurrency", "4. Concurrency", 80),
     ("memory", "5. Memory", 240),
     ("browser", "6. Browser", 70),
+    ("gateway", "7. Gateway, next to LiteLLM's proxy", 120),
     ("protocol_parse", "Protocol parsing cost per chunk (bench/protocol_parse.py)", 30),
     ("history", "Request building in a long conversation (bench/history.py)", 30),
     ("tool_roundtrip", "Tool round trip: what drupe adds to one MCP call (bench/tool_roundtrip.py)", 40),
 ]
 TOTAL_BUDGET = 590.0
 PROFILE_LIMIT = 45.0
+PREPARE_LIMIT = 1200.0
 
 CHILD = """
 import json, sys
@@ -48,6 +53,8 @@ module = __import__(sys.argv[1])
 action = sys.argv[2]
 if action == "main":
     result = module.main()
+elif action == "prepare":
+    result = module.prepare()
 else:
     result = module.profile(json.loads(sys.argv[4]))
 with open(sys.argv[3], "w") as out:
@@ -134,6 +141,12 @@ def versions() -> dict[str, str]:
         subprocess.run([str(llm), "--version"], capture_output=True, text=True, timeout=60).stdout.split()[-1]
         if llm.exists() else "not installed"
     )  # fmt: skip
+    litellm = BENCH / ".venv-litellm" / "bin" / "python"
+    code = "from importlib.metadata import version; print(version('litellm'))"
+    out["litellm (bench/.venv-litellm)"] = (
+        subprocess.run([str(litellm), "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
+        if litellm.exists() else "not installed"
+    ) or "not installed"  # fmt: skip
     chromium = Path("/usr/bin/chromium")
     out["chromium"] = (
         subprocess.run([str(chromium), "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
@@ -160,7 +173,8 @@ def markdown(sections: list[tuple[str, str, list[dict], str]], info: dict, profi
         "the provider is the tests' fake upstream (`tests/fakes/upstream.py`) on 127.0.0.1.",
         "",
         "Reproduce: `make bench` (about 5–8 minutes on 2 cores; the first run also installs `llm`",
-        "into `bench/.venv-llm` and py-spy into `.venv`). One benchmark: `.venv/bin/python bench/NAME.py`.",
+        "into `bench/.venv-llm`, LiteLLM's proxy into `bench/.venv-litellm` and py-spy into `.venv`).",
+        "One benchmark: `.venv/bin/python bench/NAME.py`.",
         "Processes run with Python's bytecode cache on, as installed programs do (kept in the",
         "git-ignored `.cache/bench-pycache`, filled by warm-up runs, even if PYTHONDONTWRITEBYTECODE is set).",
         "",
@@ -239,11 +253,11 @@ def _module_doc(name: str) -> str:
     return (ast.get_docstring(tree) or "") if tree else ""
 
 
-def _has_profile(name: str) -> bool:
+def _has_profile(name: str, function: str = "profile") -> bool:
     import ast
 
     tree = _module(name)
-    return bool(tree) and any(isinstance(n, ast.FunctionDef) and n.name == "profile" for n in tree.body)
+    return bool(tree) and any(isinstance(n, ast.FunctionDef) and n.name == function for n in tree.body)
 
 
 def _doc_paragraphs(doc: str) -> str:
@@ -257,6 +271,10 @@ def main(argv: list[str]) -> int:
     from common import print_table
 
     chosen = [b for b in BENCHMARKS if not argv or b[0] in argv]
+    for name, _title, _limit in chosen:
+        if _has_profile(name, "prepare"):  # first-run installs, not timed
+            print(f"== preparing {name}", file=sys.stderr, flush=True)
+            run_child(name, "prepare", PREPARE_LIMIT)
     started = time.monotonic()
     info = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -294,6 +312,8 @@ def main(argv: list[str]) -> int:
     info["versions"] = versions()
     for _, title, rows, error in sections:
         print_table(title + (f" — {error}" if error else ""), rows)
+    for _, profile_title, text in profiles:
+        print(f"\nProfile: {profile_title}\n{text.rstrip()}")
     print(f"\nTotal {info['elapsed']:.0f} s; load average {info['load_start']} → {info['load_end']}")
     if not argv:
         DOC.write_text(markdown(sections, info, profiles))
