@@ -49,11 +49,12 @@ def test_a_route_does_not_move_on_when_the_provider_refuses_the_request_itself(g
     assert gw.upstreams["backup"].requests == []
 
 
-@pytest.mark.parametrize("kind", ["openai", "anthropic"])
-def test_a_failure_after_the_first_token_ends_the_stream_with_an_error_in_the_clients_format(gateway, kind):
+@pytest.mark.parametrize("client", ["openai", "anthropic"])
+@pytest.mark.parametrize("kind", ["openai", "anthropic"], ids=lambda kind: f"to-{kind}")
+def test_a_failure_after_the_first_token_ends_the_stream_with_an_error_in_the_clients_format(gateway, client, kind):
     gw = gateway(up={"kind": kind, "text": "one two three four", "fault": Fault("drop", after_chunks=2)})
     got: list[str] = []
-    if kind == "openai":
+    if client == "openai":
         with pytest.raises(openai.APIError) as caught:
             for chunk in gw.openai().chat.completions.create(model="up/fake-model", messages=HELLO, stream=True):
                 got.append(chunk.choices[0].delta.content or "")
@@ -68,13 +69,15 @@ def test_a_failure_after_the_first_token_ends_the_stream_with_an_error_in_the_cl
     assert row.status == 200 and "dropped" in row.error
 
 
-def stream_then_leave(url: str, secret: str, body: dict, until: bytes, seconds: float) -> bytes:
+def stream_then_leave(
+    url: str, secret: str, body: dict, until: bytes, seconds: float, path: str = "/chat/completions"
+) -> bytes:
     """POST `body` on a socket of its own, read until `until` comes or `seconds` pass, and close
     the socket: a client gone mid-answer (an HTTP library may read the rest before closing)."""
     address = urlsplit(url)
     payload = json.dumps(body).encode()
     head = (
-        f"POST {address.path}/chat/completions HTTP/1.1\r\nhost: {address.netloc}\r\n"
+        f"POST {address.path}{path} HTTP/1.1\r\nhost: {address.netloc}\r\n"
         f"authorization: Bearer {secret}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(payload)}\r\n\r\n"
     )
@@ -105,6 +108,39 @@ def test_a_client_leaving_closes_the_providers_request_at_once(gateway, wait):
     assert upstream.connections == 1 and upstream.open_connections == 0
     (row,) = gw.usage(1)
     assert row.status == 499
+
+
+def wait_closed(upstream, seconds: float = 2) -> None:
+    deadline = time.monotonic() + seconds
+    while upstream.open_connections and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"], ids=lambda kind: f"to-{kind}")
+def test_an_anthropic_client_leaving_mid_stream_closes_the_providers_request_at_once(gateway, kind):
+    words = " ".join(f"w{i}" for i in range(200))
+    gw = gateway(up={"kind": kind, "text": words, "delay": 0.05})
+    body = {"model": "up/fake-model", "max_tokens": 500, "messages": HELLO, "stream": True}
+    received = stream_then_leave(gw.url, gw.secret, body, b'"text":" w1"', 0.5, path="/messages")
+    assert b"event: content_block_delta" in received and b'"text":" w1"' in received
+    upstream = gw.upstreams["up"]
+    wait_closed(upstream)  # the whole answer would take 10 s
+    assert upstream.connections == 1 and upstream.open_connections == 0
+    (row,) = gw.usage(1)
+    assert (row.api, row.status) == ("anthropic", 499)
+
+
+@pytest.mark.parametrize("path, api", [("/chat/completions", "openai"), ("/messages", "anthropic")])
+def test_a_client_leaving_before_a_whole_answer_closes_the_providers_request_at_once(gateway, path, api):
+    gw = gateway(openai={"fault": Fault("stall", seconds=30)})
+    body = {"model": "openai/fake-model", "max_tokens": 50, "messages": HELLO}
+    received = stream_then_leave(gw.url, gw.secret, body, b"HTTP/1.1", 0.5, path=path)
+    assert received == b""  # nothing yet: the provider has not answered
+    upstream = gw.upstreams["openai"]
+    wait_closed(upstream)  # its answer would take 30 s
+    assert upstream.connections == 1 and upstream.open_connections == 0
+    (row,) = gw.usage(1)
+    assert (row.api, row.status) == (api, 499)
 
 
 def test_wrong_revoked_and_expired_keys_get_401_in_each_clients_format(gateway):
