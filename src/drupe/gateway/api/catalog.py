@@ -5,8 +5,8 @@ the model need not be listed in drupe, as in a route), or as a bare model ID lis
 one enabled provider. Reading providers decrypts their keys and takes a few milliseconds, too
 long for every request's time to first token, so the gateway keeps a `Catalog` snapshot and
 builds a new one in a worker thread once it is `MAX_AGE` seconds old (requests meanwhile use the
-old one), or at once when a name is not found in a snapshot older than `MISS_AGE` (a model or
-route added a moment ago works at once). A change is seen within about a second, from this
+old one), or at once when a name is not found in a snapshot older than `MISS_AGE` (so a name
+that is not there costs at most one rebuild per `MISS_AGE`). A change is seen within about a second, from this
 process or another (`drupe provider …`, `drupe route …`).
 """
 
