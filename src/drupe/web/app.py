@@ -19,6 +19,7 @@ from drupe.protocols.client import Connections
 from drupe.registry import Registry
 from drupe.store.db import Store
 from drupe.web.api import chat, conversations, mcp, meta, models, providers, settings
+from drupe.web.api import gateway as gateway_api
 from drupe.web.approvals import Approvals
 from drupe.web.errors import install_error_handlers
 from drupe.web.routing import PageRoute
@@ -98,7 +99,7 @@ def create_app(
         else None
     )
     install_error_handlers(app)
-    for module in (meta, providers, models, conversations, chat, settings, mcp):
+    for module in (meta, providers, models, conversations, chat, settings, mcp, gateway_api):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.router.add_api_route(

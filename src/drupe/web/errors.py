@@ -44,6 +44,7 @@ WEB_ADVICE: dict[tuple[str, str | None], str] = {
     ("secrets_unreadable", "mcp_server"): "Edit it in Settings → MCP servers and enter its variables or headers again.",
     ("not_found", "gateway_key"): "It may have been removed; reload the list.",
     ("not_found", "route"): "It may have been removed; reload the list.",
+    ("not_found", "route_target"): "Add the provider in Settings → Model services, or check its name.",
 }
 """(code, what it is about) -> what a user of the page can do; `(code, None)` is for any `what`."""
 
@@ -69,7 +70,7 @@ _WHEN = {
     400: "Something typed or chosen is not acceptable, or the body is not UTF-8: `message` says what to fix.",
     401: "This server needs its access token (it is bound to a non-loopback address).",
     403: "Host or Origin refused (DNS rebinding or a cross-site write).",
-    404: "No such provider, model, conversation, message or MCP server.",
+    404: "No such provider, model, conversation, message, MCP server, gateway key or route.",
     409: "The thing is not in a state that allows this (a name taken, a provider switched off, secrets unreadable).",
     413: "The request body is over the server's cap (docs/security.md: The web server).",
     422: "A parameter or the body does not have the documented shape or range: `message` names the field.",

@@ -100,3 +100,22 @@ Count = Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)]
 """A whole number of tokens, at least 1; JSON `true` or `1.5` is refused, not read as 1."""
 Index = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 Price = Annotated[float, Field(strict=True, ge=0, le=1e9, description="USD per million tokens.")]
+
+GATEWAY_KEY_NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+GatewayKeyName = Annotated[
+    str,
+    _matching(
+        GATEWAY_KEY_NAME, "gateway_key_name",
+        "is not a gateway key name: 1 to 32 letters, digits, '.', '-' or '_', starting with a letter or digit",
+    ),
+    Path(json_schema_extra={"pattern": GATEWAY_KEY_NAME}, description="A gateway key's name (or id)."),
+]  # fmt: skip
+ROUTE_NAME = "^[^/\\s\\x00]{1,64}$"
+RouteName = Annotated[
+    str,
+    _matching(ROUTE_NAME, "route_name", "is not a route name: 1 to 64 characters without '/' or spaces"),
+    AfterValidator(_storable),
+    Path(json_schema_extra={"pattern": ROUTE_NAME}, description="A gateway route's name."),
+]
+SINCE = "^[0-9]{1,9}(\\.[0-9]{1,3})?[smhdw]$"
+"""How far back usage goes: `30m`, `24h`, `7d`, `2w`; at most nine digits, so it stays a length of time."""

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from drupe.chat.approval import Decision
 from drupe.chat.records import TIMINGS, USAGE, Conversation, MessageRecord, ToolCallRecord, ToolStep
+from drupe.gateway.keys import GatewayKey
+from drupe.gateway.routes import Route
 from drupe.provider_records import MODEL_INTERNAL, Model, Provider
 from drupe.remote_models import RemoteEntry
 from drupe.tools.servers import McpServer
@@ -189,6 +191,68 @@ class McpStatus(BaseModel):
     tools: list[McpTool]
     error: McpFailure | None
     latency_ms: float | None = Field(..., description="Connecting and listing the tools, when connected.")
+
+
+# -- the gateway -------------------------------------------------------------
+
+GatewayKeyOut = _out(
+    "GatewayKey",
+    "A gateway key as lists show it: its `prefix` (the first 12 characters), never the key; `state` is "
+    "`active`, `revoked` or `expired`.",
+    **record_fields(GatewayKey),
+    state=(str, ...),
+)
+GatewayKeyList: Any = list[GatewayKeyOut]  # type: ignore[valid-type]
+
+
+class CreatedGatewayKey(BaseModel):
+    """`POST /api/gateway/keys`: the new key's record and the key itself, this once: drupe keeps only its hash."""
+
+    model_config = OUT
+    key: GatewayKeyOut  # type: ignore[valid-type]
+    secret: str
+
+
+RouteOut = _out(
+    "Route",
+    "A gateway route: a model name standing for `PROVIDER/MODEL` targets, tried in order.",
+    **record_fields(Route),
+)
+RouteList: Any = list[RouteOut]  # type: ignore[valid-type]
+
+
+class UsageRow(BaseModel):
+    """One key, model (as asked) or provider: `name` is null for requests that reached no provider."""
+
+    model_config = OUT
+    name: str | None
+    requests: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None = Field(..., description="USD; null when no request of the row had a price.")
+    p50_ttft_ms: float | None
+    p50_duration_ms: float | None
+
+
+class UsageSummary(BaseModel):
+    """`GET /api/gateway/usage`: the rows, busiest first, since `since` ago, grouped `by`."""
+
+    model_config = OUT
+    since: str
+    by: str
+    rows: list[UsageRow]
+
+
+class GatewayInfo(BaseModel):
+    """Where programs reach the gateway: `base_url` (OpenAI clients) and `anthropic_base_url`
+    (the Anthropic SDK adds `/v1` itself), as this request reached the server; `enabled` is
+    false when this server does not answer `/v1`."""
+
+    model_config = OUT
+    base_url: str
+    anthropic_base_url: str
+    enabled: bool
 
 
 # -- conversations and messages --------------------------------------------

@@ -2,6 +2,7 @@
 // Server HTML (already sanitised Markdown) goes in with innerHTML; all other text via textContent.
 // Remote images in it are placeholders that load on request (images.js).
 
+import { copyToClipboard } from "./copy.js";
 import { avatar, el, formatMs, replaceChildren } from "./dom.js";
 import { icon } from "./icons.js";
 import { showRemoteImages } from "./images.js";
@@ -12,16 +13,7 @@ function actionButton(label, iconName, onClick) {
 }
 
 async function copyText(text, button) {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    const scratch = el("textarea", { class: "sr-only" });
-    scratch.value = text;
-    document.body.append(scratch);
-    scratch.select();
-    document.execCommand("copy");
-    scratch.remove();
-  }
+  await copyToClipboard(text);
   button.replaceChildren(icon("check"));
   setTimeout(() => button.replaceChildren(icon("copy")), 1200);
 }

@@ -1,4 +1,4 @@
-// The Settings page: a tab menu on the left ("Model services", "MCP servers", "Images", "About") and the tab's content.
+// The Settings page: a tab menu on the left ("Model services", "MCP servers", "Gateway", "Images", "About") and the tab's content.
 
 import * as api from "./api.js";
 import { el, replaceChildren } from "./dom.js";
@@ -6,11 +6,13 @@ import { icon } from "./icons.js";
 import { saveTrustedHosts, trustedHosts } from "./images.js";
 import { createProvidersView } from "./providers.js";
 import { localStatusLine } from "./local.js";
+import { createGatewayView } from "./gateway/view.js";
 import { createMcpView } from "./mcp/view.js";
 
 const TABS = [
   { id: "providers", label: "Model services", icon: "server" },
   { id: "mcp", label: "MCP servers", icon: "function_calling" },
+  { id: "gateway", label: "Gateway", icon: "gateway" },
   { id: "images", label: "Images", icon: "image" },
   { id: "about", label: "About", icon: "cpu" },
 ];
@@ -41,6 +43,7 @@ export function showSettings(root, navigate) {
       mcpView = null;
       if (tab === "about") return showAbout();
       if (tab === "images") return showImages();
+      if (tab === "gateway") return createGatewayView(content).load();
     }
     if (tab === "providers") {
       metaPromise ??= api.get("/meta");
