@@ -8,6 +8,7 @@ same API, and so is any failure, as a `ServedError`. Nothing here knows HTTP or 
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -97,7 +98,7 @@ class ClientRequest:
         return dataclasses.replace(self.chat, model=model_id)
 
 
-class StreamWriter:
+class StreamWriter(ABC):
     """Writes one streamed answer in a client's API, as the bytes of its SSE stream.
 
     `start()` once when the answer begins, `write(event)` for each of drupe's events (b"" when
@@ -107,11 +108,11 @@ class StreamWriter:
     def start(self) -> bytes:
         return b""
 
-    def write(self, event: Event) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def write(self, event: Event) -> bytes: ...
 
-    def end(self) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def end(self) -> bytes: ...
 
-    def error(self, error: ServedError) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def error(self, error: ServedError) -> bytes: ...
