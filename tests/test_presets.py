@@ -50,6 +50,9 @@ def test_each_preset_is_complete(preset: Preset):
     links = [preset.docs_url, preset.checked] + ([preset.key_url] if preset.key_url else [])
     assert all(urlsplit(link).scheme == "https" and urlsplit(link).netloc for link in links)
     assert preset.key_url or preset.local, "a hosted service says where to get a key"
+    # The web shows these as text and links: no markup, no script URLs, in case the file is edited carelessly.
+    text = json.dumps(preset.public_dict(), ensure_ascii=False)
+    assert "<" not in text and ">" not in text and "javascript:" not in text.lower()
     addresses = [preset.base_url, preset.chat_url] + [a.base_url for a in preset.alternates]
     schemes = {urlsplit(address).scheme for address in addresses}
     if preset.local:
@@ -109,3 +112,11 @@ def test_cli_add_without_type_or_preset_and_with_an_unknown_preset_fail_clearly(
     result = run_drupe("provider", "add", "X", "--preset", "nope")
     assert result.returncode != 0 and "Unknown preset 'nope'" in result.stderr
     assert json.loads(ok("provider", "list", "--json")) == []
+
+
+def test_the_docs_list_every_preset_with_its_address():
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "providers.md").read_text(encoding="utf-8")
+    for preset in PRESETS:
+        assert f"| {preset.name} | `{preset.id}` | `{preset.type}` | `{preset.base_url}` |" in doc, preset.id
