@@ -1,4 +1,4 @@
-"""`drupe provider …`: add, list, show, edit, enable, disable, remove, move, check, reset-secrets."""
+"""`drupe provider …`: add, presets, list, show, edit, enable, disable, remove, move, check, reset-secrets."""
 
 from __future__ import annotations
 
@@ -45,7 +45,10 @@ def _limits(pairs: list[str]) -> dict[str, Any]:
 @app.command()
 def add(
     name: str = typer.Argument(..., help="A name you will recognise, 1–32 characters."),
-    type: str = typer.Option(..., "--type", "-t", help=TYPES_HELP),
+    type: str = typer.Option("", "--type", "-t", help=f"{TYPES_HELP} (or taken from --preset)."),
+    preset: str = typer.Option(
+        "", "--preset", help="Start from a well-known service: its type, address and models (drupe provider presets)."
+    ),
     base_url: str = typer.Option("", "--base-url", help="The API address; empty uses the type's official host."),
     api_key: str = typer.Option("", "--api-key", help="One or more keys, separated by commas or new lines."),
     api_version: str = typer.Option(
@@ -62,9 +65,19 @@ def add(
     body: list[str] = typer.Option([], "--body", help=BODY_HELP),
     limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
 ) -> None:
-    """Add a provider."""
+    """Add a provider, from a preset or by type. Options given override the preset's."""
     from drupe.keys import parse_keys
 
+    models: tuple[str, ...] = ()
+    if preset:
+        from drupe.presets import get_preset
+
+        chosen = get_preset(preset)
+        type, base_url, models = type or chosen.type, base_url or chosen.base_url, chosen.models
+    if not type:
+        from drupe.errors import DrupeError
+
+        raise DrupeError("Give --type TYPE or --preset ID (see drupe provider presets).", code="invalid", field="type")
     options: dict[str, Any] = {"stream_usage": False} if no_stream_usage else {}
     if body:
         options["extra_body"] = _body_fields(body)
@@ -76,8 +89,30 @@ def add(
         base_url=base_url, api_keys=parse_keys(api_key), api_version=api_version, headers=_headers(header),
         timeout=timeout, proxy=proxy, notes=notes, enabled=not disabled, options=options,
     )  # fmt: skip
+    for model_id in models:
+        registry.add_model(provider.name, model_id)
     state = "disabled" if disabled else "enabled"
-    typer.echo(f"Added provider {provider.name} ({provider.type}, {state}).")
+    added = f", {len(models)} models" if models else ""
+    typer.echo(f"Added provider {provider.name} ({provider.type}, {state}{added}).")
+
+
+@app.command()
+def presets(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the well-known services you can add with --preset."""
+    from drupe.presets import all_presets
+
+    catalog = all_presets()
+    if as_json:
+        print_json([p.public_dict() for p in catalog])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("ID", "Name", "Type", "API address", box=None)
+    for p in catalog:
+        table.add_row(p.id, p.name, p.type, p.base_url)
+    Console(width=200).print(table)
+    typer.echo("Add one: drupe provider add NAME --preset ID --api-key KEY")
 
 
 @app.command("list")

@@ -1,4 +1,4 @@
-"""What the pages need besides data: form choices, the highlight stylesheet, the local model's state."""
+"""What the pages need besides data: form choices, provider presets, the highlight stylesheet, the local model's state."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from drupe.web.api.schemas import Meta
+from drupe.web.api.schemas import Meta, PresetOut
 from drupe.web.errors import documented
 from drupe.web.local import LocalStatus
 
@@ -30,6 +30,14 @@ def meta(request: Request) -> dict[str, Any]:
         "capabilities": list(CAPABILITIES),
         "token_required": request.app.state.token is not None,
     }
+
+
+@router.get("/presets", response_model=list[PresetOut], responses=documented())
+def presets() -> list[dict[str, Any]]:
+    """Well-known services, to start a provider from: type, address, popular models, key and docs links."""
+    from drupe.presets import all_presets
+
+    return [preset.public_dict() for preset in all_presets()]
 
 
 def _type_entry(spec: ProviderType) -> dict[str, Any]:

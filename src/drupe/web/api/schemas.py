@@ -367,6 +367,35 @@ class TypeChoice(BaseModel):
     api_version_placeholder: str
 
 
+class PresetAlternate(BaseModel):
+    """Another API style or region of the same service (an Anthropic-compatible address, a China host…)."""
+
+    model_config = OUT
+    name: str
+    type: str
+    base_url: str
+    chat_url: str
+    note: str
+
+
+class PresetOut(BaseModel):
+    """A well-known service the + Add dialog offers (`drupe.presets`, docs/providers.md#presets)."""
+
+    model_config = OUT
+    id: str
+    name: str
+    type: str
+    base_url: str = Field(description="The address to put in the provider's API address field.")
+    chat_url: str = Field(description="The chat URL the vendor documents; `{model}` where the model goes.")
+    models: list[str]
+    key_url: str = Field(description="Where to get a key; empty for local servers that need none.")
+    docs_url: str
+    checked: str = Field(description="The vendor page that confirmed this entry.")
+    note: str
+    local: bool
+    alternates: list[PresetAlternate]
+
+
 class Meta(BaseModel):
     model_config = OUT
     version: str

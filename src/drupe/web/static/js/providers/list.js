@@ -1,8 +1,8 @@
-// Settings → Model services, the provider list: search, the enable switch, drag to reorder, + Add.
+// Settings → Model services, the provider list: search, the enable switch, drag to reorder, + Add (add.js).
 
 import * as api from "../api.js";
-import { avatar, el, field, matches, replaceChildren } from "../dom.js";
-import { openDialog } from "../dialogs.js";
+import { avatar, el, matches, replaceChildren } from "../dom.js";
+import { openAddDialog } from "./add.js";
 import { icon } from "../icons.js";
 
 /** The list's elements; `renderList` fills it from the state. */
@@ -105,16 +105,7 @@ function enableDragging(page, row) {
 }
 
 async function addProvider(page) {
-  const name = el("input", { type: "text", placeholder: "e.g. vLLM", maxlength: "32" });
-  const type = el("select", {}, page.meta.types.map((t) => el("option", { value: t.id, text: t.label })));
-  const created = await openDialog({
-    title: "Add provider",
-    content: [field("Provider name", name).wrapper, field("Provider type", type).wrapper],
-    actions: [{
-      label: "Add", kind: "primary",
-      run: () => api.post("/providers", { name: name.value.trim(), type: type.value, enabled: false }),
-    }],
-  });
+  const created = await openAddDialog(page);
   if (!created) return;
   await loadProviders(page);
   page.navigate(`/settings/providers/${created.id}`);
