@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
@@ -44,6 +45,18 @@ log = logging.getLogger("drupe.gateway")
 CHAT_PATHS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
 MODELS_PATH = "/v1/models"
 TOKEN_EVENTS = (TextDelta, ReasoningDelta, ToolCall)
+_YIELD_CPU: Callable[[], None] = getattr(os, "sched_yield", lambda: None)
+"""Gives this thread's CPU to any other runnable process (os.sched_yield where there is one).
+
+A provider often sends its first chunk and the rest of a short answer at once: one read brings
+them all, and relaying them (a parse and a write each) keeps drupe on the CPU for milliseconds.
+A client on this machine, woken by the first token's write, waited for that CPU until the whole
+batch was written: 2 to 6 ms added to its time to first token on 2 busy cores (measured with
+the client's reads and drupe's writes side by side; pinned to different cores, the client read
+each token 0.1 ms after its write). Yielding once, right after the first token is written, lets
+the client read it before the rest is relayed. Only a lone stream yields: with many at once drupe
+is what the clients wait for, and each yield handed its CPU to other processes (100 streams at
+once took about 20 % longer to finish when every one yielded)."""
 CLIENT_GONE = 499
 """The status recorded for a request whose client left before its answer ended (nginx's word)."""
 
@@ -88,6 +101,8 @@ class Gateway:
         self.catalogs = Catalogs(store)
         self._on_start = list(on_start)
         self._on_stop = list(on_stop)
+        self._streaming = 0
+        """Streams being relayed now: a lone one yields the CPU after its first token (`_YIELD_CPU`)."""
 
     # Lifetime ---------------------------------------------------------------------------
 
@@ -212,7 +227,11 @@ class Gateway:
                 ))  # fmt: skip
             disconnect = Disconnect(receive)
             if request.stream:
-                await self._stream(api, request, resolved, send, outcome, started, disconnect)
+                self._streaming += 1
+                try:
+                    await self._stream(api, request, resolved, send, outcome, started, disconnect)
+                finally:
+                    self._streaming -= 1
             else:
                 await self._whole(api, request, resolved, send, outcome, disconnect)
         except Refused as refused:
@@ -267,6 +286,8 @@ class Gateway:
                         data = b""
                     if outcome.ttft_ms is None and isinstance(event, TOKEN_EVENTS):
                         outcome.ttft_ms = (time.perf_counter() - started) * 1000
+                        if self._streaming == 1:  # the client reads it now, not after the batch
+                            _YIELD_CPU()
                     elif type(event) is Usage:
                         outcome.input_tokens, outcome.output_tokens = event.input_tokens, event.output_tokens
                     if kept is not None:
