@@ -214,6 +214,19 @@ async def check_key(endpoint: Endpoint, model: str, key: str | None) -> CheckRes
     return CheckResult(True, (time.perf_counter() - started) * 1000)
 
 
+async def check_key_by_models(endpoint: Endpoint, key: str | None) -> tuple[CheckResult, list[str]]:
+    """Try one key with the first page of the model list: no answer is paid for. The ids listed."""
+    single = dataclasses.replace(endpoint, api_keys=(key,) if key else ())
+    attempts = Attempts((key,), NO_RETRY, endpoint.timeout)
+    started = time.perf_counter()
+    try:
+        async with _http_client(single, None) as client, _within(attempts, "the model list"):
+            page, _ = await _models_page(client, type_for(endpoint.type), single, None, attempts)
+    except ProviderError as error:
+        return CheckResult(False, None, error), []
+    return CheckResult(True, (time.perf_counter() - started) * 1000), [model.id for model in page]
+
+
 def fold(events: Iterable[Event]) -> ChatResult:
     """A whole answer from its events: deltas joined, the last usage, finish and metrics kept."""
     text: list[str] = []
