@@ -27,7 +27,7 @@ def chats(up):
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic", "gemini"])
 def test_matrix_by_model_list_sends_no_chat_and_marks_the_bad_key(fake_upstream, kind):
-    up = fake_upstream(kind, api_key=GOOD, models=("fake-model", "other"))
+    up = fake_upstream(kind, api_key=GOOD, models=("other", "more", "fake-model"), page_size=2)
     add(up)
     result = run_drupe("provider", "check", "P", "--all-models", "--json")
     assert result.returncode == 1, result.stderr
@@ -41,8 +41,9 @@ def test_matrix_by_model_list_sends_no_chat_and_marks_the_bad_key(fake_upstream,
         assert not cells[model, 1]["ok"] and cells[model, 1]["error"]["kind"] == "auth"
     assert cells["fake-model", 0]["listed"] is True and cells["fake-model-2", 0]["listed"] is False
     assert health["refused_keys"] == [1]
-    # One keyless probe, then one list call per key; no chat at all.
-    assert not chats(up) and len(up.requests) == 1 + 3
+    # One keyless probe, the refusal of the bad key, every page of the list per good key; no chat.
+    pages = 1 if kind == "openai" else 2  # OpenAI's list has no pages; the others' have 2 here
+    assert not chats(up) and len(up.requests) == 1 + 1 + 2 * pages
     assert "good-key" not in result.stdout + result.stderr
 
 
