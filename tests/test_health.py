@@ -101,3 +101,11 @@ def test_down_provider_gives_connection_in_every_cell():
     result = run_drupe("provider", "check", "Down", "--all-models", "--timeout", "5")
     assert result.returncode == 1 and "✗ connection" in result.stdout
     assert "Nothing is listening" in result.stderr
+
+
+def test_matrix_options_need_all_models(fake_upstream):
+    add(fake_upstream("openai", api_key=GOOD))
+    alone = run_drupe("provider", "check", "P", "--json")
+    assert alone.returncode == 1 and "go with --all-models" in alone.stderr
+    both = run_drupe("provider", "check", "P", "--all-models", "--model", "fake-model")
+    assert both.returncode == 1 and "leave out --model" in both.stderr

@@ -41,3 +41,18 @@ def test_check_all_shows_the_grid_and_removes_the_refused_key(ui: Page, api: htt
     expect(ui.locator("table.health-grid td.ok")).to_have_count(4)
     expect(ui.locator(".health-method")).to_contain_text("tiny chat")
     assert len([r for r in upstream.requests if r.method == "POST"]) == 4
+
+
+def test_check_all_shows_model_ids_and_errors_as_text(ui: Page, api: httpx2.Client, fake_upstream) -> None:
+    upstream = fake_upstream("openai")
+    marked = '<img src=x onerror="document.title=1">'
+    add_provider(api, "Plain", upstream.base_url, [marked])
+    open_provider(ui, "Plain")
+    ui.get_by_role("button", name="Check all").click()
+    grid = ui.locator("table.health-grid")
+    expect(grid.get_by_role("columnheader")).to_have_text(["Model", "(no key)"])
+    expect(grid.get_by_role("rowheader")).to_have_text([marked])
+    expect(grid.locator("td.ok")).to_have_count(1)
+    expect(ui.locator(".health-method")).to_contain_text("tiny chat")  # a keyless list proves nothing about keys
+    expect(grid.locator("img")).to_have_count(0)
+    expect(ui.get_by_role("button", name="Remove failing keys")).to_have_count(0)

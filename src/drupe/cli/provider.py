@@ -322,7 +322,9 @@ def check(
     remove_failing_keys: bool = typer.Option(
         False, "--remove-failing-keys", help="With --all-models: then remove the keys the provider refused (auth)."
     ),
-    timeout: float | None = typer.Option(None, "--timeout", help="With --all-models: seconds per check (default 30)."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="With --all-models: seconds per check (default 30)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before removing keys."),
 ) -> None:
     """Verify the provider answers: one tiny streamed request per key, stopped at the first token.
@@ -332,15 +334,19 @@ def check(
     """
     import asyncio
 
+    from drupe.errors import DrupeError
+
     if all_models:
         from drupe.cli.health import run
 
+        if model:
+            raise DrupeError("--all-models checks every chat model: leave out --model.", code="invalid", field="model")
         run(name, model_checks=model_checks, as_json=as_json, remove=remove_failing_keys, yes=yes, timeout=timeout)
         return
-    if model_checks or as_json or remove_failing_keys:
-        from drupe.errors import DrupeError
-
-        raise DrupeError("--model-checks, --json and --remove-failing-keys go with --all-models.", code="invalid")
+    if model_checks or as_json or remove_failing_keys or timeout is not None:
+        raise DrupeError(
+            "--model-checks, --json, --timeout and --remove-failing-keys go with --all-models.", code="invalid"
+        )
 
     from drupe.checks import check_provider
     from drupe.cli.errors import setting_command
