@@ -314,9 +314,39 @@ def check(
     name: str,
     model: str | None = typer.Option(None, "--model", "-m", help="Model to test with (default: the first chat model)."),
     all_keys: bool = typer.Option(False, "--all-keys", help="Check every key, not just the first."),
+    all_models: bool = typer.Option(False, "--all-models", help="Check every chat model with every key: a matrix."),
+    model_checks: bool = typer.Option(
+        False, "--model-checks", help="With --all-models: a chat per model and key, even where the model list would do."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="With --all-models: the matrix as JSON."),
+    remove_failing_keys: bool = typer.Option(
+        False, "--remove-failing-keys", help="With --all-models: then remove the keys the provider refused (auth)."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="With --all-models: seconds per check (default 30)."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before removing keys."),
 ) -> None:
-    """Verify the provider answers: one tiny streamed request per key, stopped at the first token."""
+    """Verify the provider answers: one tiny streamed request per key, stopped at the first token.
+
+    With --all-models, every chat model × every key, 4 at a time: when the provider's model list
+    checks keys, one list call per key (nothing paid for) unless --model-checks asks for a chat each.
+    """
     import asyncio
+
+    from drupe.errors import DrupeError
+
+    if all_models:
+        from drupe.cli.health import run
+
+        if model:
+            raise DrupeError("--all-models checks every chat model: leave out --model.", code="invalid", field="model")
+        run(name, model_checks=model_checks, as_json=as_json, remove=remove_failing_keys, yes=yes, timeout=timeout)
+        return
+    if model_checks or as_json or remove_failing_keys or timeout is not None:
+        raise DrupeError(
+            "--model-checks, --json, --timeout and --remove-failing-keys go with --all-models.", code="invalid"
+        )
 
     from drupe.checks import check_provider
     from drupe.cli.errors import setting_command

@@ -184,11 +184,14 @@ async def complete_chat(
 
 async def list_models(endpoint: Endpoint) -> list[RemoteModel]:
     """Every model the provider lists, following its pagination."""
+    return await _all_models(endpoint, Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout))
+
+
+async def _all_models(endpoint: Endpoint, attempts: Attempts) -> list[RemoteModel]:
     protocol = type_for(endpoint.type)
     models: list[RemoteModel] = []
     cursor: str | None = None
     seen: set[str] = set()
-    attempts = Attempts(ring_for(endpoint.api_keys).order(), RETRY, endpoint.timeout)
     async with _http_client(endpoint, None) as client, _within(attempts, "the model list"):
         for _ in range(MAX_MODEL_PAGES):
             page, cursor = await _models_page(client, protocol, endpoint, cursor, attempts)
@@ -212,6 +215,17 @@ async def check_key(endpoint: Endpoint, model: str, key: str | None) -> CheckRes
     except ProviderError as error:
         return CheckResult(False, None, error)
     return CheckResult(True, (time.perf_counter() - started) * 1000)
+
+
+async def check_key_by_models(endpoint: Endpoint, key: str | None) -> tuple[CheckResult, list[str]]:
+    """Try one key with the model list, every page: no answer is paid for. The ids listed."""
+    single = dataclasses.replace(endpoint, api_keys=(key,) if key else ())
+    started = time.perf_counter()
+    try:
+        models = await _all_models(single, Attempts((key,), NO_RETRY, endpoint.timeout))
+    except ProviderError as error:
+        return CheckResult(False, None, error), []
+    return CheckResult(True, (time.perf_counter() - started) * 1000), [model.id for model in models]
 
 
 def fold(events: Iterable[Event]) -> ChatResult:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from drupe.errors import DrupeError
 from drupe.keys import mask_key, mask_url, parse_keys
@@ -14,7 +14,15 @@ from drupe.registry import Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import MAX_TIMEOUT, HeaderName, HeaderValue, Index, Text
 from drupe.web.api.models import model_json
-from drupe.web.api.schemas import CheckOut, ProviderList, ProviderOut, ProviderRemoved, ProviderWithModels, Urls
+from drupe.web.api.schemas import (
+    CheckOut,
+    HealthOut,
+    ProviderList,
+    ProviderOut,
+    ProviderRemoved,
+    ProviderWithModels,
+    Urls,
+)
 from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["providers"])
@@ -67,6 +75,16 @@ class ProviderOrder(BaseModel):
 class CheckIn(BaseModel):
     model: Text
     key_index: Index | None = None
+
+
+class HealthIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model_checks: bool = Field(
+        default=False, description="A chat per model and key, even where the model list would check keys."
+    )
+    timeout: Annotated[float, Field(strict=True, gt=0, le=600)] | None = Field(
+        default=None, description="Seconds per check (default 30, or the provider's timeout when shorter)."
+    )
 
 
 def _entries(value: list[str] | str) -> list[str]:
@@ -177,6 +195,18 @@ async def check_provider(provider_id: Text, body: CheckIn, registry: Registry = 
         for item in checks
     ]
     return {"model": model, "url": _urls(provider, model)["chat_url"], "results": results}
+
+
+@router.post("/providers/{provider_id}/health", response_model=HealthOut, responses=documented(400, 404, 422))
+async def provider_health(provider_id: Text, body: HealthIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    """Every chat model × every key, as `drupe provider check --all-models` does it: by the model
+    list when it authenticates (nothing paid for), else, or when `model_checks` asks, a chat per cell.
+    404 when the provider has no chat model."""
+    from drupe.health import check_health
+
+    provider = provider_or_404(registry, provider_id)
+    health = await check_health(registry, provider.id, model_checks=body.model_checks, timeout=body.timeout)
+    return health.to_dict()
 
 
 @router.get("/resolve-url", response_model=Urls, responses=documented(400, 422))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
@@ -116,6 +116,31 @@ class CheckOut(BaseModel):
     model: str
     url: str | None
     results: list[KeyCheck]
+
+
+class HealthCell(BaseModel):
+    """One model with one key (`key_index` into `HealthOut.keys`)."""
+
+    model_config = OUT
+    model: str
+    key_index: int
+    ok: bool
+    latency_ms: float | None
+    error: ProviderFailure | None
+    listed: bool | None = Field(description="By the model list: whether it names the model; null by chat.")
+
+
+class HealthOut(BaseModel):
+    """Every chat model × every key: `method` says how (`models`: one model-list call per key, no
+    answer paid for; `chat`: a tiny chat per cell)."""
+
+    model_config = OUT
+    provider: str
+    method: Literal["models", "chat"]
+    keys: list[str | None] = Field(description="Masked, in the provider's order; [null] when it has no key.")
+    models: list[str]
+    cells: list[HealthCell]
+    refused_keys: list[int] = Field(description="Indexes of the keys the provider refused (auth).")
 
 
 class Urls(BaseModel):

@@ -7,6 +7,7 @@ import { confirmDialog } from "../dialogs.js";
 import { icon } from "../icons.js";
 import { renderModelsSection } from "../models.js";
 import { addressSection, bodySection, headersSection, typeForm } from "./fields.js";
+import { healthControls } from "./health.js";
 import { keySection } from "./keys.js";
 import { loadProviders } from "./list.js";
 
@@ -89,14 +90,29 @@ function providerPanel(page, provider) {
     el("div", { class: "section danger-zone" }, deleteButton(page, provider)));
 }
 
-/** The Models section (models.js), drawn again from the server after each change. */
+/** The Models section (models.js), drawn again from the server after each change, with Check all (health.js). */
 function modelsSection(page, provider, saver) {
   const holder = el("div");
+  const removeKeys = async (masks) => {
+    const left = [...provider.api_keys];
+    for (const mask of masks) {
+      const at = left.indexOf(mask);
+      if (at >= 0) left.splice(at, 1);
+    }
+    await saver.update({ api_keys: left });
+    await showPanel(page);
+  };
+  const health = healthControls(provider, saver.whenSaved, (masks) => removeKeys(masks).catch(page.reportError));
+  const draw = (models) => {
+    const section = renderModelsSection(provider, models, reload, saver.whenSaved);
+    section.querySelector(".section-head")?.append(...health.controls);
+    replaceChildren(holder, section, health.result);
+  };
   const reload = () => api.get(`/providers/${provider.id}/models`).then((models) => {
     provider.models = models;
-    replaceChildren(holder, renderModelsSection(provider, models, reload, saver.whenSaved));
+    draw(models);
   }).catch(page.reportError);
-  holder.append(renderModelsSection(provider, provider.models ?? [], reload, saver.whenSaved));
+  draw(provider.models ?? []);
   return holder;
 }
 
