@@ -138,8 +138,12 @@ def test_the_default_model_is_set_shown_and_cleared(client):
     assert disabled.status_code == 409 and disabled.json()["error"]["code"] == "provider_disabled"
     assert client.get("/api/default-model").json()["model"]["model_id"] == "fake-large"  # kept
 
-    client.delete(f"/api/providers/{first['id']}/models/fake-large")
-    assert client.get("/api/default-model").json() == {"model": None}  # gone with its model
+    # Renamed, it stays the default; removed, there is none.
+    client.patch(f"/api/providers/{first['id']}", json={"enabled": True})
+    client.patch(f"/api/providers/{first['id']}/models/fake-large", json={"model_id": "fake-larger"})
+    assert client.get("/api/default-model").json()["model"]["model_id"] == "fake-larger"
+    client.delete(f"/api/providers/{first['id']}/models/fake-larger")
+    assert client.get("/api/default-model").json() == {"model": None}
     client.put("/api/default-model", json={"provider_id": "Second", "model_id": "fake-model"})
     assert client.delete("/api/default-model").json() == {"model": None}
     assert client.get("/api/default-model").json() == {"model": None}

@@ -128,7 +128,7 @@ def test_a_model_s_name_group_capabilities_sizes_and_prices_are_edited(ui: Page,
 
 
 def test_the_default_model_is_set_from_its_row_and_shown(ui: Page, api: httpx2.Client) -> None:
-    add_provider(api, "Home", "", ["fake-model", "fake-large"])
+    add_provider(api, "Home", "", ["fake-model", "fake-large", "text-embedding-3-small"])
     off = add_provider(api, "Off", "", ["other"])
     api.patch(f"/providers/{off['id']}", json={"enabled": False})
     open_provider(ui, "Home")
@@ -136,6 +136,9 @@ def test_the_default_model_is_set_from_its_row_and_shown(ui: Page, api: httpx2.C
     models.get_by_role("button", name="Set fake-large as default").click()
     row = models.locator(".model-row", has_text="fake-large")
     expect(row.get_by_text("Default", exact=True)).to_be_visible()
+    embedding = models.locator(".model-row", has_text="text-embedding-3-small")
+    expect(embedding.get_by_role("button", name="Edit text-embedding-3-small")).to_be_visible()
+    expect(embedding.get_by_role("button", name=re.compile("as default"))).to_have_count(0)  # it cannot chat
     ui.reload()
     models = ui.get_by_role("region", name="Models")
     expect(models.locator(".model-row", has_text="fake-large").get_by_text("Default", exact=True)).to_be_visible()

@@ -46,6 +46,13 @@ def default_model(registry: Registry) -> tuple[Provider, Model] | None:
     return (owner, model) if owner is not None and model is not None else None
 
 
+def follow_rename(registry: Registry, provider_id: str, old_id: str, new_id: str) -> None:
+    """A model whose ID changed stays the default if it was (the setting names it by ID)."""
+    default = registry.get_setting(DEFAULT_MODEL_SETTING)
+    if default and default.get("provider") == provider_id and default.get("model") == old_id:
+        registry.set_setting(DEFAULT_MODEL_SETTING, {"provider": provider_id, "model": new_id})
+
+
 def clear_default_model(registry: Registry) -> None:
     """No default: a chat given no model uses the only enabled model there is, or asks for one."""
     registry.set_setting(DEFAULT_MODEL_SETTING, None)

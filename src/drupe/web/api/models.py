@@ -125,6 +125,10 @@ def edit_model(
     if "model_id" in changes:
         changes["new_id"] = changes.pop("model_id")
     changed = registry.edit_model(provider.id, model_id, **changes)
+    if changed.model_id != model_id:
+        from drupe.chat.targets import follow_rename
+
+        follow_rename(registry, provider.id, model_id, changed.model_id)
     return model_json(changed, provider)
 
 

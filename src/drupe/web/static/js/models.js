@@ -42,11 +42,13 @@ export function renderModelsSection({ provider, models, defaultModel, reload, wh
 function modelRow({ provider, reload, reportError }, model, isDefault) {
   const edit = el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": `Edit ${model.model_id}`, title: "Edit" }, icon("edit"));
   const remove = el("button", { type: "button", class: "icon-btn icon-btn-sm danger", "aria-label": `Delete ${model.model_id}`, title: "Delete" }, icon("trash"));
-  const star = el("button", {
+  // Embedding and rerank models cannot answer a chat (drupe.catalog.is_chat_model): no star.
+  const canChat = !model.capabilities.some((cap) => cap === "embedding" || cap === "rerank");
+  const star = canChat || isDefault ? el("button", {
     type: "button", class: `icon-btn icon-btn-sm${isDefault ? " is-default" : ""}`,
     "aria-label": isDefault ? `Unset ${model.model_id} as default` : `Set ${model.model_id} as default`,
     title: isDefault ? "The default model: chats given no model use it. Click to unset." : "Set as default",
-  }, icon("star"));
+  }, icon("star")) : null;
   const run = (button, work) => async () => {
     button.disabled = true;
     try {
@@ -59,7 +61,7 @@ function modelRow({ provider, reload, reportError }, model, isDefault) {
   };
   edit.addEventListener("click", async () => { if (await editModelDialog(provider, model)) await reload(); });
   remove.addEventListener("click", run(remove, () => api.del(modelPath(provider, model.model_id))));
-  star.addEventListener("click", run(star, () => (isDefault
+  star?.addEventListener("click", run(star, () => (isDefault
     ? api.del("/default-model")
     : api.put("/default-model", { provider_id: provider.id, model_id: model.model_id }))));
   return el("div", { class: "model-row", dataset: { modelId: model.model_id } },
