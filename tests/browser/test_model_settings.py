@@ -9,7 +9,7 @@ import re
 import httpx2
 from playwright.sync_api import Page, expect
 
-from tests.browser.steps import add_provider, eventually
+from tests.browser.steps import add_provider, eventually, screenshot
 
 PROXY_PASSWORD = "proxy-pass-0123456789"
 HOSTILE = '<img src=x onerror="window.__xss=1">'
@@ -199,5 +199,6 @@ def test_manage_filters_by_capability_adds_all_shown_after_asking_and_refreshes(
     expect(rows).to_have_count(3)
     expect(manage.get_by_role("button", name="Add o4-mini", exact=True)).to_be_visible()
     expect(manage.get_by_role("status")).to_contain_text("7 models from")
+    screenshot(ui, "manage-models.png")
     manage.get_by_role("button", name="Done").click()
     expect(ui.get_by_role("region", name="Models").locator(".model-row")).to_have_count(2)
