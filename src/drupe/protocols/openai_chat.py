@@ -21,7 +21,7 @@ from drupe.protocols.base import (
     ToolSpec,
     Usage,
 )
-from drupe.protocols.contract import ProviderType
+from drupe.protocols.contract import FormField, ProviderType
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.tool_calls import CallAssembler, arguments_text, text_or_empty, with_calls
 from drupe.protocols.wire import (
@@ -181,6 +181,7 @@ class OpenAIChat(ProviderType):
     label = "OpenAI"
     official_base_url = "https://api.openai.com"
     chat_path = "chat/completions"
+    form_fields: ClassVar[tuple[FormField, ...]] = ("stream_usage",)
     Parser: ClassVar[type[StreamParser]] = Parser
 
     def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:

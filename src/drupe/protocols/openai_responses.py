@@ -193,6 +193,7 @@ class OpenAIResponses(OpenAIChat):
     label = "OpenAI Responses"
     official_base_url = "https://api.openai.com"
     chat_path = "responses"
+    form_fields = ()  # its streams always end with their usage: no stream_usage switch
     Parser = Parser
 
     def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
