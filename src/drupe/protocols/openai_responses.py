@@ -20,8 +20,8 @@ from drupe.protocols.base import (
     Usage,
 )
 from drupe.protocols.http_errors import error_from_payload
-from drupe.protocols.reasoning import openai_responses_fields
 from drupe.protocols.openai_chat import OpenAIChat, tool_fields
+from drupe.protocols.reasoning import openai_responses_fields
 from drupe.protocols.tool_calls import CallAssembler, arguments_text, text_or_empty, with_calls
 from drupe.protocols.wire import (
     StreamParser,
