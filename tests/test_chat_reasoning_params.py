@@ -113,6 +113,7 @@ def test_settings_survive_a_store_reopen_and_update_by_field(fake_upstream):
         ({"params": [{"name": "b", "type": "boolean", "value": "yes"}]}, "'b' must be true or false"),
         ({"params": [{"name": "t", "type": "date", "value": "1"}]}, "no type 'date'"),
         ({"params": [{"name": "a", "type": "text", "value": "1"}] * 2}, "'a' is given twice"),
+        ({"params": [{"name": "t", "type": "text", "value": "a\x00b"}]}, "'t' holds a NUL character"),
     ],
 )
 def test_bad_settings_are_refused_with_what_to_fix(settings, message):

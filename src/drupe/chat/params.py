@@ -43,6 +43,8 @@ def checked_params(items: Iterable[CustomParam | Mapping[str, Any]]) -> tuple[Cu
 
 def _checked(param: CustomParam) -> CustomParam:
     name = param.name.strip() if isinstance(param.name, str) else ""
+    if "\x00" in name:
+        raise _invalid("A parameter name cannot hold a NUL character.", "")
     if not name:
         raise _invalid("A custom parameter needs a name, like top_k.", "")
     if len(name) > MAX_NAME:
@@ -71,6 +73,8 @@ def _number(name: str, value: Any) -> int | float:
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise _invalid(f"The parameter {name!r} is text: give its value as a string.", name)
+    if "\x00" in value:
+        raise _invalid(f"The parameter {name!r} holds a NUL character, which cannot be sent: remove it.", name)
     return value
 
 
