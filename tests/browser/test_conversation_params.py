@@ -70,6 +70,7 @@ def test_reasoning_and_parameters_reach_the_upstream(ui: Page, api: httpx2.Clien
         lambda: len(api.get(f"/conversations/{conversation}").json()["settings"]["params"]) == 3,
         "the corrected parameter was not saved",
     )
+    panel.evaluate("aside => { aside.scrollTop = aside.scrollHeight; }")
     screenshot(ui, "conversation-params.png")
     send(ui, "Now quickly")
     wait_until_answered(ui)

@@ -47,10 +47,10 @@ function shown(param) {
 
 function rowElement(row, index, on) {
   const label = () => row.name || `parameter ${index + 1}`;
-  const name = el("input", { type: "text", placeholder: "top_k", "aria-label": `Name of parameter ${index + 1}` });
+  const name = el("input", { type: "text", class: "param-name", placeholder: "top_k", "aria-label": `Name of parameter ${index + 1}` });
   name.value = row.name;
   name.addEventListener("change", () => { row.name = name.value; on.changed(); });
-  const type = el("select", { "aria-label": `Type of parameter ${index + 1}` },
+  const type = el("select", { class: "param-type", "aria-label": `Type of parameter ${index + 1}` },
     TYPES.map(([value, text]) => el("option", { value, text })));
   type.value = row.type;
   type.addEventListener("change", () => {
@@ -59,12 +59,12 @@ function rowElement(row, index, on) {
     on.retyped();
   });
   const value = row.type === "boolean"
-    ? el("select", {}, el("option", { value: "true", text: "true" }), el("option", { value: "false", text: "false" }))
-    : el("input", { type: "text", placeholder: row.type === "json" ? '{"key": 1}' : "value" });
+    ? el("select", { class: "param-value" }, el("option", { value: "true", text: "true" }), el("option", { value: "false", text: "false" }))
+    : el("input", { type: "text", class: "param-value", placeholder: row.type === "json" ? '{"key": 1}' : "value" });
   value.setAttribute("aria-label", `Value of parameter ${index + 1}`);
   value.value = row.value;
   value.addEventListener("change", () => { row.value = value.value; on.changed(); });
-  const remove = el("button", { type: "button", class: "icon-btn", "aria-label": `Remove ${label()}`, title: "Remove" }, icon("close"));
+  const remove = el("button", { type: "button", class: "icon-btn param-remove", "aria-label": `Remove ${label()}`, title: "Remove" }, icon("close"));
   remove.addEventListener("click", on.removed);
   return el("div", { class: "param-row" }, name, type, value, remove);
 }
