@@ -46,14 +46,19 @@ function shown(param) {
 }
 
 function rowElement(row, index, on) {
-  const label = () => row.name || `parameter ${index + 1}`;
+  const label = () => `Remove ${row.name || `parameter ${index + 1}`}`;
   const name = el("input", { type: "text", class: "param-name", placeholder: "top_k", "aria-label": `Name of parameter ${index + 1}` });
   name.value = row.name;
-  name.addEventListener("change", () => { row.name = name.value; on.changed(); });
+  name.addEventListener("change", () => {
+    row.name = name.value;
+    remove.setAttribute("aria-label", label());
+    on.changed();
+  });
   const type = el("select", { class: "param-type", "aria-label": `Type of parameter ${index + 1}` },
     TYPES.map(([value, text]) => el("option", { value, text })));
   type.value = row.type;
   type.addEventListener("change", () => {
+    if (row.type === "boolean") row.value = "";  // "true" means nothing as a number or JSON text
     row.type = type.value;
     if (row.type === "boolean" && !["true", "false"].includes(row.value)) row.value = "true";
     on.retyped();
@@ -64,7 +69,7 @@ function rowElement(row, index, on) {
   value.setAttribute("aria-label", `Value of parameter ${index + 1}`);
   value.value = row.value;
   value.addEventListener("change", () => { row.value = value.value; on.changed(); });
-  const remove = el("button", { type: "button", class: "icon-btn param-remove", "aria-label": `Remove ${label()}`, title: "Remove" }, icon("close"));
+  const remove = el("button", { type: "button", class: "icon-btn param-remove", "aria-label": label(), title: "Remove" }, icon("close"));
   remove.addEventListener("click", on.removed);
   return el("div", { class: "param-row" }, name, type, value, remove);
 }
