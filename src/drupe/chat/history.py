@@ -11,7 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from drupe.chat.records import Conversation, message_from_row
+from drupe.chat.params import params_body
+from drupe.chat.records import REASONING_EFFORTS, Conversation, message_from_row
 from drupe.chat.tables import messages
 from drupe.chat.tooling import step_messages
 from drupe.protocols.base import ChatRequest, Message
@@ -38,7 +39,8 @@ def path_rows(conn: sa.Connection, leaf_id: int, limit: int | None = None) -> li
 
 def build_request(conn: sa.Connection, conversation: Conversation, leaf_id: int, model: str) -> ChatRequest:
     """The request for answering `leaf_id` (a user message): the system prompt, then the
-    last `context_count` earlier messages of its branch, then the message itself."""
+    last `context_count` earlier messages of its branch, then the message itself; with the
+    conversation's reasoning level and its custom parameters as body fields."""
     settings = conversation.settings
     limit = None if settings.context_count is None else settings.context_count + 1
     sent: list[Message] = []
@@ -57,4 +59,6 @@ def build_request(conn: sa.Connection, conversation: Conversation, leaf_id: int,
         temperature=settings.temperature,
         top_p=settings.top_p,
         max_tokens=settings.max_tokens,
+        reasoning_effort=REASONING_EFFORTS.get(settings.reasoning or ""),
+        extra_body=params_body(settings.params),
     )

@@ -65,6 +65,27 @@ class ToolStep:
     reasoning: str = ""
 
 
+Reasoning = Literal["off", "low", "medium", "high"]
+"""How hard a reasoning model thinks before it answers; `None` leaves the provider's default."""
+
+REASONING_EFFORTS: dict[str, str] = {"off": "none", "low": "low", "medium": "medium", "high": "high"}
+"""A conversation's reasoning level as `ChatRequest.reasoning_effort` (see `drupe.protocols.reasoning`)."""
+
+ParamType = Literal["number", "text", "boolean", "json"]
+PARAM_TYPES: tuple[str, ...] = ("number", "text", "boolean", "json")
+
+
+@dataclass(frozen=True)
+class CustomParam:
+    """A field added to every request body of a conversation, over the provider's own extra
+    fields. `value` is a number, a string, a bool, or for `json` the JSON text as written
+    (checked to parse; sent parsed). See `drupe.chat.params`."""
+
+    name: str
+    type: ParamType
+    value: Any
+
+
 @dataclass(frozen=True)
 class ConversationSettings:
     """Per-conversation request settings. `None` leaves the provider's default in place;
@@ -82,6 +103,9 @@ class ConversationSettings:
     """Tools (`server.tool`) the user chose to "always allow" here: they run without asking."""
     max_tool_steps: int | None = None
     """Rounds of tool calls one answer may make (None: `DEFAULT_MAX_TOOL_STEPS`)."""
+    reasoning: Reasoning | None = None
+    params: tuple[CustomParam, ...] = ()
+    """Custom request body fields, in order (a later one of the same name never exists: names are unique)."""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -211,6 +235,8 @@ def conversation_from_row(row: Any) -> Conversation:
             tools=tuple(row.tools or ()),
             allowed_tools=tuple(row.allowed_tools or ()),
             max_tool_steps=row.max_tool_steps,
+            reasoning=row.reasoning,
+            params=tuple(CustomParam(**item) for item in row.params or ()),
         ),
         current_leaf_id=row.current_leaf_id,
         created_at=row.created_at,

@@ -101,7 +101,7 @@ class ChatService:
         unknown = set(fields) - set(ConversationSettings.names())
         if unknown:
             raise TypeError(f"unknown conversation settings: {sorted(unknown)}")
-        for name in ("tools", "allowed_tools"):
+        for name in ("tools", "allowed_tools", "params"):
             if name in fields:
                 fields[name] = tuple(fields[name] or ())
         conversation = self.get_conversation(conversation_id)

@@ -20,6 +20,16 @@ TOOLS_HELP = (
     "enabled server, `none` to turn tools off. Kept on the conversation."
 )
 
+REASONING_HELP = (
+    "How hard a reasoning model thinks: off, low, medium, high, or default for the provider's own. "
+    "Kept on the conversation."
+)
+PARAM_HELP = (
+    "A field added to every request body, over the provider's own extra fields; repeat for more. "
+    'VALUE is read as JSON when it parses (20, true, "text", {...}, null removes a provider field), '
+    "else taken as text. Kept on the conversation."
+)
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
@@ -70,6 +80,13 @@ def chat(
         "--max-tool-steps",
         help="Rounds of tool calls one answer may make (default 10). Kept on the conversation.",
     ),
+    reasoning: str | None = typer.Option(
+        None, "--reasoning", metavar="off|low|medium|high|default", help=REASONING_HELP
+    ),
+    param: list[str] = typer.Option([], "--param", metavar="NAME=VALUE", help=PARAM_HELP),
+    clear_params: bool = typer.Option(
+        False, "--clear-params", help="Remove the conversation's parameters (before any --param given)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Run every tool call of this command without asking."),
 ) -> None:
     """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
@@ -92,8 +109,10 @@ def chat(
     }
     settings = {key: value for key, value in given.items() if value is not None}
     settings.update(_tool_settings(tools, max_tool_steps))
-    _check_settings(settings)
+    settings.update(_reasoning_setting(reasoning))
     conversation_id = _conversation_to_continue(service, conversation) if conversation or continue_ else None
+    settings.update(_param_settings(service, conversation_id, param, clear_params))
+    _check_settings(settings)
     if text is None:
         from drupe.cli.interactive import run_session
 
@@ -159,6 +178,34 @@ def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, A
     if max_tool_steps is not None:
         settings["max_tool_steps"] = max_tool_steps
     return settings
+
+
+def _reasoning_setting(reasoning: str | None) -> dict[str, Any]:
+    """`--reasoning` as a setting: `default` unsets it; a word it does not know is refused."""
+    from drupe.errors import DrupeError
+
+    if reasoning is None:
+        return {}
+    word = reasoning.strip().lower()
+    if word == "default":
+        return {"reasoning": None}
+    if word not in ("off", "low", "medium", "high"):
+        raise DrupeError(
+            f"--reasoning takes off, low, medium, high or default, not {reasoning!r}.",
+            code="invalid", field="reasoning", value=reasoning,
+        )  # fmt: skip
+    return {"reasoning": word}
+
+
+def _param_settings(service: ChatService, conversation_id: str | None, given: list[str], clear: bool) -> dict[str, Any]:
+    """`--param` and `--clear-params` as the conversation's whole list: those given are set over
+    the stored ones by name (all of them gone first with `--clear-params`)."""
+    from drupe.chat.params import merged_params, param_from_text
+
+    if not given and not clear:
+        return {}
+    stored = () if clear or conversation_id is None else service.get_conversation(conversation_id).settings.params
+    return {"params": merged_params(stored, [param_from_text(text) for text in given])}
 
 
 def _check_settings(settings: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.contract import FormField, ProviderType
 from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.reasoning import openai_chat_fields
 from drupe.protocols.tool_calls import CallAssembler, arguments_text, text_or_empty, with_calls
 from drupe.protocols.wire import (
     StreamParser,
@@ -193,10 +194,10 @@ class OpenAIChat(ProviderType):
             ("temperature", request.temperature),
             ("top_p", request.top_p),
             (self.token_limit_field(endpoint, url), request.max_tokens),
-            ("reasoning_effort", request.reasoning_effort),
         ):
             if value is not None:
                 body[name] = value
+        body.update(openai_chat_fields(request.reasoning_effort))
         if request.stop:
             body["stop"] = list(request.stop)
         tool_fields(body, request, _tool)

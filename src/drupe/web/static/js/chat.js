@@ -23,7 +23,7 @@ function redraw(page, changes, before) {
   if (changed("draftSettings") || page.state.conversation?.id !== before.conversation?.id) renderSettingsPanel(page);
   if (changed("conversation", "draftSettings")) renderToolsMenu(page);
   if (changed("openError")) renderEmptyState(page);
-  if (changed("running")) renderComposer(page);
+  if (changed("running", "conversation", "draftSettings")) renderComposer(page);
   if (changed("pendingImages")) renderPendingImages(page);
   if (changed("error")) renderComposerError(page);
 }

@@ -1,11 +1,14 @@
 // The Chat page's composer: the message box, images to attach, the Tools menu (chat/tools-menu.js),
-// Send and Stop, and the page's alert line (what the last action could not do).
+// the reasoning level (for a model that reasons), Send and Stop, and the page's alert line (what
+// the last action could not do).
 
 import * as api from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { icon } from "../icons.js";
 import { TurnView } from "../messages.js";
 import { appendTurn } from "./messages-list.js";
+import { reasoningSelect, showReasoning } from "./reasoning.js";
+import { saveSetting } from "./settings-panel.js";
 import { runTurn, stopTurn, targets } from "./turns.js";
 
 export function createComposer(page) {
@@ -14,11 +17,13 @@ export function createComposer(page) {
   const attach = el("button", { type: "button", class: "icon-btn", "aria-label": "Attach image" }, icon("image"));
   const sendButton = el("button", { type: "button", class: "send-btn", "aria-label": "Send", title: "Send (Enter)" }, icon("send"));
   const stopButton = el("button", { type: "button", class: "send-btn stop-btn", "aria-label": "Stop", title: "Stop", hidden: true }, icon("stop"));
+  const reasoning = reasoningSelect({ "aria-label": "Reasoning", title: "How hard the model thinks before it answers" });
+  const reasoningControl = el("label", { class: "reasoning-control", hidden: true }, icon("reasoning"), reasoning);
   const pendingList = el("div", { class: "pending-images" });
   const error = el("p", { class: "form-error", role: "alert" });
   const element = el("div", { class: "composer" }, el("div", { class: "composer-box" },
     pendingList, input,
-    el("div", { class: "composer-bar" }, attach, fileInput, page.ui.tools.button, el("span", { class: "spacer" }),
+    el("div", { class: "composer-bar" }, attach, fileInput, page.ui.tools.button, reasoningControl, el("span", { class: "spacer" }),
       el("span", { class: "composer-hint", text: "Shift+Enter: new line" }), sendButton, stopButton)),
   error);
 
@@ -36,23 +41,34 @@ export function createComposer(page) {
   sendButton.addEventListener("click", send);
   stopButton.addEventListener("click", page.handle(() => stopTurn(page)));
   attach.addEventListener("click", () => fileInput.click());
+  reasoning.addEventListener("change", page.handle(async () => {
+    page.set({ error: "" });
+    try {
+      await saveSetting(page, "reasoning", reasoning.value || null);
+    } finally {
+      showReasoning(page);  // the panel's select follows; a refused change goes back
+    }
+  }));
   fileInput.addEventListener("change", page.handle(async () => {
     const images = await Promise.all([...fileInput.files].map(readImage));
     fileInput.value = "";
     page.set({ pendingImages: [...page.state.pendingImages, ...images] });
   }));
-  return { element, input, attach, sendButton, stopButton, pendingList, error };
+  return { element, input, attach, reasoning, reasoningControl, sendButton, stopButton, pendingList, error };
 }
 
-/** Send or Stop (while a turn streams), and Attach image only for a model that can see. */
+/** Send or Stop (while a turn streams), Attach image only for a model that can see, and the
+ * reasoning level only for a model that reasons. */
 export function renderComposer(page) {
-  const { attach, sendButton, stopButton } = page.ui.composer;
+  const { attach, reasoningControl, sendButton, stopButton } = page.ui.composer;
   const streaming = page.state.running !== null;
   sendButton.hidden = streaming;
   stopButton.hidden = !streaming;
   const canSee = page.picker.selected().some((m) => m.capabilities?.includes("vision"));
   attach.disabled = !canSee;
   attach.title = canSee ? "Attach image" : "The selected model cannot see images";
+  reasoningControl.hidden = !page.picker.selected().some((m) => m.capabilities?.includes("reasoning"));
+  showReasoning(page);
 }
 
 export function renderComposerError(page) {
