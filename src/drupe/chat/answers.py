@@ -115,6 +115,8 @@ class Answer:
     """Its rounds of tool calls so far, the one running included (see `drupe.chat.tooling`)."""
     changes: int = 0
     """Counts changes to `steps`, so the timer knows there is something to save."""
+    left_out: int | None = None
+    """Earlier messages left out of its request to fit the model's context window (None: unknown window)."""
 
     @property
     def length(self) -> int:
@@ -134,7 +136,7 @@ class Answer:
             "message_id": self.id, "content": str(self.text), "reasoning": str(self.reasoning), "status": status,
             "stop_reason": stop_reason, "error": error, "error_kind": error_kind, "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens, "time_to_first_token_ms": self.time_to_first_token_ms,
-            "tokens_per_second": self.tokens_per_second, "tool_steps": self.steps_json(),
+            "tokens_per_second": self.tokens_per_second, "tool_steps": self.steps_json(), "left_out": self.left_out,
         }  # fmt: skip
 
     def record(self) -> MessageRecord:

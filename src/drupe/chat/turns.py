@@ -126,7 +126,7 @@ class TurnRunner:
 
         answers = await self._first_write(insert)
         with self._settled(answers):
-            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user, answers, stream, approver)) as events:
                 async for event in events:
                     yield event
 
@@ -175,7 +175,7 @@ class TurnRunner:
         user, answers = await self._first_write(insert)
         with self._settled(answers):
             yield UserSaved(user, cleaned)
-            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user, answers, stream, approver)) as events:
                 async for event in events:
                     yield event
 
@@ -227,7 +227,6 @@ class TurnRunner:
         self,
         conversation: Conversation,
         user: MessageRecord,
-        targets: Sequence[Target],
         answers: list[Answer],
         stream: bool,
         approver: Approver | None,
@@ -236,18 +235,19 @@ class TurnRunner:
         if self.writer.unsaved:  # answers an earlier turn could not store: another try
             await self.writer.store_unsaved()
         with self.repository.connect() as conn:
-            request = history.build_request(conn, conversation, user.id, targets[0].model)
+            built = history.build_history(conn, conversation, user.id)
+        requests = []
+        for answer in answers:
+            model = self.registry.find_model(answer.provider, answer.model)
+            request, answer.left_out = history.request_for(built, conversation.settings, model, answer.model)
+            requests.append(request)
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
         queue: asyncio.Queue[TurnEvent | Pending] = asyncio.Queue()
         tools = self._tool_use(conversation, approver)
         tasks = [
-            asyncio.create_task(
-                receive(
-                    answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections, tools
-                )
-            )
-            for answer in answers
+            asyncio.create_task(receive(answer, request, stream, queue, self.writer, self.connections, tools))
+            for answer, request in zip(answers, requests)
         ]
         try:
             running = len(tasks)
