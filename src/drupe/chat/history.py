@@ -7,6 +7,7 @@ messages with a context count of 10 costs about 10 row reads, never a full load.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,6 +59,13 @@ def _sent(record: MessageRecord) -> tuple[Message, ...]:
         return tuple(sent)  # an answer that failed before any text: nothing more to show the model
     sent.append(Message(role=record.role, content=record.message_content))  # type: ignore[arg-type]
     return tuple(sent)
+
+
+def continuing(built: History, answer: MessageRecord) -> History:
+    """The history with the answer being continued sent last, as the model's own text so far,
+    so the model goes on from it. Its trailing white space is left out: Anthropic refuses a
+    final assistant message that ends with some."""
+    return replace(built, last=built.last + _sent(replace(answer, content=answer.content.rstrip())))
 
 
 def request_for(

@@ -126,7 +126,32 @@ class TurnRunner:
 
         answers = await self._first_write(insert)
         with self._settled(answers):
-            async with aclosing(self._answers(conversation, user, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user.id, answers, stream, approver)) as events:
+                async for event in events:
+                    yield event
+
+    async def go_on(self, answer_id: int, stream: bool, approver: Approver | None = None) -> AsyncIterator[TurnEvent]:
+        answer = self.repository.get_message(answer_id)
+        if answer.role != "assistant" or answer.stop_reason != "length" or answer.parent_id is None:
+            raise DrupeError(
+                f"Answer {answer_id} did not stop at the model's token limit; only such an answer can be continued.",
+                code="invalid", field="answer_id", id=answer_id,
+            )  # fmt: skip
+        if not answer.provider_id or not answer.model:
+            raise DrupeError(
+                f"Answer {answer_id} does not say which model gave it, so it cannot be continued.",
+                code="invalid", field="answer_id", id=answer_id,
+            )  # fmt: skip
+        [provider] = self._providers([Target(answer.provider_id, answer.model)])
+        conversation = self.repository.get_conversation(answer.conversation_id)
+        if not await self._first_write(lambda: self.repository.reopen_answer(answer.id)):
+            raise DrupeError(
+                f"Answer {answer_id} is being continued already.", code="conflict", what="answer", name=answer_id
+            )
+        going_on = [Answer.going_on(answer, provider)]
+        with self._settled(going_on):
+            turn = self._answers(conversation, answer.parent_id, going_on, stream, approver, answer)
+            async with aclosing(turn) as events:
                 async for event in events:
                     yield event
 
@@ -175,7 +200,7 @@ class TurnRunner:
         user, answers = await self._first_write(insert)
         with self._settled(answers):
             yield UserSaved(user, cleaned)
-            async with aclosing(self._answers(conversation, user, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user.id, answers, stream, approver)) as events:
                 async for event in events:
                     yield event
 
@@ -226,16 +251,20 @@ class TurnRunner:
     async def _answers(
         self,
         conversation: Conversation,
-        user: MessageRecord,
+        user_id: int,
         answers: list[Answer],
         stream: bool,
         approver: Approver | None,
+        going_on: MessageRecord | None = None,
     ) -> AsyncGenerator[TurnEvent, None]:
-        """Stream the answers, their rows already inserted, all at once."""
+        """Stream the answers, their rows already inserted, all at once. `going_on`: the answer
+        being continued, sent after the user's message as the model's own text so far."""
         if self.writer.unsaved:  # answers an earlier turn could not store: another try
             await self.writer.store_unsaved()
         with self.repository.connect() as conn:
-            built = history.build_history(conn, conversation, user.id)
+            built = history.build_history(conn, conversation, user_id)
+        if going_on is not None:
+            built = history.continuing(built, going_on)
         requests = []
         for answer in answers:
             model = self.registry.find_model(answer.provider, answer.model)
