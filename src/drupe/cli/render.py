@@ -37,7 +37,8 @@ NO_TOOLS_WORDS = (
 )
 
 CONTINUE_HINT = (
-    "To have {model} go on from where it stopped: `drupe chat --conversation {conversation} --continue-answer`."
+    "To have {model} go on from where it stopped: `drupe chat --conversation {conversation} --continue-answer` "
+    "(/continue in a session)."
 )
 
 SIZE_LIMIT_HINT = (
