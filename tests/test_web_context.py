@@ -55,6 +55,19 @@ def test_continue_streams_into_the_same_answer(web_server, fake_upstream):
     assert [m["id"] for m in messages_of(server, conversation)] == [cut["parent_id"], cut["id"]]
 
 
+def test_continued_text_reaches_the_page_sanitised(web_server, fake_upstream):
+    up = fake_upstream("openai", text="Safe ", fault=Fault("length", times=1))
+    server = web_server()
+    conversation = setup(server, up)
+    [done] = of(post_turn(server, conversation), "done")
+    up.text_chunks = split_chunks('then <img src=x onerror="alert(1)"><script>alert(2)</script> end', None)
+    events = server.events(f"/api/answers/{done['message']['id']}/continue")
+    shown = [e["html"] for e in of(events, "block") + of(events, "tail")] + [of(events, "done")[0]["message"]["html"]]
+    for html in shown:
+        assert "<img" not in html and "<script" not in html  # shown as text, never run
+    assert "&lt;script&gt;" in shown[-1] and shown[-1].endswith("end</p>\n")
+
+
 def test_only_an_answer_cut_at_the_token_limit_can_be_continued(web_server, fake_upstream):
     up = fake_upstream("openai", text="Whole")
     server = web_server()

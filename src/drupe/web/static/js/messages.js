@@ -94,6 +94,7 @@ export class AnswerView {
     this.tail = el("div", { class: "md-tail" });
     this.markdown.append(this.tail);
     this.actions.replaceChildren();
+    this.meta.replaceChildren();
     return this;
   }
 
