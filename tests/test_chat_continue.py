@@ -3,6 +3,8 @@ as such, and continued by the same model into the same answer. Each test on SQLi
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from drupe.chat import AnswerDelta, AnswerStarted, Target
@@ -106,3 +108,31 @@ def test_an_answer_already_being_continued_is_not_continued_twice(fake_upstream)
     with pytest.raises(DrupeError) as caught:
         run(svc.continue_answer(cut.id))
     assert caught.value.code == "conflict"
+
+
+def test_stopping_a_continuation_keeps_the_text_so_far_and_what_came(fake_upstream):
+    up = fake_upstream("openai", text="Start here", fault=Fault("length", times=1))
+    svc = make_service(up)
+    conv = svc.create_conversation()
+    [cut] = finished(run(svc.send(conv.id, "Go", TARGET)))
+    up.text_chunks = split_chunks(" ".join(f"w{i}" for i in range(100)), None)
+    up.delay = 0.05
+    seen: list[str] = []
+
+    async def consume():
+        async for event in svc.continue_answer(cut.id):
+            if isinstance(event, AnswerDelta):
+                seen.append(event.event.text)
+
+    async def main():
+        task = asyncio.create_task(consume())
+        while len(seen) < 5:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    answer = svc.get_message(cut.id)
+    assert (answer.status, answer.stop_reason) == ("stopped", "cancelled")
+    assert answer.content.startswith("Start here" + "".join(seen)) and "w99" not in answer.content

@@ -1,5 +1,6 @@
 """Turns: a user's message (sent, or an edit of an earlier one) or a regeneration, answered by
-one or more models at once, their events streamed interleaved.
+one or more models at once, their events streamed interleaved; or the continuation of an answer
+cut at the token limit, into the same answer.
 
 Writes happen in an order that survives crashes and interrupts:
 
@@ -131,6 +132,8 @@ class TurnRunner:
                     yield event
 
     async def go_on(self, answer_id: int, stream: bool, approver: Approver | None = None) -> AsyncIterator[TurnEvent]:
+        """Continue an answer cut at the token limit, in place (see `ChatService.continue_answer`):
+        its row goes back to `streaming` and, like any answer, always ends in a final write."""
         answer = self.repository.get_message(answer_id)
         if answer.role != "assistant" or answer.stop_reason != "length" or answer.parent_id is None:
             raise DrupeError(
@@ -144,11 +147,15 @@ class TurnRunner:
             )  # fmt: skip
         [provider] = self._providers([Target(answer.provider_id, answer.model)])
         conversation = self.repository.get_conversation(answer.conversation_id)
-        if not await self._first_write(lambda: self.repository.reopen_answer(answer.id)):
+
+        def reopen() -> list[Answer]:
+            return [Answer.going_on(answer, provider)] if self.repository.reopen_answer(answer.id) else []
+
+        going_on = await self._first_write(reopen)
+        if not going_on:
             raise DrupeError(
                 f"Answer {answer_id} is being continued already.", code="conflict", what="answer", name=answer_id
             )
-        going_on = [Answer.going_on(answer, provider)]
         with self._settled(going_on):
             turn = self._answers(conversation, answer.parent_id, going_on, stream, approver, answer)
             async with aclosing(turn) as events:
