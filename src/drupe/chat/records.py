@@ -152,6 +152,9 @@ class MessageRecord:
     tokens_per_second: float | None = None
     tool_steps: tuple[ToolStep, ...] = ()
     """The rounds of tool calls before `content` (see `ToolStep`); () for most answers."""
+    left_out: int | None = None
+    """How many earlier messages were left out of the answer's request to fit the model's context
+    window (see `drupe.chat.context`); None when the window is unknown, and for user messages."""
 
     @property
     def message_content(self) -> str | tuple[ContentPart, ...]:
@@ -266,4 +269,5 @@ def message_from_row(row: Any) -> MessageRecord:
         time_to_first_token_ms=row.time_to_first_token_ms,
         tokens_per_second=row.tokens_per_second,
         tool_steps=steps_from_json(row.tool_steps),
+        left_out=row.left_out,
     )

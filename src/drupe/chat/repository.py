@@ -270,6 +270,17 @@ class Repository:
         with self.begin() as conn:
             return _insert_answers(conn, conversation_id, user_id, answerers, stamp, None), stamp
 
+    def reopen_answer(self, answer_id: int) -> bool:
+        """Make an answer cut at the token limit `streaming` again, owned by this process, so it
+        can be continued; False when it is not such an answer any more (already being continued)."""
+        with self.begin() as conn:
+            reopened = conn.execute(
+                messages.update()
+                .where(messages.c.id == answer_id, messages.c.stop_reason == "length", messages.c.status != "streaming")
+                .values(status="streaming", owner=OWNER)
+            )
+            return reopened.rowcount == 1
+
 
 def _insert_answers(
     conn: sa.Connection,

@@ -202,6 +202,15 @@ class ChatService:
         Without `targets`, the model that gave `answer_id` answers again."""
         return self.turns.regenerate(answer_id, targets, stream, approver)
 
+    def continue_answer(
+        self, answer_id: int, *, stream: bool = True, approver: Approver | None = None
+    ) -> AsyncIterator[TurnEvent]:
+        """Have the model of an answer cut at its token limit (`stop_reason` `length`) go on
+        from where it stopped: the history is sent with the answer so far as the model's last
+        message, and the new text is added to the same answer (its token counts add up), so
+        the user sees one answer. Its events are those of a turn with that one answer."""
+        return self.turns.go_on(answer_id, stream, approver)
+
     def edit(
         self,
         user_message_id: int,

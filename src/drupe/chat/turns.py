@@ -1,5 +1,6 @@
 """Turns: a user's message (sent, or an edit of an earlier one) or a regeneration, answered by
-one or more models at once, their events streamed interleaved.
+one or more models at once, their events streamed interleaved; or the continuation of an answer
+cut at the token limit, into the same answer.
 
 Writes happen in an order that survives crashes and interrupts:
 
@@ -126,7 +127,38 @@ class TurnRunner:
 
         answers = await self._first_write(insert)
         with self._settled(answers):
-            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user.id, answers, stream, approver)) as events:
+                async for event in events:
+                    yield event
+
+    async def go_on(self, answer_id: int, stream: bool, approver: Approver | None = None) -> AsyncIterator[TurnEvent]:
+        """Continue an answer cut at the token limit, in place (see `ChatService.continue_answer`):
+        its row goes back to `streaming` and, like any answer, always ends in a final write."""
+        answer = self.repository.get_message(answer_id)
+        if answer.role != "assistant" or answer.stop_reason != "length" or answer.parent_id is None:
+            raise DrupeError(
+                f"Answer {answer_id} did not stop at the model's token limit; only such an answer can be continued.",
+                code="invalid", field="answer_id", id=answer_id,
+            )  # fmt: skip
+        if not answer.provider_id or not answer.model:
+            raise DrupeError(
+                f"Answer {answer_id} does not say which model gave it, so it cannot be continued.",
+                code="invalid", field="answer_id", id=answer_id,
+            )  # fmt: skip
+        [provider] = self._providers([Target(answer.provider_id, answer.model)])
+        conversation = self.repository.get_conversation(answer.conversation_id)
+
+        def reopen() -> list[Answer]:
+            return [Answer.going_on(answer, provider)] if self.repository.reopen_answer(answer.id) else []
+
+        going_on = await self._first_write(reopen)
+        if not going_on:
+            raise DrupeError(
+                f"Answer {answer_id} is being continued already.", code="conflict", what="answer", name=answer_id
+            )
+        with self._settled(going_on):
+            turn = self._answers(conversation, answer.parent_id, going_on, stream, approver, answer)
+            async with aclosing(turn) as events:
                 async for event in events:
                     yield event
 
@@ -175,7 +207,7 @@ class TurnRunner:
         user, answers = await self._first_write(insert)
         with self._settled(answers):
             yield UserSaved(user, cleaned)
-            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user.id, answers, stream, approver)) as events:
                 async for event in events:
                     yield event
 
@@ -226,28 +258,32 @@ class TurnRunner:
     async def _answers(
         self,
         conversation: Conversation,
-        user: MessageRecord,
-        targets: Sequence[Target],
+        user_id: int,
         answers: list[Answer],
         stream: bool,
         approver: Approver | None,
+        going_on: MessageRecord | None = None,
     ) -> AsyncGenerator[TurnEvent, None]:
-        """Stream the answers, their rows already inserted, all at once."""
+        """Stream the answers, their rows already inserted, all at once. `going_on`: the answer
+        being continued, sent after the user's message as the model's own text so far."""
         if self.writer.unsaved:  # answers an earlier turn could not store: another try
             await self.writer.store_unsaved()
         with self.repository.connect() as conn:
-            request = history.build_request(conn, conversation, user.id, targets[0].model)
+            built = history.build_history(conn, conversation, user_id)
+        if going_on is not None:
+            built = history.continuing(built, going_on)
+        requests = []
+        for answer in answers:
+            model = self.registry.find_model(answer.provider, answer.model)
+            request, answer.left_out = history.request_for(built, conversation.settings, model, answer.model)
+            requests.append(request)
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
         queue: asyncio.Queue[TurnEvent | Pending] = asyncio.Queue()
         tools = self._tool_use(conversation, approver)
         tasks = [
-            asyncio.create_task(
-                receive(
-                    answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections, tools
-                )
-            )
-            for answer in answers
+            asyncio.create_task(receive(answer, request, stream, queue, self.writer, self.connections, tools))
+            for answer, request in zip(answers, requests)
         ]
         try:
             running = len(tasks)

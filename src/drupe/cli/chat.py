@@ -88,6 +88,12 @@ def chat(
         False, "--clear-params", help="Remove the conversation's parameters (before any --param given)."
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Run every tool call of this command without asking."),
+    continue_answer: bool = typer.Option(
+        False,
+        "--continue-answer",
+        help="Have the model go on with the conversation's last answer, which stopped at its token limit "
+        "(the most recent conversation, or --conversation). Takes no prompt.",
+    ),
 ) -> None:
     """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
     import asyncio
@@ -97,10 +103,14 @@ def chat(
     from drupe.store import open_store
 
     text = _prompt_text(prompt)
-    if text is None and not sys.stdin.isatty():
+    if continue_answer and (text is not None or provider or model):
+        raise DrupeError(
+            "--continue-answer takes no prompt, --provider or --model: the answer's own model goes on with it.",
+            code="invalid", field="continue_answer",
+        )  # fmt: skip
+    if text is None and not continue_answer and not sys.stdin.isatty():
         raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
     service = ChatService(open_store())
-    targets = service.resolve_targets(provider, model)
     given: dict[str, Any] = {
         "system_prompt": system,
         "temperature": temperature,
@@ -110,17 +120,26 @@ def chat(
     settings = {key: value for key, value in given.items() if value is not None}
     settings.update(_tool_settings(tools, max_tool_steps))
     settings.update(_reasoning_setting(reasoning))
-    conversation_id = _conversation_to_continue(service, conversation) if conversation or continue_ else None
+    going_on = conversation or continue_ or continue_answer
+    conversation_id = _conversation_to_continue(service, conversation) if going_on else None
     settings.update(_param_settings(service, conversation_id, param, clear_params))
     _check_settings(settings)
-    if text is None:
+    if continue_answer:
+        assert conversation_id is not None
+        outcome = asyncio.run(
+            _go_on(service, conversation_id, settings, stream=not no_stream, as_json=as_json, yes=yes)
+        )
+    elif text is None:
         from drupe.cli.interactive import run_session
 
+        targets = service.resolve_targets(provider, model)
         asyncio.run(run_session(service, targets, conversation_id, settings, stream=not no_stream, yes=yes))
         return
-    conversation_id, outcome = asyncio.run(
-        _one_turn(service, conversation_id, settings, text, targets, stream=not no_stream, as_json=as_json, yes=yes)
-    )
+    else:
+        targets = service.resolve_targets(provider, model)
+        conversation_id, outcome = asyncio.run(
+            _one_turn(service, conversation_id, settings, text, targets, stream=not no_stream, as_json=as_json, yes=yes)
+        )
     if as_json:
         from drupe.cli.common import print_json
 
@@ -164,6 +183,28 @@ async def _one_turn(
         events = service.send(conversation_id, text, targets, stream=stream, approver=approver)
         asker = approver if isinstance(approver, TerminalApprover) else None
         return conversation_id, await run_turn(service, events, make_view(as_json), asker)
+    finally:
+        await service.aclose()
+
+
+async def _go_on(
+    service: ChatService, conversation_id: str, settings: dict[str, Any], *, stream: bool, as_json: bool, yes: bool
+) -> TurnOutcome:
+    """The conversation's last answer (its current leaf), cut at the token limit, continued by its model."""
+    from drupe.cli.tooluse import TerminalApprover, approver_for, prepare
+    from drupe.errors import DrupeError
+
+    try:
+        await prepare(service, conversation_id, settings, off="--tools none")
+        leaf = service.get_conversation(conversation_id).current_leaf_id
+        if leaf is None:
+            raise DrupeError(
+                "This conversation has no answer to continue yet.", code="invalid", field="continue_answer"
+            )
+        approver = approver_for(yes)
+        events = service.continue_answer(leaf, stream=stream, approver=approver)
+        asker = approver if isinstance(approver, TerminalApprover) else None
+        return await run_turn(service, events, make_view(as_json), asker)
     finally:
         await service.aclose()
 

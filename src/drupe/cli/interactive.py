@@ -22,6 +22,7 @@ HELP = """Commands:
   /new                 start a new conversation
   /regenerate          answer the last message again (the old answer stays as an alternative)
   /edit                edit your last message and resend it (a new branch)
+  /continue            have the model go on with the last answer, which stopped at its token limit
   /history             show the current branch of this conversation
   /exit                leave (so does Ctrl-D, or Ctrl-C at the prompt)
 Enter sends; Esc then Enter adds a new line. Ctrl-C while an answer streams stops it.
@@ -123,7 +124,7 @@ class Session:
             self.console.print("New conversation.", style="dim")
         elif name == "/history":
             self.show_history()
-        elif name in ("/regenerate", "/edit", "/tools", "/exit", "/quit"):
+        elif name in ("/regenerate", "/edit", "/continue", "/tools", "/exit", "/quit"):
             return name
         else:
             self.console.print(HELP, style="dim")
@@ -201,6 +202,11 @@ async def _converse(prompt: Any, session: Session, stream: bool) -> None:
                 if answer is None:
                     raise DrupeError("Nothing to regenerate yet.", code="conflict", what="answer")
                 events = service.regenerate(answer.id, session.targets, stream=stream, approver=approver)
+            elif action == "/continue":
+                answer = session.last_message("assistant")
+                if answer is None:
+                    raise DrupeError("Nothing to continue yet.", code="conflict", what="answer")
+                events = service.continue_answer(answer.id, stream=stream, approver=approver)
             elif action == "/edit":
                 asked = session.last_message("user")
                 if asked is None:

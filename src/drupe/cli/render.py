@@ -19,7 +19,7 @@ COLUMN_MIN_WIDTH = 50
 """Side by side only when each answer gets at least this many columns."""
 
 STOP_WORDS = {
-    "length": "the answer reached the model's length limit (raise it with --max-tokens)",
+    "length": "the answer reached the model's token limit (raise it with --max-tokens)",
     "tool_calls": "the model ended its answer to call a tool, but no complete tool call came",
     "content_filter": "the provider's content filter ended the answer",
     "cut_off": "the provider's answer ended without saying it was finished (cut off)",
@@ -34,6 +34,11 @@ STEP_LIMIT_WORDS = (
 )
 NO_TOOLS_WORDS = (
     "the model asked to call a tool, but no tools are turned on for this conversation (turn some on with --tools)"
+)
+
+CONTINUE_HINT = (
+    "To have {model} go on from where it stopped: `drupe chat --conversation {conversation} --continue-answer` "
+    "(/continue in a session)."
 )
 
 SIZE_LIMIT_HINT = (
@@ -69,9 +74,17 @@ def stats_line(answer: MessageRecord, cost: float | None) -> str:
         pieces.append(f"{answer.tokens_per_second:.1f} tok/s")
     if cost is not None:
         pieces.append(f"${cost:.6f}".rstrip("0").rstrip(".") if cost else "$0")
-    if answer.status != "complete":
+    if answer.left_out:
+        pieces.append(left_out_words(answer.left_out))
+    if answer.stop_reason == "length":
+        pieces.append("stopped: token limit")
+    elif answer.status != "complete":
         pieces.append(answer.status)
     return " · ".join(pieces)
+
+
+def left_out_words(count: int) -> str:
+    return f"{count} earlier message{'' if count == 1 else 's'} left out to fit the context window"
 
 
 def error_lines(answer: MessageRecord) -> list[str]:
@@ -102,6 +115,8 @@ def stop_line(answer: MessageRecord) -> str | None:
     line = f"stopped: {label(answer)}: {words}"
     if answer.stop_reason == "size_limit":
         line += "\nhint: " + SIZE_LIMIT_HINT.format(provider=answer.provider)
+    if answer.stop_reason == "length":
+        line += "\nhint: " + CONTINUE_HINT.format(model=answer.model, conversation=answer.conversation_id)
     return line
 
 

@@ -1,4 +1,4 @@
-"""Turns: send, regenerate and edit stream answers as Server-Sent Events; stop cuts them short."""
+"""Turns: send, regenerate, edit and continue stream answers as Server-Sent Events; stop cuts them short."""
 
 from __future__ import annotations
 
@@ -133,6 +133,20 @@ async def regenerate(
     chat.get_message(answer_id)
     targets = resolve(chat, body.targets) if body and body.targets else None
     return await event_stream(chat, running, chat.regenerate(answer_id, targets, approver=asking.approver()))
+
+
+@router.post("/answers/{answer_id}/continue", response_class=StreamingResponse, responses=TURN_RESPONSES)
+async def continue_answer(
+    answer_id: PathId,
+    chat: ChatService = Depends(chat_service),
+    running: Turns = Depends(turns),
+    asking: Approvals = Depends(approvals),
+) -> StreamingResponse:
+    """The model of an answer cut at its token limit (`stop_reason` `length`) goes on from where it
+    stopped; the new text is added to the same answer (400 for any other answer, 409 while it is
+    being continued already)."""
+    chat.get_message(answer_id)
+    return await event_stream(chat, running, chat.continue_answer(answer_id, approver=asking.approver()))
 
 
 @router.post("/messages/{message_id}/edit", response_class=StreamingResponse, responses=TURN_RESPONSES)

@@ -38,7 +38,7 @@ function imagesOf(message) {
 
 /** Why an answer ended, in plain words; a normal finish (`stop`) and errors (shown as such) have none. */
 const STOP_WORDS = {
-  length: "Stopped: reached the model's length limit",
+  length: "Stopped: token limit",
   tool_calls: "Stopped: the model asked to use a tool",
   content_filter: "Stopped by the provider's content filter",
   cut_off: "Cut off: the provider's answer ended early",
@@ -53,6 +53,11 @@ const ERROR_ADVICE = {
   tools_refused: "This model or provider may not support tool calls: turn tools off in the Tools menu below, or pick a model that can use them.",
   mcp: "Check the MCP server in Settings → MCP servers, or turn it off for this conversation in the Tools menu below.",
 };
+
+/** Earlier messages the server left out of the request to fit the model's context window. */
+function leftOutWords(count) {
+  return `${count} earlier message${count === 1 ? "" : "s"} left out to fit the context window`;
+}
 
 function stopWords(message) {
   if (message.status === "error" || message.stop_reason === "stop") return null;
@@ -81,6 +86,16 @@ export class AnswerView {
       provider ? el("span", { text: `· ${provider}` }) : null);
     this.body = el("div", { class: "message-content" }, this.head, this.rounds, this.markdown, this.meta, this.actions);
     this.element = el("article", { class: "message message-assistant streaming", "aria-label": `Answer from ${model ?? "model"}` }, this.body);
+  }
+
+  /** Stream into a finished answer again (Continue): what it shows stays, the new text follows. */
+  resume() {
+    this.element.classList.add("streaming");
+    this.tail = el("div", { class: "md-tail" });
+    this.markdown.append(this.tail);
+    this.actions.replaceChildren();
+    this.meta.replaceChildren();
+    return this;
   }
 
   /** An empty text to stream into (the answer's first, or the one after a round of calls). */
@@ -179,19 +194,23 @@ export class AnswerView {
   }
 
   renderActions() {
+    const cut = this.message.stop_reason === "length";
     replaceChildren(this.actions,
+      cut ? el("button", { type: "button", class: "btn btn-sm", text: "Continue", title: "Have the model go on from where it stopped",
+        onclick: () => this.handlers.continueAnswer(this) }) : null,
       actionButton("Regenerate", "refresh", () => this.handlers.regenerate(this)),
       actionButton("Copy", "copy", (event) => copyText(this.text, event.currentTarget)),
       alternativesNav(this.message.siblings, (step) => this.handlers.browse(this.message, step)));
   }
 
-  /** Model, tokens in/out, time to first token, tokens per second. */
+  /** Why it stopped, earlier messages left out, tokens in/out, time to first token, tokens per second. */
   renderMeta(message) {
     const { input_tokens: tokensIn, output_tokens: tokensOut } = message.usage ?? {};
     const { time_to_first_token_ms: firstToken, tokens_per_second: rate } = message.timings ?? {};
     const stopped = stopWords(message);
     const items = [
       stopped ? el("span", { class: "badge", title: "Why the answer ended", text: stopped }) : null,
+      message.left_out ? el("span", { class: "left-out", title: "What was sent to the model", text: leftOutWords(message.left_out) }) : null,
       tokensIn != null || tokensOut != null
         ? el("span", { title: "Tokens in / out", text: `Tokens ${tokensIn ?? "–"} in · ${tokensOut ?? "–"} out` }) : null,
       firstToken != null ? el("span", { title: "Time to first token", text: `First token ${formatMs(firstToken)}` }) : null,

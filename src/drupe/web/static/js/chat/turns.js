@@ -1,6 +1,6 @@
 // Running a turn on the Chat page: stream the answers into it, Stop, the decisions on tool calls
-// that wait for the user, and the message actions (Regenerate, Edit, browse alternatives) that
-// start a new turn or show another branch.
+// that wait for the user, and the message actions (Regenerate, Edit, Continue, browse alternatives)
+// that start a new turn, go on with an answer or show another branch.
 
 import * as api from "../api.js";
 import { TurnView } from "../messages.js";
@@ -12,8 +12,9 @@ export function targets(page) {
   return page.picker.selected().map((m) => ({ provider: m.provider_id, model: m.model_id }));
 }
 
-/** Run one streamed turn into `turn`: create answers on `start`, fill them, finish on `done`. */
-export async function runTurn(page, path, body, turn) {
+/** Run one streamed turn into `turn`: create answers on `start`, fill them, finish on `done`.
+ * `resumed`: the answer being continued, streamed into again rather than added. */
+export async function runTurn(page, path, body, turn, resumed = null) {
   const views = new Map();
   const running = { controller: new AbortController(), views, turn };
   page.set({ running });
@@ -21,7 +22,9 @@ export async function runTurn(page, path, body, turn) {
     const view = views.get(event.answer_id);
     switch (event.type) {
       case "user": turn.setUser(event.message); break;
-      case "start": views.set(event.answer_id, turn.addAnswer(event)); break;
+      case "start":
+        views.set(event.answer_id, resumed?.answerId === event.answer_id ? resumed.resume() : turn.addAnswer(event));
+        break;
       case "delta": view?.appendDelta(event.text); return;
       case "reasoning": view?.appendReasoning(event.text); break;
       case "block": view?.appendBlock(event.html); break;
@@ -91,6 +94,7 @@ export function turnHandlers(page) {
     decide: (answerId, callId, decision) =>
       api.post(`/answers/${answerId}/tool-calls/${api.seg(callId)}`, { decision }),
     regenerate: (answer) => { regenerate(page, answer).catch(page.reportError); },
+    continueAnswer: (answer) => { continueAnswer(page, answer).catch(page.reportError); },
     edit: (turn, content) => { editAndSend(page, turn, content).catch(page.reportError); },
     browse: (message, step) => { browseAlternatives(page, message, step).catch(page.reportError); },
   };
@@ -104,6 +108,12 @@ async function regenerate(page, answer) {
   turn.removeAnswers();
   const body = targets(page).length ? { targets: targets(page) } : {};
   await runTurn(page, `/answers/${answer.message.id}/regenerate`, body, turn);
+}
+
+/** An answer cut at the token limit: the same model goes on, into the same answer. */
+async function continueAnswer(page, answer) {
+  if (page.state.running || !answer.message) return;
+  await runTurn(page, `/answers/${answer.message.id}/continue`, {}, answer.turn, answer);
 }
 
 /** The user's message edited: a new branch from it, answered by the picked models. */
