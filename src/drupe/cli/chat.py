@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from drupe.chat import ChatService, MessageRecord, TurnEvent
+    from drupe.chat.attachments import Part
+    from drupe.chat.service import Content
     from drupe.cli.render import TurnView
     from drupe.cli.tooluse import TerminalApprover
 
@@ -71,6 +74,9 @@ def chat(
         help="Rounds of tool calls one answer may make (default 10). Kept on the conversation.",
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Run every tool call of this command without asking."),
+    attach: list[Path] = typer.Option(
+        [], "--attach", "-a", metavar="FILE", help="Attach a text, code, PDF or image file; repeat for several."
+    ),
 ) -> None:
     """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
     import asyncio
@@ -80,6 +86,9 @@ def chat(
     from drupe.store import open_store
 
     text = _prompt_text(prompt)
+    files = _attached(attach)
+    if files and text is None:
+        text = ""  # the files alone are the message
     if text is None and not sys.stdin.isatty():
         raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
     service = ChatService(open_store())
@@ -100,7 +109,16 @@ def chat(
         asyncio.run(run_session(service, targets, conversation_id, settings, stream=not no_stream, yes=yes))
         return
     conversation_id, outcome = asyncio.run(
-        _one_turn(service, conversation_id, settings, text, targets, stream=not no_stream, as_json=as_json, yes=yes)
+        _one_turn(
+            service,
+            conversation_id,
+            settings,
+            _content(text, files),
+            targets,
+            stream=not no_stream,
+            as_json=as_json,
+            yes=yes,
+        )
     )
     if as_json:
         from drupe.cli.common import print_json
@@ -125,7 +143,7 @@ async def _one_turn(
     service: ChatService,
     conversation_id: str | None,
     settings: dict[str, Any],
-    text: str,
+    text: Content,
     targets: list[Any],
     *,
     stream: bool,
@@ -147,6 +165,26 @@ async def _one_turn(
         return conversation_id, await run_turn(service, events, make_view(as_json), asker)
     finally:
         await service.aclose()
+
+
+def _attached(paths: list[Path]) -> list[Part]:
+    """The files of `--attach`, read and checked before anything is stored or sent."""
+    if not paths:
+        return []
+    from drupe.chat.attachments import check_message, read_path
+
+    files: list[Part] = [read_path(path) for path in paths]
+    check_message(files)
+    return files
+
+
+def _content(text: str, files: list[Part]) -> Content:
+    """The message: its text, then the files attached (if any)."""
+    if not files:
+        return text
+    from drupe.protocols.base import TextPart
+
+    return (TextPart(text), *files) if text.strip() else tuple(files)
 
 
 def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, Any]:

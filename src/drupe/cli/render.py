@@ -111,6 +111,19 @@ def full_text(answer: MessageRecord) -> str:
     return "\n\n".join([*pieces, answer.content] if answer.content or not pieces else pieces)
 
 
+def attachment_lines(message: MessageRecord) -> list[str]:
+    """A line for each file or image attached to a message: `📎 notes.txt (1.2 KB, text/plain)`."""
+    from drupe.chat.attachments import FilePart, describe_size
+
+    return [
+        f"📎 {part.name} ({describe_size(part.size)}, {part.media_type})"
+        if isinstance(part, FilePart)
+        else f"🖼 image ({part.media_type})"
+        for part in message.parts
+        if part.type != "text"
+    ]
+
+
 def print_tool_steps(console: Any, message: MessageRecord) -> None:
     """A stored answer's rounds of tool calls, to print before its final text: each round's
     reasoning and text, then its calls as cards."""
