@@ -70,13 +70,15 @@ def test_files_attached_by_the_picker_are_sent_shown_and_kept(ui: Page, api: htt
         '<file name="report.pdf">\nRevenue rose 4%\n</file>',
     ]
     expect(ui.get_by_role("group", name="Attached: notes.txt")).to_have_count(0)  # the composer is empty again
-    for _ in range(2):  # as sent, then as stored after a reload
+    for round in range(2):  # as sent, then as stored after a reload
         message = ui.get_by_role("article", name="Your message")
         expect(message).to_contain_text("notes.txt")
         text = message.locator(".attachment-text", has_text="Revenue rose 4%")
         expect(text).to_be_hidden()  # folded until asked for
         message.get_by_text("report.pdf").click()
         expect(text).to_be_visible()
+        if round:
+            screenshot(ui, "attachments-sent.png")
         ui.reload()
 
 
