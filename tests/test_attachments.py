@@ -68,6 +68,9 @@ def test_limits_per_file_and_per_message(monkeypatch):
     files = [FilePart("a.txt", "a", size=80), FilePart("b.txt", "b", size=80)]
     assert "in all" in refused(check_message, files)
     check_message(files[:1])
+    monkeypatch.setattr(attachments, "MAX_FILE_BYTES", 100)
+    image = ImagePart(data=base64.b64encode(bytes(120)).decode())
+    assert "An image is 0.0 MiB; drupe attaches files of at most" in refused(check_message, [image])
     assert "at most 20 files" in refused(check_message, [FilePart(f"{n}.txt", "x", size=1) for n in range(21)])
 
 

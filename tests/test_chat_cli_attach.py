@@ -68,3 +68,29 @@ def test_files_that_cannot_be_attached_are_refused_before_anything_is_sent(upstr
     assert result.returncode != 0 and words in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and name in result.stderr
     assert upstream.requests == [] and service().list_conversations() == []
+
+
+def test_the_interactive_session_attaches_with_slash_attach(upstream, tmp_path):
+    from tests.test_chat_interactive import Terminal
+
+    (tmp_path / "notes.txt").write_text("Buy milk")
+    (tmp_path / "tool.bin").write_bytes(b"\x00\x01")
+    term = Terminal("-p", "fake", "-m", "fake-model")
+    term.read_until(">")
+    term.type(f"/attach {tmp_path / 'tool.bin'}\r")
+    term.read_until("it is binary")
+    term.type(f"/attach {tmp_path / 'notes.txt'}\r")
+    term.read_until("📎 notes.txt (8 B, text/plain)")
+    term.type("What is on it?\r")
+    term.read_until("Read it")
+    term.screen = ""  # the next "Read it" is the second answer's
+    term.type("Anything else?\r")
+    term.read_until("Read it")
+    term.type("/exit\r")
+    assert term.close() == 0
+    first, second = (request.json["messages"] for request in upstream.requests)
+    assert first[-1]["content"] == [
+        {"type": "text", "text": "What is on it?"},
+        {"type": "text", "text": '<file name="notes.txt">\nBuy milk\n</file>'},
+    ]
+    assert second[0] == first[-1] and second[-1] == {"role": "user", "content": "Anything else?"}

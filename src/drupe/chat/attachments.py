@@ -119,10 +119,14 @@ def file_part(name: str, text: str, media_type: str = "text/plain", size: int | 
 
 
 def check_message(parts: Iterable[Part]) -> None:
-    """The limits of one message: how many files, and their size together."""
+    """The limits of one message: how many files, each one's size (an image the page sent as
+    an image part was not read here), and their size together."""
     files = [part for part in parts if isinstance(part, (FilePart, ImagePart))]
     if len(files) > MAX_FILES:
         raise _invalid(f"A message may carry at most {MAX_FILES} files; this one has {len(files)}.", "")
+    big = next((part for part in files if _size(part) > MAX_FILE_BYTES), None)
+    if big is not None:
+        raise _too_big(big.name if isinstance(big, FilePart) else "An image", _size(big))
     total = sum(_size(part) for part in files)
     if total > MAX_MESSAGE_BYTES:
         raise _invalid(

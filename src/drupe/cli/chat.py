@@ -113,7 +113,7 @@ def chat(
             service,
             conversation_id,
             settings,
-            _content(text, files),
+            with_files(text, files),
             targets,
             stream=not no_stream,
             as_json=as_json,
@@ -178,7 +178,7 @@ def _attached(paths: list[Path]) -> list[Part]:
     return files
 
 
-def _content(text: str, files: list[Part]) -> Content:
+def with_files(text: str, files: list[Part]) -> Content:
     """The message: its text, then the files attached (if any)."""
     if not files:
         return text

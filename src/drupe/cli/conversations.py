@@ -78,7 +78,7 @@ def show(
         if message.reasoning:
             console.print(message.reasoning.strip(), style="dim italic", markup=False)
         console.print(Markdown(message.content))
-        for line in attachment_lines(message):
+        for line in attachment_lines(message.parts):
             console.print(line, style="cyan", markup=False)
         if message.error:
             console.print(f"error: {message.error}", style="red", markup=False)
