@@ -62,7 +62,11 @@ def test_an_edit_sends_a_stored_file_back_as_its_text(web_server, fake_upstream)
     conversation = setup(server, up)
     first = server.events(
         f"/api/conversations/{conversation}/messages",
-        {"content": "Q", "parts": [{"type": "text", "text": "Q"}, file("a.txt", b"alpha")], "targets": [target()]},
+        {
+            "content": "Q",
+            "parts": [{"type": "text", "text": "Q"}, file("a.txt", b"alpha"), file("b.pdf", pdf_with_text("beta"))],
+            "targets": [target()],
+        },
     )
     user = of(first, "user")[0]["message"]
     kept = [p for p in user["parts"] if p["type"] == "file"]
@@ -70,8 +74,11 @@ def test_an_edit_sends_a_stored_file_back_as_its_text(web_server, fake_upstream)
         f"/api/messages/{user['id']}/edit",
         {"content": "Q2", "parts": [{"type": "text", "text": "Q2"}, *kept], "targets": [target()]},
     )
-    assert of(edited, "user")[0]["message"]["parts"][1] == kept[0]
-    assert up.requests[-1].json["messages"][-1]["content"][1]["text"] == '<file name="a.txt">\nalpha\n</file>'
+    assert of(edited, "user")[0]["message"]["parts"][1:] == kept  # the PDF's size too, not its text's
+    assert [p["text"] for p in up.requests[-1].json["messages"][-1]["content"][1:]] == [
+        '<file name="a.txt">\nalpha\n</file>',
+        '<file name="b.pdf">\nbeta\n</file>',
+    ]
 
 
 def test_files_that_cannot_be_attached_are_clear_errors(web_server, fake_upstream, monkeypatch):

@@ -18,7 +18,7 @@ from drupe.chat.records import parts_from_json
 from drupe.chat.service import Content
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
-from drupe.web.api.inputs import Id, MessageText, PathId, Text
+from drupe.web.api.inputs import MAX_ID, Id, MessageText, PathId, Text
 from drupe.web.api.schemas import Decided, Stopped
 from drupe.web.approvals import Approvals
 from drupe.web.errors import documented
@@ -45,6 +45,13 @@ class PartIn(BaseModel):
     media_type: Text = ""
     url: Text = ""
     name: Text = Field(default="", max_length=1000, description="A file's name (`file` parts).")
+    size: int | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        le=MAX_ID,
+        description="A file's size in bytes, with its `text` (kept as given).",
+    )
 
 
 async def content_of(text: str, parts: list[PartIn]) -> Content:
@@ -61,9 +68,9 @@ def _parts_of(parts: list[PartIn]) -> tuple[Part, ...]:
         if part.type == "file" and part.data:
             read.append(attachments.read_attachment(part.name, _decoded(part)))
         elif part.type == "file":
-            read.append(attachments.file_part(part.name, part.text, part.media_type))
+            read.append(attachments.file_part(part.name, part.text, part.media_type, part.size))
         else:
-            read.extend(parts_from_json([part.model_dump(exclude={"name"}, exclude_defaults=True)]))
+            read.extend(parts_from_json([part.model_dump(exclude={"name", "size"}, exclude_defaults=True)]))
     return tuple(read)
 
 
