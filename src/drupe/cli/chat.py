@@ -143,7 +143,7 @@ async def _one_turn(
     service: ChatService,
     conversation_id: str | None,
     settings: dict[str, Any],
-    text: Content,
+    content: Content,
     targets: list[Any],
     *,
     stream: bool,
@@ -160,7 +160,7 @@ async def _one_turn(
 
             conversation_id = service.create_conversation(settings=ConversationSettings(**settings)).id
         approver = approver_for(yes)
-        events = service.send(conversation_id, text, targets, stream=stream, approver=approver)
+        events = service.send(conversation_id, content, targets, stream=stream, approver=approver)
         asker = approver if isinstance(approver, TerminalApprover) else None
         return conversation_id, await run_turn(service, events, make_view(as_json), asker)
     finally:
