@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from drupe.chat.attachments import FilePart, Part, for_model
 from drupe.plain import plain
 from drupe.protocols.base import ContentPart, ImagePart, TextPart
 
@@ -127,7 +128,8 @@ class Conversation:
 
 @dataclass(frozen=True)
 class MessageRecord:
-    """One stored message. `content` is the text; `parts` also holds images when there are any."""
+    """One stored message. `content` is the text typed; `parts` also holds the images and files
+    attached (`drupe.chat.attachments`) when there are any."""
 
     id: int
     conversation_id: str
@@ -136,7 +138,7 @@ class MessageRecord:
     content: str
     status: Status
     created_at: datetime
-    parts: tuple[ContentPart, ...] = ()
+    parts: tuple[Part, ...] = ()
     reasoning: str = ""
     provider_id: str | None = None
     provider: str | None = None
@@ -158,8 +160,9 @@ class MessageRecord:
 
     @property
     def message_content(self) -> str | tuple[ContentPart, ...]:
-        """The content as the protocol layer takes it: plain text unless images are attached."""
-        return self.parts if self.parts else self.content
+        """The content as the protocol layer takes it: plain text unless something is attached,
+        each attached file as a text block (`drupe.chat.attachments.as_text_part`)."""
+        return for_model(self.parts) if self.parts else self.content
 
     def to_dict(self) -> dict[str, Any]:
         """The one shape a message takes outside the core (JSON export, CLI, web API): its fields,
@@ -188,16 +191,19 @@ TIMINGS = ("time_to_first_token_ms", "tokens_per_second")
 """The `MessageRecord` fields `to_dict` groups under `usage` and `timings`."""
 
 
-def part_to_json(part: ContentPart) -> dict[str, Any]:
+def part_to_json(part: Part) -> dict[str, Any]:
     return plain(part)
 
 
-def parts_from_json(items: list[dict[str, Any]] | None) -> tuple[ContentPart, ...]:
-    parts: list[ContentPart] = []
+def parts_from_json(items: list[dict[str, Any]] | None) -> tuple[Part, ...]:
+    parts: list[Part] = []
     for item in items or ():
         if item.get("type") == "image":
             media_type = item.get("media_type", "image/png")
             parts.append(ImagePart(url=item.get("url", ""), data=item.get("data", ""), media_type=media_type))
+        elif item.get("type") == "file":
+            media_type = item.get("media_type", "text/plain")
+            parts.append(FilePart(item.get("name", ""), item.get("text", ""), media_type, item.get("size", 0)))
         else:
             parts.append(TextPart(text=item.get("text", "")))
     return tuple(parts)

@@ -35,12 +35,13 @@ import sqlalchemy as sa
 from drupe.chat import history
 from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable_counted
 from drupe.chat.approval import Approver
+from drupe.chat.attachments import FilePart, Part, check_message
 from drupe.chat.events import AnswerFinished, AnswerStarted, TurnEvent, UserSaved
 from drupe.chat.receiving import Pending, ToolUse, receive
 from drupe.chat.records import DEFAULT_MAX_TOOL_STEPS, Conversation, MessageRecord, Target, part_to_json
 from drupe.chat.repository import Repository
 from drupe.errors import DrupeError
-from drupe.protocols.base import ContentPart, TextPart
+from drupe.protocols.base import TextPart
 from drupe.registry import Provider, Registry
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ _T = TypeVar("_T")
 
 TITLE_LENGTH = 60
 
-Content = str | tuple[ContentPart, ...]
+Content = str | tuple[Part, ...]
+"""A user's message: its text, or its parts (text, images, attached files)."""
 
 
 class TurnRunner:
@@ -197,7 +199,8 @@ class TurnRunner:
         parts = None if isinstance(content, str) else [part_to_json(p) for p in content]
         if not text.strip() and not parts:
             raise DrupeError("The message is empty.", code="invalid", field="content")
-        title = None if conversation.title else _title_from(text)
+        files = [] if isinstance(content, str) else [p.name for p in content if isinstance(p, FilePart)]
+        title = None if conversation.title else _title_from(text if text.strip() or not files else files[0])
 
         def insert() -> tuple[MessageRecord, list[Answer]]:
             values = {"content": text, "parts": parts}
@@ -345,10 +348,11 @@ def _storable_content(content: Content) -> tuple[Content, int]:
     """The user's message as every database can store it, and how many characters that changed."""
     if isinstance(content, str):
         return storable_counted(content)
-    parts: list[ContentPart] = []
+    check_message(content)
+    parts: list[Part] = []
     cleaned = 0
     for part in content:
-        if isinstance(part, TextPart):
+        if isinstance(part, (TextPart, FilePart)):
             text, count = storable_counted(part.text)
             part, cleaned = replace(part, text=text), cleaned + count
         parts.append(part)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from drupe.chat import ChatService, MessageRecord, TurnEvent
+    from drupe.chat.attachments import Part
+    from drupe.chat.service import Content
     from drupe.cli.render import TurnView
     from drupe.cli.tooluse import TerminalApprover
 
@@ -94,6 +97,9 @@ def chat(
         help="Have the model go on with the conversation's last answer, which stopped at its token limit "
         "(the most recent conversation, or --conversation). Takes no prompt.",
     ),
+    attach: list[Path] = typer.Option(
+        [], "--attach", "-a", metavar="FILE", help="Attach a text, code, PDF or image file; repeat for several."
+    ),
 ) -> None:
     """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
     import asyncio
@@ -103,9 +109,12 @@ def chat(
     from drupe.store import open_store
 
     text = _prompt_text(prompt)
+    files = _attached(attach)
+    if files and text is None:
+        text = ""  # the files alone are the message
     if continue_answer and (text is not None or provider or model):
         raise DrupeError(
-            "--continue-answer takes no prompt, --provider or --model: the answer's own model goes on with it.",
+            "--continue-answer takes no prompt, file, --provider or --model: the answer's own model goes on with it.",
             code="invalid", field="continue_answer",
         )  # fmt: skip
     if text is None and not continue_answer and not sys.stdin.isatty():
@@ -138,7 +147,16 @@ def chat(
     else:
         targets = service.resolve_targets(provider, model)
         conversation_id, outcome = asyncio.run(
-            _one_turn(service, conversation_id, settings, text, targets, stream=not no_stream, as_json=as_json, yes=yes)
+            _one_turn(
+                service,
+                conversation_id,
+                settings,
+                with_files(text, files),
+                targets,
+                stream=not no_stream,
+                as_json=as_json,
+                yes=yes,
+            )
         )
     if as_json:
         from drupe.cli.common import print_json
@@ -163,7 +181,7 @@ async def _one_turn(
     service: ChatService,
     conversation_id: str | None,
     settings: dict[str, Any],
-    text: str,
+    content: Content,
     targets: list[Any],
     *,
     stream: bool,
@@ -180,7 +198,7 @@ async def _one_turn(
 
             conversation_id = service.create_conversation(settings=ConversationSettings(**settings)).id
         approver = approver_for(yes)
-        events = service.send(conversation_id, text, targets, stream=stream, approver=approver)
+        events = service.send(conversation_id, content, targets, stream=stream, approver=approver)
         asker = approver if isinstance(approver, TerminalApprover) else None
         return conversation_id, await run_turn(service, events, make_view(as_json), asker)
     finally:
@@ -207,6 +225,26 @@ async def _go_on(
         return await run_turn(service, events, make_view(as_json), asker)
     finally:
         await service.aclose()
+
+
+def _attached(paths: list[Path]) -> list[Part]:
+    """The files of `--attach`, read and checked before anything is stored or sent."""
+    if not paths:
+        return []
+    from drupe.chat.attachments import check_message, read_path
+
+    files: list[Part] = [read_path(path) for path in paths]
+    check_message(files)
+    return files
+
+
+def with_files(text: str, files: list[Part]) -> Content:
+    """The message: its text, then the files attached (if any)."""
+    if not files:
+        return text
+    from drupe.protocols.base import TextPart
+
+    return (TextPart(text), *files) if text.strip() else tuple(files)
 
 
 def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def show(
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from drupe.cli.render import print_tool_steps
+    from drupe.cli.render import attachment_lines, print_tool_steps
 
     console = Console(highlight=False)
     console.print(f"{conversation.title or '(untitled)'}  [{conversation.id}]", style="bold", markup=False)
@@ -84,6 +84,8 @@ def show(
         if message.reasoning:
             console.print(message.reasoning.strip(), style="dim italic", markup=False)
         console.print(Markdown(message.content))
+        for line in attachment_lines(message.parts):
+            console.print(line, style="cyan", markup=False)
         if message.error:
             console.print(f"error: {message.error}", style="red", markup=False)
 

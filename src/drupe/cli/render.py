@@ -8,12 +8,16 @@ changed: its card goes to stderr, see `drupe.cli.cards`), `finished`, then `clos
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drupe.chat.events import ToolCallUpdate
 from drupe.chat.records import MessageRecord
 from drupe.cli.cards import ToolCards
 from drupe.protocols.base import ReasoningDelta, TextDelta
+
+if TYPE_CHECKING:
+    from drupe.chat.attachments import Part
 
 COLUMN_MIN_WIDTH = 50
 """Side by side only when each answer gets at least this many columns."""
@@ -124,6 +128,19 @@ def full_text(answer: MessageRecord) -> str:
     """What the model said in the whole answer: each round's text before its tool calls, then the final text."""
     pieces = [step.text for step in answer.tool_steps if step.text.strip()]
     return "\n\n".join([*pieces, answer.content] if answer.content or not pieces else pieces)
+
+
+def attachment_lines(parts: Iterable[Part]) -> list[str]:
+    """A line for each file or image among a message's parts: `📎 notes.txt (1.2 KB, text/plain)`."""
+    from drupe.chat.attachments import FilePart, describe_size
+
+    return [
+        f"📎 {part.name} ({describe_size(part.size)}, {part.media_type})"
+        if isinstance(part, FilePart)
+        else f"🖼 image ({part.media_type})"
+        for part in parts
+        if part.type != "text"
+    ]
 
 
 def print_tool_steps(console: Any, message: MessageRecord) -> None:

@@ -6,6 +6,7 @@ import { copyToClipboard } from "./copy.js";
 import { avatar, el, formatMs, replaceChildren } from "./dom.js";
 import { icon } from "./icons.js";
 import { showRemoteImages } from "./images.js";
+import { attachmentsOf } from "./chat/attachments.js";
 import { createRound, showCall, storedRound } from "./chat/tool-calls.js";
 
 function actionButton(label, iconName, onClick) {
@@ -26,14 +27,6 @@ function alternativesNav(siblings, browse) {
   previous.disabled = siblings.index === 0;
   next.disabled = siblings.index >= siblings.count - 1;
   return el("span", { class: "alt-nav" }, previous, el("span", { text: `${siblings.index + 1}/${siblings.count}` }), next);
-}
-
-function imagesOf(message) {
-  const images = (message.parts ?? []).filter((part) => part.type === "image");
-  if (!images.length) return null;
-  return el("div", { class: "attachments" }, images.map((part) => el("img", {
-    alt: "Attached image", src: part.url || `data:${part.media_type};base64,${part.data}`,
-  })));
 }
 
 /** Why an answer ended, in plain words; a normal finish (`stop`) and errors (shown as such) have none. */
@@ -241,7 +234,7 @@ export class TurnView {
   /** Show the user message (a draft `{content, parts}` until the server stores it). */
   setUser(message) {
     this.user = message;
-    const bubble = el("div", { class: "bubble", text: message.content });
+    const bubble = el("div", { class: "bubble", text: message.content, hidden: !message.content });  // files alone: no bubble
     const actions = el("div", { class: "message-actions" },
       message.id ? actionButton("Edit", "edit", () => this.startEditing(bubble)) : null,
       actionButton("Copy", "copy", (event) => copyText(message.content, event.currentTarget)),
@@ -249,7 +242,7 @@ export class TurnView {
     const cleaned = message.cleaned
       ? el("div", { class: "message-note", text: `Removed ${message.cleaned} character${message.cleaned === 1 ? "" : "s"} that cannot be stored (NUL or a broken surrogate).` })
       : null;
-    const content = el("div", { class: "message-content" }, imagesOf(message), bubble, cleaned, actions);
+    const content = el("div", { class: "message-content" }, attachmentsOf(message), bubble, cleaned, actions);
     const element = el("article", { class: "message message-user", "aria-label": "Your message", dataset: { id: message.id ?? "" } }, content);
     if (this.userElement) this.userElement.replaceWith(element);
     else this.element.prepend(element);

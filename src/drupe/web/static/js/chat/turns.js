@@ -120,11 +120,13 @@ async function continueAnswer(page, answer) {
 async function editAndSend(page, turn, content) {
   if (page.state.running || !turn.user?.id) return;
   const messageId = turn.user.id;
+  const attached = (turn.user.parts ?? []).filter((part) => part.type !== "text");  // kept: files go again as their text
+  const parts = attached.length ? [{ type: "text", text: content }, ...attached] : undefined;
   const replacement = new TurnView(page.turnHandlers);
-  replacement.setUser({ content, parts: [] });
+  replacement.setUser({ content, parts: attached });
   removeFrom(page, turn);
   appendTurn(page, replacement);
-  await runTurn(page, `/messages/${messageId}/edit`, { content, targets: targets(page) }, replacement);
+  await runTurn(page, `/messages/${messageId}/edit`, { content, parts, targets: targets(page) }, replacement);
 }
 
 async function browseAlternatives(page, message, step) {
