@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots setup system-deps clean
+.PHONY: run test lint bench screenshots setup system-deps clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,8 @@ run: setup
 
 # Lint, format and type checks (configured in pyproject.toml); `make test` runs them first, so CI fails on them.
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench i18n
+	$(BIN)/ruff format --check src tests bench i18n
 	$(BIN)/mypy
 
 test: lint system-deps
@@ -46,6 +46,11 @@ bench: setup system-deps
 # Refresh docs/screenshots from the browser tests (a plain `make test` leaves them alone).
 screenshots: setup system-deps
 	DRUPE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q
+
+# The words in every language: extract the keys from the code, update each catalog, compile them
+# (see docs/languages.md). Run it after changing any text a user reads, then translate the new keys.
+i18n: setup
+	$(BIN)/python i18n/build.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

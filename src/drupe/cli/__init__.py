@@ -9,6 +9,8 @@ from types import ModuleType
 
 import typer
 
+from drupe.i18n import _
+
 # The module behind each top-level command, in the order `drupe --help` lists them.
 COMMAND_MODULES = {
     "provider": "provider",
@@ -31,8 +33,10 @@ def build_app(command: str | None = None) -> typer.Typer:
     into click parameters (doing it for every command costs ~25 ms of each run's start-up);
     for anything else (`--help`, a typo) every command is listed by name and help alone."""
     app = typer.Typer(
-        help="drupe: chat with any AI provider (OpenAI, OpenAI Responses, Anthropic, Gemini, Azure OpenAI, "
-        "or any compatible server such as vLLM or llama.cpp).",
+        help=_(
+            "drupe: chat with any AI provider (OpenAI, OpenAI Responses, Anthropic, Gemini, Azure OpenAI, "
+            "or any compatible server such as vLLM or llama.cpp)."
+        ),
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
