@@ -71,6 +71,11 @@ def found(svc: ChatService, text: str) -> set[int]:
         ("python写", {"mixed"}),  # Latin glued to Chinese, any case
         ("测试", {"mixed"}),
         ("天_", set()),  # LIKE's wildcard is a plain character
+        ("天气 !!!", {"zh_question", "zh_answer"}),  # punctuation alone is no word, on either backend
+        ("sugar ?", {"en"}),
+        ('"天气" NEAR(', set()),  # FTS5's syntax is plain text: NEAR is a word here, in no message
+        ('"天气" "Beijing"', {"zh_answer"}),
+        ("!!!", set()),
         ("photosynthesis", {"en"}),
         ("SUGAR photosynthesis", {"en"}),
     ],

@@ -61,7 +61,9 @@ def is_cjk(text: str) -> bool:
 def search_fts(conn: sa.Connection, text: str, limit: int, *, trigrams: bool) -> list[SearchHit]:
     """Search with the FTS5 index: whole words, best matches first; CJK words as substrings
     (through the trigram index when `trigrams` and the word is long enough, else LIKE)."""
-    chunks = text.split()
+    chunks = [chunk for chunk in text.split() if words(chunk)]  # `!!!` is no word, as in search_like
+    if not chunks:
+        return []
     plain = [chunk for chunk in chunks if not is_cjk(chunk)]
     cjk = [word for chunk in chunks if is_cjk(chunk) for word in words(chunk)]
     if not cjk:
