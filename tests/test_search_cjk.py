@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from drupe.chat import ChatService, Target
 from drupe.chat.tables import messages
 from drupe.store import open_store
-from drupe.store.db import create_engine, migrate
+from drupe.store.db import MIGRATIONS, create_engine, migrate
 from tests.cli_helpers import run_drupe
 
 pytestmark = pytest.mark.usefixtures("database_url")  # each test on SQLite and on PostgreSQL
@@ -139,11 +139,30 @@ def test_the_cli_finds_a_two_character_chinese_word():
     assert "No messages match" in run_drupe("conversations", "search", "下雪", input="").stdout
 
 
+def _config():
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _before_the_trigram_index() -> str:
+    """The revision before the one that makes the trigram index, found by its file name, as
+    revisions are renumbered when branches meet."""
+    from alembic.script import ScriptDirectory
+
+    [path] = (MIGRATIONS / "versions").glob("*_cjk_search.py")
+    down = ScriptDirectory.from_config(_config()).get_revision(path.name.split("_", 1)[0]).down_revision
+    assert isinstance(down, str)
+    return down
+
+
 def test_migrating_indexes_the_messages_already_stored(empty_database_url):
     """A database with messages from before migration 0011 finds them after it, and without
     the index again after a downgrade."""
     engine = create_engine(empty_database_url)
-    migrate(engine, "0006")
+    migrate(engine, _before_the_trigram_index())
     stamp = datetime(2026, 1, 1)
     with engine.begin() as conn:
         conn.execute(
@@ -167,15 +186,11 @@ def test_migrating_indexes_the_messages_already_stored(empty_database_url):
     assert len(svc.search("天气怎么样")) == len(svc.search("天气")) == 1
 
     from alembic import command
-    from alembic.config import Config
 
-    from drupe.store.db import MIGRATIONS
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006")
+        command.downgrade(cfg, _before_the_trigram_index())
     assert not sa.inspect(engine).has_table("messages_trigram")
     assert len(ChatService(svc.store).search("天气怎么样")) == 1  # CJK words through LIKE then
     svc.store.engine.dispose()
