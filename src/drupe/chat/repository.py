@@ -81,7 +81,7 @@ class Repository:
         self.store = store
         self.engine = store.engine
         self._recovered = False
-        self._has_fts: bool | None = None
+        self._indexes: search.Indexes | None = None
 
     # -- opening ---------------------------------------------------------
 
@@ -118,12 +118,20 @@ class Repository:
         return self.engine.begin()
 
     @property
+    def indexes(self) -> search.Indexes:
+        """Which SQLite full-text indexes exist; looked up once."""
+        if self._indexes is None:
+            if self.store.is_sqlite:
+                with self.connect() as conn:
+                    self._indexes = search.indexes(conn)
+            else:
+                self._indexes = search.Indexes(words=False, trigrams=False)
+        return self._indexes
+
+    @property
     def has_fts(self) -> bool:
-        """Whether the SQLite full-text index exists; looked up once."""
-        if self._has_fts is None:
-            with self.connect() as conn:
-                self._has_fts = self.store.is_sqlite and search.has_fts(conn)
-        return self._has_fts
+        """Whether the SQLite full-text index over words exists."""
+        return self.indexes.words
 
     # -- conversations ---------------------------------------------------
 
@@ -239,10 +247,13 @@ class Repository:
             return [message_from_row(row) for row in conn.execute(query)]
 
     def search(self, text: str, limit: int) -> list[SearchHit]:
-        """Messages containing all the words of `text` (FTS5), or the text itself (LIKE fallback)."""
-        fts = self.has_fts
+        """Messages containing all the words of `text` (FTS5; CJK words as substrings), or each
+        word anywhere (LIKE fallback)."""
+        found = self.indexes
         with self.connect() as conn:
-            return search.search_fts(conn, text, limit) if fts else search.search_like(conn, text, limit)
+            if found.words:
+                return search.search_fts(conn, text, limit, trigrams=found.trigrams)
+            return search.search_like(conn, text, limit)
 
     # -- the rows of a turn ----------------------------------------------
 

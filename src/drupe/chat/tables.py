@@ -70,3 +70,7 @@ sa.Index("ix_conversations_updated", conversations.c.updated_at)
 
 FTS_TABLE = "messages_fts"
 """SQLite FTS5 index over `messages.content`, kept in step by triggers (see migration 0002)."""
+
+TRIGRAM_TABLE = "messages_trigram"
+"""SQLite FTS5 index over `messages.content` with the `trigram` tokenizer, for Chinese, Japanese
+and Korean words inside sentences (migration 0011); absent where SQLite has no trigram tokenizer."""
