@@ -5,7 +5,7 @@ Both find the messages that hold all the words of the query, in any order.
 Chinese and Japanese are written without spaces, and Korean glues particles to its words, so
 FTS5's default tokenizer (unicode61) sees `今天天气怎么样` as one word and a search for 天气 finds
 nothing. A query word holding CJK characters is therefore looked for as a substring instead:
-through the `trigram` index (migration 0011) when it has 3 characters or more, with a LIKE
+through the `trigram` index (migration 0009) when it has 3 characters or more, with a LIKE
 when shorter (a trigram index cannot match fewer than 3 characters). Other words keep the
 unicode61 index: whole words, best matches first. docs/chat.md has the measurements behind
 this choice."""

@@ -7,15 +7,15 @@ second external-content FTS5 table, `messages_trigram`, uses the `trigram` token
 filled from the messages already stored. Where SQLite has no FTS5 or no trigram tokenizer, and
 on PostgreSQL, nothing is made: search then finds CJK words with LIKE.
 
-Revision ID: 0011
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
