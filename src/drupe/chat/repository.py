@@ -41,6 +41,10 @@ log = logging.getLogger("drupe.chat")
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 """Who streams an answer ("host:pid"), so another process can tell a live stream from a crashed one."""
 
+LATEST_ANSWER_DEPTH = 3
+"""How far up from a leaf the latest answer is looked for: the leaf is an answer, or a user
+message whose answers were deleted (its parent is then the answer before it)."""
+
 PREFIX_MATCHES_SHOWN = 5
 """How many conversations an ambiguous id prefix lists."""
 
@@ -228,6 +232,22 @@ class Repository:
         """The leaf reached from a message by following its newest reply at each level."""
         with self.connect() as conn:
             return conn.execute(_NEWEST_LEAF, {"message_id": message_id}).scalar_one()
+
+    def latest_turn_answers(self, leaf_id: int) -> list[MessageRecord]:
+        """The answers of the last turn on the branch ending at `leaf_id`: the branch's latest
+        answer and those written with it (same user message, same moment: one multi-model turn),
+        oldest first. None when the branch has no answer yet."""
+        with self.connect() as conn:
+            rows = history.path_rows(conn, leaf_id, LATEST_ANSWER_DEPTH)
+            answer = next((message_from_row(row) for row in reversed(rows) if row.role == "assistant"), None)
+            if answer is None:
+                return []
+            query = (
+                sa.select(messages)
+                .where(*_siblings_of(answer), messages.c.created_at == answer.created_at)
+                .order_by(messages.c.id)
+            )
+            return [message_from_row(row) for row in conn.execute(query)]
 
     def all_messages(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of a conversation, every branch, in the order they were written."""

@@ -159,6 +159,25 @@ class ChatService:
         """Apply the `-p`/`-m` rules (see `drupe.chat.targets`)."""
         return resolve_targets(self.registry, provider, models)
 
+    def continue_targets(self, conversation_id: str) -> list[Target]:
+        """Who answers when a conversation goes on and the caller names no model: the models of
+        its latest turn (every model of a multi-model turn; after a regeneration, the model
+        that gave the answer shown), those still offered by an enabled provider. A conversation
+        with no answers, or none of whose models is still there, gets the default model."""
+        conversation = self.get_conversation(conversation_id)
+        leaf = conversation.current_leaf_id
+        targets: list[Target] = []
+        for answer in [] if leaf is None else self.repository.latest_turn_answers(leaf):
+            if not answer.provider_id or not answer.model:
+                continue
+            provider = self.registry.find_provider(answer.provider_id)
+            if provider is None or not provider.enabled or self.registry.find_model(provider, answer.model) is None:
+                continue
+            target = Target(provider.name, answer.model)
+            if target not in targets:
+                targets.append(target)
+        return targets or self.resolve_targets(None, [])
+
     def cost(self, answer: MessageRecord) -> float | None:
         """USD for this answer when its model has prices and the provider reported usage."""
         if not answer.provider_id or not answer.model or self.registry.find_provider(answer.provider_id) is None:

@@ -60,8 +60,12 @@ def chat(
     temperature: float | None = typer.Option(None, "--temperature", help="0–2; default: the provider's."),
     top_p: float | None = typer.Option(None, "--top-p", help="0–1; default: the provider's."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest answer, in tokens."),
-    continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the most recent conversation."),
-    conversation: str | None = typer.Option(None, "--conversation", help="Continue this conversation (id or prefix)."),
+    continue_: bool = typer.Option(
+        False, "--continue", "-c", help="Continue the most recent conversation, with the model(s) of its last answer."
+    ),
+    conversation: str | None = typer.Option(
+        None, "--conversation", help="Continue this conversation (id or prefix), with the model(s) of its last answer."
+    ),
     no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored answer(s) as JSON."),
     tools: str | None = typer.Option(None, "--tools", metavar="NAME[,NAME...]", help=TOOLS_HELP),
@@ -83,7 +87,11 @@ def chat(
     if text is None and not sys.stdin.isatty():
         raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
     service = ChatService(open_store())
-    targets = service.resolve_targets(provider, model)
+    conversation_id = _conversation_to_continue(service, conversation) if conversation or continue_ else None
+    if conversation_id is not None and provider is None and not model:
+        targets = service.continue_targets(conversation_id)  # the models it was talking to
+    else:
+        targets = service.resolve_targets(provider, model)
     given: dict[str, Any] = {
         "system_prompt": system,
         "temperature": temperature,
@@ -93,7 +101,6 @@ def chat(
     settings = {key: value for key, value in given.items() if value is not None}
     settings.update(_tool_settings(tools, max_tool_steps))
     _check_settings(settings)
-    conversation_id = _conversation_to_continue(service, conversation) if conversation or continue_ else None
     if text is None:
         from drupe.cli.interactive import run_session
 

@@ -50,7 +50,10 @@ def content_of(text: str, parts: list[PartIn]) -> Content:
 class SendIn(BaseModel):
     content: MessageText
     parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
-    targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
+    targets: list[TargetIn] = Field(
+        default_factory=list,
+        description="Empty: the model(s) of the conversation's latest answers, or the default model.",
+    )
     parent_id: Id | None = None
 
 
@@ -116,7 +119,7 @@ async def send(
     asking: Approvals = Depends(approvals),
 ) -> StreamingResponse:
     conversation = chat.get_conversation(conversation_id)
-    targets = resolve(chat, body.targets)
+    targets = resolve(chat, body.targets) if body.targets else chat.continue_targets(conversation.id)
     content = content_of(body.content, body.parts)
     turn = chat.send(conversation.id, content, targets, body.parent_id, approver=asking.approver())
     return await event_stream(chat, running, turn)
