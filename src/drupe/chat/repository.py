@@ -69,6 +69,19 @@ _NEWEST_LEAF = sa.text(
 is always above its parent's, so the deepest message reached has the highest id."""
 
 
+_SUBTREE = sa.text(
+    "WITH RECURSIVE down(id) AS ("
+    " SELECT CAST(:message_id AS INTEGER)"
+    " UNION ALL"
+    " SELECT m.id FROM messages AS m JOIN down ON m.parent_id = down.id"
+    ") SELECT id FROM down"
+)
+"""A message and everything under it: its answers, their follow-ups, every branch."""
+
+_DELETE_CHUNK = 500
+"""Ids per statement when a subtree is deleted: far below any database's cap on parameters."""
+
+
 def now() -> datetime:
     """UTC, without a zone: how every timestamp is stored."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -232,6 +245,40 @@ class Repository:
         """The leaf reached from a message by following its newest reply at each level."""
         with self.connect() as conn:
             return conn.execute(_NEWEST_LEAF, {"message_id": message_id}).scalar_one()
+
+    def delete_subtree(self, message: MessageRecord, current_leaf_id: int | None) -> tuple[list[int], int | None]:
+        """Delete a message and every message under it, in one transaction; the rest of the tree
+        stays. When the current leaf goes with them, the branch moves to the newest remaining
+        alternative of the message (down to its newest leaf), else to its parent. Returns the
+        deleted ids and the current leaf after. Refused (`conflict`) while one of them streams."""
+        with self.begin() as conn:
+            ids = list(conn.execute(_SUBTREE, {"message_id": message.id}).scalars())
+            chunks = [ids[i : i + _DELETE_CHUNK] for i in range(0, len(ids), _DELETE_CHUNK)]
+            for chunk in chunks:
+                streaming = messages.c.id.in_(chunk) & (messages.c.status == "streaming")
+                if conn.execute(sa.select(messages.c.id).where(streaming).limit(1)).first() is not None:
+                    raise DrupeError(
+                        f"Message {message.id} has an answer still streaming: stop it first.",
+                        code="conflict", what="message", id=message.id,
+                    )  # fmt: skip
+            leaf = current_leaf_id
+            if leaf is None or leaf in ids:
+                others = sa.select(sa.func.max(messages.c.id)).where(
+                    *_siblings_of(message), messages.c.id != message.id
+                )
+                sibling = conn.execute(others).scalar()
+                leaf = (
+                    message.parent_id
+                    if sibling is None
+                    else conn.execute(_NEWEST_LEAF, {"message_id": sibling}).scalar_one()
+                )
+            for chunk in chunks:  # unlinked first, so no cascade runs (see delete_conversation)
+                conn.execute(messages.update().where(messages.c.id.in_(chunk)).values(parent_id=None))
+            for chunk in chunks:
+                conn.execute(messages.delete().where(messages.c.id.in_(chunk)))
+            values = {"conversation_id": message.conversation_id, "current_leaf_id": leaf, "updated_at": now()}
+            conn.execute(_UPDATE_CONVERSATION, values)
+        return ids, leaf
 
     def latest_turn_answers(self, leaf_id: int) -> list[MessageRecord]:
         """The answers of the last turn on the branch ending at `leaf_id`: the branch's latest

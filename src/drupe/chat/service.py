@@ -123,6 +123,21 @@ class ChatService:
         leaf = conversation.current_leaf_id if before_id is None else self.get_message(before_id).parent_id
         return [] if leaf is None else self.repository.branch(leaf, limit)
 
+    def delete_message(self, message_id: int, conversation_id: str | None = None) -> list[int]:
+        """Delete a message with everything under it (its answers and the turns after them, on
+        every branch), keeping the rest; the ids deleted, the message's first. If the current
+        branch went with it, the newest remaining alternative of the message becomes current,
+        else its parent. `conversation_id` (id or prefix): the message must be in it."""
+        message = self.get_message(message_id)
+        if conversation_id is not None and self.get_conversation(conversation_id).id != message.conversation_id:
+            raise DrupeError(
+                f"No message {message_id} in conversation {conversation_id!r}.",
+                code="not_found", what="message", id=message_id, conversation=conversation_id,
+            )  # fmt: skip
+        conversation = self.get_conversation(message.conversation_id)
+        ids, _leaf = self.repository.delete_subtree(message, conversation.current_leaf_id)
+        return ids
+
     def alternatives(self, message_id: int) -> list[MessageRecord]:
         """The versions of one turn: messages with the same parent and role, oldest first."""
         return self.repository.alternatives(self.get_message(message_id))

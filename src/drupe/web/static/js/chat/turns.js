@@ -1,8 +1,9 @@
 // Running a turn on the Chat page: stream the answers into it, Stop, the decisions on tool calls
 // that wait for the user, and the message actions (Regenerate, Edit, browse alternatives) that
-// start a new turn or show another branch.
+// start a new turn or show another branch, and Delete.
 
 import * as api from "../api.js";
+import { confirmDialog } from "../dialogs.js";
 import { TurnView } from "../messages.js";
 import { appendTurn, nearBottom, removeFrom, scrollToBottom, showPage } from "./messages-list.js";
 import { loadConversations } from "./sidebar.js";
@@ -93,7 +94,21 @@ export function turnHandlers(page) {
     regenerate: (answer) => { regenerate(page, answer).catch(page.reportError); },
     edit: (turn, content) => { editAndSend(page, turn, content).catch(page.reportError); },
     browse: (message, step) => { browseAlternatives(page, message, step).catch(page.reportError); },
+    remove: (message) => { deleteMessage(page, message).catch(page.reportError); },
   };
+}
+
+/** Delete a message and what hangs under it, once the user agrees; show the branch left. */
+async function deleteMessage(page, message) {
+  const { state } = page;
+  if (state.running || !state.conversation || !message?.id) return;
+  const what = message.role === "user" ? "this message, its answers and the messages after them"
+    : "this answer and the messages after it";
+  if (!await confirmDialog("Delete message", `Delete ${what}? Other branches stay.`)) return;
+  const result = await api.del(`/conversations/${state.conversation.id}/messages/${message.id}`);
+  page.set({ conversation: result.conversation });
+  showPage(page, result);
+  loadConversations(page).catch(page.reportError);
 }
 
 async function regenerate(page, answer) {
