@@ -8,7 +8,7 @@ The core has no CLI or web imports; both build on `ChatService`, a thin front ov
     conv = svc.create_conversation(settings=ConversationSettings(context_count=10))
     targets = svc.resolve_targets(None, ["gpt-4o-mini"])
     async for event in svc.send(conv.id, "Hello", targets):
-        ...  # UserSaved, AnswerStarted, AnswerDelta, AnswerFinished
+        ...  # UserSaved, AnswerStarted, AnswerDelta, AnswerFinished, (after a first turn) TitleChanged
 
 Conversations: create_conversation, list_conversations, get_conversation (id or unique
 prefix), rename_conversation, delete_conversation, update_settings.
@@ -19,7 +19,7 @@ Turns: send, regenerate, edit; cancelling the consumer leaves unfinished answers
 'stopped' with their partial text.
 """
 
-from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TitleChanged, TurnEvent, UserSaved
 from drupe.chat.records import Conversation, ConversationSettings, MessageRecord, SearchHit, Target
 from drupe.chat.service import ChatService
 
@@ -33,6 +33,7 @@ __all__ = [
     "MessageRecord",
     "SearchHit",
     "Target",
+    "TitleChanged",
     "TurnEvent",
     "UserSaved",
 ]

@@ -187,6 +187,16 @@ class Repository:
         with self.begin() as conn:
             conn.execute(_UPDATE_CONVERSATION, {"conversation_id": conversation_id, "updated_at": now(), **values})
 
+    def retitle(self, conversation_id: str, expected: str, title: str) -> bool:
+        """Set the title only while it is still `expected` (a rename in between wins); whether it was set."""
+        with self.begin() as conn:
+            changed = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id, conversations.c.title == expected)
+                .values(title=title)
+            )
+        return changed.rowcount == 1
+
     def delete_conversation(self, conversation_id: str) -> None:
         """Its messages are first unlinked from their parents, so deleting them cascades
         nowhere: on SQLite each cascade level is a trigger level, and a chain of more than

@@ -251,8 +251,14 @@ async def run_turn(
                 view.finished(event.answer)
 
     task = asyncio.create_task(consume())
+    untitled = False  # Ctrl-C once every answer is in skips only the title (drupe.chat.titles)
 
     def interrupt() -> None:
+        nonlocal untitled
+        if answer_ids and len(finished) == len(answer_ids) and not outcome.interrupted and not untitled:
+            untitled = True
+            task.cancel()
+            return
         if outcome.interrupted:
             outcome.leave = True
         outcome.interrupted = True
@@ -263,7 +269,7 @@ async def run_turn(
     try:
         await task
     except asyncio.CancelledError:
-        if not outcome.interrupted:
+        if not outcome.interrupted and not untitled:
             raise
     finally:
         loop.remove_signal_handler(signal.SIGINT)
