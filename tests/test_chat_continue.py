@@ -92,3 +92,9 @@ def test_the_api_goes_on_with_the_conversations_models_when_given_none(web_serve
     started = [e for e in events if e["type"] == "start"]
     assert [(e["provider"], e["model"]) for e in started] == [("vLLM", "N")]
     assert [r.json["model"] for r in vllm.requests] == ["N", "N"]
+    assert server.client.get(f"/api/conversations/{conversation}/models").json() == [{"provider": "vLLM", "model": "N"}]
+
+    empty = server.client.post("/api/conversations", json={}).json()["id"]
+    assert server.client.get(f"/api/conversations/{empty}/models").json() == []
+    no_model = server.client.post(f"/api/conversations/{empty}/messages", json={"content": "hi"})
+    assert no_model.status_code == 400 and "No model chosen" in no_model.json()["error"]["message"]

@@ -61,7 +61,7 @@ def test_settings_switch_titles_off_and_pick_the_model(ui: Page, api: httpx2.Cli
     expect(ui.get_by_label("Title model")).to_be_disabled()
     assert api.get("/settings/titles").json()["enabled"] is False
     ui.get_by_role("link", name="Chat", exact=True).click()
-    ui.get_by_role("button", name="New conversation").click()
+    ui.get_by_role("button", name="New conversation", exact=True).click()
     send(ui, "Second")
     wait_until_answered(ui)
     ui.reload()

@@ -175,10 +175,15 @@ class ChatService:
         return resolve_targets(self.registry, provider, models)
 
     def continue_targets(self, conversation_id: str) -> list[Target]:
-        """Who answers when a conversation goes on and the caller names no model: the models of
-        its latest turn (every model of a multi-model turn; after a regeneration, the model
-        that gave the answer shown), those still offered by an enabled provider. A conversation
-        with no answers, or none of whose models is still there, gets the default model."""
+        """Who answers when a conversation goes on and the caller names no model: its own models
+        (`conversation_targets`); for a conversation with no answers, or none of whose models is
+        still there, the default model."""
+        return self.conversation_targets(conversation_id) or self.resolve_targets(None, [])
+
+    def conversation_targets(self, conversation_id: str) -> list[Target]:
+        """The models of a conversation's latest turn on its current branch (every model of a
+        multi-model turn; after a regeneration, the model that gave the answer shown), those
+        still offered by an enabled provider; empty when there are none."""
         conversation = self.get_conversation(conversation_id)
         leaf = conversation.current_leaf_id
         targets: list[Target] = []
@@ -191,7 +196,7 @@ class ChatService:
             target = Target(provider.name, answer.model)
             if target not in targets:
                 targets.append(target)
-        return targets or self.resolve_targets(None, [])
+        return targets
 
     def cost(self, answer: MessageRecord) -> float | None:
         """USD for this answer when its model has prices and the provider reported usage."""

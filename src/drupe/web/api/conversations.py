@@ -136,6 +136,23 @@ def list_messages(
     return page(chat, conversation.id, limit, before)
 
 
+class ConversationModel(BaseModel):
+    provider: str = Field(description="The provider's name.")
+    model: str
+
+
+@router.get(
+    "/conversations/{conversation_id}/models",
+    response_model=list[ConversationModel],
+    responses=documented(400, 404, 422),
+)
+def conversation_models(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> list[dict[str, str]]:
+    """The models of the conversation's latest turn that are still offered: who answers a message
+    sent with no targets (empty: the default model). The page picks them when it opens the conversation."""
+    targets = chat.conversation_targets(conversation_id)
+    return [{"provider": target.provider, "model": target.model} for target in targets]
+
+
 @router.delete(
     "/conversations/{conversation_id}/messages/{message_id}",
     response_model=MessagesRemoved,
