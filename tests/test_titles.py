@@ -1,6 +1,11 @@
 """Automatic titles after a conversation's first answer, against fake upstreams (SQLite and PostgreSQL)."""
 
 import asyncio
+import os
+import select
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -177,3 +182,28 @@ def test_the_api_streams_the_title_and_keeps_the_setting(web_server, fake_upstre
     second = server.client.post("/api/conversations", json={}).json()["id"]
     events = server.events(f"/api/conversations/{second}/messages", {"content": "Hello"})
     assert "title" not in [e["type"] for e in events] and len(up.title_requests) == 1
+
+
+def test_ctrl_c_while_the_cli_waits_for_the_title_skips_only_the_title(fake_upstream):
+    up = fake_upstream("openai", text="Paris is the answer.", title="Too slow", title_delay=20)
+    svc = make_service(up)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "drupe", "chat", QUESTION],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+    )  # fmt: skip
+    printed = b""
+    deadline = time.monotonic() + 30
+    while b"answer." not in printed and time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 0.5)
+        if ready:
+            printed += os.read(process.stdout.fileno(), 4096)
+    while not up.title_requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+
+    assert process.returncode == 0, err
+    assert (printed + out).decode() == "Paris is the answer.\n" and "stopped" not in err.decode()
+    [conversation] = svc.list_conversations()
+    assert conversation.title == QUESTION
+    assert [m.status for m in svc.history(conversation.id)] == ["complete", "complete"]
