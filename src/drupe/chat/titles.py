@@ -116,11 +116,11 @@ def title_request(model: str, question: str, answer: str) -> ChatRequest:
 
 
 def title_model(registry: Registry, settings: TitleSettings, answer: MessageRecord) -> tuple[Provider, str] | None:
-    """Who is asked: the chosen model, else the one that gave `answer`; None when that provider
-    is gone or switched off."""
+    """Who is asked: the chosen model, else the one that gave `answer`; None when that model or
+    its provider is gone, or the provider is switched off."""
     provider_id, model = (settings.provider, settings.model) if settings.model else (answer.provider_id, answer.model)
     provider = registry.find_provider(provider_id) if provider_id else None
-    if provider is None or not provider.enabled or not model:
+    if provider is None or not provider.enabled or not model or registry.find_model(provider, model) is None:
         return None
     return provider, model
 
