@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drupe.chat import ChatService
-from drupe.chat.history import build_request, path_rows
+from drupe.chat.history import build_history, path_rows, request_for
 from drupe.chat.tables import messages
 from drupe.store import open_store
 
@@ -50,7 +50,8 @@ def measure(service: ChatService, conversation_id: str, leaf: int, context_count
         rows_read = len(path_rows(conn, leaf, limit))
         for _ in range(RUNS):
             start = time.perf_counter()
-            request = build_request(conn, conversation, leaf, "bench-model")
+            built = build_history(conn, conversation, leaf)
+            request, _ = request_for(built, conversation.settings, None, "bench-model")
             timings.append((time.perf_counter() - start) * 1000)
     return {
         "context_count": "all" if context_count is None else context_count,

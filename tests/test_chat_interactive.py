@@ -70,3 +70,28 @@ def test_a_session_answers_regenerates_and_exits(fake_upstream):
     answers = [m for m in json.loads(exported)["messages"] if m["role"] == "assistant"]
     assert len(answers) == 2 and all(a["content"] == "The tide comes in." for a in answers)
     assert len(up.requests) == 2
+
+
+def test_continue_goes_on_with_an_answer_cut_at_the_token_limit(fake_upstream):
+    from tests.fakes.answer import split_chunks
+    from tests.fakes.upstream import Fault
+
+    up = fake_upstream("anthropic", text="Waves roll", chunks=2, fault=Fault("length", times=1, after_chunks=1))
+    registry = Registry(open_store())
+    registry.add_provider("Sea", "anthropic", base_url=up.base_url)
+    registry.add_model("Sea", "fake-model")
+
+    term = Terminal("-p", "Sea", "-m", "fake-model")
+    term.read_until(">")
+    term.type("Tell me about the sea\r")
+    term.read_until("stopped: token limit")
+    up.text_chunks = split_chunks(" roll in, and out.", None)
+    term.type("/continue\r")
+    term.read_until("and out.")
+    term.type("/exit\r")
+    assert term.close() == 0
+
+    [conversation] = json.loads(run_drupe("conversations", "list", "--json").stdout)
+    exported = run_drupe("conversations", "export", conversation["id"], "--format", "json").stdout
+    [answer] = [m for m in json.loads(exported)["messages"] if m["role"] == "assistant"]
+    assert (answer["content"], answer["stop_reason"]) == ("Waves roll in, and out.", "stop")

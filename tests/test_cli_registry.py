@@ -93,9 +93,13 @@ def test_models_add_list_edit_remove():
     assert [m["model_id"] for m in models] == ["Qwen/Qwen3-32B", "llava"]
     assert "reasoning" in models[0]["capabilities"] and models[0]["context_window"] == 32768
     assert models[1]["capabilities"] == ["text", "vision"] and models[1]["group"] == "vision"
+    ok("model", "default", "P", "llava")
     ok("model", "edit", "P", "llava", "--id", "llava:13b", "--name", "Llava 13B", "-c", "text")
     models = json.loads(ok("model", "list", "--json").stdout)
     assert models[1]["model_id"] == "llava:13b" and models[1]["capabilities"] == ["text"]
+    from drupe.chat.targets import default_model
+
+    assert default_model(Registry(open_store()))[1].model_id == "llava:13b"  # still the default, by its new ID
     assert "Llava 13B" in ok("model", "list").stdout
     ok("model", "remove", "P", "llava:13b")
     assert len(json.loads(ok("model", "list", "--json").stdout)) == 1

@@ -41,6 +41,46 @@ def test_migrates_from_empty_to_head_and_back(empty_database_url):
     engine.dispose()
 
 
+def test_0007_keeps_conversations_and_gives_them_no_reasoning_or_parameters(empty_database_url):
+    """A conversation made before 0007 reads back with the provider's default reasoning and no
+    parameters; the new settings are stored; down to 0006 drops the columns again."""
+    from datetime import datetime
+
+    from alembic import command
+    from alembic.config import Config
+
+    from drupe.chat.records import CustomParam, conversation_from_row
+    from drupe.chat.tables import conversations
+    from drupe.store.db import MIGRATIONS, create_engine
+
+    engine = create_engine(empty_database_url)
+    migrate(engine, "0006")
+    now = datetime(2026, 1, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('c1', 'old', :t, :t)"),
+            {"t": now},
+        )
+    migrate(engine)
+    with engine.begin() as conn:
+        old = conversation_from_row(conn.execute(sa.select(conversations)).one())
+        assert old.title == "old" and old.settings.reasoning is None and old.settings.params == ()
+        params = [{"name": "top_k", "type": "number", "value": 5}]
+        conn.execute(conversations.update().values(reasoning="high", params=params))
+        new = conversation_from_row(conn.execute(sa.select(conversations)).one())
+    assert new.settings.reasoning == "high" and new.settings.params == (CustomParam("top_k", "number", 5),)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    with engine.connect() as conn:
+        columns = {column["name"] for column in sa.inspect(conn).get_columns("conversations")}
+        assert not {"reasoning", "params"} & columns
+        assert conn.execute(sa.text("SELECT title FROM conversations")).scalar() == "old"
+    engine.dispose()
+
+
 def test_the_store_works_on_the_database_url(database_url):
     """`DRUPE_DATABASE_URL` (PostgreSQL here) holds everything: a second store sees what the first wrote."""
     store = open_store()

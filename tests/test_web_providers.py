@@ -274,17 +274,22 @@ def test_meta_lists_types_and_capabilities(client):
     meta = client.get("/api/meta").json()
     types = {entry["id"]: entry for entry in meta["types"]}
     assert list(types) == ["openai", "openai-response", "anthropic", "gemini", "azure-openai"]
-    # What the provider form shows for each type comes with it: Azure alone has an API version.
+    # What the provider form shows for each type comes with it: Azure alone has an API version;
+    # the stream-usage switch is for the types that send stream_options.
     assert types["azure-openai"] == {
         "id": "azure-openai",
         "label": "Azure OpenAI",
         "address_placeholder": "https://NAME.openai.azure.com",
         "address_help": types["azure-openai"]["address_help"],
-        "fields": ["api_version"],
+        "fields": ["api_version", "stream_usage"],
         "api_version_placeholder": "e.g. 2024-10-21, or v1",
     }
     assert "resource endpoint" in types["azure-openai"]["address_help"]
-    assert types["openai"]["fields"] == [] and types["openai"]["address_placeholder"] == "Empty: the official address"
+    assert [types[t]["fields"] for t in ("openai-response", "anthropic", "gemini")] == [[], [], []]
+    assert (
+        types["openai"]["fields"] == ["stream_usage"]
+        and types["openai"]["address_placeholder"] == "Empty: the official address"
+    )
     assert "vision" in meta["capabilities"]
 
 

@@ -33,6 +33,9 @@ CAPABILITY_PATTERNS: tuple[tuple[str, str], ...] = (
 
 _NOT_CHAT = {"embedding", "rerank"}
 
+_FREE = re.compile(r"(^|[^a-z0-9])free($|[^a-z0-9])")
+"""`free` as a word of its own: OpenRouter's `:free` variants, `…-free`, "(free)" in a name."""
+
 
 def infer_capabilities(model_id: str) -> list[str]:
     """Capabilities a model ID suggests, by the pattern table above.
@@ -44,6 +47,14 @@ def infer_capabilities(model_id: str) -> list[str]:
     if _NOT_CHAT & set(found):
         return [cap for cap in found if cap in _NOT_CHAT]
     return ["text", *found]
+
+
+def is_free(model_id: str, name: str = "") -> bool:
+    """Whether a model's ID or name says it costs nothing (`meta-llama/llama-3-8b:free`).
+
+    Only what the words say: a price of 0 is known for stored models, not for a remote list.
+    """
+    return any(_FREE.search(text.lower()) for text in (model_id, name))
 
 
 def default_group(model_id: str) -> str:

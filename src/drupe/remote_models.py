@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass
 
-from drupe.catalog import default_group, infer_capabilities
+from drupe.catalog import default_group, infer_capabilities, is_free
 from drupe.protocols.base import RemoteModel
 from drupe.registry import Model, Registry
 
@@ -18,6 +18,8 @@ class RemoteEntry:
     capabilities: list[str]
     added: bool
     context_window: int | None = None
+    free: bool = False
+    """Its ID or name marks it free (`drupe.catalog.is_free`): the Manage dialog's Free tab."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,6 +45,7 @@ def _entries(remote: list[RemoteModel], added: set[str]) -> list[RemoteEntry]:
             capabilities=infer_capabilities(m.id),
             added=m.id in added,
             context_window=m.context_window,
+            free=is_free(m.id, m.name),
         )
         for m in sorted(remote, key=lambda m: (default_group(m.id), m.id))
     ]

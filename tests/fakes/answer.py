@@ -30,13 +30,16 @@ class FakeCall:
 @dataclass(frozen=True)
 class Answer:
     """What the fake model says. With `tool_calls`, the text (maybe none) comes first, then the
-    calls, and the answer's finish reason is the format's "tool use" one."""
+    calls, and the answer's finish reason is the format's "tool use" one; with `length`, its
+    "token limit" one."""
 
     model: str
     text_chunks: tuple[str, ...]
     reasoning_chunks: tuple[str, ...] = ()
     input_tokens: int = 0
     tool_calls: tuple[FakeCall, ...] = ()
+    length: bool = False
+    """It ends at the token limit: the format's own finish reason for that."""
 
     @property
     def text(self) -> str:

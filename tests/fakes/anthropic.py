@@ -47,7 +47,7 @@ def frames(answer: Answer) -> Frames:
     end += [
         _event(
             "message_delta",
-            delta={"stop_reason": "tool_use" if answer.tool_calls else "end_turn", "stop_sequence": None},
+            delta={"stop_reason": _stop_reason(answer), "stop_sequence": None},
             usage={"output_tokens": answer.output_tokens},
         ),
         _event("message_stop"),
@@ -119,10 +119,14 @@ def body(answer: Answer) -> dict:
         "role": "assistant",
         "model": answer.model,
         "content": content,
-        "stop_reason": "tool_use" if answer.tool_calls else "end_turn",
+        "stop_reason": _stop_reason(answer),
         "stop_sequence": None,
         "usage": {"input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens},
     }
+
+
+def _stop_reason(answer: Answer) -> str:
+    return "max_tokens" if answer.length else "tool_use" if answer.tool_calls else "end_turn"
 
 
 def error(status: int, message: str) -> dict:

@@ -53,7 +53,7 @@ def frames(answer: Answer) -> Frames:
             sse({**_malformed(answer), "usageMetadata": _usage(answer), "modelVersion": answer.model}, newline="\r\n")
         ]
     else:
-        end = [chunk([{"text": ""}], "STOP", usage=True)]
+        end = [chunk([{"text": ""}], "MAX_TOKENS" if answer.length else "STOP", usage=True)]
     return Frames(start=[], content=content, end=end, broken=b'data: {"candidates": [{"content": \r\n\r\n')
 
 
@@ -65,7 +65,13 @@ def body(answer: Answer) -> dict:
     if answer.text or not calls:
         parts.append({"text": answer.text})
     return {
-        "candidates": [{"content": {"role": "model", "parts": parts + calls}, "finishReason": "STOP", "index": 0}],
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": parts + calls},
+                "finishReason": "MAX_TOKENS" if answer.length else "STOP",
+                "index": 0,
+            }
+        ],
         "usageMetadata": _usage(answer),
         "modelVersion": answer.model,
     }

@@ -38,7 +38,7 @@ def frames(answer: Answer, reasoning_field: str = "reasoning_content", include_u
         (chunk({"content": text}) for text in answer.text_chunks),
         (chunk({"tool_calls": [entry]}) for entry in _call_fragments(answer)),
     )
-    end = [chunk({}, "tool_calls" if answer.tool_calls else "stop")]
+    end = [chunk({}, finish_reason(answer))]
     if include_usage:
         end.append(
             sse(
@@ -72,9 +72,13 @@ def body(answer: Answer, reasoning_field: str = "reasoning_content") -> dict:
         "object": "chat.completion",
         "created": 1700000000,
         "model": answer.model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if answer.tool_calls else "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(answer)}],
         "usage": _usage(answer),
     }
+
+
+def finish_reason(answer: Answer) -> str:
+    return "length" if answer.length else "tool_calls" if answer.tool_calls else "stop"
 
 
 def error(status: int, message: str) -> dict:

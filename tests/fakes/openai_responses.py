@@ -1,4 +1,6 @@
-"""OpenAI Responses API as documented: typed events, usage on `response.completed`.
+"""OpenAI Responses API as documented: typed events, usage on `response.completed`; an answer
+cut at its token limit ends with `response.incomplete`, status `incomplete` and
+`incomplete_details.reason: "max_output_tokens"`.
 
 Function calls as the function calling guide streams them
 (https://platform.openai.com/docs/guides/function-calling#streaming) with the events of
@@ -59,7 +61,7 @@ def frames(answer: Answer) -> Frames:
         event(
             last, "response.output_text.done", item_id="msg_fake", output_index=index, content_index=0, text=answer.text
         ),
-        event(last + 1, "response.completed", response=body(answer)),
+        event(last + 1, "response.incomplete" if answer.length else "response.completed", response=body(answer)),
     ]
     return Frames(
         start=start,
@@ -70,7 +72,9 @@ def frames(answer: Answer) -> Frames:
 
 
 def body(answer: Answer) -> dict:
-    response = _response(answer, "completed")
+    response = _response(answer, "incomplete" if answer.length else "completed")
+    if answer.length:  # cut at max_output_tokens: the response and its message are incomplete
+        response["incomplete_details"] = {"reason": "max_output_tokens"}
     if answer.reasoning:
         response["output"].append(
             {"id": "rs_fake", "type": "reasoning", "summary": [{"type": "summary_text", "text": answer.reasoning}]}
@@ -81,7 +85,7 @@ def body(answer: Answer) -> dict:
                 "id": "msg_fake",
                 "type": "message",
                 "role": "assistant",
-                "status": "completed",
+                "status": "incomplete" if answer.length else "completed",
                 "content": [{"type": "output_text", "text": answer.text, "annotations": []}],
             }
         )

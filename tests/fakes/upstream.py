@@ -29,7 +29,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import unquote
 
@@ -60,6 +60,7 @@ FaultKind = Literal[
     "cut_off",
     "endless",
     "no_tools",
+    "length",
 ]
 
 HTML_PAGE = (
@@ -92,6 +93,9 @@ class Fault:
                     finish reason and no end marker; a whole answer comes with no finish reason
     - endless:      streams only: the content chunks are sent again and again, never finishing
     - no_tools:     chats offering tools: 400 saying the model does not support tools (Ollama's words)
+    - length:       chats: the answer stops at the token limit, after `after_chunks` text chunks (0: all),
+                    with the format's own finish reason for it (`length`, `max_tokens`, `MAX_TOKENS`,
+                    `response.incomplete` for `max_output_tokens`)
     """
 
     kind: FaultKind
@@ -237,6 +241,8 @@ class FakeUpstream:
         if route == "models":
             return self._models(request.query)
         answer = self._answer(model, body or {})
+        if fault is not None and fault.kind == "length":
+            answer = replace(answer, text_chunks=answer.text_chunks[: fault.after_chunks or None], length=True)
         stream = route == "stream" or (route == "chat" and bool((body or {}).get("stream")))
         if not stream:
             return await self._whole(answer, fault)

@@ -115,6 +115,24 @@ class Answer:
     """Its rounds of tool calls so far, the one running included (see `drupe.chat.tooling`)."""
     changes: int = 0
     """Counts changes to `steps`, so the timer knows there is something to save."""
+    left_out: int | None = None
+    """Earlier messages left out of its request to fit the model's context window (None: unknown window)."""
+    earlier_tokens: tuple[int | None, int | None] = (None, None)
+    """Tokens in and out of the calls that gave its text before it was continued (see `going_on`)."""
+
+    @classmethod
+    def going_on(cls, record: MessageRecord, provider: Provider) -> Answer:
+        """An answer cut at the token limit, to be continued: the text, reasoning, rounds of tool
+        calls and token counts it has are kept, and what comes next is added to them."""
+        assert record.parent_id is not None and record.model is not None
+        answer = cls(record.id, provider, record.model, record.conversation_id, record.parent_id, record.created_at)
+        answer.text.add(record.content)
+        answer.reasoning.add(record.reasoning)
+        answer.steps = list(record.tool_steps)
+        answer.earlier_tokens = (record.input_tokens, record.output_tokens)
+        answer.left_out = record.left_out
+        answer.saved_length = answer.length
+        return answer
 
     @property
     def length(self) -> int:
@@ -132,9 +150,10 @@ class Answer:
             return
         self.final = {
             "message_id": self.id, "content": str(self.text), "reasoning": str(self.reasoning), "status": status,
-            "stop_reason": stop_reason, "error": error, "error_kind": error_kind, "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens, "time_to_first_token_ms": self.time_to_first_token_ms,
-            "tokens_per_second": self.tokens_per_second, "tool_steps": self.steps_json(),
+            "stop_reason": stop_reason, "error": error, "error_kind": error_kind,
+            "input_tokens": _sum(self.earlier_tokens[0], self.input_tokens),
+            "output_tokens": _sum(self.earlier_tokens[1], self.output_tokens), "time_to_first_token_ms": self.time_to_first_token_ms,
+            "tokens_per_second": self.tokens_per_second, "tool_steps": self.steps_json(), "left_out": self.left_out,
         }  # fmt: skip
 
     def record(self) -> MessageRecord:
@@ -148,6 +167,11 @@ class Answer:
             created_at=self.created_at, provider_id=self.provider.id, provider=self.provider.name, model=self.model,
             tool_steps=steps_from_json(self.final["tool_steps"]), **final,
         )  # fmt: skip
+
+
+def _sum(earlier: int | None, now: int | None) -> int | None:
+    """Tokens of the calls before a continuation and of the continuation, as far as known."""
+    return now if earlier is None else earlier + (now or 0)
 
 
 _SAVE_PROGRESS = messages.update().where(messages.c.id == sa.bindparam("message_id"), messages.c.status == "streaming")

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from drupe.chat.attachments import FilePart, describe_size
 from drupe.chat.records import Conversation, MessageRecord, ToolCallRecord
 
 ROLE_LABELS = {"user": "User", "assistant": "Assistant", "system": "System"}
@@ -87,6 +88,9 @@ def _message_lines(message: MessageRecord, index: int, count: int, on_branch: bo
         lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, "", "</details>", ""]
     if message.content:
         lines += [message.content, ""]
+    for part in message.parts:
+        if isinstance(part, FilePart):
+            lines += _file_lines(part)
     images = sum(1 for p in message.parts if p.type == "image")
     if images:
         lines += [f"_{images} image(s) attached_", ""]
@@ -103,6 +107,14 @@ def _call_lines(call: ToolCallRecord) -> list[str]:
         f"<details><summary>Tool call: {html.escape(call.title)} ({call.status})</summary>", "",
         f"{fence}json", call.arguments, fence, "", f"{fence}text", call.result, fence, "", "</details>", "",
     ]  # fmt: skip
+
+
+def _file_lines(part: FilePart) -> list[str]:
+    """An attached file as a folded block: its name (escaped: Markdown viewers render HTML)
+    and size, then its text fenced so nothing in it is read as Markdown."""
+    fence = "`" * max(3, _longest_backticks(part.text) + 1)
+    summary = f"Attached file: {html.escape(part.name)} ({describe_size(part.size)})"
+    return [f"<details><summary>{summary}</summary>", "", f"{fence}text", part.text, fence, "", "</details>", ""]
 
 
 def _longest_backticks(text: str) -> int:

@@ -79,7 +79,7 @@ async def receive(
 
     try:
         endpoint = answer.provider.endpoint()
-        answer.room = endpoint.limits.answer_chars
+        answer.room = endpoint.limits.answer_chars - answer.text.length - answer.reasoning.length  # continued: less
         offer = None
         if tools is not None and tools.selection:
             offer = await tools.toolbox.offer(tools.selection)

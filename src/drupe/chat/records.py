@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+from drupe.chat.attachments import FilePart, Part, for_model
 from drupe.plain import plain
 from drupe.protocols.base import ContentPart, ImagePart, TextPart
 
@@ -65,6 +66,27 @@ class ToolStep:
     reasoning: str = ""
 
 
+Reasoning = Literal["off", "low", "medium", "high"]
+"""How hard a reasoning model thinks before it answers; `None` leaves the provider's default."""
+
+REASONING_EFFORTS: dict[str, str] = {"off": "none", "low": "low", "medium": "medium", "high": "high"}
+"""A conversation's reasoning level as `ChatRequest.reasoning_effort` (see `drupe.protocols.reasoning`)."""
+
+ParamType = Literal["number", "text", "boolean", "json"]
+PARAM_TYPES: tuple[str, ...] = ("number", "text", "boolean", "json")
+
+
+@dataclass(frozen=True)
+class CustomParam:
+    """A field added to every request body of a conversation, over the provider's own extra
+    fields. `value` is a number, a string, a bool, or for `json` the JSON text as written
+    (checked to parse; sent parsed). See `drupe.chat.params`."""
+
+    name: str
+    type: ParamType
+    value: Any
+
+
 @dataclass(frozen=True)
 class ConversationSettings:
     """Per-conversation request settings. `None` leaves the provider's default in place;
@@ -82,6 +104,9 @@ class ConversationSettings:
     """Tools (`server.tool`) the user chose to "always allow" here: they run without asking."""
     max_tool_steps: int | None = None
     """Rounds of tool calls one answer may make (None: `DEFAULT_MAX_TOOL_STEPS`)."""
+    reasoning: Reasoning | None = None
+    params: tuple[CustomParam, ...] = ()
+    """Custom request body fields, in order (a later one of the same name never exists: names are unique)."""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -103,7 +128,8 @@ class Conversation:
 
 @dataclass(frozen=True)
 class MessageRecord:
-    """One stored message. `content` is the text; `parts` also holds images when there are any."""
+    """One stored message. `content` is the text typed; `parts` also holds the images and files
+    attached (`drupe.chat.attachments`) when there are any."""
 
     id: int
     conversation_id: str
@@ -112,7 +138,7 @@ class MessageRecord:
     content: str
     status: Status
     created_at: datetime
-    parts: tuple[ContentPart, ...] = ()
+    parts: tuple[Part, ...] = ()
     reasoning: str = ""
     provider_id: str | None = None
     provider: str | None = None
@@ -128,11 +154,15 @@ class MessageRecord:
     tokens_per_second: float | None = None
     tool_steps: tuple[ToolStep, ...] = ()
     """The rounds of tool calls before `content` (see `ToolStep`); () for most answers."""
+    left_out: int | None = None
+    """How many earlier messages were left out of the answer's request to fit the model's context
+    window (see `drupe.chat.context`); None when the window is unknown, and for user messages."""
 
     @property
     def message_content(self) -> str | tuple[ContentPart, ...]:
-        """The content as the protocol layer takes it: plain text unless images are attached."""
-        return self.parts if self.parts else self.content
+        """The content as the protocol layer takes it: plain text unless something is attached,
+        each attached file as a text block (`drupe.chat.attachments.as_text_part`)."""
+        return for_model(self.parts) if self.parts else self.content
 
     def to_dict(self) -> dict[str, Any]:
         """The one shape a message takes outside the core (JSON export, CLI, web API): its fields,
@@ -161,16 +191,19 @@ TIMINGS = ("time_to_first_token_ms", "tokens_per_second")
 """The `MessageRecord` fields `to_dict` groups under `usage` and `timings`."""
 
 
-def part_to_json(part: ContentPart) -> dict[str, Any]:
+def part_to_json(part: Part) -> dict[str, Any]:
     return plain(part)
 
 
-def parts_from_json(items: list[dict[str, Any]] | None) -> tuple[ContentPart, ...]:
-    parts: list[ContentPart] = []
+def parts_from_json(items: list[dict[str, Any]] | None) -> tuple[Part, ...]:
+    parts: list[Part] = []
     for item in items or ():
         if item.get("type") == "image":
             media_type = item.get("media_type", "image/png")
             parts.append(ImagePart(url=item.get("url", ""), data=item.get("data", ""), media_type=media_type))
+        elif item.get("type") == "file":
+            media_type = item.get("media_type", "text/plain")
+            parts.append(FilePart(item.get("name", ""), item.get("text", ""), media_type, item.get("size", 0)))
         else:
             parts.append(TextPart(text=item.get("text", "")))
     return tuple(parts)
@@ -211,6 +244,8 @@ def conversation_from_row(row: Any) -> Conversation:
             tools=tuple(row.tools or ()),
             allowed_tools=tuple(row.allowed_tools or ()),
             max_tool_steps=row.max_tool_steps,
+            reasoning=row.reasoning,
+            params=tuple(CustomParam(**item) for item in row.params or ()),
         ),
         current_leaf_id=row.current_leaf_id,
         created_at=row.created_at,
@@ -240,4 +275,5 @@ def message_from_row(row: Any) -> MessageRecord:
         time_to_first_token_ms=row.time_to_first_token_ms,
         tokens_per_second=row.tokens_per_second,
         tool_steps=steps_from_json(row.tool_steps),
+        left_out=row.left_out,
     )

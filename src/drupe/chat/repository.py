@@ -23,7 +23,9 @@ import sqlalchemy as sa
 
 from drupe.chat import history, search
 from drupe.chat.answers import describe
+from drupe.chat.params import checked_params
 from drupe.chat.records import (
+    REASONING_EFFORTS,
     Conversation,
     ConversationSettings,
     MessageRecord,
@@ -33,6 +35,7 @@ from drupe.chat.records import (
 )
 from drupe.chat.tables import conversations, messages
 from drupe.errors import DrupeError
+from drupe.plain import plain
 from drupe.registry import Provider
 from drupe.store.db import Store, inserted_id
 
@@ -344,6 +347,17 @@ class Repository:
         with self.begin() as conn:
             return _insert_answers(conn, conversation_id, user_id, answerers, stamp, None), stamp
 
+    def reopen_answer(self, answer_id: int) -> bool:
+        """Make an answer cut at the token limit `streaming` again, owned by this process, so it
+        can be continued; False when it is not such an answer any more (already being continued)."""
+        with self.begin() as conn:
+            reopened = conn.execute(
+                messages.update()
+                .where(messages.c.id == answer_id, messages.c.stop_reason == "length", messages.c.status != "streaming")
+                .values(status="streaming", owner=OWNER)
+            )
+            return reopened.rowcount == 1
+
 
 def _insert_answers(
     conn: sa.Connection,
@@ -402,10 +416,11 @@ def _owner_alive(owner: str | None) -> bool:
 
 
 def settings_values(settings: ConversationSettings) -> dict[str, Any]:
-    """The settings as column values: the tool lists as JSON lists (NULL when empty)."""
+    """The settings as column values: the tool lists and the parameters as JSON lists (NULL when empty)."""
     values = {name: getattr(settings, name) for name in ConversationSettings.names()}
     for name in ("tools", "allowed_tools"):
         values[name] = list(values[name] or ()) or None
+    values["params"] = [plain(param) for param in settings.params] or None
     return values
 
 
@@ -423,7 +438,8 @@ TOOL_SELECTOR = re.compile(r"all|[A-Za-z0-9_-]{1,32}(\.[^\s.][^\s]{0,127})?")
 
 
 def checked_settings(settings: ConversationSettings) -> ConversationSettings:
-    """The settings if every value is in range (a blank system prompt becomes none), else `invalid`."""
+    """The settings if every value is in range (a blank system prompt becomes none, parameters
+    take their types: `drupe.chat.params`), else `invalid`."""
     for name, low, high in SETTING_BOUNDS:
         value = getattr(settings, name)
         if value is not None and (value < low or (high is not None and value > high)):
@@ -440,6 +456,11 @@ def checked_settings(settings: ConversationSettings) -> ConversationSettings:
                     "(time.get_current_time) or all.",
                     code="invalid", field=name, value=item,
                 )  # fmt: skip
+    if settings.reasoning is not None and settings.reasoning not in REASONING_EFFORTS:
+        raise DrupeError(
+            f"Reasoning must be off, low, medium or high (or unset for the provider's default), not {settings.reasoning!r}.",
+            code="invalid", field="reasoning", value=settings.reasoning,
+        )  # fmt: skip
     if settings.system_prompt is not None and not settings.system_prompt.strip():
         settings = replace(settings, system_prompt=None)
-    return settings
+    return replace(settings, params=checked_params(settings.params or ()))

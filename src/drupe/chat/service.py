@@ -101,7 +101,7 @@ class ChatService:
         unknown = set(fields) - set(ConversationSettings.names())
         if unknown:
             raise TypeError(f"unknown conversation settings: {sorted(unknown)}")
-        for name in ("tools", "allowed_tools"):
+        for name in ("tools", "allowed_tools", "params"):
             if name in fields:
                 fields[name] = tuple(fields[name] or ())
         conversation = self.get_conversation(conversation_id)
@@ -240,6 +240,15 @@ class ChatService:
         """New answers to the same user message, kept beside the old one as alternatives.
         Without `targets`, the model that gave `answer_id` answers again."""
         return self.turns.regenerate(answer_id, targets, stream, approver)
+
+    def continue_answer(
+        self, answer_id: int, *, stream: bool = True, approver: Approver | None = None
+    ) -> AsyncIterator[TurnEvent]:
+        """Have the model of an answer cut at its token limit (`stop_reason` `length`) go on
+        from where it stopped: the history is sent with the answer so far as the model's last
+        message, and the new text is added to the same answer (its token counts add up), so
+        the user sees one answer. Its events are those of a turn with that one answer."""
+        return self.turns.go_on(answer_id, stream, approver)
 
     def edit(
         self,

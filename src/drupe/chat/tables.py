@@ -1,4 +1,4 @@
-"""Conversation and message tables, on the shared metadata. Changed only by migrations (0002, 0003, 0005).
+"""Conversation and message tables, on the shared metadata. Changed only by migrations (0002, 0003, 0005, 0007, 0008).
 
 Messages form a tree per conversation: `parent_id` links each message to the one it
 answers or follows, so regenerated answers and edited prompts are siblings, never
@@ -28,6 +28,8 @@ conversations = sa.Table(
     sa.Column("tools", sa.JSON),  # servers or server.tool names turned on, or ["all"] (0005)
     sa.Column("allowed_tools", sa.JSON),  # server.tool names "always allowed" here
     sa.Column("max_tool_steps", sa.Integer),  # NULL: drupe.chat.tooling.DEFAULT_MAX_STEPS
+    sa.Column("reasoning", sa.String(16)),  # off, low, medium, high; NULL: the provider's default (0007)
+    sa.Column("params", sa.JSON),  # custom body fields, [{name, type, value}]; NULL: none (0007)
 )
 
 messages = sa.Table(
@@ -57,6 +59,8 @@ messages = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("tool_steps", sa.JSON),
     # The steps of an answer that called tools (see drupe.chat.records.ToolStep); NULL: none (0005).
+    sa.Column("left_out", sa.Integer),
+    # Earlier messages left out of an answer's request to fit the context window; NULL: not measured (0008).
 )
 
 sa.Index("ix_messages_conversation", messages.c.conversation_id, messages.c.id)

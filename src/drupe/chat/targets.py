@@ -35,6 +35,29 @@ def set_default_model(registry: Registry, provider: str, model_id: str) -> Targe
     return Target(owner.name, model_id)
 
 
+def default_model(registry: Registry) -> tuple[Provider, Model] | None:
+    """The default as stored, while its provider and model still exist (a disabled provider's too:
+    the pages show it as set, and chats fall back until it is switched on again)."""
+    default = registry.get_setting(DEFAULT_MODEL_SETTING)
+    if not default:
+        return None
+    owner = registry.find_provider(default["provider"])
+    model = registry.find_model(owner, default["model"]) if owner is not None else None
+    return (owner, model) if owner is not None and model is not None else None
+
+
+def follow_rename(registry: Registry, provider_id: str, old_id: str, new_id: str) -> None:
+    """A model whose ID changed stays the default if it was (the setting names it by ID)."""
+    default = registry.get_setting(DEFAULT_MODEL_SETTING)
+    if default and default.get("provider") == provider_id and default.get("model") == old_id:
+        registry.set_setting(DEFAULT_MODEL_SETTING, {"provider": provider_id, "model": new_id})
+
+
+def clear_default_model(registry: Registry) -> None:
+    """No default: a chat given no model uses the only enabled model there is, or asks for one."""
+    registry.set_setting(DEFAULT_MODEL_SETTING, None)
+
+
 def _enabled_provider(registry: Registry, name: str) -> Provider:
     found = registry.get_provider(name)
     if not found.enabled:

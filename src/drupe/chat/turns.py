@@ -1,5 +1,6 @@
 """Turns: a user's message (sent, or an edit of an earlier one) or a regeneration, answered by
-one or more models at once, their events streamed interleaved.
+one or more models at once, their events streamed interleaved; or the continuation of an answer
+cut at the token limit, into the same answer.
 
 Writes happen in an order that survives crashes and interrupts:
 
@@ -37,13 +38,14 @@ import sqlalchemy as sa
 from drupe.chat import history
 from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable_counted
 from drupe.chat.approval import Approver
+from drupe.chat.attachments import FilePart, Part, check_message
 from drupe.chat.events import AnswerFinished, AnswerStarted, TitleChanged, TurnEvent, UserSaved
 from drupe.chat.receiving import Pending, ToolUse, receive
 from drupe.chat.records import DEFAULT_MAX_TOOL_STEPS, Conversation, MessageRecord, Target, part_to_json
 from drupe.chat.repository import Repository
 from drupe.chat.titles import TITLE_TIMEOUT, ask_title, title_from, title_model, title_request, title_settings
 from drupe.errors import DrupeError
-from drupe.protocols.base import ContentPart, TextPart
+from drupe.protocols.base import TextPart
 from drupe.registry import Provider, Registry
 
 if TYPE_CHECKING:
@@ -54,7 +56,8 @@ _T = TypeVar("_T")
 
 log = logging.getLogger("drupe.chat")
 
-Content = str | tuple[ContentPart, ...]
+Content = str | tuple[Part, ...]
+"""A user's message: its text, or its parts (text, images, attached files)."""
 
 
 class TurnRunner:
@@ -131,7 +134,38 @@ class TurnRunner:
 
         answers = await self._first_write(insert)
         with self._settled(answers):
-            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user.id, answers, stream, approver)) as events:
+                async for event in events:
+                    yield event
+
+    async def go_on(self, answer_id: int, stream: bool, approver: Approver | None = None) -> AsyncIterator[TurnEvent]:
+        """Continue an answer cut at the token limit, in place (see `ChatService.continue_answer`):
+        its row goes back to `streaming` and, like any answer, always ends in a final write."""
+        answer = self.repository.get_message(answer_id)
+        if answer.role != "assistant" or answer.stop_reason != "length" or answer.parent_id is None:
+            raise DrupeError(
+                f"Answer {answer_id} did not stop at the model's token limit; only such an answer can be continued.",
+                code="invalid", field="answer_id", id=answer_id,
+            )  # fmt: skip
+        if not answer.provider_id or not answer.model:
+            raise DrupeError(
+                f"Answer {answer_id} does not say which model gave it, so it cannot be continued.",
+                code="invalid", field="answer_id", id=answer_id,
+            )  # fmt: skip
+        [provider] = self._providers([Target(answer.provider_id, answer.model)])
+        conversation = self.repository.get_conversation(answer.conversation_id)
+
+        def reopen() -> list[Answer]:
+            return [Answer.going_on(answer, provider)] if self.repository.reopen_answer(answer.id) else []
+
+        going_on = await self._first_write(reopen)
+        if not going_on:
+            raise DrupeError(
+                f"Answer {answer_id} is being continued already.", code="conflict", what="answer", name=answer_id
+            )
+        with self._settled(going_on):
+            turn = self._answers(conversation, answer.parent_id, going_on, stream, approver, answer)
+            async with aclosing(turn) as events:
                 async for event in events:
                     yield event
 
@@ -170,7 +204,9 @@ class TurnRunner:
         parts = None if isinstance(content, str) else [part_to_json(p) for p in content]
         if not text.strip() and not parts:
             raise DrupeError("The message is empty.", code="invalid", field="content")
-        title = None if conversation.title else title_from(text)  # the first turn names the conversation
+        files = [] if isinstance(content, str) else [p.name for p in content if isinstance(p, FilePart)]
+        # The first turn names the conversation: its text, or its first file's name.
+        title = None if conversation.title else title_from(text if text.strip() or not files else files[0])
 
         def insert() -> tuple[MessageRecord, list[Answer]]:
             values = {"content": text, "parts": parts}
@@ -181,7 +217,7 @@ class TurnRunner:
         finished: list[MessageRecord] = []
         with self._settled(answers):
             yield UserSaved(user, cleaned)
-            async with aclosing(self._answers(conversation, user, targets, answers, stream, approver)) as events:
+            async with aclosing(self._answers(conversation, user.id, answers, stream, approver)) as events:
                 async for event in events:
                     if isinstance(event, AnswerFinished):
                         finished.append(event.answer)
@@ -261,28 +297,32 @@ class TurnRunner:
     async def _answers(
         self,
         conversation: Conversation,
-        user: MessageRecord,
-        targets: Sequence[Target],
+        user_id: int,
         answers: list[Answer],
         stream: bool,
         approver: Approver | None,
+        going_on: MessageRecord | None = None,
     ) -> AsyncGenerator[TurnEvent, None]:
-        """Stream the answers, their rows already inserted, all at once."""
+        """Stream the answers, their rows already inserted, all at once. `going_on`: the answer
+        being continued, sent after the user's message as the model's own text so far."""
         if self.writer.unsaved:  # answers an earlier turn could not store: another try
             await self.writer.store_unsaved()
         with self.repository.connect() as conn:
-            request = history.build_request(conn, conversation, user.id, targets[0].model)
+            built = history.build_history(conn, conversation, user_id)
+        if going_on is not None:
+            built = history.continuing(built, going_on)
+        requests = []
+        for answer in answers:
+            model = self.registry.find_model(answer.provider, answer.model)
+            request, answer.left_out = history.request_for(built, conversation.settings, model, answer.model)
+            requests.append(request)
         for answer in answers:
             yield AnswerStarted(answer.id, answer.provider.name, answer.model)
         queue: asyncio.Queue[TurnEvent | Pending] = asyncio.Queue()
         tools = self._tool_use(conversation, approver)
         tasks = [
-            asyncio.create_task(
-                receive(
-                    answer, replace(request, model=answer.model), stream, queue, self.writer, self.connections, tools
-                )
-            )
-            for answer in answers
+            asyncio.create_task(receive(answer, request, stream, queue, self.writer, self.connections, tools))
+            for answer, request in zip(answers, requests)
         ]
         try:
             running = len(tasks)
@@ -344,10 +384,11 @@ def _storable_content(content: Content) -> tuple[Content, int]:
     """The user's message as every database can store it, and how many characters that changed."""
     if isinstance(content, str):
         return storable_counted(content)
-    parts: list[ContentPart] = []
+    check_message(content)
+    parts: list[Part] = []
     cleaned = 0
     for part in content:
-        if isinstance(part, TextPart):
+        if isinstance(part, (TextPart, FilePart)):
             text, count = storable_counted(part.text)
             part, cleaned = replace(part, text=text), cleaned + count
         parts.append(part)

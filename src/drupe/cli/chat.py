@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -20,10 +21,22 @@ TOOLS_HELP = (
     "enabled server, `none` to turn tools off. Kept on the conversation."
 )
 
+REASONING_HELP = (
+    "How hard a reasoning model thinks: off, low, medium, high, or default for the provider's own. "
+    "Kept on the conversation."
+)
+PARAM_HELP = (
+    "A field added to every request body, over the provider's own extra fields; repeat for more. "
+    'VALUE is read as JSON when it parses (20, true, "text", {...}, null removes a provider field), '
+    "else taken as text. Kept on the conversation."
+)
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from drupe.chat import ChatService, MessageRecord, TurnEvent
+    from drupe.chat.attachments import Part
+    from drupe.chat.service import Content
     from drupe.cli.render import TurnView
     from drupe.cli.tooluse import TerminalApprover
 
@@ -74,7 +87,23 @@ def chat(
         "--max-tool-steps",
         help="Rounds of tool calls one answer may make (default 10). Kept on the conversation.",
     ),
+    reasoning: str | None = typer.Option(
+        None, "--reasoning", metavar="off|low|medium|high|default", help=REASONING_HELP
+    ),
+    param: list[str] = typer.Option([], "--param", metavar="NAME=VALUE", help=PARAM_HELP),
+    clear_params: bool = typer.Option(
+        False, "--clear-params", help="Remove the conversation's parameters (before any --param given)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Run every tool call of this command without asking."),
+    continue_answer: bool = typer.Option(
+        False,
+        "--continue-answer",
+        help="Have the model go on with the conversation's last answer, which stopped at its token limit "
+        "(the most recent conversation, or --conversation). Takes no prompt.",
+    ),
+    attach: list[Path] = typer.Option(
+        [], "--attach", "-a", metavar="FILE", help="Attach a text, code, PDF or image file; repeat for several."
+    ),
 ) -> None:
     """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
     import asyncio
@@ -84,14 +113,17 @@ def chat(
     from drupe.store import open_store
 
     text = _prompt_text(prompt)
-    if text is None and not sys.stdin.isatty():
+    files = _attached(attach)
+    if files and text is None:
+        text = ""  # the files alone are the message
+    if continue_answer and (text is not None or provider or model):
+        raise DrupeError(
+            "--continue-answer takes no prompt, file, --provider or --model: the answer's own model goes on with it.",
+            code="invalid", field="continue_answer",
+        )  # fmt: skip
+    if text is None and not continue_answer and not sys.stdin.isatty():
         raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
     service = ChatService(open_store())
-    conversation_id = _conversation_to_continue(service, conversation) if conversation or continue_ else None
-    if conversation_id is not None and provider is None and not model:
-        targets = service.continue_targets(conversation_id)  # the models it was talking to
-    else:
-        targets = service.resolve_targets(provider, model)
     given: dict[str, Any] = {
         "system_prompt": system,
         "temperature": temperature,
@@ -100,15 +132,36 @@ def chat(
     }
     settings = {key: value for key, value in given.items() if value is not None}
     settings.update(_tool_settings(tools, max_tool_steps))
+    settings.update(_reasoning_setting(reasoning))
+    going_on = conversation or continue_ or continue_answer
+    conversation_id = _conversation_to_continue(service, conversation) if going_on else None
+    settings.update(_param_settings(service, conversation_id, param, clear_params))
     _check_settings(settings)
-    if text is None:
+    if continue_answer:
+        assert conversation_id is not None
+        outcome = asyncio.run(
+            _go_on(service, conversation_id, settings, stream=not no_stream, as_json=as_json, yes=yes)
+        )
+    elif text is None:
         from drupe.cli.interactive import run_session
 
+        targets = _targets(service, conversation_id, provider, model)
         asyncio.run(run_session(service, targets, conversation_id, settings, stream=not no_stream, yes=yes))
         return
-    conversation_id, outcome = asyncio.run(
-        _one_turn(service, conversation_id, settings, text, targets, stream=not no_stream, as_json=as_json, yes=yes)
-    )
+    else:
+        targets = _targets(service, conversation_id, provider, model)
+        conversation_id, outcome = asyncio.run(
+            _one_turn(
+                service,
+                conversation_id,
+                settings,
+                with_files(text, files),
+                targets,
+                stream=not no_stream,
+                as_json=as_json,
+                yes=yes,
+            )
+        )
     if as_json:
         from drupe.cli.common import print_json
 
@@ -128,11 +181,18 @@ def chat(
         raise typer.Exit(1)
 
 
+def _targets(service: ChatService, conversation_id: str | None, provider: str | None, model: list[str]) -> list[Any]:
+    """The models named, else (going on with a conversation) the ones it was talking to, else the default."""
+    if conversation_id is not None and provider is None and not model:
+        return service.continue_targets(conversation_id)
+    return service.resolve_targets(provider, model)
+
+
 async def _one_turn(
     service: ChatService,
     conversation_id: str | None,
     settings: dict[str, Any],
-    text: str,
+    content: Content,
     targets: list[Any],
     *,
     stream: bool,
@@ -149,11 +209,53 @@ async def _one_turn(
 
             conversation_id = service.create_conversation(settings=ConversationSettings(**settings)).id
         approver = approver_for(yes)
-        events = service.send(conversation_id, text, targets, stream=stream, approver=approver)
+        events = service.send(conversation_id, content, targets, stream=stream, approver=approver)
         asker = approver if isinstance(approver, TerminalApprover) else None
         return conversation_id, await run_turn(service, events, make_view(as_json), asker)
     finally:
         await service.aclose()
+
+
+async def _go_on(
+    service: ChatService, conversation_id: str, settings: dict[str, Any], *, stream: bool, as_json: bool, yes: bool
+) -> TurnOutcome:
+    """The conversation's last answer (its current leaf), cut at the token limit, continued by its model."""
+    from drupe.cli.tooluse import TerminalApprover, approver_for, prepare
+    from drupe.errors import DrupeError
+
+    try:
+        await prepare(service, conversation_id, settings, off="--tools none")
+        leaf = service.get_conversation(conversation_id).current_leaf_id
+        if leaf is None:
+            raise DrupeError(
+                "This conversation has no answer to continue yet.", code="invalid", field="continue_answer"
+            )
+        approver = approver_for(yes)
+        events = service.continue_answer(leaf, stream=stream, approver=approver)
+        asker = approver if isinstance(approver, TerminalApprover) else None
+        return await run_turn(service, events, make_view(as_json), asker)
+    finally:
+        await service.aclose()
+
+
+def _attached(paths: list[Path]) -> list[Part]:
+    """The files of `--attach`, read and checked before anything is stored or sent."""
+    if not paths:
+        return []
+    from drupe.chat.attachments import check_message, read_path
+
+    files: list[Part] = [read_path(path) for path in paths]
+    check_message(files)
+    return files
+
+
+def with_files(text: str, files: list[Part]) -> Content:
+    """The message: its text, then the files attached (if any)."""
+    if not files:
+        return text
+    from drupe.protocols.base import TextPart
+
+    return (TextPart(text), *files) if text.strip() else tuple(files)
 
 
 def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, Any]:
@@ -166,6 +268,34 @@ def _tool_settings(tools: str | None, max_tool_steps: int | None) -> dict[str, A
     if max_tool_steps is not None:
         settings["max_tool_steps"] = max_tool_steps
     return settings
+
+
+def _reasoning_setting(reasoning: str | None) -> dict[str, Any]:
+    """`--reasoning` as a setting: `default` unsets it; a word it does not know is refused."""
+    from drupe.errors import DrupeError
+
+    if reasoning is None:
+        return {}
+    word = reasoning.strip().lower()
+    if word == "default":
+        return {"reasoning": None}
+    if word not in ("off", "low", "medium", "high"):
+        raise DrupeError(
+            f"--reasoning takes off, low, medium, high or default, not {reasoning!r}.",
+            code="invalid", field="reasoning", value=reasoning,
+        )  # fmt: skip
+    return {"reasoning": word}
+
+
+def _param_settings(service: ChatService, conversation_id: str | None, given: list[str], clear: bool) -> dict[str, Any]:
+    """`--param` and `--clear-params` as the conversation's whole list: those given are set over
+    the stored ones by name (all of them gone first with `--clear-params`)."""
+    from drupe.chat.params import merged_params, param_from_text
+
+    if not given and not clear:
+        return {}
+    stored = () if clear or conversation_id is None else service.get_conversation(conversation_id).settings.params
+    return {"params": merged_params(stored, [param_from_text(text) for text in given])}
 
 
 def _check_settings(settings: dict[str, Any]) -> None:

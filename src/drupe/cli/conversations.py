@@ -5,6 +5,7 @@ IDs may be given as any prefix that matches a single conversation.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,12 +65,17 @@ def show(
     from rich.console import Console
     from rich.markdown import Markdown
 
-    from drupe.cli.render import print_tool_steps
+    from drupe.cli.render import attachment_lines, print_tool_steps
 
     console = Console(highlight=False)
     console.print(f"{conversation.title or '(untitled)'}  [{conversation.id}]", style="bold", markup=False)
     if conversation.settings.system_prompt:
         console.print(f"System: {conversation.settings.system_prompt}", style="dim", markup=False)
+    if conversation.settings.reasoning:
+        console.print(f"Reasoning: {conversation.settings.reasoning}", style="dim", markup=False)
+    for param in conversation.settings.params:
+        shown = param.value if param.type in ("text", "json") else json.dumps(param.value)
+        console.print(f"Parameter: {param.name} = {shown} ({param.type})", style="dim", markup=False)
     for message in messages:
         who = "you" if message.role == "user" else f"{message.provider}/{message.model}"
         note = "" if message.status == "complete" else f" ({message.status})"
@@ -78,6 +84,8 @@ def show(
         if message.reasoning:
             console.print(message.reasoning.strip(), style="dim italic", markup=False)
         console.print(Markdown(message.content))
+        for line in attachment_lines(message.parts):
+            console.print(line, style="cyan", markup=False)
         if message.error:
             console.print(f"error: {message.error}", style="red", markup=False)
 

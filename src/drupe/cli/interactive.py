@@ -13,15 +13,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from drupe.chat import ChatService, Target
     from drupe.chat.approval import Approver
+    from drupe.chat.attachments import Part
 
 HELP = """Commands:
   /model [MODEL ...]   show the models answering, or switch (MODEL or PROVIDER/MODEL; several at once)
   /system [TEXT | -]   show the system prompt, set it, or clear it with -
   /tools [NAME,... | all | none]
                        show the MCP tools the model may call, or choose them (servers or server.tool)
+  /attach [FILE | -]   attach a text, code, PDF or image file to your next message, list those
+                       attached, or drop them with -
   /new                 start a new conversation
   /regenerate          answer the last message again (the old answer stays as an alternative)
   /edit                edit your last message and resend it (a new branch)
+  /continue            have the model go on with the last answer, which stopped at its token limit
   /history             show the current branch of this conversation
   /exit                leave (so does Ctrl-D, or Ctrl-C at the prompt)
 Enter sends; Esc then Enter adds a new line. Ctrl-C while an answer streams stops it.
@@ -47,6 +51,8 @@ class Session:
         self.settings = settings
         self.approver = approver
         self.console = Console(highlight=False)
+        self.attached: list[Part] = []
+        """Files for the next message (`/attach`), sent with it and then dropped."""
 
     async def turn(self, events: Any) -> bool:
         """Run one turn; False when the user pressed Ctrl-C twice to leave."""
@@ -70,6 +76,30 @@ class Session:
                 self.service.update_settings(self.conversation_id, tools=tools)
         self.console.print(describe_tools(self.service, self.conversation_id, self.settings), style="dim", markup=False)
 
+    def attach(self, arg: str) -> None:
+        """`/attach FILE`: read and check it now, so a bad file is said at once, not at sending."""
+        from pathlib import Path
+
+        from drupe.chat.attachments import check_message, read_path
+
+        if arg == "-":
+            self.attached = []
+        elif arg:
+            part = read_path(Path(arg).expanduser())
+            check_message([*self.attached, part])
+            self.attached.append(part)
+        from drupe.cli.render import attachment_lines
+
+        listed = "\n".join(attachment_lines(self.attached)) or "(no files attached)"
+        self.console.print(listed, style="dim", markup=False)
+
+    def content(self, text: str) -> Any:
+        """The next message: the text, with the files attached (then no longer pending)."""
+        from drupe.cli.chat import with_files
+
+        content, self.attached = with_files(text, self.attached), []
+        return content
+
     def ensure_conversation(self) -> str:
         if self.conversation_id is None:
             from drupe.chat import ConversationSettings
@@ -88,7 +118,7 @@ class Session:
     def show_history(self) -> None:
         from rich.markdown import Markdown
 
-        from drupe.cli.render import print_tool_steps
+        from drupe.cli.render import attachment_lines, print_tool_steps
 
         if self.conversation_id is None:
             self.console.print("(no messages yet)", style="dim")
@@ -99,6 +129,8 @@ class Session:
             self.console.print(f"── {who} ({message.status}{why})", style="bold" if message.role == "user" else "dim")
             print_tool_steps(self.console, message)
             self.console.print(Markdown(message.content))
+            for line in attachment_lines(message.parts):
+                self.console.print(line, style="cyan", markup=False)
 
     def command(self, line: str) -> str | None:
         """Handle a slash command that needs no answer; returns the name of one that does."""
@@ -123,7 +155,9 @@ class Session:
             self.console.print("New conversation.", style="dim")
         elif name == "/history":
             self.show_history()
-        elif name in ("/regenerate", "/edit", "/tools", "/exit", "/quit"):
+        elif name == "/attach":
+            self.attach(arg)
+        elif name in ("/regenerate", "/edit", "/continue", "/tools", "/exit", "/quit"):
             return name
         else:
             self.console.print(HELP, style="dim")
@@ -170,6 +204,7 @@ async def run_session(
 
 
 async def _converse(prompt: Any, session: Session, stream: bool) -> None:
+    from drupe.cli.chat import with_files
     from drupe.cli.errors import describe
     from drupe.errors import DrupeError
 
@@ -195,12 +230,18 @@ async def _converse(prompt: Any, session: Session, stream: bool) -> None:
                 await session.choose_tools(line.partition(" ")[2].strip())
             elif action == "/send":
                 conversation_id = session.ensure_conversation()
-                events = service.send(conversation_id, line, session.targets, stream=stream, approver=approver)
+                content = session.content(line)
+                events = service.send(conversation_id, content, session.targets, stream=stream, approver=approver)
             elif action == "/regenerate":
                 answer = session.last_message("assistant")
                 if answer is None:
                     raise DrupeError("Nothing to regenerate yet.", code="conflict", what="answer")
                 events = service.regenerate(answer.id, session.targets, stream=stream, approver=approver)
+            elif action == "/continue":
+                answer = session.last_message("assistant")
+                if answer is None:
+                    raise DrupeError("Nothing to continue yet.", code="conflict", what="answer")
+                events = service.continue_answer(answer.id, stream=stream, approver=approver)
             elif action == "/edit":
                 asked = session.last_message("user")
                 if asked is None:
@@ -208,7 +249,9 @@ async def _converse(prompt: Any, session: Session, stream: bool) -> None:
                 edited = await prompt.prompt_async("edit> ", default=asked.content, prompt_continuation="… ")
                 new_text = edited.strip()
                 if new_text:
-                    events = service.edit(asked.id, new_text, session.targets, stream=stream, approver=approver)
+                    kept = [part for part in asked.parts if part.type != "text"]  # its files go again
+                    content = with_files(new_text, kept)
+                    events = service.edit(asked.id, content, session.targets, stream=stream, approver=approver)
             if events is not None and not await session.turn(events):
                 return
         except DrupeError as exc:

@@ -86,7 +86,12 @@ def edit(
     if not changes:
         typer.echo("Nothing to change: give at least one option (see --help).")
         return
-    model = open_registry().edit_model(provider, model_id, **changes)
+    registry = open_registry()
+    model = registry.edit_model(provider, model_id, **changes)
+    if model.model_id != model_id:
+        from drupe.chat.targets import follow_rename
+
+        follow_rename(registry, model.provider_id, model_id, model.model_id)
     typer.echo(f"Updated model {model.model_id}.")
 
 

@@ -8,18 +8,22 @@ changed: its card goes to stderr, see `drupe.cli.cards`), `finished`, then `clos
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drupe.chat.events import ToolCallUpdate
 from drupe.chat.records import MessageRecord
 from drupe.cli.cards import ToolCards
 from drupe.protocols.base import ReasoningDelta, TextDelta
 
+if TYPE_CHECKING:
+    from drupe.chat.attachments import Part
+
 COLUMN_MIN_WIDTH = 50
 """Side by side only when each answer gets at least this many columns."""
 
 STOP_WORDS = {
-    "length": "the answer reached the model's length limit (raise it with --max-tokens)",
+    "length": "the answer reached the model's token limit (raise it with --max-tokens)",
     "tool_calls": "the model ended its answer to call a tool, but no complete tool call came",
     "content_filter": "the provider's content filter ended the answer",
     "cut_off": "the provider's answer ended without saying it was finished (cut off)",
@@ -34,6 +38,11 @@ STEP_LIMIT_WORDS = (
 )
 NO_TOOLS_WORDS = (
     "the model asked to call a tool, but no tools are turned on for this conversation (turn some on with --tools)"
+)
+
+CONTINUE_HINT = (
+    "To have {model} go on from where it stopped: `drupe chat --conversation {conversation} --continue-answer` "
+    "(/continue in a session)."
 )
 
 SIZE_LIMIT_HINT = (
@@ -69,9 +78,17 @@ def stats_line(answer: MessageRecord, cost: float | None) -> str:
         pieces.append(f"{answer.tokens_per_second:.1f} tok/s")
     if cost is not None:
         pieces.append(f"${cost:.6f}".rstrip("0").rstrip(".") if cost else "$0")
-    if answer.status != "complete":
+    if answer.left_out:
+        pieces.append(left_out_words(answer.left_out))
+    if answer.stop_reason == "length":
+        pieces.append("stopped: token limit")
+    elif answer.status != "complete":
         pieces.append(answer.status)
     return " · ".join(pieces)
+
+
+def left_out_words(count: int) -> str:
+    return f"{count} earlier message{'' if count == 1 else 's'} left out to fit the context window"
 
 
 def error_lines(answer: MessageRecord) -> list[str]:
@@ -102,6 +119,8 @@ def stop_line(answer: MessageRecord) -> str | None:
     line = f"stopped: {label(answer)}: {words}"
     if answer.stop_reason == "size_limit":
         line += "\nhint: " + SIZE_LIMIT_HINT.format(provider=answer.provider)
+    if answer.stop_reason == "length":
+        line += "\nhint: " + CONTINUE_HINT.format(model=answer.model, conversation=answer.conversation_id)
     return line
 
 
@@ -109,6 +128,19 @@ def full_text(answer: MessageRecord) -> str:
     """What the model said in the whole answer: each round's text before its tool calls, then the final text."""
     pieces = [step.text for step in answer.tool_steps if step.text.strip()]
     return "\n\n".join([*pieces, answer.content] if answer.content or not pieces else pieces)
+
+
+def attachment_lines(parts: Iterable[Part]) -> list[str]:
+    """A line for each file or image among a message's parts: `📎 notes.txt (1.2 KB, text/plain)`."""
+    from drupe.chat.attachments import FilePart, describe_size
+
+    return [
+        f"📎 {part.name} ({describe_size(part.size)}, {part.media_type})"
+        if isinstance(part, FilePart)
+        else f"🖼 image ({part.media_type})"
+        for part in parts
+        if part.type != "text"
+    ]
 
 
 def print_tool_steps(console: Any, message: MessageRecord) -> None:

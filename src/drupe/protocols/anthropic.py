@@ -8,7 +8,8 @@ Calls stream as a `tool_use` block whose `input` arrives as `input_json_delta` f
 Arguments that are not a JSON object are sent wrapped (`drupe.protocols.tool_arguments`). Ids
 must match `^[a-zA-Z0-9_-]+$`, so an id made elsewhere is rewritten by `tool_id`, the same way
 on the call and on its result. Without tools offered, past calls and results go as text; with
-them, extended thinking is left off where Anthropic would refuse it (`_thinking_allowed`).
+them, extended thinking is left off where Anthropic would refuse it (`_thinking_allowed`); its
+budget and `max_tokens` come from `drupe.protocols.reasoning`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.contract import ProviderType
 from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.reasoning import anthropic_fields
 from drupe.protocols.tool_arguments import arguments_object, check_arguments_size, check_call_count
 from drupe.protocols.tool_calls import arguments_text
 from drupe.protocols.wire import (
@@ -52,12 +54,6 @@ from drupe.protocols.wire import (
 
 API_VERSION = "2023-06-01"
 """The `anthropic-version` header every request must carry."""
-
-DEFAULT_MAX_TOKENS = 4096
-"""Anthropic requires `max_tokens`; this is used when the request has none."""
-
-THINKING_BUDGETS = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384}
-"""`reasoning_effort` as an extended-thinking token budget ("none" turns thinking off)."""
 
 FINISH: dict[str, StopReason] = {
     "end_turn": "stop",
@@ -289,18 +285,16 @@ class Anthropic(ProviderType):
         return {"anthropic-version": API_VERSION, **({"x-api-key": key} if key else {})}
 
     def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
-        budget = THINKING_BUDGETS.get(request.reasoning_effort or "") if _thinking_allowed(request) else None
+        effort = request.reasoning_effort if _thinking_allowed(request) else None
         body: dict = {
             "model": request.model,
             "messages": _messages(request.messages, bool(request.tools)),
-            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS + (budget or 0),
+            **anthropic_fields(effort, request.max_tokens),
             "stream": stream,
         }
         system = system_text(request.messages)
         if system:
             body["system"] = system
-        if budget:
-            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if request.top_p is not None:

@@ -14,7 +14,7 @@ class AzureOpenAI(OpenAIChat):
     label = "Azure OpenAI"
     official_base_url = ""
     url_scheme = "azure"
-    form_fields = ("api_version",)
+    form_fields = ("api_version", "stream_usage")
     address_placeholder = "https://NAME.openai.azure.com"
     address_help = (
         "Your resource endpoint. API version v1, preview or empty calls /openai/v1/…; "

@@ -27,8 +27,9 @@ from drupe.protocols.wire import StreamParser, WireRequest
 if TYPE_CHECKING:
     from drupe.protocols.serving.base import ClientRequest, ServedError, StreamWriter
 
-FormField = Literal["api_version"]
-"""A field of the provider form that only some types show (the rest every type shows)."""
+FormField = Literal["api_version", "stream_usage"]
+"""A field of the provider form that only some types show (the rest every type shows):
+`stream_usage` is the switch for `Endpoint.stream_usage`, where `build_chat` reads it."""
 
 
 class ProviderType(ABC):

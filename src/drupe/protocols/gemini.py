@@ -37,6 +37,7 @@ from drupe.protocols.base import (
 from drupe.protocols.contract import ProviderType
 from drupe.protocols.gemini_schema import to_gemini_schema
 from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.reasoning import gemini_thinking_config
 from drupe.protocols.tool_arguments import arguments_object, check_arguments_size, check_call_count
 from drupe.protocols.tool_calls import arguments_text
 from drupe.protocols.urls import Operation, quote_model
@@ -51,9 +52,6 @@ from drupe.protocols.wire import (
     system_text,
     text_field,
 )
-
-THINKING_BUDGETS = {"none": 0, "minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
-"""`reasoning_effort` as a `thinkingBudget` in tokens."""
 
 FINISH: dict[str, StopReason] = {
     "STOP": "stop",
@@ -241,9 +239,9 @@ class Gemini(ProviderType):
                 config[name] = value
         if request.stop:
             config["stopSequences"] = list(request.stop)
-        if request.reasoning_effort in THINKING_BUDGETS:
-            budget = THINKING_BUDGETS[request.reasoning_effort]
-            config["thinkingConfig"] = {"includeThoughts": budget > 0, "thinkingBudget": budget}
+        thinking = gemini_thinking_config(request.model, request.reasoning_effort)
+        if thinking is not None:
+            config["thinkingConfig"] = thinking
         if config:
             body["generationConfig"] = config
         if request.tools:

@@ -21,8 +21,9 @@ from drupe.protocols.base import (
     ToolSpec,
     Usage,
 )
-from drupe.protocols.contract import ProviderType
+from drupe.protocols.contract import FormField, ProviderType
 from drupe.protocols.http_errors import error_from_payload
+from drupe.protocols.reasoning import openai_chat_fields
 from drupe.protocols.tool_calls import CallAssembler, arguments_text, text_or_empty, with_calls
 from drupe.protocols.wire import (
     StreamParser,
@@ -181,6 +182,7 @@ class OpenAIChat(ProviderType):
     label = "OpenAI"
     official_base_url = "https://api.openai.com"
     chat_path = "chat/completions"
+    form_fields: ClassVar[tuple[FormField, ...]] = ("stream_usage",)
     Parser: ClassVar[type[StreamParser]] = Parser
 
     def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -192,10 +194,10 @@ class OpenAIChat(ProviderType):
             ("temperature", request.temperature),
             ("top_p", request.top_p),
             (self.token_limit_field(endpoint, url), request.max_tokens),
-            ("reasoning_effort", request.reasoning_effort),
         ):
             if value is not None:
                 body[name] = value
+        body.update(openai_chat_fields(request.reasoning_effort))
         if request.stop:
             body["stop"] = list(request.stop)
         tool_fields(body, request, _tool)

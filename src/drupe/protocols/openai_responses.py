@@ -21,6 +21,7 @@ from drupe.protocols.base import (
 )
 from drupe.protocols.http_errors import error_from_payload
 from drupe.protocols.openai_chat import OpenAIChat, tool_fields
+from drupe.protocols.reasoning import openai_responses_fields
 from drupe.protocols.tool_calls import CallAssembler, arguments_text, text_or_empty, with_calls
 from drupe.protocols.wire import (
     StreamParser,
@@ -193,6 +194,7 @@ class OpenAIResponses(OpenAIChat):
     label = "OpenAI Responses"
     official_base_url = "https://api.openai.com"
     chat_path = "responses"
+    form_fields = ()  # its streams always end with their usage: no stream_usage switch
     Parser = Parser
 
     def build_chat(self, endpoint: Endpoint, request: ChatRequest, key: str | None, stream: bool) -> WireRequest:
@@ -212,8 +214,7 @@ class OpenAIResponses(OpenAIChat):
         ):
             if value is not None:
                 body[name] = value
-        if request.reasoning_effort:
-            body["reasoning"] = {"effort": request.reasoning_effort, "summary": "auto"}
+        body.update(openai_responses_fields(request.reasoning_effort))
         tool_fields(body, request, _tool)
         url = self.chat_url(endpoint, request.model, stream)
         return WireRequest(url, self.headers(endpoint, key), final_body(body, endpoint, request))

@@ -1,7 +1,9 @@
-"""Turns: send, regenerate and edit stream answers as Server-Sent Events; stop cuts them short."""
+"""Turns: send, regenerate, edit and continue stream answers as Server-Sent Events; stop cuts them short."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -9,12 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from drupe.chat import ChatService, Target, TurnEvent
+from drupe.chat import ChatService, Target, TurnEvent, attachments
 from drupe.chat.approval import Decision
+from drupe.chat.attachments import Part
 from drupe.chat.records import parts_from_json
 from drupe.chat.service import Content
+from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
-from drupe.web.api.inputs import Id, MessageText, PathId, Text
+from drupe.web.api.inputs import MAX_ID, Id, MessageText, PathId, Text
 from drupe.web.api.schemas import Decided, Stopped
 from drupe.web.approvals import Approvals
 from drupe.web.errors import documented
@@ -31,25 +35,58 @@ class TargetIn(BaseModel):
 
 
 class PartIn(BaseModel):
-    """A content part: text, or an image as base64 `data` with its `media_type`, or a `url`."""
+    """A content part: text; an image as base64 `data` with its `media_type`, or a `url`; or a
+    file by its `name`, as base64 `data` (its bytes, read as the CLI reads a file: text, code,
+    PDF or image) or as `text` (a stored attachment sent again, as the messages give it)."""
 
-    type: Literal["text", "image"]
+    type: Literal["text", "image", "file"]
     text: MessageText = ""
     data: Text = ""
-    media_type: Text = "image/png"
+    media_type: Text = ""
     url: Text = ""
+    name: Text = Field(default="", max_length=1000, description="A file's name (`file` parts).")
+    size: int | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        le=MAX_ID,
+        description="A file's size in bytes, with its `text` (kept as given).",
+    )
 
 
-def content_of(text: str, parts: list[PartIn]) -> Content:
-    """Plain text, or the parts when the message carries an image."""
+async def content_of(text: str, parts: list[PartIn]) -> Content:
+    """Plain text, or the parts when the message carries an image or a file. Files are read
+    (a PDF's text extracted) in a worker thread, so a large one holds up no other stream."""
     if not parts:
         return text
-    return parts_from_json([part.model_dump() for part in parts])
+    return await asyncio.to_thread(_parts_of, parts)
+
+
+def _parts_of(parts: list[PartIn]) -> tuple[Part, ...]:
+    read: list[Part] = []
+    for part in parts:
+        if part.type == "file" and part.data:
+            read.append(attachments.read_attachment(part.name, _decoded(part)))
+        elif part.type == "file":
+            read.append(attachments.file_part(part.name, part.text, part.media_type, part.size))
+        else:
+            read.extend(parts_from_json([part.model_dump(exclude={"name", "size"}, exclude_defaults=True)]))
+    return tuple(read)
+
+
+def _decoded(part: PartIn) -> bytes:
+    try:
+        return base64.b64decode(part.data, validate=True)
+    except ValueError as exc:
+        raise DrupeError(
+            f"The data of file {part.name!r} is not base64; send the file's bytes base64-encoded.",
+            code="invalid", field="parts", name=part.name,
+        ) from exc  # fmt: skip
 
 
 class SendIn(BaseModel):
     content: MessageText
-    parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
+    parts: list[PartIn] = Field(default_factory=list, description="Text, image and file parts; overrides `content`.")
     targets: list[TargetIn] = Field(
         default_factory=list,
         description="Empty: the model(s) of the conversation's latest answers, or the default model.",
@@ -63,7 +100,7 @@ class RegenerateIn(BaseModel):
 
 class EditIn(BaseModel):
     content: MessageText
-    parts: list[PartIn] = Field(default_factory=list, description="Text and image parts; overrides `content`.")
+    parts: list[PartIn] = Field(default_factory=list, description="Text, image and file parts; overrides `content`.")
     targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
 
 
@@ -120,7 +157,7 @@ async def send(
 ) -> StreamingResponse:
     conversation = chat.get_conversation(conversation_id)
     targets = resolve(chat, body.targets) if body.targets else chat.continue_targets(conversation.id)
-    content = content_of(body.content, body.parts)
+    content = await content_of(body.content, body.parts)
     turn = chat.send(conversation.id, content, targets, body.parent_id, approver=asking.approver())
     return await event_stream(chat, running, turn)
 
@@ -138,6 +175,20 @@ async def regenerate(
     return await event_stream(chat, running, chat.regenerate(answer_id, targets, approver=asking.approver()))
 
 
+@router.post("/answers/{answer_id}/continue", response_class=StreamingResponse, responses=TURN_RESPONSES)
+async def continue_answer(
+    answer_id: PathId,
+    chat: ChatService = Depends(chat_service),
+    running: Turns = Depends(turns),
+    asking: Approvals = Depends(approvals),
+) -> StreamingResponse:
+    """The model of an answer cut at its token limit (`stop_reason` `length`) goes on from where it
+    stopped; the new text is added to the same answer (400 for any other answer, 409 while it is
+    being continued already)."""
+    chat.get_message(answer_id)
+    return await event_stream(chat, running, chat.continue_answer(answer_id, approver=asking.approver()))
+
+
 @router.post("/messages/{message_id}/edit", response_class=StreamingResponse, responses=TURN_RESPONSES)
 async def edit(
     message_id: PathId,
@@ -148,7 +199,7 @@ async def edit(
 ) -> StreamingResponse:
     chat.get_message(message_id)
     targets = resolve(chat, body.targets)
-    content = content_of(body.content, body.parts)
+    content = await content_of(body.content, body.parts)
     return await event_stream(chat, running, chat.edit(message_id, content, targets, approver=asking.approver()))
 
 

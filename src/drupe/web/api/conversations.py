@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from drupe.chat import ChatService, ConversationSettings
+from drupe.chat.params import MAX_NAME, MAX_PARAMS
 from drupe.chat.records import SearchHit
 from drupe.chat.repository import TOOL_SELECTOR
 from drupe.chat.service import MAX_TITLE
@@ -37,6 +38,15 @@ MAX_TOOL_SELECTORS = 256
 ToolSelector = Annotated[str, Field(pattern=f"^(?:{TOOL_SELECTOR.pattern})$", max_length=161)]
 
 
+class ParamIn(BaseModel):
+    name: Annotated[Text, Field(max_length=MAX_NAME)]
+    type: Literal["number", "text", "boolean", "json"]
+    value: Any = Field(
+        description="number: a number (or its text); text: a string; boolean: true/false; json: the JSON text "
+        "(checked to parse) or any JSON value."
+    )
+
+
 class SettingsIn(BaseModel):
     system_prompt: Text | None = None
     temperature: Annotated[float, Field(strict=True, ge=0, le=2)] | None = None
@@ -51,6 +61,12 @@ class SettingsIn(BaseModel):
     )
     max_tool_steps: Annotated[int, Field(strict=True, ge=1, le=100)] | None = Field(
         default=None, description="Rounds of tool calls one answer may make; null = 10."
+    )
+    reasoning: Literal["off", "low", "medium", "high"] | None = Field(
+        default=None, description="How hard a reasoning model thinks; null = the provider's default."
+    )
+    params: Annotated[list[ParamIn], Field(max_length=MAX_PARAMS)] | None = Field(
+        default=None, description="Custom request body fields, over the provider's extra body fields."
     )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from drupe.catalog import infer_capabilities
 from drupe.errors import DrupeError
 from drupe.registry import Model, Provider, Registry
 from drupe.web.api.deps import provider_or_404, registry
 from drupe.web.api.inputs import Count, Price, Text
-from drupe.web.api.schemas import ModelList, ModelOut, RemoteModels, Removed
+from drupe.web.api.schemas import DefaultModel, ModelList, ModelOut, RemoteModels, Removed
 from drupe.web.errors import documented
 
 router = APIRouter(prefix="/api", tags=["models"])
@@ -42,6 +42,12 @@ class ModelPatch(BaseModel):
     max_output: Count | None = None
     price_in: Price | None = None
     price_out: Price | None = None
+
+
+class DefaultModelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider_id: Text = Field(description="The provider's id (or name).")
+    model_id: Text
 
 
 def model_json(model: Model, provider: Provider) -> dict[str, Any]:
@@ -119,6 +125,10 @@ def edit_model(
     if "model_id" in changes:
         changes["new_id"] = changes.pop("model_id")
     changed = registry.edit_model(provider.id, model_id, **changes)
+    if changed.model_id != model_id:
+        from drupe.chat.targets import follow_rename
+
+        follow_rename(registry, provider.id, model_id, changed.model_id)
     return model_json(changed, provider)
 
 
@@ -130,6 +140,32 @@ def remove_model(provider_id: Text, model_id: Text, registry: Registry = Depends
     _model_or_404(registry, provider, model_id)
     registry.remove_model(provider.id, model_id)
     return {"removed": model_id}
+
+
+@router.get("/default-model", response_model=DefaultModel, responses=documented())
+def get_default_model(registry: Registry = Depends(registry)) -> dict[str, Any]:
+    from drupe.chat.targets import default_model
+
+    found = default_model(registry)
+    return {"model": model_json(found[1], found[0]) if found else None}
+
+
+@router.put("/default-model", response_model=DefaultModel, responses=documented(400, 404, 409, 422))
+def set_default_model(body: DefaultModelIn, registry: Registry = Depends(registry)) -> dict[str, Any]:
+    """The model chats use when given none; its provider must be enabled (409 `provider_disabled`)."""
+    from drupe.chat.targets import set_default_model as set_default
+
+    provider = provider_or_404(registry, body.provider_id)
+    set_default(registry, provider.id, body.model_id)
+    return {"model": model_json(_model_or_404(registry, provider, body.model_id), provider)}
+
+
+@router.delete("/default-model", response_model=DefaultModel, responses=documented())
+def clear_default_model(registry: Registry = Depends(registry)) -> dict[str, Any]:
+    from drupe.chat.targets import clear_default_model as clear
+
+    clear(registry)
+    return {"model": None}
 
 
 @router.get(

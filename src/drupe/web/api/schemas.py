@@ -160,6 +160,14 @@ class Removed(BaseModel):
     removed: str
 
 
+class DefaultModel(BaseModel):
+    """The model a chat given none uses (`drupe model default`); null when none is set, or its
+    provider or model is gone."""
+
+    model_config = OUT
+    model: ModelOut | None  # type: ignore[valid-type]
+
+
 # -- MCP servers -------------------------------------------------------------
 
 McpServerOut = _out(

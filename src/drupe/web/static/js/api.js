@@ -2,7 +2,7 @@
 // Every failure becomes an ApiError whose message is the server's own words.
 
 export class ApiError extends Error {
-  /** `detail`: the server's error object ({kind, message, status?, url?, hint?}). */
+  /** `detail`: the server's error object ({kind, message, status?, url?, hint?, data?}). */
   constructor(detail, httpStatus) {
     super(detail.message || `Request failed (${httpStatus})`);
     this.kind = detail.kind ?? "unknown";
@@ -10,6 +10,7 @@ export class ApiError extends Error {
     this.url = detail.url ?? "";
     this.providerStatus = detail.status ?? null;
     this.httpStatus = httpStatus;
+    this.field = detail.data?.field ?? ""; // the setting a refusal is about (`drupe.validation`)
   }
 }
 
@@ -56,8 +57,8 @@ function withToken(headers) {
   return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
 }
 
-async function request(method, path, body, signal) {
-  const init = { method, headers: withToken({ Accept: "application/json" }), signal };
+async function request(method, path, body, signal, cache) {
+  const init = { method, headers: withToken({ Accept: "application/json" }), signal, cache };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -74,6 +75,8 @@ async function request(method, path, body, signal) {
 }
 
 export const get = (path, signal) => request("GET", path, undefined, signal);
+/** GET past any cache between the page and the server: for lists asked again on purpose (Refresh). */
+export const getFresh = (path, signal) => request("GET", path, undefined, signal, "no-store");
 export const post = (path, body = {}) => request("POST", path, body);
 export const patch = (path, body) => request("PATCH", path, body);
 export const put = (path, body) => request("PUT", path, body);

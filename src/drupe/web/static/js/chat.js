@@ -6,7 +6,8 @@
 import { el } from "./dom.js";
 import { errorReporter, reporting } from "./errors.js";
 import { createModelPicker } from "./picker.js";
-import { createComposer, renderComposer, renderComposerError, renderPendingImages } from "./chat/composer.js";
+import { renderPendingFiles } from "./chat/attachments.js";
+import { createComposer, renderComposer, renderComposerError } from "./chat/composer.js";
 import { createHeader, renderHeader } from "./chat/header.js";
 import { createMessageList, openConversation, renderEmptyState } from "./chat/messages-list.js";
 import { createSettingsPanel, renderSettingsPanel } from "./chat/settings-panel.js";
@@ -23,8 +24,8 @@ function redraw(page, changes, before) {
   if (changed("draftSettings") || page.state.conversation?.id !== before.conversation?.id) renderSettingsPanel(page);
   if (changed("conversation", "draftSettings")) renderToolsMenu(page);
   if (changed("openError")) renderEmptyState(page);
-  if (changed("running")) renderComposer(page);
-  if (changed("pendingImages")) renderPendingImages(page);
+  if (changed("running", "conversation", "draftSettings")) renderComposer(page);
+  if (changed("pendingFiles")) renderPendingFiles(page);
   if (changed("error")) renderComposerError(page);
 }
 

@@ -6,6 +6,7 @@ import { copyToClipboard } from "./copy.js";
 import { avatar, el, formatMs, replaceChildren } from "./dom.js";
 import { icon } from "./icons.js";
 import { showRemoteImages } from "./images.js";
+import { attachmentsOf } from "./chat/attachments.js";
 import { createRound, showCall, storedRound } from "./chat/tool-calls.js";
 
 function actionButton(label, iconName, onClick) {
@@ -28,17 +29,9 @@ function alternativesNav(siblings, browse) {
   return el("span", { class: "alt-nav" }, previous, el("span", { text: `${siblings.index + 1}/${siblings.count}` }), next);
 }
 
-function imagesOf(message) {
-  const images = (message.parts ?? []).filter((part) => part.type === "image");
-  if (!images.length) return null;
-  return el("div", { class: "attachments" }, images.map((part) => el("img", {
-    alt: "Attached image", src: part.url || `data:${part.media_type};base64,${part.data}`,
-  })));
-}
-
 /** Why an answer ended, in plain words; a normal finish (`stop`) and errors (shown as such) have none. */
 const STOP_WORDS = {
-  length: "Stopped: reached the model's length limit",
+  length: "Stopped: token limit",
   tool_calls: "Stopped: the model asked to use a tool",
   content_filter: "Stopped by the provider's content filter",
   cut_off: "Cut off: the provider's answer ended early",
@@ -53,6 +46,11 @@ const ERROR_ADVICE = {
   tools_refused: "This model or provider may not support tool calls: turn tools off in the Tools menu below, or pick a model that can use them.",
   mcp: "Check the MCP server in Settings → MCP servers, or turn it off for this conversation in the Tools menu below.",
 };
+
+/** Earlier messages the server left out of the request to fit the model's context window. */
+function leftOutWords(count) {
+  return `${count} earlier message${count === 1 ? "" : "s"} left out to fit the context window`;
+}
 
 function stopWords(message) {
   if (message.status === "error" || message.stop_reason === "stop") return null;
@@ -81,6 +79,16 @@ export class AnswerView {
       provider ? el("span", { text: `· ${provider}` }) : null);
     this.body = el("div", { class: "message-content" }, this.head, this.rounds, this.markdown, this.meta, this.actions);
     this.element = el("article", { class: "message message-assistant streaming", "aria-label": `Answer from ${model ?? "model"}` }, this.body);
+  }
+
+  /** Stream into a finished answer again (Continue): what it shows stays, the new text follows. */
+  resume() {
+    this.element.classList.add("streaming");
+    this.tail = el("div", { class: "md-tail" });
+    this.markdown.append(this.tail);
+    this.actions.replaceChildren();
+    this.meta.replaceChildren();
+    return this;
   }
 
   /** An empty text to stream into (the answer's first, or the one after a round of calls). */
@@ -179,20 +187,24 @@ export class AnswerView {
   }
 
   renderActions() {
+    const cut = this.message.stop_reason === "length";
     replaceChildren(this.actions,
+      cut ? el("button", { type: "button", class: "btn btn-sm", text: "Continue", title: "Have the model go on from where it stopped",
+        onclick: () => this.handlers.continueAnswer(this) }) : null,
       actionButton("Regenerate", "refresh", () => this.handlers.regenerate(this)),
       actionButton("Copy", "copy", (event) => copyText(this.text, event.currentTarget)),
       actionButton("Delete answer", "trash", () => this.handlers.remove(this.message)),
       alternativesNav(this.message.siblings, (step) => this.handlers.browse(this.message, step)));
   }
 
-  /** Model, tokens in/out, time to first token, tokens per second. */
+  /** Why it stopped, earlier messages left out, tokens in/out, time to first token, tokens per second. */
   renderMeta(message) {
     const { input_tokens: tokensIn, output_tokens: tokensOut } = message.usage ?? {};
     const { time_to_first_token_ms: firstToken, tokens_per_second: rate } = message.timings ?? {};
     const stopped = stopWords(message);
     const items = [
       stopped ? el("span", { class: "badge", title: "Why the answer ended", text: stopped }) : null,
+      message.left_out ? el("span", { class: "left-out", title: "What was sent to the model", text: leftOutWords(message.left_out) }) : null,
       tokensIn != null || tokensOut != null
         ? el("span", { title: "Tokens in / out", text: `Tokens ${tokensIn ?? "–"} in · ${tokensOut ?? "–"} out` }) : null,
       firstToken != null ? el("span", { title: "Time to first token", text: `First token ${formatMs(firstToken)}` }) : null,
@@ -223,7 +235,7 @@ export class TurnView {
   /** Show the user message (a draft `{content, parts}` until the server stores it). */
   setUser(message) {
     this.user = message;
-    const bubble = el("div", { class: "bubble", text: message.content });
+    const bubble = el("div", { class: "bubble", text: message.content, hidden: !message.content });  // files alone: no bubble
     const actions = el("div", { class: "message-actions" },
       message.id ? actionButton("Edit", "edit", () => this.startEditing(bubble)) : null,
       actionButton("Copy", "copy", (event) => copyText(message.content, event.currentTarget)),
@@ -232,7 +244,7 @@ export class TurnView {
     const cleaned = message.cleaned
       ? el("div", { class: "message-note", text: `Removed ${message.cleaned} character${message.cleaned === 1 ? "" : "s"} that cannot be stored (NUL or a broken surrogate).` })
       : null;
-    const content = el("div", { class: "message-content" }, imagesOf(message), bubble, cleaned, actions);
+    const content = el("div", { class: "message-content" }, attachmentsOf(message), bubble, cleaned, actions);
     const element = el("article", { class: "message message-user", "aria-label": "Your message", dataset: { id: message.id ?? "" } }, content);
     if (this.userElement) this.userElement.replaceWith(element);
     else this.element.prepend(element);

@@ -1,24 +1,30 @@
-// The Chat page's composer: the message box, images to attach, the Tools menu (chat/tools-menu.js),
-// Send and Stop, and the page's alert line (what the last action could not do).
+// The Chat page's composer: the message box, files to attach (chat/attachments.js), the Tools menu
+// (chat/tools-menu.js), the reasoning level (for a model that reasons), Send and Stop, and the
+// page's alert line (what the last action could not do).
 
 import * as api from "../api.js";
-import { el, replaceChildren } from "../dom.js";
+import { el } from "../dom.js";
 import { icon } from "../icons.js";
 import { TurnView } from "../messages.js";
+import { acceptDropAndPaste, addFiles, partsToSend } from "./attachments.js";
 import { appendTurn } from "./messages-list.js";
+import { reasoningSelect, showReasoning } from "./reasoning.js";
+import { saveSetting } from "./settings-panel.js";
 import { runTurn, stopTurn, targets } from "./turns.js";
 
 export function createComposer(page) {
   const input = el("textarea", { rows: "2", placeholder: "Type a message — Enter to send, Shift+Enter for a new line", "aria-label": "Message" });
-  const fileInput = el("input", { type: "file", accept: "image/*", multiple: true, hidden: true, "aria-label": "Image file" });
-  const attach = el("button", { type: "button", class: "icon-btn", "aria-label": "Attach image" }, icon("image"));
+  const fileInput = el("input", { type: "file", multiple: true, hidden: true, "aria-label": "Files to attach" });
+  const attach = el("button", { type: "button", class: "icon-btn", "aria-label": "Attach files", title: "Attach text, code, PDF or image files (or paste or drop them here)" }, icon("paperclip"));
   const sendButton = el("button", { type: "button", class: "send-btn", "aria-label": "Send", title: "Send (Enter)" }, icon("send"));
   const stopButton = el("button", { type: "button", class: "send-btn stop-btn", "aria-label": "Stop", title: "Stop", hidden: true }, icon("stop"));
-  const pendingList = el("div", { class: "pending-images" });
+  const reasoning = reasoningSelect({ "aria-label": "Reasoning", title: "How hard the model thinks before it answers" });
+  const reasoningControl = el("label", { class: "reasoning-control", hidden: true }, icon("reasoning"), reasoning);
+  const pendingList = el("div", { class: "pending-files" });
   const error = el("p", { class: "form-error", role: "alert" });
   const element = el("div", { class: "composer" }, el("div", { class: "composer-box" },
     pendingList, input,
-    el("div", { class: "composer-bar" }, attach, fileInput, page.ui.tools.button, el("span", { class: "spacer" }),
+    el("div", { class: "composer-bar" }, attach, fileInput, page.ui.tools.button, reasoningControl, el("span", { class: "spacer" }),
       el("span", { class: "composer-hint", text: "Shift+Enter: new line" }), sendButton, stopButton)),
   error);
 
@@ -36,50 +42,35 @@ export function createComposer(page) {
   sendButton.addEventListener("click", send);
   stopButton.addEventListener("click", page.handle(() => stopTurn(page)));
   attach.addEventListener("click", () => fileInput.click());
-  fileInput.addEventListener("change", page.handle(async () => {
-    const images = await Promise.all([...fileInput.files].map(readImage));
-    fileInput.value = "";
-    page.set({ pendingImages: [...page.state.pendingImages, ...images] });
+  reasoning.addEventListener("change", page.handle(async () => {
+    page.set({ error: "" });
+    try {
+      await saveSetting(page, "reasoning", reasoning.value || null);
+    } finally {
+      showReasoning(page);  // the panel's select follows; a refused change goes back
+    }
   }));
-  return { element, input, attach, sendButton, stopButton, pendingList, error };
+  fileInput.addEventListener("change", page.handle(async () => {
+    const files = [...fileInput.files];
+    fileInput.value = "";
+    await addFiles(page, files);
+  }));
+  acceptDropAndPaste(page, element, input);
+  return { element, input, attach, reasoning, reasoningControl, sendButton, stopButton, pendingList, error };
 }
 
-/** Send or Stop (while a turn streams), and Attach image only for a model that can see. */
+/** Send, or Stop while a turn streams, and the reasoning level only for a model that reasons. */
 export function renderComposer(page) {
-  const { attach, sendButton, stopButton } = page.ui.composer;
+  const { reasoningControl, sendButton, stopButton } = page.ui.composer;
   const streaming = page.state.running !== null;
   sendButton.hidden = streaming;
   stopButton.hidden = !streaming;
-  const canSee = page.picker.selected().some((m) => m.capabilities?.includes("vision"));
-  attach.disabled = !canSee;
-  attach.title = canSee ? "Attach image" : "The selected model cannot see images";
+  reasoningControl.hidden = !page.picker.selected().some((m) => m.capabilities?.includes("reasoning"));
+  showReasoning(page);
 }
 
 export function renderComposerError(page) {
   page.ui.composer.error.textContent = page.state.error;
-}
-
-/** The images to send, each with a Remove button. */
-export function renderPendingImages(page) {
-  const images = page.state.pendingImages;
-  replaceChildren(page.ui.composer.pendingList, images.map((image, index) => el("div", { class: "pending-image" },
-    el("img", { alt: `Image ${index + 1} to send`, src: `data:${image.media_type};base64,${image.data}` }),
-    el("button", {
-      type: "button", class: "icon-btn", "aria-label": `Remove image ${index + 1}`,
-      onclick: () => page.set({ pendingImages: images.filter((_, other) => other !== index) }),
-    }, icon("close")))));
-}
-
-function readImage(file) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => {
-      const [head, data] = String(reader.result).split(",", 2);
-      resolve({ type: "image", data, media_type: head.slice(5).replace(";base64", "") || file.type, url: "" });
-    };
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(file);
-  });
 }
 
 /** Send what is typed (and attached) to the picked models; a new conversation is saved first. */
@@ -87,7 +78,7 @@ async function sendMessage(page) {
   const { input } = page.ui.composer;
   const text = input.value.trim();
   const { state } = page;
-  if (state.running || (!text && !state.pendingImages.length)) return;
+  if (state.running || (!text && !state.pendingFiles.length)) return;
   page.set({ error: "" });
   if (!targets(page).length) {
     page.set({ error: "Pick a model first: press the model button at the top. Models come from Settings → Model services." });
@@ -99,13 +90,13 @@ async function sendMessage(page) {
     state.opensStarted += 1;  // an open still loading must not replace the new conversation
     page.set({ conversation: created, conversations: [created, ...state.conversations] });
   }
-  const images = state.pendingImages;
-  const parts = images.length ? [{ type: "text", text }, ...images] : undefined;
+  const attached = state.pendingFiles;
+  const parts = attached.length ? partsToSend(text, attached) : undefined;
   input.value = "";
   input.style.height = "";
-  page.set({ pendingImages: [] });
+  page.set({ pendingFiles: [] });
   const turn = new TurnView(page.turnHandlers);
-  turn.setUser({ content: text, parts: images });
+  turn.setUser({ content: text, parts: attached });
   appendTurn(page, turn);
   await runTurn(page, `/conversations/${state.conversation.id}/messages`, { content: text, parts, targets: targets(page) }, turn);
 }

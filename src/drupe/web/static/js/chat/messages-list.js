@@ -30,7 +30,7 @@ export async function openConversation(page, id) {
   const opened = ++page.state.opensStarted;
   page.state.running?.controller.abort();
   showTurns(page, [], false);
-  page.set({ pendingImages: [] });
+  page.set({ pendingFiles: [] });
   if (!id) {
     page.set({ conversation: null, openError: null, draftSettings: {} });
     page.ui.composer.input.focus();

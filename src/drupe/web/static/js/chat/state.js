@@ -18,7 +18,7 @@ export function createChatState() {
     hasOlder: false,  // the server has older messages than the first turn shown
     loadingOlder: false,
     running: null,  // the turn streaming now: { controller, views: Map(answer id → AnswerView), turn }
-    pendingImages: [],  // images attached to the next message
+    pendingFiles: [],  // files and images attached to the next message (chat/attachments.js)
     error: "",  // the alert under the composer: what the last action could not do
   };
 }

@@ -1,6 +1,6 @@
 // Running a turn on the Chat page: stream the answers into it, Stop, the decisions on tool calls
-// that wait for the user, and the message actions (Regenerate, Edit, browse alternatives) that
-// start a new turn or show another branch, and Delete.
+// that wait for the user, and the message actions (Regenerate, Edit, Continue, browse alternatives)
+// that start a new turn, go on with an answer or show another branch, and Delete.
 
 import * as api from "../api.js";
 import { confirmDialog } from "../dialogs.js";
@@ -13,8 +13,9 @@ export function targets(page) {
   return page.picker.selected().map((m) => ({ provider: m.provider_id, model: m.model_id }));
 }
 
-/** Run one streamed turn into `turn`: create answers on `start`, fill them, finish on `done`. */
-export async function runTurn(page, path, body, turn) {
+/** Run one streamed turn into `turn`: create answers on `start`, fill them, finish on `done`.
+ * `resumed`: the answer being continued, streamed into again rather than added. */
+export async function runTurn(page, path, body, turn, resumed = null) {
   const views = new Map();
   const running = { controller: new AbortController(), views, turn };
   page.set({ running });
@@ -22,7 +23,9 @@ export async function runTurn(page, path, body, turn) {
     const view = views.get(event.answer_id);
     switch (event.type) {
       case "user": turn.setUser(event.message); break;
-      case "start": views.set(event.answer_id, turn.addAnswer(event)); break;
+      case "start":
+        views.set(event.answer_id, resumed?.answerId === event.answer_id ? resumed.resume() : turn.addAnswer(event));
+        break;
       case "delta": view?.appendDelta(event.text); return;
       case "reasoning": view?.appendReasoning(event.text); break;
       case "block": view?.appendBlock(event.html); break;
@@ -116,6 +119,7 @@ export function turnHandlers(page) {
     decide: (answerId, callId, decision) =>
       api.post(`/answers/${answerId}/tool-calls/${api.seg(callId)}`, { decision }),
     regenerate: (answer) => { regenerate(page, answer).catch(page.reportError); },
+    continueAnswer: (answer) => { continueAnswer(page, answer).catch(page.reportError); },
     edit: (turn, content) => { editAndSend(page, turn, content).catch(page.reportError); },
     browse: (message, step) => { browseAlternatives(page, message, step).catch(page.reportError); },
     remove: (message) => { deleteMessage(page, message).catch(page.reportError); },
@@ -145,15 +149,23 @@ async function regenerate(page, answer) {
   await runTurn(page, `/answers/${answer.message.id}/regenerate`, body, turn);
 }
 
+/** An answer cut at the token limit: the same model goes on, into the same answer. */
+async function continueAnswer(page, answer) {
+  if (page.state.running || !answer.message) return;
+  await runTurn(page, `/answers/${answer.message.id}/continue`, {}, answer.turn, answer);
+}
+
 /** The user's message edited: a new branch from it, answered by the picked models. */
 async function editAndSend(page, turn, content) {
   if (page.state.running || !turn.user?.id) return;
   const messageId = turn.user.id;
+  const attached = (turn.user.parts ?? []).filter((part) => part.type !== "text");  // kept: files go again as their text
+  const parts = attached.length ? [{ type: "text", text: content }, ...attached] : undefined;
   const replacement = new TurnView(page.turnHandlers);
-  replacement.setUser({ content, parts: [] });
+  replacement.setUser({ content, parts: attached });
   removeFrom(page, turn);
   appendTurn(page, replacement);
-  await runTurn(page, `/messages/${messageId}/edit`, { content, targets: targets(page) }, replacement);
+  await runTurn(page, `/messages/${messageId}/edit`, { content, parts, targets: targets(page) }, replacement);
 }
 
 async function browseAlternatives(page, message, step) {

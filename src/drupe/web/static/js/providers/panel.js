@@ -1,11 +1,13 @@
 // Settings → Model services, the selected provider's panel: name, keys and Check, address and
-// the type's fields, models, headers, body fields, timeout, delete. Fields save on change.
+// the type's fields, models, headers, body fields, connection (proxy, timeout, stream usage), notes,
+// delete. Fields save on change.
 
 import * as api from "../api.js";
 import { avatar, el, field, flash, replaceChildren } from "../dom.js";
 import { confirmDialog } from "../dialogs.js";
 import { icon } from "../icons.js";
 import { renderModelsSection } from "../models.js";
+import { connectionSection, notesSection } from "./connection.js";
 import { addressSection, bodySection, headersSection, typeForm } from "./fields.js";
 import { healthControls } from "./health.js";
 import { keySection } from "./keys.js";
@@ -73,8 +75,6 @@ function providerPanel(page, provider) {
   const title = el("span", { text: provider.name });
   const nameInput = el("input", { type: "text", value: provider.name, maxlength: "32" });
   const nameError = saver.savingInput("name", nameInput, (v) => v.trim(), () => { title.textContent = provider.name; });
-  const timeout = el("input", { type: "number", min: "1", step: "1", value: String(provider.timeout) });
-  const timeoutError = saver.savingInput("timeout", timeout, (v) => Number(v));
   return el("div", { class: "panel-inner" },
     el("header", { class: "panel-head" },
       avatar(provider.name),
@@ -86,11 +86,15 @@ function providerPanel(page, provider) {
     modelsSection(page, provider, saver),
     headersSection(provider, saver),
     bodySection(provider, saver),
-    el("div", { class: "section" }, field("Timeout (seconds)", timeout, timeoutError).wrapper),
+    connectionSection(provider, form, saver),
+    notesSection(provider, saver),
     el("div", { class: "section danger-zone" }, deleteButton(page, provider)));
 }
 
-/** The Models section (models.js), drawn again from the server after each change, with Check all (health.js). */
+/**
+ * The Models section (models.js), drawn again from the server after each change, with Check all
+ * (health.js); the default model (any provider's) is asked for too, to mark its row.
+ */
 function modelsSection(page, provider, saver) {
   const holder = el("div");
   const removeKeys = async (masks) => {
@@ -103,16 +107,25 @@ function modelsSection(page, provider, saver) {
     await showPanel(page);
   };
   const health = healthControls(provider, saver.whenSaved, (masks) => removeKeys(masks).catch(page.reportError));
-  const draw = (models) => {
-    const section = renderModelsSection(provider, models, reload, saver.whenSaved);
+  let defaultModel = null;
+  const draw = () => {
+    const section = renderModelsSection({
+      provider, models: provider.models ?? [], defaultModel, reload, whenSaved: saver.whenSaved, reportError: page.reportError,
+    });
     section.querySelector(".section-head")?.append(...health.controls);
     replaceChildren(holder, section, health.result);
   };
-  const reload = () => api.get(`/providers/${provider.id}/models`).then((models) => {
-    provider.models = models;
-    draw(models);
+  const reload = () => Promise.all([api.get(`/providers/${provider.id}/models`), api.get("/default-model")])
+    .then(([models, chosen]) => {
+      provider.models = models;
+      defaultModel = chosen.model;
+      draw();
+    }).catch(page.reportError);
+  draw();
+  api.get("/default-model").then((chosen) => {
+    defaultModel = chosen.model;
+    draw();
   }).catch(page.reportError);
-  draw(provider.models ?? []);
   return holder;
 }
 
