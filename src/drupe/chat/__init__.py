@@ -13,8 +13,10 @@ The core has no CLI or web imports; both build on `ChatService`, a thin front ov
 Conversations: create_conversation, list_conversations, get_conversation (id or unique
 prefix), rename_conversation, delete_conversation, update_settings.
 Messages: history (current branch, oldest first; limit/before_id page back),
-alternatives, sibling_positions (for a page, in one query), select, search,
-export_markdown, export_json, cost.
+alternatives, sibling_positions (for a page, in one query), select, delete_message (and
+everything under it), search, export_markdown, export_json, cost.
+Models: resolve_targets (the -p/-m rules), conversation_targets and continue_targets (who goes
+on with a conversation: the models of its latest turn).
 Turns: send, regenerate, edit; cancelling the consumer leaves unfinished answers
 'stopped' with their partial text.
 """
