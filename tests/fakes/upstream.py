@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import unquote
 
+from drupe.chat.titles import INSTRUCTION as TITLE_INSTRUCTION
 from drupe.protocols.types import TYPES
 from tests.fakes import anthropic, gemini, openai_chat, openai_responses
 from tests.fakes.answer import Answer, FakeCall, Frames, count_words, split_chunks
@@ -129,6 +130,8 @@ class FakeUpstream:
     With `tool_calls`, a chat request that offers tools is answered with those calls (and
     `tool_text` said before them) until the request carries `tool_rounds` rounds of tool
     results; then with `text` as usual. `tool_rounds=None`: calls every time (a model that loops).
+    Title requests (drupe's title instruction in them) go to `title_requests`, untouched by
+    `fault`: `title` after `title_delay` seconds, or a 404 when None (the first message stays).
     `reasoning_field` picks the OpenAI chat delta field: "reasoning_content"
     or "reasoning". `think_tags` sends the reasoning inside the text as
     `<think>…</think>` instead.
@@ -153,6 +156,8 @@ class FakeUpstream:
         tool_calls: tuple[FakeCall, ...] = (),
         tool_text: str = "",
         tool_rounds: int | None = 1,
+        title: str | None = None,
+        title_delay: float = 0.0,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -171,6 +176,9 @@ class FakeUpstream:
         self.tool_calls = tool_calls
         self.tool_text_chunks = split_chunks(tool_text, None)
         self.tool_rounds = tool_rounds
+        self.title = title
+        self.title_delay = title_delay
+        self.title_requests: list[Recorded] = []
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._server = ServerThread(self._handle, port)
@@ -208,7 +216,11 @@ class FakeUpstream:
         route, model = self._route(request)
         body = json.loads(request.body) if request.body else None
         model = model or (body or {}).get("model", "")
-        self.requests.append(Recorded(request.method, request.path, request.query, request.headers, body, model))
+        recorded = Recorded(request.method, request.path, request.query, request.headers, body, model)
+        if route is not None and TITLE_INSTRUCTION in json.dumps(_prompt(body), ensure_ascii=False):
+            self.title_requests.append(recorded)
+            return await self._title_reply(model, body or {})
+        self.requests.append(recorded)
         if route is None:
             return self._error(404, f"Unknown path {request.path}")
         refused = self._refuse(request.headers)
@@ -239,6 +251,13 @@ class FakeUpstream:
             {"content-type": "text/event-stream", "cache-control": "no-cache"},
             stream=self._stream(answer, fault, (body or {}).get("stream_options")),
         )
+
+    async def _title_reply(self, model: str, body: dict) -> Reply:
+        await asyncio.sleep(self.title_delay)
+        if self.title is None:
+            return self._error(404, "This fake gives no titles.")
+        answer = Answer(model, split_chunks(self.title, None), (), count_words(_prompt(body)))
+        return await self._whole(answer, None)
 
     def _answer(self, model: str, body: dict) -> Answer:
         """Tool calls while the request offers tools and has fewer rounds of results than

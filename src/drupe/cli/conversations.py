@@ -1,4 +1,4 @@
-"""`drupe conversations …`: list, show, rename, delete, search and export stored chats.
+"""`drupe conversations …`: list, show, rename, delete (a conversation or one message), search and export.
 
 IDs may be given as any prefix that matches a single conversation.
 """
@@ -110,6 +110,33 @@ def delete(
         raise typer.Exit(1)
     service.delete_conversation(conversation.id)
     typer.echo(f"Deleted conversation {conversation.id[:8]}.")
+
+
+@app.command("delete-message")
+def delete_message(
+    conversation_id: str = typer.Argument(..., help=ID_HELP),
+    message_id: int = typer.Argument(..., help="The message's number, as `drupe conversations show` prints it (#12)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+) -> None:
+    """Delete one message and everything under it (its answers, the turns after them)."""
+    from drupe.errors import DrupeError
+
+    service = open_service()
+    conversation = service.get_conversation(conversation_id)
+    message = service.get_message(message_id)
+    if message.conversation_id != conversation.id:
+        raise DrupeError(
+            f"No message {message_id} in conversation {conversation.id[:8]}.",
+            code="not_found", what="message", id=message_id,
+        )  # fmt: skip
+    what = "your message" if message.role == "user" else f"the answer from {message.provider}/{message.model}"
+    preview = " ".join(message.content.split())[:60]
+    if not confirm(f"Delete {what} #{message.id} ({preview!r}) and every message under it?", yes):
+        typer.echo("Kept.")
+        raise typer.Exit(1)
+    removed = service.delete_message(message.id, conversation.id)
+    under = len(removed) - 1
+    typer.echo(f"Deleted message {message.id} and {under} message{'' if under == 1 else 's'} under it.")
 
 
 @app.command()

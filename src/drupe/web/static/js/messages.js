@@ -193,6 +193,7 @@ export class AnswerView {
         onclick: () => this.handlers.continueAnswer(this) }) : null,
       actionButton("Regenerate", "refresh", () => this.handlers.regenerate(this)),
       actionButton("Copy", "copy", (event) => copyText(this.text, event.currentTarget)),
+      actionButton("Delete answer", "trash", () => this.handlers.remove(this.message)),
       alternativesNav(this.message.siblings, (step) => this.handlers.browse(this.message, step)));
   }
 
@@ -238,6 +239,7 @@ export class TurnView {
     const actions = el("div", { class: "message-actions" },
       message.id ? actionButton("Edit", "edit", () => this.startEditing(bubble)) : null,
       actionButton("Copy", "copy", (event) => copyText(message.content, event.currentTarget)),
+      message.id ? actionButton("Delete message", "trash", () => this.handlers.remove(message)) : null,
       alternativesNav(message.siblings, (step) => this.handlers.browse(message, step)));
     const cleaned = message.cleaned
       ? el("div", { class: "message-note", text: `Removed ${message.cleaned} character${message.cleaned === 1 ? "" : "s"} that cannot be stored (NUL or a broken surrogate).` })

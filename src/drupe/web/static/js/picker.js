@@ -1,5 +1,6 @@
 // The chat's model picker: enabled providers' models grouped by provider; one model, or
-// several ("Pick several models") whose answers stream side by side.
+// several ("Pick several models") whose answers stream side by side. Opening a conversation picks
+// the models of its latest turn (`follow`).
 
 import * as api from "./api.js";
 import { avatar, el, groupBy, matches, replaceChildren } from "./dom.js";
@@ -120,10 +121,23 @@ export function createModelPicker({ onChange }) {
     if (event.key === "Escape" && !popover.hidden) { close(); button.focus(); }
   }, { signal: listening.signal });
 
+  /** Pick these models ([{provider, model}], the provider by name), as an opened conversation
+   * asks; nothing changes when one of them is not offered any more, or none is given. */
+  async function follow(wanted) {
+    if (!wanted.length) return;
+    await load();
+    const found = wanted.map((w) => models.find((m) => m.provider === w.provider && m.model_id === w.model));
+    if (found.some((m) => !m)) return;
+    chosen = new Set(found.map(keyOf));
+    several = chosen.size > 1;
+    save();
+  }
+
   return {
     button,
     selected,
     load,
+    follow,
     destroy() { listening.abort(); popover.remove(); },
   };
 }

@@ -37,13 +37,15 @@ export async function openConversation(page, id) {
     return;
   }
   try {
-    const [conversation, messages] = await Promise.all([
+    const [conversation, messages, models] = await Promise.all([
       api.get(`/conversations/${id}`),
       api.get(`/conversations/${id}/messages${api.query({ limit: PAGE_SIZE })}`),
+      api.get(`/conversations/${id}/models`),
     ]);
     if (opened !== page.state.opensStarted) return;
     page.set({ conversation, openError: null });
     showPage(page, messages);
+    page.picker.follow(models).catch(page.reportError);  // it goes on with its own models
   } catch (error) {
     if (opened !== page.state.opensStarted) return;
     page.set({ conversation: null, openError: error });

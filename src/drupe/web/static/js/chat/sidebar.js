@@ -64,9 +64,13 @@ async function deleteConversation(page, item, name) {
   if (page.state.conversation?.id === item.id) page.navigate("/chat");
 }
 
-/** Reload the list (titles and order change as answers arrive), and the search with it. */
+/** Reload the list (titles and order change as answers arrive), and the search with it. An
+ * answer to any but the latest reload is dropped, so a title never goes back to an older one. */
 export async function loadConversations(page) {
-  page.set({ conversations: await api.get("/conversations") });
+  const sent = ++page.state.listsSent;
+  const conversations = await api.get("/conversations");
+  if (sent !== page.state.listsSent) return;
+  page.set({ conversations });
   if (page.state.search.query) await searchConversations(page);
 }
 

@@ -9,6 +9,7 @@ export function createChatState() {
     conversations: [],  // the conversation list, as GET /conversations returns it (newest first)
     search: { query: "", hits: null },  // the latest search answered: hits = Set of conversation ids
     searchesSent: 0,  // counts searches: an answer to any but the latest is dropped
+    listsSent: 0,  // counts reloads of the conversation list: likewise
     conversation: null,  // the open conversation; null for a new one not yet saved
     openError: null,  // why the conversation in the address could not be opened
     opensStarted: 0,  // counts opens: a late answer for an earlier one is dropped
