@@ -3,6 +3,7 @@
 // that start a new turn, go on with an answer or show another branch.
 
 import * as api from "../api.js";
+import { t } from "../i18n.js";
 import { TurnView } from "../messages.js";
 import { appendTurn, nearBottom, removeFrom, scrollToBottom, showPage } from "./messages-list.js";
 import { loadConversations } from "./sidebar.js";
@@ -42,7 +43,7 @@ export async function runTurn(page, path, body, turn, resumed = null) {
     turn.showError(error);
   } finally {
     for (const view of views.values()) {
-      if (isStreaming(view)) view.showError({ kind: "stopped", message: "The stream ended early." });
+      if (isStreaming(view)) view.showError({ kind: "stopped", message: t("The stream ended early.") });
     }
     page.set({ running: null });
     showAlternativeCounts(turn);
