@@ -48,7 +48,7 @@ function conversationItem(page, item) {
 }
 
 async function renameConversation(page, item) {
-  const title = await promptDialog(t("Rename conversation"), t("Title"), item.title);
+  const title = await promptDialog(t("Rename conversation"), t("Title"), item.title, t("Save"));
   if (title === null) return;
   const updated = await api.patch(`/conversations/${item.id}`, { title });
   const { state } = page;
@@ -59,7 +59,7 @@ async function renameConversation(page, item) {
 }
 
 async function deleteConversation(page, item, name) {
-  if (!await confirmDialog(t("Delete conversation"), t("Delete “{name}” and all its messages?", { name }))) return;
+  if (!await confirmDialog(t("Delete conversation"), t("Delete “{name}” and all its messages?", { name }), t("Delete"))) return;
   await api.del(`/conversations/${item.id}`);
   page.set({ conversations: page.state.conversations.filter((c) => c.id !== item.id) });
   if (page.state.conversation?.id === item.id) page.navigate("/chat");
