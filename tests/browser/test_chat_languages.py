@@ -18,6 +18,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import WAIT_MS, DrupeServer
 from tests.browser.steps import add_provider
+from tests.fakes.upstream import Fault
 
 MAIN = "/static/js/main.js"
 
@@ -35,6 +36,9 @@ FRENCH = {
         re.compile(r"[\d\u202f\u00a0 ]+,\d jetons/s"),
     ],
     "left_out": "2 messages précédents laissés de côté pour tenir dans la fenêtre de contexte",
+    "length": "Arrêtée : limite de jetons",
+    "continue": "Continuer",
+    "server_error": "erreur du serveur",
     "lang": "fr",
 }
 CHINESE = {
@@ -50,6 +54,9 @@ CHINESE = {
         re.compile(r"[\d,]+\.\d token/秒"),
     ],
     "left_out": "为适应上下文窗口，省略了 2 条较早的消息",
+    "length": "已停止：达到 token 上限",
+    "continue": "继续",
+    "server_error": "服务器错误",
     "lang": "zh-Hans",
 }
 LANGUAGES = {"fr": FRENCH, "zh": CHINESE}
@@ -169,3 +176,24 @@ def test_enter_while_an_input_method_composes_does_not_send(
     box.press("Enter")  # once composition ended, Enter sends
     expect(ui_in.get_by_role("article", name=words["yours"], exact=True)).to_contain_text("nihao")
     wait_for_answer(ui_in, words)
+
+
+def test_stop_reasons_and_error_kinds_are_in_the_language(
+    ui_in: Page, api: httpx2.Client, fake_upstream, language: str
+) -> None:
+    words = LANGUAGES[language]
+    up = fake_upstream("openai", text="The first part", chunks=2, fault=Fault("length", times=1, after_chunks=1))
+    add_provider(api, "Fake", up.base_url, ["fake-model"])
+    open_chat_in(ui_in, words)
+    pick(ui_in, words, "fake-model (Fake)")
+    send_in(ui_in, words, "Tell me")
+    wait_for_answer(ui_in, words)
+    answer = ui_in.get_by_role("article", name=words["answer"], exact=True).last
+    expect(answer.locator(".message-meta")).to_contain_text(words["length"])
+    expect(answer.get_by_role("button", name=words["continue"], exact=True)).to_be_visible()
+
+    up.fault = Fault("server_error")
+    send_in(ui_in, words, "Again")
+    wait_for_answer(ui_in, words)
+    error = ui_in.locator(".turn").last.get_by_role("alert")
+    expect(error.locator(".kind")).to_have_text(words["server_error"])
