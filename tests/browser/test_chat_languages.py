@@ -162,12 +162,14 @@ def test_enter_while_an_input_method_composes_does_not_send(
     pick(ui_in, words, "fake-model (Fake)")
     box = ui_in.get_by_role("textbox", name=words["message"], exact=True)
     box.fill("nihao")
-    # The Enter that picks a candidate in a Chinese (or any) input method: `isComposing` is set.
-    not_cancelled = box.evaluate(
-        """box => box.dispatchEvent(new KeyboardEvent("keydown",
-            { key: "Enter", code: "Enter", keyCode: 13, isComposing: true, bubbles: true, cancelable: true }))"""
-    )
-    assert not_cancelled, "the composing Enter was taken by the page"
+    # The Enter that picks a candidate in a Chinese (or any) input method: `isComposing` is set
+    # (Chromium, Firefox), or only keyCode 229 on the Enter that ends the composition (Safari).
+    for composing in ("isComposing: true, keyCode: 13", "isComposing: false, keyCode: 229"):
+        not_cancelled = box.evaluate(
+            f"""box => box.dispatchEvent(new KeyboardEvent("keydown",
+                {{ key: "Enter", code: "Enter", {composing}, bubbles: true, cancelable: true }}))"""
+        )
+        assert not_cancelled, f"the composing Enter ({composing}) was taken by the page"
     ui_in.wait_for_timeout(300)
     expect(box).to_have_value("nihao")
     expect(ui_in.get_by_role("article", name=words["yours"], exact=True)).to_have_count(0)

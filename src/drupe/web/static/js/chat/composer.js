@@ -31,8 +31,9 @@ export function createComposer(page) {
 
   const send = page.handle(() => sendMessage(page));
   input.addEventListener("keydown", (event) => {
-    // Enter while an input method composes (Chinese, Japanese, Korean…) picks a candidate: not a send.
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    // Enter while an input method composes (Chinese, Japanese, Korean…) picks a candidate: not a
+    // send. Safari says so only by keyCode 229 on the Enter that ends the composition.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
       send();
     }
