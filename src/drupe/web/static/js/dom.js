@@ -1,6 +1,8 @@
 // Small DOM helpers. Text always goes in through textContent; only server-sanitised
 // Markdown HTML is ever assigned with innerHTML (see messages.js).
 
+import { formatNumber } from "./i18n.js";
+
 const SAFE_URL = /^(https?:|mailto:|\/|#|\.)/i;
 const SAFE_SRC = /^(https?:|\/|\.|data:image\/|blob:)/i;
 
@@ -85,9 +87,12 @@ export function groupBy(items, keyOf) {
   return groups;
 }
 
+/** A duration as the user's language writes its numbers: 850 ms, 1.25 s (1,25 s in French). */
 export function formatMs(ms) {
   if (ms === null || ms === undefined) return "";
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+  return ms >= 1000
+    ? `${formatNumber(ms / 1000, { minimumFractionDigits: 2, maximumFractionDigits: 2 })} s`
+    : `${formatNumber(Math.round(ms))} ms`;
 }
 
 /** Briefly show a status text in `node` (e.g. "Saved"), then clear it. */

@@ -1,6 +1,8 @@
 // The Chat page's state: one object that every part of the page draws from. It changes
 // through `page.set(changes)` (chat.js), which redraws the parts that show the changed keys.
 
+import { t } from "../i18n.js";
+
 export const PAGE_SIZE = 50;
 
 /** A fresh state for a Chat page; the comments say what each key holds. */
@@ -25,6 +27,6 @@ export function createChatState() {
 
 /** The title of the open conversation; the header is the one place that shows it. */
 export function conversationTitle(state) {
-  if (state.openError) return "Conversation not found";
-  return state.conversation?.title || "New conversation";
+  if (state.openError) return t("Conversation not found");
+  return state.conversation?.title || t("New conversation");
 }

@@ -4,6 +4,7 @@
 
 import * as api from "../api.js";
 import { confirmDialog } from "../dialogs.js";
+import { t } from "../i18n.js";
 import { TurnView } from "../messages.js";
 import { appendTurn, nearBottom, removeFrom, scrollToBottom, showPage } from "./messages-list.js";
 import { loadConversations } from "./sidebar.js";
@@ -51,7 +52,7 @@ export async function runTurn(page, path, body, turn, resumed = null) {
     turn.showError(error);
   } finally {
     for (const view of views.values()) {
-      if (isStreaming(view)) view.showError({ kind: "stopped", message: "The stream ended early." });
+      if (isStreaming(view)) view.showError({ kind: "stopped", message: t("The stream ended early.") });
     }
     if (page.state.running === running) page.set({ running: null });
     showAlternativeCounts(turn);
@@ -130,9 +131,10 @@ export function turnHandlers(page) {
 async function deleteMessage(page, message) {
   const { state } = page;
   if (state.running || !state.conversation || !message?.id) return;
-  const what = message.role === "user" ? "this message, its answers and the messages after them"
-    : "this answer and the messages after it";
-  if (!await confirmDialog("Delete message", `Delete ${what}? Other branches stay.`)) return;
+  const question = message.role === "user"
+    ? t("Delete this message, its answers and the messages after them? Other branches stay.")
+    : t("Delete this answer and the messages after it? Other branches stay.");
+  if (!await confirmDialog(t("Delete message"), question, t("Delete"))) return;
   const result = await api.del(`/conversations/${state.conversation.id}/messages/${message.id}`);
   page.set({ conversation: result.conversation });
   showPage(page, result);
