@@ -2,8 +2,11 @@
 // (/chat/ID, /settings/providers/ID).
 //
 // Every other module is imported only once the language is loaded, so a t() anywhere (even at a
-// module's top level) finds its catalog.
+// module's top level) finds its catalog. api.js is the exception: the access token is taken from
+// the address (#token=…) first, so a link followed before the page is ready still has it
+// (api.js translates only inside its functions).
 
+import * as api from "./api.js";
 import { loadLanguage, t } from "./i18n.js";
 
 /** Our language code for the page's <html lang> (the server writes it; zh-Hans is our zh). */
@@ -12,9 +15,10 @@ function languageOf(tag) {
   return code === "in" ? "id" : code;
 }
 
+api.adoptTokenFromAddress();
 await loadLanguage(languageOf(document.documentElement.lang));
-const [api, { promptDialog }, { icon }, { showChat }, { showSettings }, { followSystemScheme }] = await Promise.all([
-  import("./api.js"), import("./dialogs.js"), import("./icons.js"), import("./chat.js"), import("./settings.js"),
+const [{ promptDialog }, { icon }, { showChat }, { showSettings }, { followSystemScheme }] = await Promise.all([
+  import("./dialogs.js"), import("./icons.js"), import("./chat.js"), import("./settings.js"),
   import("./theme.js"),
 ]);
 
@@ -73,7 +77,6 @@ function nameNavigation() {
 
 /** Off loopback the API needs the access token: from the printed link, else asked for here. */
 async function ensureToken() {
-  api.adoptTokenFromAddress();
   for (;;) {
     try {
       await api.get("/meta");
