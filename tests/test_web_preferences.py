@@ -98,3 +98,9 @@ def test_each_request_speaks_its_users_language():
 
     asyncio.run(calls())
     assert heard == ["fr", "zh", "en", "es"]
+
+
+def test_a_hostile_accept_language_never_reaches_the_page(client):
+    tag = html_tag(client, **{"accept-language": '"><script>alert(1)</script>, fr;q=0.1'})
+    assert tag == '<html lang="fr" data-theme="system">'
+    assert "<script>alert" not in client.get("/", headers={"accept-language": '"><script>alert(1)</script>'}).text
