@@ -89,8 +89,8 @@ def test_compiled_files_match_the_catalogs(code):
     for domain in build.DOMAINS:
         po = LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po"
         with po.with_suffix(".mo").open("rb") as file:
-            compiled = {_key(m): tuple(_forms(m)) for m in read_mo(file) if m.id}
-        written = {_key(m): tuple(_forms(m)) for m in read(po) if m.id and not m.fuzzy and all(_forms(m))}
+            compiled = {_hashable(m.id): _hashable(m.string) for m in read_mo(file) if m.id}
+        written = {_hashable(m.id): _hashable(m.string) for m in read(po) if m.id and not m.fuzzy and all(_forms(m))}
         assert compiled == written, f"{code}/{domain}.mo is older than its .po: run `make i18n`"
     page = json.loads((build.WEB_JSON / f"{code}.json").read_text(encoding="utf-8"))
     assert page == build.web_json(LOCALE_DIR / code / "LC_MESSAGES" / "web.po"), (
@@ -106,9 +106,9 @@ def test_gettext_reads_each_compiled_catalog(code):
     assert translation.gettext(message.id) == message.string
 
 
-def _key(message) -> str | tuple[str, ...]:
-    """A message's id, hashable: a plural's (singular, plural) is a list when read from a .mo."""
-    return tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
+def _hashable(text):
+    """A plural's forms come as a list from a .mo and a tuple from a .po: compare both as tuples."""
+    return tuple(text) if isinstance(text, (list, tuple)) else text
 
 
 def _forms(message) -> list[str]:

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from drupe import __version__, config
@@ -22,6 +22,7 @@ from drupe.web.api import chat, conversations, mcp, meta, models, providers, set
 from drupe.web.api import gateway as gateway_api
 from drupe.web.approvals import Approvals
 from drupe.web.errors import install_error_handlers
+from drupe.web.preferences import LanguageMiddleware, Preferences, page_html
 from drupe.web.routing import PageRoute
 from drupe.web.security import BodyLimitMiddleware, SecurityMiddleware, is_loopback, new_token
 from drupe.web.streaming import Turns
@@ -86,6 +87,7 @@ def create_app(
     )
     app.state.store = store
     app.state.registry = Registry(store)
+    app.state.preferences = Preferences(app.state.registry)  # language and theme, see drupe.web.preferences
     # Provider connections stay open between turns (no TCP/TLS set-up in each answer's wait).
     app.state.chat = ChatService(store, connections=Connections())
     app.state.turns = Turns()
@@ -105,6 +107,7 @@ def create_app(
     app.router.add_api_route(
         "/{path:path}", page, methods=["GET"], include_in_schema=False, route_class_override=PageRoute
     )
+    app.add_middleware(LanguageMiddleware, preferences=app.state.preferences)
     app.add_middleware(BodyLimitMiddleware, max_bytes=limit)
     app.add_middleware(SecurityMiddleware, host=host, token=token)
     if app.state.gateway is not None:
@@ -113,12 +116,18 @@ def create_app(
     return app
 
 
-def page(path: str) -> Response:
-    """The single page, for any address that is not the API or a file, so the page can route itself."""
+def page(path: str, request: Request) -> Response:
+    """The single page, for any address that is not the API or a file, so the page can route itself;
+    its `<html>` names the user's language and theme (see drupe.web.preferences)."""
     index = STATIC / "index.html"
     if not index.is_file():
         return JSONResponse(
             {"error": {"kind": "not_found", "message": "The web pages are not installed (static/index.html)."}},
             status_code=404,
         )
-    return FileResponse(index, headers={"cache-control": "no-cache"})
+    preferences = request.app.state.preferences
+    language = preferences.language_for(request.headers.get("accept-language", ""))
+    return HTMLResponse(
+        page_html(index, language, preferences.theme),
+        headers={"cache-control": "no-cache", "vary": "Accept-Language"},
+    )

@@ -1,21 +1,23 @@
-"""Settings the pages keep in the database: the hosts whose images answers load without a click,
-and automatic conversation titles."""
+"""Settings the pages keep in the database: the language and theme (Settings → General), the
+hosts whose images answers load without a click, and automatic conversation titles."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from drupe.chat.records import Target
 from drupe.chat.titles import set_title_settings, title_settings
 from drupe.errors import DrupeError
+from drupe.i18n import LANGUAGES
 from drupe.registry import Registry
 from drupe.web.api.deps import registry
 from drupe.web.api.inputs import Text
 from drupe.web.errors import documented
+from drupe.web.preferences import Preferences, Theme
 
 router = APIRouter(prefix="/api/settings", tags=["settings"])
 
@@ -23,6 +25,41 @@ TRUSTED_IMAGE_HOSTS = "trusted_image_hosts"
 MAX_HOSTS = 500
 _HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(:[0-9]{1,5})?")
 """As `render.url_host` names them: a lower-case name or [IPv6], and a port if the URL gives one."""
+
+
+class General(BaseModel):
+    language: Annotated[str, Field(max_length=20)] | None = None
+    """A code of `languages`; None: the browser's (`Accept-Language`)."""
+    theme: Theme = "system"
+
+
+class GeneralOut(General):
+    languages: dict[str, str]
+    """The languages drupe speaks, by code, each named in itself."""
+
+
+def _preferences(request: Request) -> Preferences:
+    preferences: Preferences = request.app.state.preferences
+    return preferences if preferences.loaded else preferences.load()
+
+
+@router.get("/general", responses=documented())
+def general(request: Request) -> GeneralOut:
+    """The page's language and theme, and the languages to choose from."""
+    preferences = _preferences(request)
+    return GeneralOut(language=preferences.language, theme=preferences.theme, languages=LANGUAGES)
+
+
+@router.put("/general", responses=documented(400, 422))
+def set_general(body: General, request: Request) -> GeneralOut:
+    """Store the language and theme; the page reloads to show them."""
+    if body.language is not None and body.language not in LANGUAGES:
+        raise DrupeError(
+            f"{body.language!r} is not a language drupe speaks: one of {', '.join(LANGUAGES)}, or null for the browser's.",
+            code="invalid", field="language", language=body.language,
+        )  # fmt: skip
+    _preferences(request).save(body.language, body.theme)
+    return general(request)
 
 
 class TrustedHosts(BaseModel):

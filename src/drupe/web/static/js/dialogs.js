@@ -2,6 +2,7 @@
 
 import { el, field, uniqueId } from "./dom.js";
 import { icon } from "./icons.js";
+import { t } from "./i18n.js";
 
 /**
  * Open a modal dialog. `actions`: [{ label, kind: "primary"|"danger"|undefined, run }]
@@ -15,7 +16,7 @@ export function openDialog({ title, content = [], actions = [], className = "", 
     const titleId = uniqueId("dialog-title");
     const errorLine = el("p", { class: "form-error", role: "alert" });
     const body = el("div", { class: "dialog-body" }, content, errorLine);
-    const cancel = el("button", { type: "button", class: "btn", text: "Cancel" });
+    const cancel = el("button", { type: "button", class: "btn", text: t("Cancel") });
     const buttons = actions.map((action) => {
       const button = el("button", {
         type: action.kind === "primary" ? "submit" : "button",
@@ -28,7 +29,7 @@ export function openDialog({ title, content = [], actions = [], className = "", 
     const form = el("form", { class: "dialog-form", method: "dialog" },
       el("header", { class: "dialog-header" },
         el("h2", { id: titleId, text: title }),
-        el("button", { type: "button", class: "icon-btn", "aria-label": "Close", onclick: () => finish(null) }, icon("close"))),
+        el("button", { type: "button", class: "icon-btn", "aria-label": t("Close"), onclick: () => finish(null) }, icon("close"))),
       body,
       el("footer", { class: "dialog-footer" }, cancellable ? cancel : null, buttons));
     const dialog = el("dialog", { class: `dialog ${className}`, "aria-labelledby": titleId }, form);
@@ -70,7 +71,7 @@ export function openDialog({ title, content = [], actions = [], className = "", 
 }
 
 /** Ask a yes/no question; resolves true when confirmed. */
-export async function confirmDialog(title, message, confirmLabel = "Delete") {
+export async function confirmDialog(title, message, confirmLabel = t("Delete")) {
   const result = await openDialog({
     title,
     content: [el("p", { text: message })],
@@ -80,7 +81,7 @@ export async function confirmDialog(title, message, confirmLabel = "Delete") {
 }
 
 /** Ask for one choice among `options` ([{ value, label }]); resolves the value or null. */
-export function chooseDialog(title, labelText, options, confirmLabel = "OK") {
+export function chooseDialog(title, labelText, options, confirmLabel = t("OK")) {
   const select = el("select", {}, options.map((option) => el("option", { value: option.value, text: option.label })));
   return openDialog({
     title,
@@ -90,7 +91,7 @@ export function chooseDialog(title, labelText, options, confirmLabel = "OK") {
 }
 
 /** Ask for one line of text; resolves the trimmed text or null. */
-export function promptDialog(title, labelText, initial = "", confirmLabel = "Save") {
+export function promptDialog(title, labelText, initial = "", confirmLabel = t("Save")) {
   const input = el("input", { type: "text", value: initial });
   return openDialog({
     title,

@@ -2,8 +2,9 @@
 
 import * as api from "./api.js";
 import { el } from "./dom.js";
+import { t } from "./i18n.js";
 
-const LABELS = { starting: "starting…", ready: "ready", stopped: "stopped", error: "error" };
+const LABELS = { starting: () => t("starting…"), ready: () => t("ready"), stopped: () => t("stopped"), error: () => t("error") };
 
 /** A small status line; when the local model is disabled it is hidden, or says so with `showOff`. */
 export function localStatusLine({ showOff = false } = {}) {
@@ -22,14 +23,16 @@ export function localStatusLine({ showOff = false } = {}) {
     }
     if (local.status === "disabled") {
       line.hidden = !showOff;
-      text.textContent = "Local model: off (drupe serve --no-local, or llama.cpp not installed)";
+      text.textContent = t("Local model: off (drupe serve --no-local, or llama.cpp not installed)");
       return;
     }
     line.hidden = false;
     dot.className = `dot ${{ ready: "ok", starting: "busy", error: "fail" }[local.status] ?? ""}`;
-    const name = `${local.provider ?? "Local"}${local.model ? ` · ${local.model}` : ""}`;
+    const provider = local.provider ?? t("Local");
+    const name = local.model ? `${provider} · ${local.model}` : provider;
     const detail = local.status === "starting" ? local.step : local.status === "error" ? local.last_error : null;
-    text.textContent = `${name}: ${LABELS[local.status] ?? local.status}${detail ? ` — ${detail}` : ""}`;
+    const state = LABELS[local.status]?.() ?? local.status;
+    text.textContent = detail ? t("{name}: {state} — {detail}", { name, state, detail }) : t("{name}: {state}", { name, state });
     line.title = local.last_error ?? "";
     if (local.status === "starting") setTimeout(refresh, 2000);
   };

@@ -1,10 +1,26 @@
-// Entry point: the left navigation and a tiny path router (/chat/ID, /settings/providers/ID).
+// Entry point: the page's language first, then the left navigation and a tiny path router
+// (/chat/ID, /settings/providers/ID).
+//
+// Every other module is imported only once the language is loaded, so a t() anywhere (even at a
+// module's top level) finds its catalog. api.js is the exception: the access token is taken from
+// the address (#token=…) first, so a link followed before the page is ready still has it
+// (api.js translates only inside its functions).
 
 import * as api from "./api.js";
-import { promptDialog } from "./dialogs.js";
-import { icon } from "./icons.js";
-import { showChat } from "./chat.js";
-import { showSettings } from "./settings.js";
+import { loadLanguage, t } from "./i18n.js";
+
+/** Our language code for the page's <html lang> (the server writes it; zh-Hans is our zh). */
+function languageOf(tag) {
+  const code = (tag || "en").toLowerCase().split("-")[0];
+  return code === "in" ? "id" : code;
+}
+
+api.adoptTokenFromAddress();
+await loadLanguage(languageOf(document.documentElement.lang));
+const [{ promptDialog }, { icon }, { showChat }, { showSettings }, { followSystemScheme }] = await Promise.all([
+  import("./dialogs.js"), import("./icons.js"), import("./chat.js"), import("./settings.js"),
+  import("./theme.js"),
+]);
 
 const pageRoot = document.getElementById("page");
 let leavePage = () => {};
@@ -47,31 +63,36 @@ function interceptLinks(event) {
   navigate(link.getAttribute("href"));
 }
 
-// The server's code-highlighting CSS has a dark variant under `.dark`.
-const darkScheme = matchMedia("(prefers-color-scheme: dark)");
-const followScheme = () => document.documentElement.classList.toggle("dark", darkScheme.matches);
-darkScheme.addEventListener("change", followScheme);
-followScheme();
+/** index.html's fixed navigation, named in the page's language. */
+function nameNavigation() {
+  document.querySelector(".nav-rail").setAttribute("aria-label", t("Main"));
+  document.querySelector(".nav-logo").setAttribute("aria-label", t("drupe home"));
+  for (const [page, label, iconName] of [["chat", t("Chat"), "chat"], ["settings", t("Settings"), "gear"]]) {
+    const item = document.querySelector(`.nav-item[data-page="${page}"]`);
+    item.setAttribute("aria-label", label);
+    item.title = label;
+    item.append(icon(iconName));
+  }
+}
 
-document.querySelector('.nav-item[data-page="chat"]').append(icon("chat"));
-document.querySelector('.nav-item[data-page="settings"]').append(icon("gear"));
 /** Off loopback the API needs the access token: from the printed link, else asked for here. */
 async function ensureToken() {
-  api.adoptTokenFromAddress();
   for (;;) {
     try {
       await api.get("/meta");
       return;
     } catch (error) {
       if (error.kind !== "token") return;  // other problems show where they happen
-      const token = await promptDialog("Access token",
-        "This drupe server needs its access token: paste the one `drupe serve` printed.", "", "Continue");
+      const token = await promptDialog(t("Access token"),
+        t("This drupe server needs its access token: paste the one `drupe serve` printed."), "", t("Continue"));
       if (!token) return;
       api.setToken(token);
     }
   }
 }
 
+followSystemScheme();
+nameNavigation();
 document.addEventListener("click", interceptLinks);
 window.addEventListener("popstate", route);
 await ensureToken();

@@ -7,6 +7,7 @@ import { capabilityIcons, icon } from "./icons.js";
 import { editModelDialog } from "./models/edit.js";
 import { manageModelsDialog } from "./models/manage.js";
 import { groupSection, modelPath } from "./models/parts.js";
+import { t } from "./i18n.js";
 
 /**
  * The "Models" section of a provider panel. `defaultModel` is the stored default (any provider's,
@@ -15,8 +16,8 @@ import { groupSection, modelPath } from "./models/parts.js";
  * failure in the page's alert line.
  */
 export function renderModelsSection({ provider, models, defaultModel, reload, whenSaved, reportError }) {
-  const add = el("button", { type: "button", class: "btn btn-sm", title: "Add model", text: "+ Add" });
-  const manage = el("button", { type: "button", class: "btn btn-sm" }, icon("list"), "Manage");
+  const add = el("button", { type: "button", class: "btn btn-sm", title: t("Add model"), text: t("+ Add") });
+  const manage = el("button", { type: "button", class: "btn btn-sm" }, icon("list"), t("Manage"));
   add.addEventListener("click", async () => { if (await editModelDialog(provider, null)) await reload(); });
   manage.addEventListener("click", async () => {
     await whenSaved();
@@ -26,28 +27,28 @@ export function renderModelsSection({ provider, models, defaultModel, reload, wh
   const isDefault = (model) => defaultModel?.provider_id === provider.id && defaultModel?.model_id === model.model_id;
   const context = { provider, reload, reportError };
 
-  const groups = groupBy(models, (m) => m.group || "Other");
+  const groups = groupBy(models, (m) => m.group || t("Other"));
   const body = models.length
     ? el("div", { class: "model-groups" }, [...groups].map(([groupName, members]) =>
       groupSection(groupName, members.length, members.map((model) => modelRow(context, model, isDefault(model))))))
-    : el("p", { class: "empty", text: "No models yet. Fetch them with Manage, or add a model ID with + Add." });
+    : el("p", { class: "empty", text: t("No models yet. Fetch them with Manage, or add a model ID with + Add.") });
 
-  return el("section", { class: "section", "aria-label": "Models" },
+  return el("section", { class: "section", "aria-label": t("Models") },
     el("div", { class: "section-head" },
-      el("h3", {}, "Models", el("span", { class: "badge", text: String(models.length) })),
+      el("h3", {}, t("Models"), el("span", { class: "badge", text: String(models.length) })),
       manage, add),
     body);
 }
 
 function modelRow({ provider, reload, reportError }, model, isDefault) {
-  const edit = el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": `Edit ${model.model_id}`, title: "Edit" }, icon("edit"));
-  const remove = el("button", { type: "button", class: "icon-btn icon-btn-sm danger", "aria-label": `Delete ${model.model_id}`, title: "Delete" }, icon("trash"));
+  const edit = el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": t("Edit {model}", { model: model.model_id }), title: t("Edit") }, icon("edit"));
+  const remove = el("button", { type: "button", class: "icon-btn icon-btn-sm danger", "aria-label": t("Delete {model}", { model: model.model_id }), title: t("Delete") }, icon("trash"));
   // Embedding and rerank models cannot answer a chat (drupe.catalog.is_chat_model): no star.
   const canChat = !model.capabilities.some((cap) => cap === "embedding" || cap === "rerank");
   const star = canChat || isDefault ? el("button", {
     type: "button", class: `icon-btn icon-btn-sm${isDefault ? " is-default" : ""}`,
-    "aria-label": isDefault ? `Unset ${model.model_id} as default` : `Set ${model.model_id} as default`,
-    title: isDefault ? "The default model: chats given no model use it. Click to unset." : "Set as default",
+    "aria-label": isDefault ? t("Unset {model} as default", { model: model.model_id }) : t("Set {model} as default", { model: model.model_id }),
+    title: isDefault ? t("The default model: chats given no model use it. Click to unset.") : t("Set as default"),
   }, icon("star")) : null;
   const run = (button, work) => async () => {
     button.disabled = true;
@@ -69,6 +70,6 @@ function modelRow({ provider, reload, reportError }, model, isDefault) {
       model.name || model.model_id,
       model.name && model.name !== model.model_id ? el("span", { class: "model-id", text: model.model_id }) : null),
     capabilityIcons(model.capabilities),
-    isDefault ? el("span", { class: "badge badge-ok", text: "Default" }) : null,
+    isDefault ? el("span", { class: "badge badge-ok", text: t("Default") }) : null,
     el("span", { class: "actions" }, star, edit, remove));
 }

@@ -6,6 +6,7 @@ import { el } from "./dom.js";
 import { errorReporter, reporting } from "./errors.js";
 import { createList, loadProviders, renderList } from "./providers/list.js";
 import { showPanel } from "./providers/panel.js";
+import { t } from "./i18n.js";
 
 /** A fresh state for the tab; the comments say what each key holds. */
 function createProvidersState() {
@@ -24,7 +25,7 @@ export function createProvidersView(root, meta, navigate) {
     Object.assign(page.state, changes);
     if ("providers" in changes || "selectedId" in changes) renderList(page);
   };
-  page.typeLabel = (type) => meta.types.find((t) => t.id === type)?.label ?? type;
+  page.typeLabel = (type) => meta.types.find((entry) => entry.id === type)?.label ?? type;
   // The tab's alert line, above the panel: what a click or a load could not do, in the server's words.
   const alert = el("p", { class: "form-error page-error", role: "alert" });
   page.reportError = errorReporter((text) => { alert.textContent = text; });
@@ -33,7 +34,7 @@ export function createProvidersView(root, meta, navigate) {
   page.ui.list = createList(page);
   page.ui.panel = { body: el("div") };
   root.append(page.ui.list.element,
-    el("section", { class: "provider-panel", "aria-label": "Provider settings" }, alert, page.ui.panel.body));
+    el("section", { class: "provider-panel", "aria-label": t("Provider settings") }, alert, page.ui.panel.body));
 
   return {
     async select(id) {

@@ -1,7 +1,9 @@
-// The Settings page: a tab menu on the left ("Model services", "MCP servers", "Gateway", "Titles", "Images", "About") and the tab's content.
+// The Settings page: a tab menu on the left ("General", "Model services", "MCP servers", "Gateway", "Titles", "Images", "About") and the tab's content.
 
 import * as api from "./api.js";
 import { el, replaceChildren } from "./dom.js";
+import { showGeneral } from "./general.js";
+import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { saveTrustedHosts, trustedHosts } from "./images.js";
 import { createProvidersView } from "./providers.js";
@@ -10,20 +12,21 @@ import { createGatewayView } from "./gateway/view.js";
 import { createMcpView } from "./mcp/view.js";
 import { showTitles } from "./titles.js";
 
-const TABS = [
-  { id: "providers", label: "Model services", icon: "server" },
-  { id: "mcp", label: "MCP servers", icon: "function_calling" },
-  { id: "gateway", label: "Gateway", icon: "gateway" },
-  { id: "titles", label: "Titles", icon: "text" },
-  { id: "images", label: "Images", icon: "image" },
-  { id: "about", label: "About", icon: "cpu" },
+const TABS = () => [
+  { id: "general", label: t("General"), icon: "gear" },
+  { id: "providers", label: t("Model services"), icon: "server" },
+  { id: "mcp", label: t("MCP servers"), icon: "function_calling" },
+  { id: "gateway", label: t("Gateway"), icon: "gateway" },
+  { id: "titles", label: t("Titles"), icon: "text" },
+  { id: "images", label: t("Images"), icon: "image" },
+  { id: "about", label: t("About"), icon: "cpu" },
 ];
 
 export function showSettings(root, navigate) {
-  const tabs = el("div", { class: "sidebar-list", role: "tablist", "aria-label": "Settings", "aria-orientation": "vertical" });
+  const tabs = el("div", { class: "sidebar-list", role: "tablist", "aria-label": t("Settings"), "aria-orientation": "vertical" });
   const content = el("div", { class: "settings", role: "tabpanel" });
   root.append(
-    el("aside", { class: "sidebar sidebar-narrow" }, el("div", { class: "sidebar-head" }, el("h1", { text: "Settings" })), tabs),
+    el("aside", { class: "sidebar sidebar-narrow" }, el("div", { class: "sidebar-head" }, el("h1", { text: t("Settings") })), tabs),
     content);
 
   let metaPromise = null;
@@ -33,16 +36,17 @@ export function showSettings(root, navigate) {
 
   async function onRoute(event) {
     const { tab, id } = event.detail;
-    replaceChildren(tabs, TABS.map((t) => el("a", {
-      class: "menu-item", role: "tab", href: `/settings/${t.id}`,
-      "aria-selected": String(t.id === tab), id: `tab-${t.id}`,
-    }, icon(t.icon), t.label)));
+    replaceChildren(tabs, TABS().map((item) => el("a", {
+      class: "menu-item", role: "tab", href: `/settings/${item.id}`,
+      "aria-selected": String(item.id === tab), id: `tab-${item.id}`,
+    }, icon(item.icon), item.label)));
     content.setAttribute("aria-labelledby", `tab-${tab}`);
     if (tab !== currentTab) {
       currentTab = tab;
       content.replaceChildren();
       providersView = null;
       mcpView = null;
+      if (tab === "general") return showGeneral(content);
       if (tab === "about") return showAbout();
       if (tab === "images") return showImages();
       if (tab === "titles") return showTitles(content);
@@ -63,19 +67,19 @@ export function showSettings(root, navigate) {
   async function showAbout() {
     const meta = await (metaPromise ??= api.get("/meta"));
     content.append(el("div", { class: "provider-panel" }, el("div", { class: "panel-inner" },
-      el("header", { class: "panel-head" }, el("h2", { text: "About drupe" })),
-      el("p", { text: `Version ${meta.version}` }),
-      el("div", { class: "section" }, el("h3", { text: "Local model" }), localStatusLine({ showOff: true })))));
+      el("header", { class: "panel-head" }, el("h2", { text: t("About drupe") })),
+      el("p", { text: t("Version {version}", { version: meta.version }) }),
+      el("div", { class: "section" }, el("h3", { text: t("Local model") }), localStatusLine({ showOff: true })))));
   }
 
   /** The hosts whose images answers load without a click, each with a Remove button. */
   async function showImages() {
-    const list = el("ul", { class: "key-list", "aria-label": "Hosts whose images load without a click" });
+    const list = el("ul", { class: "key-list", "aria-label": t("Hosts whose images load without a click") });
     const error = el("p", { class: "form-error", role: "alert" });
     const render = (hosts) => {
       list.hidden = !hosts.length;
       replaceChildren(list, hosts.map((host) => el("li", {}, el("code", { text: host }),
-        el("button", { type: "button", class: "btn btn-sm", "aria-label": `Remove ${host}`, text: "Remove",
+        el("button", { type: "button", class: "btn btn-sm", "aria-label": t("Remove {host}", { host }), text: t("Remove"),
           onclick: async () => {
             try {
               render(await saveTrustedHosts(hosts.filter((other) => other !== host)));
@@ -85,12 +89,10 @@ export function showSettings(root, navigate) {
           } }))));
       empty.hidden = hosts.length > 0;
     };
-    const empty = el("p", { class: "hint", text: "No hosts: every image from a model's answer waits for a click." });
+    const empty = el("p", { class: "hint", text: t("No hosts: every image from a model's answer waits for a click.") });
     content.append(el("div", { class: "provider-panel" }, el("div", { class: "panel-inner" },
-      el("header", { class: "panel-head" }, el("h2", { text: "Images in answers" })),
-      el("p", { text: "An image in a model's answer is not fetched until you click it: its address could carry your "
-        + "conversation to someone else's server. Images from these hosts load at once (added with "
-        + "\u201cAlways load from …\u201d under an image)." }),
+      el("header", { class: "panel-head" }, el("h2", { text: t("Images in answers") })),
+      el("p", { text: t("An image in a model's answer is not fetched until you click it: its address could carry your conversation to someone else's server. Images from these hosts load at once (added with “Always load from …” under an image).") }),
       empty, list, error)));
     render([...await trustedHosts()]);
   }

@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import { el, field, replaceChildren } from "./dom.js";
+import { t } from "./i18n.js";
 
 const SETTING = "/settings/titles";
 const OWN = "";  // the select's value for "the model that answered"
@@ -12,15 +13,14 @@ const keyOf = (providerId, modelId) => `${providerId}\u0000${modelId}`;
 /** Fill `content` with the titles panel. */
 export async function showTitles(content) {
   const toggle = el("button", { type: "button", class: "switch", role: "switch", "aria-checked": "true",
-    "aria-label": "Name conversations automatically" });
+    "aria-label": t("Name conversations automatically") });
   const select = el("select", {});
   const error = el("p", { class: "form-error", role: "alert" });
   content.append(el("div", { class: "provider-panel" }, el("div", { class: "panel-inner" },
-    el("header", { class: "panel-head" }, el("h2", { text: "Conversation titles" })),
-    el("p", { text: "After a conversation's first answer, a model gives it a short title. Until then, and "
-      + "when that fails or takes too long, its first message is the title. A title you give by renaming stays." }),
-    el("label", { class: "field-row" }, toggle, el("span", { text: "Name conversations automatically" })),
-    field("Title model", select).wrapper,
+    el("header", { class: "panel-head" }, el("h2", { text: t("Conversation titles") })),
+    el("p", { text: t("After a conversation's first answer, a model gives it a short title. Until then, and when that fails or takes too long, its first message is the title. A title you give by renaming stays.") }),
+    el("label", { class: "field-row" }, toggle, el("span", { text: t("Name conversations automatically") })),
+    field(t("Title model"), select).wrapper,
     error)));
 
   const [stored, models] = await Promise.all([api.get(SETTING), api.get(`/models${api.query({ enabled: "true" })}`)]);
@@ -30,10 +30,10 @@ export async function showTitles(content) {
     toggle.setAttribute("aria-checked", String(settings.enabled));
     select.disabled = !settings.enabled;
     const chosen = settings.model ? keyOf(settings.provider, settings.model) : OWN;
-    const options = [el("option", { value: OWN, text: "The model that answered" }),
+    const options = [el("option", { value: OWN, text: t("The model that answered") }),
       ...models.map((m) => el("option", { value: keyOf(m.provider_id, m.model_id), text: `${m.provider} · ${m.name || m.model_id}` }))];
     if (chosen !== OWN && !models.some((m) => keyOf(m.provider_id, m.model_id) === chosen)) {
-      options.push(el("option", { value: chosen, text: `${settings.model} (not available)` }));
+      options.push(el("option", { value: chosen, text: t("{model} (not available)", { model: settings.model }) }));
     }
     replaceChildren(select, options);
     select.value = chosen;

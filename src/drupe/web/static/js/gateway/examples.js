@@ -4,14 +4,15 @@
 
 import { el, replaceChildren } from "../dom.js";
 import { copyButton } from "../copy.js";
+import { t } from "../i18n.js";
 
 const PLACEHOLDER_KEY = "DRUPE_KEY";
 
 export function examplesSection(page) {
   page.ui.examples = el("div", { class: "examples" });
   page.ui.examplesNote = el("p", { class: "hint" });
-  return el("section", { class: "section", "aria-label": "Examples" },
-    el("div", { class: "section-head" }, el("h3", { text: "Examples" })),
+  return el("section", { class: "section", "aria-label": t("Examples") },
+    el("div", { class: "section-head" }, el("h3", { text: t("Examples") })),
     page.ui.examplesNote, page.ui.examples);
 }
 
@@ -32,7 +33,7 @@ export function examples({ baseUrl, anthropicUrl, key, model }) {
     },
     {
       id: "openai",
-      title: "Python: the openai SDK",
+      title: t("Python: the openai SDK"),
       code: "from openai import OpenAI\n\n"
         + `client = OpenAI(base_url=${py(baseUrl)}, api_key=${py(key)})\n`
         + "answer = client.chat.completions.create(\n"
@@ -43,7 +44,7 @@ export function examples({ baseUrl, anthropicUrl, key, model }) {
     },
     {
       id: "anthropic",
-      title: "Python: the anthropic SDK",
+      title: t("Python: the anthropic SDK"),
       code: "from anthropic import Anthropic\n\n"
         + `client = Anthropic(base_url=${py(anthropicUrl)}, api_key=${py(key)})\n`
         + "answer = client.messages.create(\n"
@@ -62,10 +63,10 @@ export function renderExamples(page) {
   const model = routes[0]?.name ?? models[0] ?? "PROVIDER/MODEL";
   const key = created?.secret ?? PLACEHOLDER_KEY;
   page.ui.examplesNote.textContent = created
-    ? `With the key just created (${created.name}), until you leave this page.`
-    : `Put a gateway key in place of ${PLACEHOLDER_KEY} (+ Create key above).`;
+    ? t("With the key just created ({name}), until you leave this page.", { name: created.name })
+    : t("Put a gateway key in place of {placeholder} (+ Create key above).", { placeholder: PLACEHOLDER_KEY });
   const filled = examples({ baseUrl: info.base_url, anthropicUrl: info.anthropic_base_url, key, model });
-  replaceChildren(page.ui.examples, filled.map((example) => el("figure", { class: "example", "aria-label": `${example.title} example` },
-    el("figcaption", {}, el("span", { text: example.title }), copyButton(`Copy ${example.id} example`, () => example.code)),
+  replaceChildren(page.ui.examples, filled.map((example) => el("figure", { class: "example", "aria-label": t("{title} example", { title: example.title }) },
+    el("figcaption", {}, el("span", { text: example.title }), copyButton(t("Copy {name} example", { name: example.id }), () => example.code)),
     el("pre", {}, el("code", { text: example.code })))));
 }

@@ -11,6 +11,7 @@ import { renderExamples, examplesSection } from "./examples.js";
 import { keysSection, renderKeys } from "./keys.js";
 import { renderRoutes, routesSection } from "./routes.js";
 import { loadUsage, renderUsage, usageSection } from "./usage.js";
+import { t } from "../i18n.js";
 
 /** A fresh state for the tab; the comments say what each key holds. */
 function createGatewayState() {
@@ -52,15 +53,13 @@ export function createGatewayView(root) {
   page.loadRoutes = async () => page.set({ routes: await api.get("/gateway/routes") });
 
   page.ui.address = el("div", { class: "gateway-address" });
-  root.append(el("section", { class: "provider-panel", "aria-label": "Gateway settings" },
+  root.append(el("section", { class: "provider-panel", "aria-label": t("Gateway settings") },
     el("div", { class: "panel-inner gateway" },
-      el("header", { class: "panel-head" }, el("h2", { text: "Gateway" })),
-      el("p", { text: "Other programs (editors, scripts, the openai and anthropic SDKs, agents) reach every model "
-        + "set up here through one OpenAI- and Anthropic-compatible API, with a gateway key of their own: "
-        + "they never see your providers' keys." }),
+      el("header", { class: "panel-head" }, el("h2", { text: t("Gateway") })),
+      el("p", { text: t("Other programs (editors, scripts, the openai and anthropic SDKs, agents) reach every model set up here through one OpenAI- and Anthropic-compatible API, with a gateway key of their own: they never see your providers' keys.") }),
       alert,
-      el("section", { class: "section", "aria-label": "Address" },
-        el("div", { class: "section-head" }, el("h3", { text: "Address" })), page.ui.address),
+      el("section", { class: "section", "aria-label": t("Address") },
+        el("div", { class: "section-head" }, el("h3", { text: t("Address") })), page.ui.address),
       keysSection(page),
       routesSection(page),
       usageSection(page),
@@ -86,11 +85,16 @@ function renderAddress(page) {
   const { info } = page.state;
   replaceChildren(page.ui.address,
     el("div", { class: "copy-line" },
-      el("code", { class: "base-url", "aria-label": "Base URL", text: info.base_url }),
-      copyButton("Copy base URL", () => page.state.info.base_url)),
-    el("p", { class: "hint" }, "OpenAI clients take it as their base URL; the anthropic SDK takes ",
-      el("code", { text: info.anthropic_base_url }), " (it adds /v1 itself). Every request needs a gateway key, "
-      + "sent as Authorization: Bearer KEY or x-api-key: KEY, also from this computer. Web pages may not use it."),
+      el("code", { class: "base-url", "aria-label": t("Base URL"), text: info.base_url }),
+      copyButton(t("Copy base URL"), () => page.state.info.base_url)),
+    el("p", { class: "hint" }, withCode(t("OpenAI clients take it as their base URL; the anthropic SDK takes {address} (it adds /v1 itself). Every request needs a gateway key, sent as Authorization: Bearer KEY or x-api-key: KEY, also from this computer. Web pages may not use it."),
+      "{address}", el("code", { text: info.anthropic_base_url }))),
     info.enabled ? null : el("p", { class: "warning", role: "note",
-      text: "This server does not answer /v1: start drupe serve without turning the gateway off." }));
+      text: t("This server does not answer /v1: start drupe serve without turning the gateway off.") }));
+}
+
+/** A translated sentence with an element where its `{placeholder}` is. */
+function withCode(sentence, placeholder, node) {
+  const at = sentence.indexOf(placeholder);
+  return at < 0 ? [sentence, " ", node] : [sentence.slice(0, at), node, sentence.slice(at + placeholder.length)];
 }

@@ -7,20 +7,19 @@ import * as api from "../api.js";
 import { el, field, uniqueId } from "../dom.js";
 import { openDialog } from "../dialogs.js";
 import { icon } from "../icons.js";
+import { t } from "../i18n.js";
 
-const STDIO_WARNING = "An stdio server is a program drupe starts on this computer, as you (the user running "
-  + "drupe), with exactly the command and arguments typed here: it can read, change and send anything you can. "
-  + "Add only commands you trust.";
+const STDIO_WARNING = () => t("An stdio server is a program drupe starts on this computer, as you (the user running drupe), with exactly the command and arguments typed here: it can read, change and send anything you can. Add only commands you trust.");
 
 /** "Add MCP server" (`server` null) or "Edit MCP server"; resolves the saved server or null. */
 export function serverDialog(server) {
   const form = serverForm(server);
   return openDialog({
-    title: server ? `Edit MCP server ${server.name}` : "Add MCP server",
+    title: server ? t("Edit MCP server {name}", { name: server.name }) : t("Add MCP server"),
     className: "dialog-wide",
     content: form.element,
     actions: [{
-      label: server ? "Save" : "Add", kind: "primary",
+      label: server ? t("Save") : t("Add"), kind: "primary",
       run: () => (server
         ? api.patch(`/mcp-servers/${api.seg(server.name)}`, form.read())
         : api.post("/mcp-servers", form.read())),
@@ -30,29 +29,37 @@ export function serverDialog(server) {
 
 /** The form's parts and `read()`, the body to send: every field, the other transport's emptied. */
 function serverForm(server) {
-  const name = el("input", { type: "text", value: server?.name ?? "", placeholder: "e.g. time", maxlength: "32", spellcheck: "false" });
-  const transport = radioGroup("Transport", "transport", [
-    { value: "stdio", label: "stdio", hint: "a command drupe starts" },
-    { value: "http", label: "HTTP", hint: "a Streamable HTTP URL" },
+  const name = el("input", { type: "text", value: server?.name ?? "", placeholder: t("e.g. {example}", { example: "time" }), maxlength: "32", spellcheck: "false" });
+  const transport = radioGroup(t("Transport"), "transport", [
+    { value: "stdio", label: "stdio", hint: t("a command drupe starts") },
+    { value: "http", label: "HTTP", hint: t("a Streamable HTTP URL") },
   ], server?.transport ?? "stdio");
-  const command = el("input", { type: "text", value: server?.command ?? "", placeholder: "e.g. uvx", spellcheck: "false" });
+  const command = el("input", { type: "text", value: server?.command ?? "", placeholder: t("e.g. {example}", { example: "uvx" }), spellcheck: "false" });
   const args = el("textarea", { rows: "3", spellcheck: "false", placeholder: "mcp-server-time\n--local-timezone=UTC" });
   args.value = (server?.args ?? []).join("\n");
-  const env = pairRows({ noun: "variable", title: "Environment variables", pairs: server?.env, namePlaceholder: "NAME" });
+  const env = pairRows({
+    title: t("Environment variables"), add: t("Add variable"), pairs: server?.env, namePlaceholder: t("NAME"),
+    nameLabel: (n) => t("Variable {n} name", { n }), valueLabel: (n) => t("Variable {n} value", { n }),
+    removeLabel: (n) => t("Remove variable {n}", { n }),
+  });
   const url = el("input", { type: "url", value: server?.url ?? "", placeholder: "http://127.0.0.1:8000/mcp", spellcheck: "false" });
-  const headers = pairRows({ noun: "header", title: "Headers", pairs: server?.headers, namePlaceholder: "Header" });
+  const headers = pairRows({
+    title: t("Headers"), add: t("Add header"), pairs: server?.headers, namePlaceholder: t("Header"),
+    nameLabel: (n) => t("Header {n} name", { n }), valueLabel: (n) => t("Header {n} value", { n }),
+    removeLabel: (n) => t("Remove header {n}", { n }),
+  });
   const timeout = el("input", { type: "number", min: "1", step: "1", value: String(server?.timeout ?? 60) });
-  const approval = radioGroup("Tool calls", "approval", [
-    { value: "ask", label: "Ask before each call" },
-    { value: "always", label: "Always allow" },
+  const approval = radioGroup(t("Tool calls"), "approval", [
+    { value: "ask", label: t("Ask before each call") },
+    { value: "always", label: t("Always allow") },
   ], server?.approval ?? "ask");
 
   const stdioPart = el("div", { class: "transport-part" },
-    el("p", { class: "warning", role: "note" }, el("strong", { text: "Runs as you. " }), STDIO_WARNING),
-    field("Command", command).wrapper,
-    field("Arguments", args, el("p", { class: "hint", text: "One per line, each passed as it is (no shell)." })).wrapper,
+    el("p", { class: "warning", role: "note" }, el("strong", { text: t("Runs as you.") }), " ", STDIO_WARNING()),
+    field(t("Command"), command).wrapper,
+    field(t("Arguments"), args, el("p", { class: "hint", text: t("One per line, each passed as it is (no shell).") })).wrapper,
     env.element);
-  const httpPart = el("div", { class: "transport-part" }, field("URL", url).wrapper, headers.element);
+  const httpPart = el("div", { class: "transport-part" }, field(t("URL"), url).wrapper, headers.element);
   const showTransport = () => {
     const stdio = transport.value() === "stdio";
     stdioPart.hidden = !stdio;
@@ -76,8 +83,8 @@ function serverForm(server) {
     };
   };
   return {
-    element: [field("Name", name, el("p", { class: "hint", text: "Letters, digits, - and _: it prefixes its tools' names." })).wrapper,
-      transport.element, stdioPart, httpPart, field("Timeout (seconds)", timeout).wrapper, approval.element],
+    element: [field(t("Name"), name, el("p", { class: "hint", text: t("Letters, digits, - and _: it prefixes its tools' names.") })).wrapper,
+      transport.element, stdioPart, httpPart, field(t("Timeout (seconds)"), timeout).wrapper, approval.element],
     read,
   };
 }
@@ -95,21 +102,20 @@ function radioGroup(legend, name, options, checked) {
 }
 
 /** NAME = value rows, with + Add and a remove button per row; `read()` is them as an object. */
-function pairRows({ noun, title, pairs = {}, namePlaceholder }) {
+function pairRows({ title, add: addLabel, pairs = {}, namePlaceholder, nameLabel, valueLabel, removeLabel }) {
   const rows = el("div", { class: "header-rows" });
-  const capital = noun[0].toUpperCase() + noun.slice(1);
   const addRow = (key = "", value = "") => {
     const number = rows.children.length + 1;
-    const nameInput = el("input", { type: "text", value: key, placeholder: namePlaceholder, spellcheck: "false", "aria-label": `${capital} ${number} name` });
-    const valueInput = el("input", { type: "text", value, placeholder: "Value", spellcheck: "false", "aria-label": `${capital} ${number} value` });
-    const remove = el("button", { type: "button", class: "icon-btn danger", "aria-label": `Remove ${noun} ${number}` }, icon("trash"));
+    const nameInput = el("input", { type: "text", value: key, placeholder: namePlaceholder, spellcheck: "false", "aria-label": nameLabel(number) });
+    const valueInput = el("input", { type: "text", value, placeholder: t("Value"), spellcheck: "false", "aria-label": valueLabel(number) });
+    const remove = el("button", { type: "button", class: "icon-btn danger", "aria-label": removeLabel(number) }, icon("trash"));
     const row = el("div", { class: "header-row" }, nameInput, el("span", { class: "pair-equals", text: "=" }), valueInput, remove);
     remove.addEventListener("click", () => row.remove());
     rows.append(row);
     return nameInput;
   };
   for (const [key, value] of Object.entries(pairs ?? {})) addRow(key, value);
-  const add = el("button", { type: "button", class: "btn btn-sm" }, icon("plus"), `Add ${noun}`);
+  const add = el("button", { type: "button", class: "btn btn-sm" }, icon("plus"), addLabel);
   add.addEventListener("click", () => addRow().focus());
   const read = () => {
     const values = {};

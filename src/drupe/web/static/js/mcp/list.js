@@ -4,15 +4,16 @@ import * as api from "../api.js";
 import { avatar, el, matches, replaceChildren } from "../dom.js";
 import { icon } from "../icons.js";
 import { serverDialog } from "./dialog.js";
+import { t } from "../i18n.js";
 
 export const TRANSPORT_LABELS = { stdio: "stdio", http: "HTTP" };
 
 /** The list's elements; `renderList` fills it from the state. */
 export function createList(page) {
-  const search = el("input", { type: "search", placeholder: "Search MCP servers", "aria-label": "Search MCP servers" });
-  const list = el("ul", { class: "sidebar-list", "aria-label": "MCP server list" });
-  const addButton = el("button", { type: "button", class: "btn btn-block", title: "Add MCP server", text: "+ Add" });
-  const element = el("aside", { class: "sidebar", "aria-label": "MCP servers" },
+  const search = el("input", { type: "search", placeholder: t("Search MCP servers"), "aria-label": t("Search MCP servers") });
+  const list = el("ul", { class: "sidebar-list", "aria-label": t("MCP server list") });
+  const addButton = el("button", { type: "button", class: "btn btn-block", title: t("Add MCP server"), text: t("+ Add") });
+  const element = el("aside", { class: "sidebar", "aria-label": t("MCP servers") },
     el("div", { class: "sidebar-head" }, el("div", { class: "search-box" }, icon("search"), search)),
     list,
     el("div", { class: "sidebar-foot" }, addButton));
@@ -31,7 +32,7 @@ export function renderList(page) {
   const { list, search } = page.ui.list;
   const shown = servers.filter((s) => matches(search.value, s.name, s.command, s.url));
   replaceChildren(list, shown.length ? shown.map((server) => serverRow(page, server))
-    : el("li", { class: "empty", text: servers.length ? "No match" : "No MCP servers yet" }));
+    : el("li", { class: "empty", text: servers.length ? t("No match") : t("No MCP servers yet") }));
 }
 
 function serverPath(server) {
@@ -57,7 +58,7 @@ function serverRow(page, server) {
 function enableSwitch(page, server) {
   const button = el("button", {
     type: "button", class: "switch", role: "switch",
-    "aria-checked": String(server.enabled), "aria-label": `Enable ${server.name}`,
+    "aria-checked": String(server.enabled), "aria-label": t("Enable {name}", { name: server.name }),
   });
   button.addEventListener("click", page.handle(async (event) => {
     event.stopPropagation();

@@ -8,8 +8,9 @@ import { icon } from "../icons.js";
 import { serverDialog } from "./dialog.js";
 import { loadServers, TRANSPORT_LABELS } from "./list.js";
 import { statusSection } from "./status.js";
+import { t, formatNumber } from "../i18n.js";
 
-const APPROVAL_LABELS = { ask: "Ask before each call", always: "Always allow" };
+const APPROVAL_LABELS = { ask: () => t("Ask before each call"), always: () => t("Always allow") };
 
 /** The panel for the selected server (or the welcome text), loaded from the server. */
 export async function showPanel(page) {
@@ -19,10 +20,10 @@ export async function showPanel(page) {
   const { selected, servers } = page.state;
   if (!selected) {
     replaceChildren(body, el("div", { class: "welcome" },
-      el("h2", { text: "MCP servers" }),
-      el("p", { text: "MCP servers offer tools that models can call. " + (servers.length
-        ? "Pick one on the left to see its status and tools."
-        : "Add one with + Add: for example the reference time server, command uvx, argument mcp-server-time.") })));
+      el("h2", { text: t("MCP servers") }),
+      el("p", { text: servers.length
+        ? t("MCP servers offer tools that models can call. Pick one on the left to see its status and tools.")
+        : t("MCP servers offer tools that models can call. Add one with + Add: for example the reference time server, command uvx, argument mcp-server-time.") })));
     return;
   }
   let server;
@@ -36,13 +37,13 @@ export async function showPanel(page) {
 }
 
 function serverPanel(page, server, current) {
-  const edit = el("button", { type: "button", class: "btn btn-sm" }, icon("edit"), "Edit");
+  const edit = el("button", { type: "button", class: "btn btn-sm" }, icon("edit"), t("Edit"));
   edit.addEventListener("click", page.handle(() => editServer(page, server)));
   return el("div", { class: "panel-inner" },
     el("header", { class: "panel-head" },
       avatar(server.name),
       el("h2", {}, el("span", { text: server.name }), el("span", { class: "badge", text: TRANSPORT_LABELS[server.transport] }),
-        server.enabled ? null : el("span", { class: "badge", text: "Off" })),
+        server.enabled ? null : el("span", { class: "badge", text: t("Off") })),
       edit),
     statusSection(server, current),
     detailsSection(server),
@@ -52,19 +53,20 @@ function serverPanel(page, server, current) {
 /** The settings as stored, secrets masked as the server sent them. */
 function detailsSection(server) {
   const rows = server.transport === "stdio"
-    ? [["Command", el("code", { text: server.command })],
-      ["Arguments", server.args.length ? el("ul", { class: "plain-list" }, server.args.map((arg) => el("li", {}, el("code", { text: arg })))) : "none"],
-      ["Environment", pairs(server.env)]]
-    : [["URL", el("code", { text: server.url })], ["Headers", pairs(server.headers)]];
-  rows.push(["Timeout", `${server.timeout} s`], ["Tool calls", APPROVAL_LABELS[server.approval] ?? server.approval]);
-  return el("section", { class: "section", "aria-label": "Settings" },
-    el("div", { class: "section-head" }, el("h3", { text: "Settings" })),
+    ? [[t("Command"), el("code", { text: server.command })],
+      [t("Arguments"), server.args.length ? el("ul", { class: "plain-list" }, server.args.map((arg) => el("li", {}, el("code", { text: arg })))) : t("none")],
+      [t("Environment"), pairs(server.env)]]
+    : [[t("URL"), el("code", { text: server.url })], [t("Headers"), pairs(server.headers)]];
+  rows.push([t("Timeout"), t("{seconds} s", { seconds: formatNumber(server.timeout) })],
+    [t("Tool calls"), APPROVAL_LABELS[server.approval]?.() ?? server.approval]);
+  return el("section", { class: "section", "aria-label": t("Settings") },
+    el("div", { class: "section-head" }, el("h3", { text: t("Settings") })),
     el("dl", { class: "details" }, rows.map(([label, value]) => [el("dt", { text: label }), el("dd", {}, value)])));
 }
 
 function pairs(values) {
   const entries = Object.entries(values ?? {});
-  if (!entries.length) return "none";
+  if (!entries.length) return t("none");
   return el("ul", { class: "plain-list" }, entries.map(([key, value]) => el("li", {}, el("code", { text: `${key}=${value}` }))));
 }
 
@@ -77,10 +79,10 @@ async function editServer(page, server) {
 }
 
 function removeButton(page, server) {
-  const button = el("button", { type: "button", class: "btn btn-danger" }, icon("trash"), "Remove MCP server");
+  const button = el("button", { type: "button", class: "btn btn-danger" }, icon("trash"), t("Remove MCP server"));
   button.addEventListener("click", page.handle(async () => {
-    const ok = await confirmDialog("Remove MCP server",
-      `Remove ${server.name}? Models will no longer be offered its tools.`, "Remove");
+    const ok = await confirmDialog(t("Remove MCP server"),
+      t("Remove {name}? Models will no longer be offered its tools.", { name: server.name }), t("Remove"));
     if (!ok) return;
     await api.del(`/mcp-servers/${api.seg(server.name)}`);
     await loadServers(page);

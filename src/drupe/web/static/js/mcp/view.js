@@ -6,6 +6,7 @@ import { el } from "../dom.js";
 import { errorReporter, reporting } from "../errors.js";
 import { createList, loadServers, renderList } from "./list.js";
 import { showPanel } from "./panel.js";
+import { t } from "../i18n.js";
 
 /** A fresh state for the tab; the comments say what each key holds. */
 function createMcpState() {
@@ -35,7 +36,7 @@ export function createMcpView(root, navigate) {
   page.ui.list = createList(page);
   page.ui.panel = { body: el("div") };
   root.append(page.ui.list.element,
-    el("section", { class: "provider-panel", "aria-label": "MCP server settings" }, alert, page.ui.panel.body));
+    el("section", { class: "provider-panel", "aria-label": t("MCP server settings") }, alert, page.ui.panel.body));
 
   return {
     async select(name) {

@@ -6,15 +6,16 @@ import { el, field } from "../dom.js";
 import { openDialog } from "../dialogs.js";
 import { CAPABILITY_LABELS, icon } from "../icons.js";
 import { modelPath } from "./parts.js";
+import { t, formatNumber } from "../i18n.js";
 
 const CAPABILITIES = Object.keys(CAPABILITY_LABELS);
 
 /** The number fields: the API's name, the label, and whether it is a whole number of tokens. */
 const NUMBERS = [
-  { key: "context_window", label: "Context window (tokens)", whole: true, placeholder: "e.g. 128000" },
-  { key: "max_output", label: "Max output (tokens)", whole: true, placeholder: "e.g. 16384" },
-  { key: "price_in", label: "Input price (USD per million tokens)", whole: false, placeholder: "e.g. 2.5" },
-  { key: "price_out", label: "Output price (USD per million tokens)", whole: false, placeholder: "e.g. 10" },
+  { key: "context_window", label: () => t("Context window (tokens)"), whole: true, placeholder: () => t("e.g. {example}", { example: formatNumber(128000) }) },
+  { key: "max_output", label: () => t("Max output (tokens)"), whole: true, placeholder: () => t("e.g. {example}", { example: formatNumber(16384) }) },
+  { key: "price_in", label: () => t("Input price (USD per million tokens)"), whole: false, placeholder: () => t("e.g. {example}", { example: "2.5" }) },
+  { key: "price_out", label: () => t("Output price (USD per million tokens)"), whole: false, placeholder: () => t("e.g. {example}", { example: "10" }) },
 ];
 
 const NUMBER_TEXT = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
@@ -41,8 +42,8 @@ function capabilityToggles(selected) {
     });
     return chip;
   });
-  const group = el("div", { class: "chips", role: "group", "aria-label": "Capabilities" }, chips);
-  return { element: el("div", { class: "field" }, el("span", { class: "field-label", text: "Capabilities" }), group), chosen };
+  const group = el("div", { class: "chips", role: "group", "aria-label": t("Capabilities") }, chips);
+  return { element: el("div", { class: "field" }, el("span", { class: "field-label", text: t("Capabilities") }), group), chosen };
 }
 
 /**
@@ -68,13 +69,13 @@ export function editModelDialog(provider, model) {
     fields.set(key, { input: box, error, label });
     return field(label, box, error).wrapper;
   };
-  const idField = input("model_id", "Model ID", { placeholder: "e.g. gpt-4o-mini" }, model?.model_id);
-  const nameField = input("name", "Model name", { placeholder: "Same as the model ID" }, model?.name);
-  const groupField = input("group", "Group", { placeholder: "Inferred from the ID" }, model?.group);
+  const idField = input("model_id", t("Model ID"), { placeholder: t("e.g. {example}", { example: "gpt-4o-mini" }) }, model?.model_id);
+  const nameField = input("name", t("Model name"), { placeholder: t("Same as the model ID") }, model?.name);
+  const groupField = input("group", t("Group"), { placeholder: t("Inferred from the ID") }, model?.group);
   const numberFields = NUMBERS.map(({ key, label, whole, placeholder }) =>
-    input(key, label, { inputmode: whole ? "numeric" : "decimal", placeholder }, model?.[key] ?? ""));
+    input(key, label(), { inputmode: whole ? "numeric" : "decimal", placeholder: placeholder() }, model?.[key] ?? ""));
   const caps = capabilityToggles(model?.capabilities ?? []);
-  const capsHint = model ? null : el("p", { class: "hint", text: "No capability picked: inferred from the model ID." });
+  const capsHint = model ? null : el("p", { class: "hint", text: t("No capability picked: inferred from the model ID.") });
   const value = (key) => fields.get(key).input.value;
 
   const save = async () => {
@@ -91,18 +92,18 @@ export function editModelDialog(provider, model) {
       if (modelId !== model.model_id) body.model_id = modelId;
       return await api.patch(modelPath(provider, model.model_id), body);
     } catch (error) {
-      if (showUnderField(error, fields)) throw new Error("Not saved: fix the field marked above.");
+      if (showUnderField(error, fields)) throw new Error(t("Not saved: fix the field marked above."));
       throw error;
     }
   };
 
   return openDialog({
-    title: model ? "Edit model" : "Add model",
+    title: model ? t("Edit model") : t("Add model"),
     content: [
       idField, nameField, groupField, caps.element, capsHint,
       el("div", { class: "field-grid" }, numberFields),
-      el("p", { class: "hint", text: "Empty: not known. Prices show the cost of each answer." }),
+      el("p", { class: "hint", text: t("Empty: not known. Prices show the cost of each answer.") }),
     ],
-    actions: [{ label: model ? "Save" : "Add", kind: "primary", run: save }],
+    actions: [{ label: model ? t("Save") : t("Add"), kind: "primary", run: save }],
   });
 }

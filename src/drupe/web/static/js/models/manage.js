@@ -7,16 +7,17 @@ import { confirmDialog, openDialog } from "../dialogs.js";
 import { capabilityIcons, icon } from "../icons.js";
 import { editModelDialog } from "./edit.js";
 import { groupSection, modelPath } from "./parts.js";
+import { t, tn } from "../i18n.js";
 
 /** The filter tabs: a capability (`drupe.catalog.CAPABILITIES`), or the free mark of the remote list. */
 const FILTERS = [
-  { id: "all", label: "All", keep: () => true },
-  { id: "reasoning", label: "Reasoning", keep: (m) => m.capabilities.includes("reasoning") },
-  { id: "vision", label: "Vision", keep: (m) => m.capabilities.includes("vision") },
-  { id: "tools", label: "Tools", keep: (m) => m.capabilities.includes("function_calling") },
-  { id: "embedding", label: "Embedding", keep: (m) => m.capabilities.includes("embedding") },
-  { id: "rerank", label: "Rerank", keep: (m) => m.capabilities.includes("rerank") },
-  { id: "free", label: "Free", keep: (m) => m.free },
+  { id: "all", label: () => t("All"), keep: () => true },
+  { id: "reasoning", label: () => t("Reasoning"), keep: (m) => m.capabilities.includes("reasoning") },
+  { id: "vision", label: () => t("Vision"), keep: (m) => m.capabilities.includes("vision") },
+  { id: "tools", label: () => t("Tools"), keep: (m) => m.capabilities.includes("function_calling") },
+  { id: "embedding", label: () => t("Embedding"), keep: (m) => m.capabilities.includes("embedding") },
+  { id: "rerank", label: () => t("Rerank"), keep: (m) => m.capabilities.includes("rerank") },
+  { id: "free", label: () => t("Free"), keep: (m) => m.free },
 ];
 
 /** Tabs that pick one filter; arrow keys move between them, as a tablist does. */
@@ -25,7 +26,7 @@ function filterTabs(onPick) {
   const tabs = FILTERS.map((filter) => {
     const count = el("span", { class: "count" });
     const tab = el("button", { type: "button", role: "tab", class: "filter-tab", "aria-selected": String(filter === current) },
-      filter.label, " ", count);
+      filter.label(), " ", count);
     tab.addEventListener("click", () => pick(filter));
     tab.addEventListener("keydown", (event) => {
       const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
@@ -46,7 +47,7 @@ function filterTabs(onPick) {
   }
   pick(current, false);
   return {
-    element: el("div", { class: "filter-tabs", role: "tablist", "aria-label": "Filter by capability" }, tabs.map((t) => t.tab)),
+    element: el("div", { class: "filter-tabs", role: "tablist", "aria-label": t("Filter by capability") }, tabs.map((item) => item.tab)),
     keep: (model) => current.keep(model),
     /** Show how many of `models` each tab keeps. */
     count: (models) => tabs.forEach(({ count }, index) => { count.textContent = String(models.filter(FILTERS[index].keep).length); }),
@@ -55,11 +56,11 @@ function filterTabs(onPick) {
 
 /** Opens the dialog; resolves when it is closed (its changes are saved as they are made). */
 export async function manageModelsDialog(provider) {
-  const search = el("input", { type: "search", placeholder: "Search models", "aria-label": "Search models" });
-  const refresh = el("button", { type: "button", class: "btn btn-sm", title: "Ask the provider for its list again" }, icon("refresh"), "Refresh");
-  const addAll = el("button", { type: "button", class: "btn btn-sm", title: "Add every model shown" }, icon("plus"), "Add all");
+  const search = el("input", { type: "search", placeholder: t("Search models"), "aria-label": t("Search models") });
+  const refresh = el("button", { type: "button", class: "btn btn-sm", title: t("Ask the provider for its list again") }, icon("refresh"), t("Refresh"));
+  const addAll = el("button", { type: "button", class: "btn btn-sm", title: t("Add every model shown") }, icon("plus"), t("Add all"));
   const status = el("p", { class: "hint", role: "status" });
-  const list = el("div", { class: "manage-list", "aria-label": "Remote models" });
+  const list = el("div", { class: "manage-list", "aria-label": t("Remote models") });
   let remote = [];
   let fetches = 0;
 
@@ -99,12 +100,13 @@ export async function manageModelsDialog(provider) {
     const shown = shownModels();
     tabs.count(remote);
     addAll.disabled = !shown.some((m) => !m.added);
-    const groups = groupBy(shown, (m) => m.group || "Other");
+    const groups = groupBy(shown, (m) => m.group || t("Other"));
     list.replaceChildren(...[...groups].map(([groupName, members]) => {
       const allAdded = members.every((m) => m.added);
       const groupButton = el("button", {
         type: "button", class: "icon-btn icon-btn-sm",
-        "aria-label": `${allAdded ? "Remove" : "Add"} group ${groupName}`, title: allAdded ? "Remove the whole group" : "Add the whole group",
+        "aria-label": allAdded ? t("Remove group {group}", { group: groupName }) : t("Add group {group}", { group: groupName }),
+        title: allAdded ? t("Remove the whole group") : t("Add the whole group"),
       }, icon(allAdded ? "minus" : "plus"));
       groupButton.addEventListener("click", (event) => {
         event.preventDefault();
@@ -112,24 +114,25 @@ export async function manageModelsDialog(provider) {
       });
       return groupSection(groupName, members.length, members.map((model) => remoteRow(model)), groupButton);
     }));
-    if (!shown.length) list.append(el("p", { class: "empty", text: remote.length ? "No match" : "The provider lists no models." }));
+    if (!shown.length) list.append(el("p", { class: "empty", text: remote.length ? t("No match") : t("The provider lists no models.") }));
   };
   const remoteRow = (model) => {
     const toggle = el("button", {
       type: "button", class: `icon-btn icon-btn-sm${model.added ? " danger" : ""}`,
-      "aria-label": `${model.added ? "Remove" : "Add"} ${model.model_id}`, title: model.added ? "Remove" : "Add",
+      "aria-label": model.added ? t("Remove {model}", { model: model.model_id }) : t("Add {model}", { model: model.model_id }),
+      title: model.added ? t("Remove") : t("Add"),
     }, icon(model.added ? "minus" : "plus"));
     toggle.addEventListener("click", () => act(toggle, () => model.added ? removeModels([model]) : addModels([model])));
     let edit = null;
     if (model.added) {
-      edit = el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": `Edit ${model.model_id}`, title: "Edit" }, icon("edit"));
+      edit = el("button", { type: "button", class: "icon-btn icon-btn-sm", "aria-label": t("Edit {model}", { model: model.model_id }), title: t("Edit") }, icon("edit"));
       edit.addEventListener("click", () => act(edit, () => editModel(model)));
     }
     return el("div", { class: "model-row" },
       el("span", { class: "model-name", title: model.model_id, text: model.model_id }),
       capabilityIcons(model.capabilities),
-      model.free ? el("span", { class: "badge", text: "Free" }) : null,
-      model.added ? el("span", { class: "badge badge-ok", text: "Added" }) : null,
+      model.free ? el("span", { class: "badge", text: t("Free") }) : null,
+      model.added ? el("span", { class: "badge badge-ok", text: t("Added") }) : null,
       edit, toggle);
   };
   const tabs = filterTabs(render);
@@ -139,12 +142,12 @@ export async function manageModelsDialog(provider) {
     const mine = ++fetches;
     refresh.disabled = true;
     status.classList.remove("form-error");
-    status.textContent = "Fetching the model list…";
+    status.textContent = t("Fetching the model list…");
     try {
       const answer = await api.getFresh(`/providers/${provider.id}/remote-models`);
       if (mine !== fetches) return;
       remote = answer.models;
-      status.textContent = `${remote.length} models from ${answer.url}`;
+      status.textContent = tn("{n} model from {url}", "{n} models from {url}", remote.length, { url: answer.url });
       render();
     } catch (error) {
       if (mine !== fetches) return;
@@ -158,20 +161,21 @@ export async function manageModelsDialog(provider) {
   refresh.addEventListener("click", load);
   addAll.addEventListener("click", async () => {
     const adding = shownModels().filter((m) => !m.added);
-    const ok = await confirmDialog("Add all models",
-      `Add the ${adding.length} models shown to ${provider.name}?`, `Add ${adding.length}`);
+    const ok = await confirmDialog(t("Add all models"),
+      tn("Add the {n} model shown to {provider}?", "Add the {n} models shown to {provider}?", adding.length, { provider: provider.name }),
+      t("Add {n}", { n: adding.length }));
     if (ok) await act(addAll, () => addModels(adding));
   });
   load();
 
   await openDialog({
-    title: "Manage models",
+    title: t("Manage models"),
     className: "dialog-wide",
     cancellable: false,
     content: [
       el("div", { class: "manage-toolbar" }, el("div", { class: "search-box" }, icon("search"), search), refresh, addAll),
       tabs.element, status, list,
     ],
-    actions: [{ label: "Done", kind: "primary", run: () => true }],
+    actions: [{ label: t("Done"), kind: "primary", run: () => true }],
   });
 }

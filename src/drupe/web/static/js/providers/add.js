@@ -6,6 +6,7 @@ import * as api from "../api.js";
 import { el, field, matches, replaceChildren } from "../dom.js";
 import { openDialog } from "../dialogs.js";
 import { icon } from "../icons.js";
+import { t, tn } from "../i18n.js";
 
 let presetsLoaded = null;
 
@@ -20,17 +21,17 @@ export async function openAddDialog(page) {
   const presets = await loadPresets();
   let chosen = null;  // the selected preset; null = Custom
 
-  const search = el("input", { type: "search", placeholder: "Search services", "aria-label": "Search services" });
-  const list = el("ul", { class: "preset-list", role: "listbox", "aria-label": "Services" });
-  const name = el("input", { type: "text", placeholder: "e.g. vLLM", maxlength: "32" });
-  const type = el("select", {}, page.meta.types.map((t) => el("option", { value: t.id, text: t.label })));
-  const address = el("input", { type: "text", placeholder: "Empty: the type's official address", spellcheck: "false" });
-  const reset = el("button", { type: "button", class: "btn btn-sm preset-reset", text: "Reset", title: "Put the preset's address back" });
+  const search = el("input", { type: "search", placeholder: t("Search services"), "aria-label": t("Search services") });
+  const list = el("ul", { class: "preset-list", role: "listbox", "aria-label": t("Services") });
+  const name = el("input", { type: "text", placeholder: t("e.g. vLLM"), maxlength: "32" });
+  const type = el("select", {}, page.meta.types.map((entry) => el("option", { value: entry.id, text: entry.label })));
+  const address = el("input", { type: "text", placeholder: t("Empty: the type's official address"), spellcheck: "false" });
+  const reset = el("button", { type: "button", class: "btn btn-sm preset-reset", text: t("Reset"), title: t("Put the preset's address back") });
   const details = el("div", { class: "preset-details", "aria-live": "polite" });
 
   function option(preset) {
-    const label = preset ? preset.name : "Custom";
-    const sub = preset ? `${page.typeLabel(preset.type)} · ${preset.base_url}` : "Any server: choose the type and address";
+    const label = preset ? preset.name : t("Custom");
+    const sub = preset ? `${page.typeLabel(preset.type)} · ${preset.base_url}` : t("Any server: choose the type and address");
     const item = el("li", {
       role: "option", tabindex: "0", class: "preset-option", "aria-selected": String(preset === chosen),
       dataset: { preset: preset ? preset.id : "" },
@@ -46,7 +47,7 @@ export async function openAddDialog(page) {
   function renderOptions() {
     const shown = presets.filter((p) => matches(search.value, p.name, p.id, p.type, p.base_url));
     replaceChildren(list, option(null), shown.map(option),
-      shown.length || !search.value.trim() ? null : el("li", { class: "empty", text: "No match: use Custom" }));
+      shown.length || !search.value.trim() ? null : el("li", { class: "empty", text: t("No match: use Custom") }));
   }
 
   function renderDetails() {
@@ -55,14 +56,14 @@ export async function openAddDialog(page) {
       return;
     }
     const links = [
-      chosen.key_url ? el("a", { href: chosen.key_url, target: "_blank", rel: "noopener noreferrer", text: "Get a key" }) : null,
-      el("a", { href: chosen.docs_url, target: "_blank", rel: "noopener noreferrer", text: "Docs" }),
+      chosen.key_url ? el("a", { href: chosen.key_url, target: "_blank", rel: "noopener noreferrer", text: t("Get a key") }) : null,
+      el("a", { href: chosen.docs_url, target: "_blank", rel: "noopener noreferrer", text: t("Docs") }),
     ].filter(Boolean);
     replaceChildren(details,
-      el("p", { class: "hint", text: `Adds ${chosen.models.length} models: ${chosen.models.join(", ")}` }),
+      el("p", { class: "hint", text: tn("Adds {n} model: {models}", "Adds {n} models: {models}", chosen.models.length, { models: chosen.models.join(", ") }) }),
       chosen.alternates.length ? el("p", {
         class: "hint",
-        text: `Also offered: ${chosen.alternates.map((a) => `${a.name} (${page.typeLabel(a.type)}) ${a.base_url}`).join("; ")}`,
+        text: t("Also offered: {services}", { services: chosen.alternates.map((a) => `${a.name} (${page.typeLabel(a.type)}) ${a.base_url}`).join("; ") }),
       }) : null,
       chosen.note ? el("p", { class: "hint", text: chosen.note }) : null,
       el("p", { class: "preset-links" }, links.flatMap((link, i) => (i ? [" · ", link] : [link]))));
@@ -89,17 +90,17 @@ export async function openAddDialog(page) {
   reset.hidden = true;
   renderOptions();
 
-  const addressField = field("API address", address);
+  const addressField = field(t("API address"), address);
   addressField.wrapper.append(reset);
   return openDialog({
-    title: "Add provider",
+    title: t("Add provider"),
     className: "dialog-wide",
     content: [
       el("div", { class: "search-box" }, icon("search"), search), list,
-      field("Provider name", name).wrapper, field("Provider type", type).wrapper, addressField.wrapper, details,
+      field(t("Provider name"), name).wrapper, field(t("Provider type"), type).wrapper, addressField.wrapper, details,
     ],
     actions: [{
-      label: "Add", kind: "primary",
+      label: t("Add"), kind: "primary",
       run: async () => {
         const created = await api.post("/providers", {
           name: name.value.trim(), type: type.value, base_url: address.value.trim(), enabled: false,

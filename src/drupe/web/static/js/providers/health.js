@@ -6,10 +6,11 @@
 import * as api from "../api.js";
 import { el, formatMs, replaceChildren } from "../dom.js";
 import { confirmDialog } from "../dialogs.js";
+import { t, tn } from "../i18n.js";
 
 const METHOD_TEXT = {
-  models: "Keys checked with the model list: no answer paid for. Tick Model checks to send a chat per model.",
-  chat: "Each model checked with each key by a tiny chat request.",
+  models: () => t("Keys checked with the model list: no answer paid for. Tick Model checks to send a chat per model."),
+  chat: () => t("Each model checked with each key by a tiny chat request."),
 };
 
 /**
@@ -17,14 +18,14 @@ const METHOD_TEXT = {
  * `removeKeys(masks)` saves the key list without those keys and redraws.
  */
 export function healthControls(provider, whenSaved, removeKeys) {
-  const button = el("button", { type: "button", class: "btn btn-sm", text: "Check all" });
+  const button = el("button", { type: "button", class: "btn btn-sm", text: t("Check all") });
   const modelChecks = el("input", { type: "checkbox" });
-  const toggle = el("label", { class: "health-toggle", title: "Send a chat per model and key, even where the model list would do" },
-    modelChecks, " Model checks");
+  const toggle = el("label", { class: "health-toggle", title: t("Send a chat per model and key, even where the model list would do") },
+    modelChecks, " ", t("Model checks"));
   const result = el("div", { class: "health-result", role: "status", "aria-live": "polite" });
   button.addEventListener("click", async () => {
     button.disabled = true;
-    replaceChildren(result, el("span", { class: "hint", text: "Checking every model with every key…" }));
+    replaceChildren(result, el("span", { class: "hint", text: t("Checking every model with every key…") }));
     try {
       await whenSaved();
       const health = await api.post(`/providers/${provider.id}/health`, { model_checks: modelChecks.checked });
@@ -39,23 +40,24 @@ export function healthControls(provider, whenSaved, removeKeys) {
 }
 
 function healthView(health, removeKeys) {
-  const keys = health.keys.map((key) => key ?? "(no key)");
-  const head = el("tr", {}, el("th", { scope: "col", text: "Model" }), keys.map((key) => el("th", { scope: "col", text: key })));
+  const keys = health.keys.map((key) => key ?? t("(no key)"));
+  const head = el("tr", {}, el("th", { scope: "col", text: t("Model") }), keys.map((key) => el("th", { scope: "col", text: key })));
   const rows = health.models.map((model) => el("tr", {},
     el("th", { scope: "row", text: model }),
     keys.map((_, index) => cellView(health.cells.find((c) => c.model === model && c.key_index === index)))));
   const parts = [
     el("table", { class: "health-grid" }, el("thead", {}, head), el("tbody", {}, rows)),
-    el("p", { class: "hint health-method", text: METHOD_TEXT[health.method] ?? "" }),
+    el("p", { class: "hint health-method", text: METHOD_TEXT[health.method]?.() ?? "" }),
   ];
   const refused = health.refused_keys.map((index) => health.keys[index]).filter(Boolean);
   if (refused.length) {
-    const remove = el("button", { type: "button", class: "btn btn-danger btn-sm", text: "Remove failing keys" });
+    const remove = el("button", { type: "button", class: "btn btn-danger btn-sm", text: t("Remove failing keys") });
     remove.addEventListener("click", async () => {
-      const ok = await confirmDialog("Remove failing keys", `Remove the key(s) the provider refused: ${refused.join(", ")}?`, "Remove");
+      const ok = await confirmDialog(t("Remove failing keys"), tn("Remove the key the provider refused: {keys}?",
+        "Remove the keys the provider refused: {keys}?", refused.length, { keys: refused.join(", ") }), t("Remove"));
       if (ok) await removeKeys(refused);
     });
-    parts.push(el("div", { class: "health-actions" }, el("span", { text: `${refused.length} key(s) refused.` }), remove));
+    parts.push(el("div", { class: "health-actions" }, el("span", { text: tn("{n} key refused.", "{n} keys refused.", refused.length) }), remove));
   }
   return parts;
 }
@@ -63,8 +65,9 @@ function healthView(health, removeKeys) {
 function cellView(cell) {
   if (!cell) return el("td", { text: "" });
   if (cell.ok) {
-    const unlisted = cell.listed === false ? " (not listed)" : "";
-    return el("td", { class: "ok", text: `✓ ${formatMs(cell.latency_ms)}${unlisted}` });
+    const latency = formatMs(cell.latency_ms);
+    const shown = cell.listed === false ? t("{latency} (not listed)", { latency }) : latency;
+    return el("td", { class: "ok", text: `✓ ${shown}` });
   }
   return el("td", { class: "fail", title: `${cell.error.message}\n${cell.error.hint}`, text: `✗ ${cell.error.kind}` });
 }

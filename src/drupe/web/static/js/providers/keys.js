@@ -5,22 +5,22 @@ import * as api from "../api.js";
 import { el, formatMs, replaceChildren, uniqueId } from "../dom.js";
 import { chooseDialog } from "../dialogs.js";
 import { icon } from "../icons.js";
+import { t, tn } from "../i18n.js";
 
 /** The key section of `provider`'s panel; `saver` is the panel's (panel.js `createSaver`). */
 export function keySection(provider, saver) {
   const input = el("input", {
     type: "password", autocomplete: "off", spellcheck: "false",
-    value: provider.api_keys.join(", "), placeholder: "API key; several keys separated by commas",
+    value: provider.api_keys.join(", "), placeholder: t("API key; several keys separated by commas"),
   });
   input.id = uniqueId("api-key");
-  const reveal = el("button", { type: "button", class: "icon-btn", "aria-label": "Show key", "aria-pressed": "false" }, icon("eye"));
-  const checkButton = el("button", { type: "button", class: "btn", text: "Check" });
+  const reveal = el("button", { type: "button", class: "icon-btn", "aria-label": t("Show key"), "aria-pressed": "false" }, icon("eye"));
+  const checkButton = el("button", { type: "button", class: "btn", text: t("Check") });
   const result = el("div", { class: "check-result", role: "status", "aria-live": "polite" });
-  const keyList = el("ul", { class: "key-list", "aria-label": "Keys" });
+  const keyList = el("ul", { class: "key-list", "aria-label": t("Keys") });
   const error = el("p", { class: "form-error", role: "alert" });
   if (provider.secrets_unreadable) {
-    error.textContent = "The stored keys and secret headers cannot be decrypted with this secret key. "
-      + "Restore the original DRUPE_HOME/secret.key, or type new keys here.";
+    error.textContent = t("The stored keys and secret headers cannot be decrypted with this secret key. Restore the original DRUPE_HOME/secret.key, or type new keys here.");
   }
   const check = (keyIndex, target, button) => runCheck(provider, saver, { keyIndex, target, button, keyList });
 
@@ -28,7 +28,7 @@ export function keySection(provider, saver) {
     const showing = input.type === "text";
     input.type = showing ? "password" : "text";
     reveal.setAttribute("aria-pressed", String(!showing));
-    reveal.setAttribute("aria-label", showing ? "Show key" : "Hide key");
+    reveal.setAttribute("aria-label", showing ? t("Show key") : t("Hide key"));
     reveal.replaceChildren(icon(showing ? "eye" : "eyeOff"));
   });
   input.addEventListener("change", async () => {
@@ -45,7 +45,7 @@ export function keySection(provider, saver) {
   renderKeyList(provider, keyList, check);
   return el("div", { class: "section" },
     el("div", { class: "field" },
-      el("label", { for: input.id, text: "API key" }),
+      el("label", { for: input.id, text: t("API key") }),
       el("div", { class: "field-row" }, input, reveal, checkButton),
       error, result, keyList));
 }
@@ -55,7 +55,7 @@ function renderKeyList(provider, keyList, check) {
   keyList.hidden = provider.api_keys.length < 2;
   replaceChildren(keyList, provider.api_keys.map((key, index) => {
     const status = el("span", { class: "key-status" });
-    const test = el("button", { type: "button", class: "btn btn-sm", "aria-label": `Test key ${index + 1}`, text: "Test" });
+    const test = el("button", { type: "button", class: "btn btn-sm", "aria-label": t("Test key {n}", { n: index + 1 }), text: t("Test") });
     test.addEventListener("click", () => check(index, status, test));
     return el("li", {}, el("code", { text: key }), status, test);
   }));
@@ -65,7 +65,7 @@ function renderKeyList(provider, keyList, check) {
 async function runCheck(provider, saver, { keyIndex, target, button, keyList }) {
   button.disabled = true;
   target.classList.remove("ok", "fail");
-  target.replaceChildren(el("span", { class: "hint", text: "Checking…" }));
+  target.replaceChildren(el("span", { class: "hint", text: t("Checking…") }));
   try {
     await saver.whenSaved();
     const model = await pickCheckModel(provider);
@@ -85,21 +85,22 @@ async function runCheck(provider, saver, { keyIndex, target, button, keyList }) 
 async function pickCheckModel(provider) {
   let ids = (provider.models ?? []).map((m) => m.model_id);
   if (!ids.length) ids = (await api.get(`/providers/${provider.id}/remote-models`)).models.map((m) => m.model_id);
-  if (!ids.length) throw new Error("This provider lists no models. Add a model ID with + Add, then check again.");
+  if (!ids.length) throw new Error(t("This provider lists no models. Add a model ID with + Add, then check again."));
   if (ids.length === 1) return ids[0];
-  return chooseDialog("Choose a model to check", "Model", ids.map((id) => ({ value: id, label: id })), "Use this model");
+  return chooseDialog(t("Choose a model to check"), t("Model"), ids.map((id) => ({ value: id, label: id })), t("Use this model"));
 }
 
 function showCheck(target, results, summary) {
   const failed = results.filter((r) => !r.ok);
   const several = summary && results.length > 1;
   if (failed.length) {
-    showFailure(target, failed[0].error, several ? `Key ${failed[0].index + 1}: ` : "");
+    showFailure(target, failed[0].error, several ? failed[0].index + 1 : null);
     return;
   }
   const fastest = Math.min(...results.map((r) => r.latency_ms ?? Infinity));
   target.classList.add("ok");
-  target.replaceChildren(el("strong", { text: `✓ ${several ? `all ${results.length} keys work` : "Connected"}` }),
+  const verdict = several ? tn("the {n} key works", "all {n} keys work", results.length) : t("Connected");
+  target.replaceChildren(el("strong", { text: `✓ ${verdict}` }),
     el("span", { text: formatMs(fastest) }));
 }
 
@@ -113,10 +114,13 @@ function showKeyResults(keyList, results) {
   }
 }
 
-function showFailure(target, failure, prefix = "") {
+/** The failure's kind, message and hint; `keyNumber` names the key when several were checked. */
+function showFailure(target, failure, keyNumber = null) {
+  const kind = failure.kind ?? t("error");
+  const what = keyNumber === null ? kind : t("Key {n}: {kind}", { n: keyNumber, kind });
   target.classList.add("fail");
   replaceChildren(target,
-    el("strong", { text: `✗ ${prefix}${failure.kind ?? "error"}` }),
+    el("strong", { text: `✗ ${what}` }),
     el("span", { text: failure.message }),
     failure.hint ? el("span", { class: "hint", text: failure.hint }) : null);
 }

@@ -4,13 +4,14 @@ import * as api from "../api.js";
 import { avatar, el, matches, replaceChildren } from "../dom.js";
 import { openAddDialog } from "./add.js";
 import { icon } from "../icons.js";
+import { t } from "../i18n.js";
 
 /** The list's elements; `renderList` fills it from the state. */
 export function createList(page) {
-  const search = el("input", { type: "search", placeholder: "Search providers", "aria-label": "Search providers" });
-  const list = el("ul", { class: "sidebar-list", "aria-label": "Provider list" });
-  const addButton = el("button", { type: "button", class: "btn btn-block", title: "Add provider", text: "+ Add" });
-  const element = el("aside", { class: "sidebar", "aria-label": "Providers" },
+  const search = el("input", { type: "search", placeholder: t("Search providers"), "aria-label": t("Search providers") });
+  const list = el("ul", { class: "sidebar-list", "aria-label": t("Provider list") });
+  const addButton = el("button", { type: "button", class: "btn btn-block", title: t("Add provider"), text: t("+ Add") });
+  const element = el("aside", { class: "sidebar", "aria-label": t("Providers") },
     el("div", { class: "sidebar-head" }, el("div", { class: "search-box" }, icon("search"), search)),
     list,
     el("div", { class: "sidebar-foot" }, addButton));
@@ -25,7 +26,7 @@ export function renderList(page) {
   const { list, search } = page.ui.list;
   const shown = providers.filter((p) => matches(search.value, p.name, page.typeLabel(p.type)));
   replaceChildren(list, shown.length ? shown.map((provider) => providerRow(page, provider))
-    : el("li", { class: "empty", text: providers.length ? "No match" : "No providers yet" }));
+    : el("li", { class: "empty", text: providers.length ? t("No match") : t("No providers yet") }));
 }
 
 export async function loadProviders(page) {
@@ -37,7 +38,7 @@ function providerRow(page, provider) {
     class: `row${provider.id === page.state.selectedId ? " active" : ""}`, draggable: "true",
     dataset: { id: provider.id },
   },
-  el("span", { class: "grip", title: "Drag to reorder" }, icon("grip")),
+  el("span", { class: "grip", title: t("Drag to reorder") }, icon("grip")),
   avatar(provider.name),
   el("div", { class: "row-main" },
     el("a", { class: "row-title", href: `/settings/providers/${provider.id}`, text: provider.name, draggable: "false" }),
@@ -54,7 +55,7 @@ function providerRow(page, provider) {
 function enableSwitch(page, provider) {
   const button = el("button", {
     type: "button", class: "switch", role: "switch",
-    "aria-checked": String(provider.enabled), "aria-label": `Enable ${provider.name}`,
+    "aria-checked": String(provider.enabled), "aria-label": t("Enable {name}", { name: provider.name }),
   });
   button.addEventListener("click", page.handle(async (event) => {
     event.stopPropagation();

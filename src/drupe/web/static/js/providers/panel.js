@@ -12,6 +12,7 @@ import { addressSection, bodySection, headersSection, typeForm } from "./fields.
 import { healthControls } from "./health.js";
 import { keySection } from "./keys.js";
 import { loadProviders } from "./list.js";
+import { t, tn } from "../i18n.js";
 
 /** The panel for the selected provider (or the welcome text), loaded from the server. */
 export async function showPanel(page) {
@@ -20,8 +21,8 @@ export async function showPanel(page) {
   const { selectedId, providers } = page.state;
   if (!selectedId) {
     replaceChildren(body, el("div", { class: "welcome" },
-      el("h2", { text: "Model services" }),
-      el("p", { text: providers.length ? "Pick a provider on the left to set it up." : "Add a provider to start: press + Add." })));
+      el("h2", { text: t("Model services") }),
+      el("p", { text: providers.length ? t("Pick a provider on the left to set it up.") : t("Add a provider to start: press + Add.") })));
     return;
   }
   let provider;
@@ -45,7 +46,7 @@ function createSaver(page, provider, savedFlash) {
       const updated = await api.patch(`/providers/${provider.id}`, changes);
       Object.assign(provider, updated);
       page.set({ providers: page.state.providers.map((p) => (p.id === provider.id ? { ...p, ...updated } : p)) });
-      flash(savedFlash, "Saved");
+      flash(savedFlash, t("Saved"));
       return updated;
     });
     saving = done.catch(() => {});
@@ -80,7 +81,7 @@ function providerPanel(page, provider) {
       avatar(provider.name),
       el("h2", {}, title, el("span", { class: "badge", text: form.label })),
       savedFlash),
-    el("div", { class: "section" }, field("Name", nameInput, nameError).wrapper),
+    el("div", { class: "section" }, field(t("Name"), nameInput, nameError).wrapper),
     keySection(provider, saver),
     addressSection(provider, form, saver),
     modelsSection(page, provider, saver),
@@ -130,10 +131,11 @@ function modelsSection(page, provider, saver) {
 }
 
 function deleteButton(page, provider) {
-  const button = el("button", { type: "button", class: "btn btn-danger" }, icon("trash"), "Delete provider");
+  const button = el("button", { type: "button", class: "btn btn-danger" }, icon("trash"), t("Delete provider"));
   button.addEventListener("click", page.handle(async () => {
-    const ok = await confirmDialog("Delete provider",
-      `Delete ${provider.name} and its ${provider.models?.length ?? 0} models? This cannot be undone.`);
+    const count = provider.models?.length ?? 0;
+    const ok = await confirmDialog(t("Delete provider"), tn("Delete {name} and its {n} model? This cannot be undone.",
+      "Delete {name} and its {n} models? This cannot be undone.", count, { name: provider.name }), t("Delete"));
     if (!ok) return;
     await api.del(`/providers/${provider.id}`);
     await loadProviders(page);
