@@ -240,3 +240,23 @@ def test_a_tablet_never_scrolls_sideways(tablet: Page, api: httpx2.Client, fake_
     ):
         assert_tappable(control)
 
+
+def test_the_app_can_be_installed(drupe_server: DrupeServer) -> None:
+    """The page links a web app manifest whose icons are served at the sizes it says."""
+    page = httpx2.get(f"{drupe_server.url}/chat").text
+    assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page
+    assert '<meta name="theme-color"' in page
+    response = httpx2.get(f"{drupe_server.url}/static/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/manifest+json")
+    manifest = response.json()
+    assert manifest["name"] == "drupe" and manifest["start_url"] == "/chat" and manifest["display"] == "standalone"
+    sizes = {}
+    for entry in manifest["icons"]:
+        icon = httpx2.get(drupe_server.url + entry["src"])
+        assert icon.status_code == 200, entry
+        assert icon.headers["content-type"] == entry["type"]
+        if entry["type"] == "image/png":
+            width, height = int.from_bytes(icon.content[16:20], "big"), int.from_bytes(icon.content[20:24], "big")
+            sizes[entry["sizes"]] = (width, height)
+    assert sizes == {"192x192": (192, 192), "512x512": (512, 512)}
