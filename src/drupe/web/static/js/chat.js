@@ -4,11 +4,14 @@
 // in chat/ with a `create…` (its elements and listeners) and a `render…` (drawn from the state).
 
 import { el } from "./dom.js";
+import { makeDrawer } from "./drawer.js";
+import { t } from "./i18n.js";
 import { errorReporter, reporting } from "./errors.js";
 import { createModelPicker } from "./picker.js";
 import { renderPendingFiles } from "./chat/attachments.js";
 import { createComposer, renderComposer, renderComposerError } from "./chat/composer.js";
 import { createHeader, renderHeader } from "./chat/header.js";
+import { createJumpButton } from "./chat/jump.js";
 import { createMessageList, openConversation, renderEmptyState } from "./chat/messages-list.js";
 import { createSettingsPanel, renderSettingsPanel } from "./chat/settings-panel.js";
 import { createToolsMenu, renderToolsMenu } from "./chat/tools-menu.js";
@@ -48,11 +51,14 @@ export function showChat(root, navigate) {
   ui.messages = createMessageList(page);
   ui.tools = createToolsMenu(page);
   ui.composer = createComposer(page);
+  ui.jump = createJumpButton(page);
   root.append(el("div", { class: "chat" }, ui.sidebar.element, el("div", { class: "chat-main" },
     ui.header.element,
     el("div", { class: "chat-body" },
-      el("div", { class: "chat-column" }, ui.messages.scroller, ui.messages.welcome, ui.composer.element),
+      el("div", { class: "chat-column" }, ui.messages.scroller, ui.jump, ui.messages.welcome, ui.composer.element),
       ui.settings.element))));
+  ui.drawer = makeDrawer(ui.sidebar.element, root, t("Conversation list"));
+  ui.header.element.prepend(ui.drawer.button);
   renderHeader(page);
   renderSettingsPanel(page);
   renderToolsMenu(page);
@@ -68,6 +74,7 @@ export function showChat(root, navigate) {
   return () => {
     page.state.running?.controller.abort();
     page.picker.destroy();
+    ui.drawer.destroy();
     ui.tools.destroy();
     root.removeEventListener("route", onRoute);
   };

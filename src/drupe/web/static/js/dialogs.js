@@ -34,12 +34,15 @@ export function openDialog({ title, content = [], actions = [], className = "", 
       el("footer", { class: "dialog-footer" }, cancellable ? cancel : null, buttons));
     const dialog = el("dialog", { class: `dialog ${className}`, "aria-labelledby": titleId }, form);
 
+    // The focus goes back to what opened the dialog (a button), if it is still on the page.
+    const opener = document.activeElement;
     let settled = false;
     function finish(result) {
       if (settled) return;
       settled = true;
       dialog.close();
       dialog.remove();
+      if (opener?.isConnected && !document.querySelector("dialog[open]")) opener.focus();
       resolve(result);
     }
 

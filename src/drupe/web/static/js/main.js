@@ -19,7 +19,7 @@ api.adoptTokenFromAddress();
 await loadLanguage(languageOf(document.documentElement.lang));
 const [{ promptDialog }, { icon }, { showChat }, { showSettings }, { followSystemScheme }] = await Promise.all([
   import("./dialogs.js"), import("./icons.js"), import("./chat.js"), import("./settings.js"),
-  import("./theme.js"),
+  import("./theme.js"), import("./skip.js"),
 ]);
 
 const pageRoot = document.getElementById("page");

@@ -2,6 +2,7 @@
 
 import * as api from "./api.js";
 import { el, replaceChildren } from "./dom.js";
+import { backLink, makeDrawer } from "./drawer.js";
 import { showGeneral } from "./general.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -25,9 +26,12 @@ const TABS = () => [
 export function showSettings(root, navigate) {
   const tabs = el("div", { class: "sidebar-list", role: "tablist", "aria-label": t("Settings"), "aria-orientation": "vertical" });
   const content = el("div", { class: "settings", role: "tabpanel" });
-  root.append(
-    el("aside", { class: "sidebar sidebar-narrow" }, el("div", { class: "sidebar-head" }, el("h1", { text: t("Settings") })), tabs),
-    content);
+  const menu = el("aside", { class: "sidebar sidebar-narrow" }, el("div", { class: "sidebar-head" }, el("h1", { text: t("Settings") })), tabs);
+  // On a phone: the menu is a drawer, and a bar above the tab holds its button and a way back.
+  const phoneTitle = el("h1", { class: "phone-bar-title" });
+  const phoneBar = el("div", { class: "phone-bar" });
+  root.append(phoneBar, menu, content);
+  const drawer = makeDrawer(menu, root, t("Settings menu"));
 
   let metaPromise = null;
   let currentTab = null;
@@ -41,6 +45,9 @@ export function showSettings(root, navigate) {
       "aria-selected": String(item.id === tab), id: `tab-${item.id}`,
     }, icon(item.icon), item.label)));
     content.setAttribute("aria-labelledby", `tab-${tab}`);
+    content.toggleAttribute("data-item-open", Boolean(id));
+    phoneTitle.textContent = tabs.querySelector("[aria-selected=true]")?.textContent ?? "";
+    phoneBar.replaceChildren(drawer.button, id ? backLink(`/settings/${tab}`) : "", phoneTitle);
     if (tab !== currentTab) {
       currentTab = tab;
       content.replaceChildren();
@@ -98,5 +105,8 @@ export function showSettings(root, navigate) {
   }
 
   root.addEventListener("route", onRoute);
-  return () => root.removeEventListener("route", onRoute);
+  return () => {
+    drawer.destroy();
+    root.removeEventListener("route", onRoute);
+  };
 }

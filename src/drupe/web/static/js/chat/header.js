@@ -20,6 +20,11 @@ export function createHeader(page, settingsPanel) {
     settingsPanel.hidden = !settingsPanel.hidden;
     settingsToggle.setAttribute("aria-expanded", String(!settingsPanel.hidden));
   });
+  settingsPanel.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    settingsToggle.click();
+    settingsToggle.focus();
+  });
   const element = el("header", { class: "chat-topbar" }, title, page.picker.button, exportLink, settingsToggle);
   return { element, title, exportLink };
 }
