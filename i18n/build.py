@@ -61,6 +61,18 @@ def extract(domain: str, output: Path) -> None:
     )  # fmt: skip
 
 
+DATED_HEADERS = ("POT-Creation-Date", "PO-Revision-Date")
+
+
+def drop_dates(path: Path) -> None:
+    """Leave out the headers Babel stamps with the time of each run, so a catalog (and its
+    compiled file) changes only when its words do; git keeps the dates."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(tuple(f'"{name}: ' for name in DATED_HEADERS))]
+    if kept != lines:
+        path.write_text("".join(kept), encoding="utf-8")
+
+
 def set_plural_forms(po_path: Path, forms: str) -> None:
     """Write `forms` as the catalog's Plural-Forms header (kept by later updates)."""
     text = po_path.read_text(encoding="utf-8")
@@ -93,6 +105,7 @@ def build() -> None:
     for domain in DOMAINS:
         template = LOCALE / f"{domain}.pot"
         extract(domain, template)
+        drop_dates(template)
         for code in TRANSLATED:
             po = LOCALE / code / "LC_MESSAGES" / f"{domain}.po"
             if po.exists():
@@ -101,6 +114,7 @@ def build() -> None:
             else:
                 pybabel("init", "--no-wrap", "-D", domain, "-i", template, "-d", LOCALE, "-l", code)
                 set_plural_forms(po, PLURAL_FORMS[code])
+            drop_dates(po)
         pybabel("compile", "--statistics", "-D", domain, "-d", LOCALE)
     WEB_JSON.mkdir(parents=True, exist_ok=True)
     for code in TRANSLATED:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import WAIT_MS, DrupeServer
 from tests.browser.test_languages import WORDS
 
-SIZES = {"desktop": {"width": 1280, "height": 800}}
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 CUT_OFF = """() => {
   const wide = document.documentElement.scrollWidth > window.innerWidth + 1
