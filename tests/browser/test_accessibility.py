@@ -1,8 +1,11 @@
-"""axe-core (bundled with axe-playwright-python, no CDN) finds no violation on the chat page,
-Settings → Model services with a provider open, and the Add provider dialog, on a desktop and on
-a phone, in the light and the dark theme."""
+"""axe-core (bundled with axe-playwright-python, no CDN) finds no violation on the chat page (with
+its model picker and conversation settings open), Settings → Model services with a provider open,
+and the dialogs (Add provider, Manage, Edit model), on a desktop and on a phone, in the light and
+the dark theme."""
 
 from __future__ import annotations
+
+import re
 
 import httpx2
 import pytest
@@ -52,10 +55,28 @@ def test_no_axe_violations(
         send(ui, "Hello")
         wait_until_answered(ui)
         assert_no_violations(ui, "chat page, answered")
+        ui.get_by_role("button", name=re.compile("^Model:")).click()
+        expect(ui.get_by_role("dialog", name="Choose models")).to_be_visible()
+        assert_no_violations(ui, "model picker")
+        ui.keyboard.press("Escape")
+        ui.get_by_role("button", name="Conversation settings").click()
+        expect(ui.get_by_role("complementary", name="Conversation settings")).to_be_visible()
+        assert_no_violations(ui, "conversation settings")
 
         ui.goto(f"/settings/providers/{provider['id']}")
         expect(ui.get_by_role("region", name="Models")).to_be_visible()
         assert_no_violations(ui, "Settings → Model services, a provider open")
+        ui.get_by_role("button", name="Manage", exact=True).click()
+        manage = ui.get_by_role("dialog", name="Manage models")
+        expect(manage).to_be_visible()
+        expect(manage.get_by_title("fake-large")).to_be_visible()
+        assert_no_violations(ui, "Manage dialog")
+        ui.keyboard.press("Escape")
+        expect(manage).to_be_hidden()
+        ui.get_by_role("region", name="Models").get_by_role("button", name=re.compile("^Edit")).first.click()
+        expect(ui.get_by_role("dialog").first).to_be_visible()
+        assert_no_violations(ui, "Edit model dialog")
+        ui.keyboard.press("Escape")
 
         ui.goto("/settings/providers")
         ui.get_by_role("complementary", name="Providers").get_by_role("button", name="+ Add").click()
