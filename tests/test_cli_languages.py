@@ -56,3 +56,29 @@ def test_a_bad_url_is_refused_in_chinese():
     )
     assert done.returncode == 1
     assert "API 地址 'localhost:8000' 不是 http/https URL。示例：http://localhost:8000/" in done.stderr
+
+
+def test_drupe_help_lists_the_commands_in_spanish():
+    out = run_drupe("--help", env=in_language("es_ES.UTF-8")).stdout
+    assert "drupe: chatea con cualquier proveedor de IA" in out
+    listed = out.split("Commands:\n", 1)[1]
+    assert "chat           Chatea con uno o más modelos." in listed
+    assert "model          Gestiona los modelos de cada proveedor." in listed
+    assert "provider       Gestiona los proveedores de IA" in listed
+    assert "Manage" not in out
+
+
+def test_a_groups_help_and_a_commands_options_are_in_spanish():
+    out = run_drupe("provider", "--help", env=in_language("es_ES.UTF-8")).stdout
+    assert "Gestiona los proveedores de IA: su tipo, claves, dirección y opciones." in out
+    assert "add            Agrega un proveedor, desde un preajuste o por tipo." in out
+    assert "enable         Activa un proveedor." in out
+    options = " ".join(run_drupe("provider", "add", "--help", env=in_language("es_ES.UTF-8")).stdout.split())
+    assert "--base-url <str> La dirección API; vacía usa el host oficial del tipo." in options
+    assert "--type <str> openai, openai-response" in options
+
+
+def test_help_stays_english_without_a_language():
+    out = run_drupe("provider", "--help", env=ENGLISH_ONLY).stdout
+    assert "Manage AI providers: their type, keys, address and options." in out
+    assert "add            Add a provider, from a preset or by type." in out

@@ -16,16 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-TOOLS_HELP = (
+from drupe.i18n import _
+
+TOOLS_HELP = _(
     "MCP servers (NAME) or single tools (NAME.TOOL) the model may call, comma-separated; `all` for every "
     "enabled server, `none` to turn tools off. Kept on the conversation."
 )
 
-REASONING_HELP = (
+REASONING_HELP = _(
     "How hard a reasoning model thinks: off, low, medium, high, or default for the provider's own. "
     "Kept on the conversation."
 )
-PARAM_HELP = (
+PARAM_HELP = _(
     "A field added to every request body, over the provider's own extra fields; repeat for more. "
     'VALUE is read as JSON when it parses (20, true, "text", {...}, null removes a provider field), '
     "else taken as text. Kept on the conversation."
@@ -64,44 +66,47 @@ class TurnOutcome:
 
 
 def chat(
-    prompt: str | None = typer.Argument(None, help="The message. Text piped on stdin is added before it."),
-    provider: str | None = typer.Option(None, "--provider", "-p", help="The provider (name or id)."),
+    prompt: str | None = typer.Argument(None, help=_("The message. Text piped on stdin is added before it.")),
+    provider: str | None = typer.Option(None, "--provider", "-p", help=_("The provider (name or id).")),
     model: list[str] = typer.Option(
-        [], "--model", "-m", help="A model ID or PROVIDER/MODEL; repeat to ask several models at once."
+        [], "--model", "-m", help=_("A model ID or PROVIDER/MODEL; repeat to ask several models at once.")
     ),
-    system: str | None = typer.Option(None, "--system", "-s", help="System prompt for the conversation."),
-    temperature: float | None = typer.Option(None, "--temperature", help="0–2; default: the provider's."),
-    top_p: float | None = typer.Option(None, "--top-p", help="0–1; default: the provider's."),
-    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest answer, in tokens."),
-    continue_: bool = typer.Option(False, "--continue", "-c", help="Continue the most recent conversation."),
-    conversation: str | None = typer.Option(None, "--conversation", help="Continue this conversation (id or prefix)."),
-    no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming."),
-    as_json: bool = typer.Option(False, "--json", help="Print the stored answer(s) as JSON."),
+    system: str | None = typer.Option(None, "--system", "-s", help=_("System prompt for the conversation.")),
+    temperature: float | None = typer.Option(None, "--temperature", help=_("0–2; default: the provider's.")),
+    top_p: float | None = typer.Option(None, "--top-p", help=_("0–1; default: the provider's.")),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help=_("Longest answer, in tokens.")),
+    continue_: bool = typer.Option(False, "--continue", "-c", help=_("Continue the most recent conversation.")),
+    conversation: str | None = typer.Option(
+        None, "--conversation", help=_("Continue this conversation (id or prefix).")
+    ),
+    no_stream: bool = typer.Option(False, "--no-stream", help=_("Wait for the whole answer instead of streaming.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print the stored answer(s) as JSON.")),
     tools: str | None = typer.Option(None, "--tools", metavar="NAME[,NAME...]", help=TOOLS_HELP),
     max_tool_steps: int | None = typer.Option(
         None,
         "--max-tool-steps",
-        help="Rounds of tool calls one answer may make (default 10). Kept on the conversation.",
+        help=_("Rounds of tool calls one answer may make (default 10). Kept on the conversation."),
     ),
     reasoning: str | None = typer.Option(
         None, "--reasoning", metavar="off|low|medium|high|default", help=REASONING_HELP
     ),
     param: list[str] = typer.Option([], "--param", metavar="NAME=VALUE", help=PARAM_HELP),
     clear_params: bool = typer.Option(
-        False, "--clear-params", help="Remove the conversation's parameters (before any --param given)."
+        False, "--clear-params", help=_("Remove the conversation's parameters (before any --param given).")
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Run every tool call of this command without asking."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Run every tool call of this command without asking.")),
     continue_answer: bool = typer.Option(
         False,
         "--continue-answer",
-        help="Have the model go on with the conversation's last answer, which stopped at its token limit "
-        "(the most recent conversation, or --conversation). Takes no prompt.",
+        help=_(
+            "Have the model go on with the conversation's last answer, which stopped at its token limit "
+            "(the most recent conversation, or --conversation). Takes no prompt."
+        ),
     ),
     attach: list[Path] = typer.Option(
-        [], "--attach", "-a", metavar="FILE", help="Attach a text, code, PDF or image file; repeat for several."
+        [], "--attach", "-a", metavar="FILE", help=_("Attach a text, code, PDF or image file; repeat for several.")
     ),
 ) -> None:
-    """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
     import asyncio
 
     from drupe.chat import ChatService
@@ -428,4 +433,6 @@ def report(service: ChatService, outcome: TurnOutcome, *, stats: bool = True) ->
 
 
 def register(app: typer.Typer) -> None:
-    app.command("chat")(chat)
+    app.command(
+        "chat", help=_("Chat with one or more models. Without PROMPT on a terminal, starts an interactive session.")
+    )(chat)

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from drupe.cli.common import confirm, print_json
+from drupe.i18n import _
 
 if TYPE_CHECKING:
     from drupe.chat import ChatService
 
-app = typer.Typer(help="List, show, rename, delete, search and export conversations.", no_args_is_help=True)
+app = typer.Typer(help=_("List, show, rename, delete, search and export conversations."), no_args_is_help=True)
 
-ID_HELP = "A conversation id, or a prefix matching only one."
+ID_HELP = _("A conversation id, or a prefix matching only one.")
 
 
 def open_service() -> ChatService:
@@ -28,12 +29,11 @@ def open_service() -> ChatService:
     return ChatService(open_store())
 
 
-@app.command("list")
+@app.command("list", help=_("List conversations, most recently active first."))
 def list_(
-    limit: int = typer.Option(50, "--limit", "-n", help="How many, most recent first."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    limit: int = typer.Option(50, "--limit", "-n", help=_("How many, most recent first.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """List conversations, most recently active first."""
     found = open_service().list_conversations(limit=limit)
     if as_json:
         print_json([c.to_dict() for c in found])
@@ -50,12 +50,11 @@ def list_(
     Console().print(table)
 
 
-@app.command()
+@app.command(help=_("Show the current branch of a conversation, with the tool calls of its answers."))
 def show(
     conversation_id: str = typer.Argument(..., help=ID_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """Show the current branch of a conversation, with the tool calls of its answers."""
     service = open_service()
     conversation = service.get_conversation(conversation_id)
     messages = service.history(conversation.id)
@@ -90,19 +89,17 @@ def show(
             console.print(f"error: {message.error}", style="red", markup=False)
 
 
-@app.command()
+@app.command(help=_("Give a conversation a new title."))
 def rename(conversation_id: str = typer.Argument(..., help=ID_HELP), title: str = typer.Argument(...)) -> None:
-    """Give a conversation a new title."""
     conversation = open_service().rename_conversation(conversation_id, title)
     typer.echo(f"Renamed {conversation.id[:8]} to {conversation.title!r}.")
 
 
-@app.command()
+@app.command(help=_("Delete a conversation and all its messages."))
 def delete(
     conversation_id: str = typer.Argument(..., help=ID_HELP),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask.")),
 ) -> None:
-    """Delete a conversation and all its messages."""
     service = open_service()
     conversation = service.get_conversation(conversation_id)
     if not confirm(f"Delete conversation {conversation.title or conversation.id[:8]!r} and all its messages?", yes):
@@ -112,13 +109,12 @@ def delete(
     typer.echo(f"Deleted conversation {conversation.id[:8]}.")
 
 
-@app.command()
+@app.command(help=_("Find messages containing all the words of TEXT."))
 def search(
     text: str,
     limit: int = typer.Option(50, "--limit", "-n"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """Find messages containing all the words of TEXT."""
     hits = open_service().search(text, limit=limit)
     if as_json:
         print_json([hit.to_dict() for hit in hits])
@@ -131,13 +127,12 @@ def search(
         typer.echo(f"{hit.conversation_id[:8]}  #{hit.message_id} {hit.role:9}  {hit.conversation_title}: {snippet}")
 
 
-@app.command()
+@app.command(help=_("Export a conversation with every message, alternatives and branches included."))
 def export(
     conversation_id: str = typer.Argument(..., help=ID_HELP),
-    format: str = typer.Option("md", "--format", "-f", help="md or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    format: str = typer.Option("md", "--format", "-f", help=_("md or json.")),
+    output: Path | None = typer.Option(None, "--output", "-o", help=_("Write to this file instead of stdout.")),
 ) -> None:
-    """Export a conversation with every message, alternatives and branches included."""
     import json
 
     from drupe.errors import DrupeError

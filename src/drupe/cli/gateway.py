@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import typer
 
 from drupe.cli.common import print_json
+from drupe.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from drupe.gateway.usage import GroupBy, UsageLog
 
 app = typer.Typer(
-    help="Gateway keys (for programs calling drupe's /v1 API) and the gateway's usage.", no_args_is_help=True
+    help=_("Gateway keys (for programs calling drupe's /v1 API) and the gateway's usage."), no_args_is_help=True
 )
-key_app = typer.Typer(help="Create, list and revoke gateway keys.", no_args_is_help=True)
+key_app = typer.Typer(help=_("Create, list and revoke gateway keys."), no_args_is_help=True)
 app.add_typer(key_app, name="key")
 
 
@@ -69,20 +70,19 @@ def _limits(key: GatewayKey) -> str:
     return f"{models}; {expires}; {rpm}"
 
 
-MODELS_HELP = (
+MODELS_HELP = _(
     "A model the key may use: PROVIDER/MODEL, a route name, or a pattern like 'work/*' or '*/gpt-4o*'; "
     "repeat for more. Without it: every model."
 )
 
 
-@key_app.command()
+@key_app.command(help=_("Create a key and print it, once: drupe keeps only its hash."))
 def create(
-    name: str = typer.Argument(..., help="A name of 1–32 letters, digits, '.', '-' or '_'."),
+    name: str = typer.Argument(..., help=_("A name of 1–32 letters, digits, '.', '-' or '_'.")),
     models: list[str] = typer.Option([], "--models", help=MODELS_HELP),
-    expires: float | None = typer.Option(None, "--expires", help="Days until the key stops working (e.g. 30)."),
-    rpm: int | None = typer.Option(None, "--rpm", help="Requests per minute the key may make (per drupe serve)."),
+    expires: float | None = typer.Option(None, "--expires", help=_("Days until the key stops working (e.g. 30).")),
+    rpm: int | None = typer.Option(None, "--rpm", help=_("Requests per minute the key may make (per drupe serve).")),
 ) -> None:
-    """Create a key and print it, once: drupe keeps only its hash."""
     key, secret = _keys().create(name, models=models, expires_days=expires, rpm=rpm)
     typer.echo(f"Created gateway key {key.name} ({_limits(key)}):", err=True)
     typer.echo(secret)
@@ -99,9 +99,8 @@ def _key_dict(key: GatewayKey) -> dict[str, Any]:
     return {**plain(key), "state": key.state()}
 
 
-@key_app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the keys (never the keys themselves: their first characters), revoked ones too."""
+@key_app.command("list", help=_("List the keys (never the keys themselves: their first characters), revoked ones too."))
+def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     keys = _keys().list_keys()
     if as_json:
         print_json([_key_dict(key) for key in keys])
@@ -123,9 +122,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     _console().print(table)
 
 
-@key_app.command()
+@key_app.command(help=_("Refuse a key from now on, for good (its usage keeps its name)."))
 def revoke(name: str) -> None:
-    """Refuse a key from now on, for good (its usage keeps its name)."""
     keys = _keys()
     before = keys.get(name)
     if before.revoked_at is not None:
@@ -142,13 +140,14 @@ def _number(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:,.0f}{unit}"
 
 
-@app.command()
+@app.command(
+    help=_("What the gateway's clients used: requests, errors, tokens, cost and times, per key, model or provider.")
+)
 def usage(
-    since: str = typer.Option("7d", "--since", help="How far back: 30m, 24h, 7d, 2w…"),
-    by: str = typer.Option("key", "--by", help="Sum up per key, model (as asked) or provider."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    since: str = typer.Option("7d", "--since", help=_("How far back: 30m, 24h, 7d, 2w…")),
+    by: str = typer.Option("key", "--by", help=_("Sum up per key, model (as asked) or provider.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """What the gateway's clients used: requests, errors, tokens, cost and times, per key, model or provider."""
     from drupe.gateway.keys import utcnow
     from drupe.gateway.usage import parse_since
 

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from drupe.cli.common import confirm, print_json
+from drupe.i18n import _
 
 if TYPE_CHECKING:
     from drupe.tools.client import ServerInfo
     from drupe.tools.servers import McpServer, McpServers
 
-app = typer.Typer(help="Register MCP servers (tools for the models) and try their tools.", no_args_is_help=True)
+app = typer.Typer(help=_("Register MCP servers (tools for the models) and try their tools."), no_args_is_help=True)
 
 
 def _servers() -> McpServers:
@@ -29,7 +30,7 @@ def _servers() -> McpServers:
 
 T = TypeVar("T")
 
-APPROVAL_HELP = "ask: each call of its tools waits for your approval; always: they run without asking."
+APPROVAL_HELP = _("ask: each call of its tools waits for your approval; always: they run without asking.")
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -38,29 +39,31 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Add an MCP server: `drupe mcp add NAME -- COMMAND [ARGS...]` or `drupe mcp add NAME --url URL`.\n"
+        "\n"
+        "An stdio server runs as you, with the command you typed: add only servers you trust."
+    )
+)
 def add(
-    name: str = typer.Argument(..., help="A name of 1–32 letters, digits, - or _."),
+    name: str = typer.Argument(..., help=_("A name of 1–32 letters, digits, - or _.")),
     command: list[str] = typer.Argument(
-        None, help="After --: the command that starts an stdio server, and its arguments."
+        None, help=_("After --: the command that starts an stdio server, and its arguments.")
     ),
     url: str = typer.Option(
-        "", "--url", help="The address of a Streamable HTTP server, e.g. http://127.0.0.1:8000/mcp"
+        "", "--url", help=_("The address of a Streamable HTTP server, e.g. http://127.0.0.1:8000/mcp")
     ),
     env: list[str] = typer.Option(
-        [], "--env", help="An environment variable NAME=VALUE for the command (encrypted at rest); repeat for more."
+        [], "--env", help=_("An environment variable NAME=VALUE for the command (encrypted at rest); repeat for more.")
     ),
     header: list[str] = typer.Option(
-        [], "--header", help="An HTTP header NAME=VALUE for a URL (secret ones encrypted at rest); repeat for more."
+        [], "--header", help=_("An HTTP header NAME=VALUE for a URL (secret ones encrypted at rest); repeat for more.")
     ),
-    timeout: float = typer.Option(60.0, "--timeout", help="Seconds the server has to start and answer one request."),
+    timeout: float = typer.Option(60.0, "--timeout", help=_("Seconds the server has to start and answer one request.")),
     approval: str = typer.Option("ask", "--approval", help=APPROVAL_HELP),
-    disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+    disabled: bool = typer.Option(False, "--disabled", help=_("Add it switched off.")),
 ) -> None:
-    """Add an MCP server: `drupe mcp add NAME -- COMMAND [ARGS...]` or `drupe mcp add NAME --url URL`.
-
-    An stdio server runs as you, with the command you typed: add only servers you trust.
-    """
     from drupe.errors import DrupeError
     from drupe.tools.servers import parse_env
     from drupe.validation import parse_header
@@ -81,24 +84,25 @@ def add(
     typer.echo(f"Added MCP server {server.name} ({server.transport}, {state}). Try it: drupe mcp show {server.name}")
 
 
-@app.command()
+@app.command(help=_("Change a server. Only the options given change."))
 def edit(
     name: str,
-    new_name: str | None = typer.Option(None, "--name", help="Rename the server."),
+    new_name: str | None = typer.Option(None, "--name", help=_("Rename the server.")),
     command: str | None = typer.Option(
-        None, "--command", help="The command that starts it (an HTTP server becomes an stdio one)."
+        None, "--command", help=_("The command that starts it (an HTTP server becomes an stdio one).")
     ),
-    arg: list[str] = typer.Option([], "--arg", help="Replace the command's arguments: repeat for each, in order."),
-    clear_args: bool = typer.Option(False, "--clear-args", help="Remove all the command's arguments."),
-    url: str | None = typer.Option(None, "--url", help="Its Streamable HTTP address (an stdio server becomes HTTP)."),
-    env: list[str] = typer.Option([], "--env", help="Set an environment variable NAME=VALUE (encrypted at rest)."),
-    remove_env: list[str] = typer.Option([], "--remove-env", help="Remove an environment variable by name."),
-    header: list[str] = typer.Option([], "--header", help="Set an HTTP header NAME=VALUE (secret ones encrypted)."),
-    remove_header: list[str] = typer.Option([], "--remove-header", help="Remove an HTTP header by name."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds it has to start and answer one request."),
+    arg: list[str] = typer.Option([], "--arg", help=_("Replace the command's arguments: repeat for each, in order.")),
+    clear_args: bool = typer.Option(False, "--clear-args", help=_("Remove all the command's arguments.")),
+    url: str | None = typer.Option(
+        None, "--url", help=_("Its Streamable HTTP address (an stdio server becomes HTTP).")
+    ),
+    env: list[str] = typer.Option([], "--env", help=_("Set an environment variable NAME=VALUE (encrypted at rest).")),
+    remove_env: list[str] = typer.Option([], "--remove-env", help=_("Remove an environment variable by name.")),
+    header: list[str] = typer.Option([], "--header", help=_("Set an HTTP header NAME=VALUE (secret ones encrypted).")),
+    remove_header: list[str] = typer.Option([], "--remove-header", help=_("Remove an HTTP header by name.")),
+    timeout: float | None = typer.Option(None, "--timeout", help=_("Seconds it has to start and answer one request.")),
     approval: str | None = typer.Option(None, "--approval", help=APPROVAL_HELP),
 ) -> None:
-    """Change a server. Only the options given change."""
     from drupe.errors import DrupeError
     from drupe.tools.servers import parse_env
     from drupe.validation import parse_header
@@ -138,9 +142,8 @@ def edit(
     typer.echo(f"Updated MCP server {server.name}. {switched}".rstrip())
 
 
-@app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the MCP servers, secrets masked. Does not connect to them."""
+@app.command("list", help=_("List the MCP servers, secrets masked. Does not connect to them."))
+def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     servers = _servers().list_servers()
     if as_json:
         print_json([s.public_dict() for s in servers])
@@ -203,9 +206,8 @@ def _tool_lines(info: ServerInfo) -> list[str]:
     return lines or ["  (none)"]
 
 
-@app.command()
-def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show a server's settings (secrets masked), then connect: its status and tools, or the error."""
+@app.command(help=_("Show a server's settings (secrets masked), then connect: its status and tools, or the error."))
+def show(name: str, as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     from dataclasses import asdict
 
     from drupe.errors import DrupeError
@@ -240,9 +242,8 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JS
         raise typer.Exit(1)
 
 
-@app.command()
-def tools(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Connect to a server and list its tools with their parameters."""
+@app.command(help=_("Connect to a server and list its tools with their parameters."))
+def tools(name: str, as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     from dataclasses import asdict
 
     from drupe.tools.client import server_info
@@ -254,14 +255,17 @@ def tools(name: str, as_json: bool = typer.Option(False, "--json", help="Print J
     typer.echo("\n".join(line[2:] if line.startswith("  ") else line for line in _tool_lines(info)))
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Call one tool by hand and print its result (cut at 100,000 characters). Exits 1 when the tool reports an error."
+    )
+)
 def call(
     name: str,
     tool: str,
-    args: str = typer.Option("{}", "--args", help='The arguments as a JSON object, e.g. \'{"timezone": "UTC"}\'.'),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    args: str = typer.Option("{}", "--args", help=_('The arguments as a JSON object, e.g. \'{"timezone": "UTC"}\'.')),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """Call one tool by hand and print its result (cut at 100,000 characters). Exits 1 when the tool reports an error."""
     from drupe.tools.client import MAX_RESULT_CHARS, call_tool, parse_arguments
 
     arguments = parse_arguments(args)
@@ -278,21 +282,18 @@ def call(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=_("Switch a server on."))
 def enable(name: str) -> None:
-    """Switch a server on."""
     typer.echo(f"Enabled MCP server {_servers().enable(name).name}.")
 
 
-@app.command()
+@app.command(help=_("Switch a server off; its settings are kept."))
 def disable(name: str) -> None:
-    """Switch a server off; its settings are kept."""
     typer.echo(f"Disabled MCP server {_servers().disable(name).name}.")
 
 
-@app.command()
-def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
-    """Remove a server and its settings."""
+@app.command(help=_("Remove a server and its settings."))
+def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask."))) -> None:
     servers = _servers()
     server = servers.get(name)
     if not confirm(f"Remove MCP server {server.name}?", yes):

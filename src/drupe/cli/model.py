@@ -7,25 +7,25 @@ from typing import Any
 import typer
 
 from drupe.cli.common import open_registry, print_json
+from drupe.i18n import _
 
-app = typer.Typer(help="Manage the models of each provider.", no_args_is_help=True)
+app = typer.Typer(help=_("Manage the models of each provider."), no_args_is_help=True)
 
-CAPABILITY_HELP = "text, vision, reasoning, function_calling, embedding, rerank or web_search; repeat for more."
+CAPABILITY_HELP = _("text, vision, reasoning, function_calling, embedding, rerank or web_search; repeat for more.")
 
 
-@app.command()
+@app.command(help=_("Add a model ID to a provider by hand."))
 def add(
     provider: str,
-    model_id: str = typer.Argument(..., help="The ID exactly as the API expects it, e.g. gpt2."),
-    name: str = typer.Option("", "--name", help="Display name (default: the ID)."),
-    group: str = typer.Option("", "--group", help="Group to list it under (default: derived from the ID)."),
+    model_id: str = typer.Argument(..., help=_("The ID exactly as the API expects it, e.g. gpt2.")),
+    name: str = typer.Option("", "--name", help=_("Display name (default: the ID).")),
+    group: str = typer.Option("", "--group", help=_("Group to list it under (default: derived from the ID).")),
     capability: list[str] = typer.Option([], "--capability", "-c", help=CAPABILITY_HELP),
     context_window: int | None = typer.Option(None, "--context-window"),
     max_output: int | None = typer.Option(None, "--max-output"),
-    price_in: float | None = typer.Option(None, "--price-in", help="USD per million input tokens."),
-    price_out: float | None = typer.Option(None, "--price-out", help="USD per million output tokens."),
+    price_in: float | None = typer.Option(None, "--price-in", help=_("USD per million input tokens.")),
+    price_out: float | None = typer.Option(None, "--price-out", help=_("USD per million output tokens.")),
 ) -> None:
-    """Add a model ID to a provider by hand."""
     model = open_registry().add_model(
         provider, model_id,
         name=name, group=group, capabilities=capability, context_window=context_window,
@@ -34,12 +34,11 @@ def add(
     typer.echo(f"Added model {model.model_id} to {provider} (group {model.group}; {', '.join(model.capabilities)}).")
 
 
-@app.command("list")
+@app.command("list", help=_("List models, grouped by provider."))
 def list_(
-    provider: str | None = typer.Argument(None, help="Only this provider's models."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    provider: str | None = typer.Argument(None, help=_("Only this provider's models.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """List models, grouped by provider."""
     registry = open_registry()
     providers = [registry.get_provider(provider)] if provider else registry.list_providers()
     rows = [(p, m) for p in providers for m in registry.list_models(p.id)]
@@ -59,22 +58,27 @@ def list_(
     Console().print(table)
 
 
-@app.command()
+@app.command(help=_("Change a model. Only the options given change."))
 def edit(
     provider: str,
     model_id: str,
-    new_id: str | None = typer.Option(None, "--id", help="Change the model ID."),
+    new_id: str | None = typer.Option(None, "--id", help=_("Change the model ID.")),
     name: str | None = typer.Option(None, "--name"),
     group: str | None = typer.Option(None, "--group"),
     capability: list[str] | None = typer.Option(
-        None, "--capability", "-c", help="Replace capabilities. " + CAPABILITY_HELP
+        None,
+        "--capability",
+        "-c",
+        help=_(
+            "Replace the capabilities: text, vision, reasoning, function_calling, embedding, rerank or web_search; "
+            "repeat for more."
+        ),
     ),
     context_window: int | None = typer.Option(None, "--context-window"),
     max_output: int | None = typer.Option(None, "--max-output"),
     price_in: float | None = typer.Option(None, "--price-in"),
     price_out: float | None = typer.Option(None, "--price-out"),
 ) -> None:
-    """Change a model. Only the options given change."""
     changes: dict[str, Any] = {
         key: value
         for key, value in {
@@ -95,21 +99,19 @@ def edit(
     typer.echo(f"Updated model {model.model_id}.")
 
 
-@app.command()
+@app.command(help=_("Remove a model from a provider."))
 def remove(provider: str, model_id: str) -> None:
-    """Remove a model from a provider."""
     model = open_registry().remove_model(provider, model_id)
     typer.echo(f"Removed model {model.model_id} from {provider}.")
 
 
-@app.command()
+@app.command(help=_("List the provider's remote models (marking those already added), and add some."))
 def fetch(
     provider: str,
-    add: list[str] = typer.Option([], "--add", help="Add this remote model; repeat for more."),
-    add_all: bool = typer.Option(False, "--add-all", help="Add every remote model not added yet."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    add: list[str] = typer.Option([], "--add", help=_("Add this remote model; repeat for more.")),
+    add_all: bool = typer.Option(False, "--add-all", help=_("Add every remote model not added yet.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """List the provider's remote models (marking those already added), and add some."""
     import asyncio
 
     from drupe.errors import DrupeError
@@ -144,9 +146,8 @@ def fetch(
     typer.echo(f"{note}{len(entries)} remote model(s); ✓ = already added.")
 
 
-@app.command()
+@app.command(help=_("Set the model `drupe chat` uses when given neither -p nor -m."))
 def default(provider: str, model_id: str) -> None:
-    """Set the model `drupe chat` uses when given neither -p nor -m."""
     from drupe.chat.targets import set_default_model
 
     target = set_default_model(open_registry(), provider, model_id)

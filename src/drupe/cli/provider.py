@@ -8,9 +8,10 @@ from typing import Any
 import typer
 
 from drupe.cli.common import confirm, open_registry, print_json
+from drupe.i18n import _
 from drupe.protocols.types import TYPES
 
-app = typer.Typer(help="Manage AI providers: their type, keys, address and options.", no_args_is_help=True)
+app = typer.Typer(help=_("Manage AI providers: their type, keys, address and options."), no_args_is_help=True)
 
 TYPES_HELP = ", ".join(TYPES)
 """The provider types, from the registry (which imports no type's module to list them)."""
@@ -28,8 +29,8 @@ def _body_fields(pairs: list[str]) -> dict[str, Any]:
     return dict(parse_body_field(pair) for pair in pairs)
 
 
-BODY_HELP = "A field added to every chat request body, NAME=VALUE (VALUE read as JSON, else text); repeat for more."
-LIMIT_HELP = (
+BODY_HELP = _("A field added to every chat request body, NAME=VALUE (VALUE read as JSON, else text); repeat for more.")
+LIMIT_HELP = _(
     "Cap what this provider may send, NAME=NUMBER (answer_chars, event_bytes, response_bytes, error_body_bytes, "
     "error_chars); repeat for more. Defaults: docs/reliability.md."
 )
@@ -42,30 +43,31 @@ def _limits(pairs: list[str]) -> dict[str, Any]:
     return dict(parse_body_field(pair) for pair in pairs)
 
 
-@app.command()
+@app.command(help=_("Add a provider, from a preset or by type. Options given override the preset's."))
 def add(
-    name: str = typer.Argument(..., help="A name you will recognise, 1–32 characters."),
-    type: str = typer.Option("", "--type", "-t", help=f"{TYPES_HELP} (or taken from --preset)."),
+    name: str = typer.Argument(..., help=_("A name you will recognise, 1–32 characters.")),
+    type: str = typer.Option("", "--type", "-t", help=_("{types} (or taken from --preset).", types=TYPES_HELP)),
     preset: str = typer.Option(
-        "", "--preset", help="Start from a well-known service: its type, address and models (drupe provider presets)."
+        "",
+        "--preset",
+        help=_("Start from a well-known service: its type, address and models (drupe provider presets)."),
     ),
-    base_url: str = typer.Option("", "--base-url", help="The API address; empty uses the type's official host."),
-    api_key: str = typer.Option("", "--api-key", help="One or more keys, separated by commas or new lines."),
+    base_url: str = typer.Option("", "--base-url", help=_("The API address; empty uses the type's official host.")),
+    api_key: str = typer.Option("", "--api-key", help=_("One or more keys, separated by commas or new lines.")),
     api_version: str = typer.Option(
-        "", "--api-version", help="The API version, for a type that takes one (azure-openai: v1, preview or a date)."
+        "", "--api-version", help=_("The API version, for a type that takes one (azure-openai: v1, preview or a date).")
     ),
-    header: list[str] = typer.Option([], "--header", help="An extra HTTP header NAME=VALUE; repeat for more."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait for the provider."),
-    proxy: str = typer.Option("", "--proxy", help="A proxy URL for this provider only."),
+    header: list[str] = typer.Option([], "--header", help=_("An extra HTTP header NAME=VALUE; repeat for more.")),
+    timeout: float = typer.Option(600.0, "--timeout", help=_("Seconds to wait for the provider.")),
+    proxy: str = typer.Option("", "--proxy", help=_("A proxy URL for this provider only.")),
     notes: str = typer.Option("", "--notes"),
-    disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+    disabled: bool = typer.Option(False, "--disabled", help=_("Add it switched off.")),
     no_stream_usage: bool = typer.Option(
-        False, "--no-stream-usage", help="Do not ask for usage in streams (for servers that reject it)."
+        False, "--no-stream-usage", help=_("Do not ask for usage in streams (for servers that reject it).")
     ),
     body: list[str] = typer.Option([], "--body", help=BODY_HELP),
     limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
 ) -> None:
-    """Add a provider, from a preset or by type. Options given override the preset's."""
     from drupe.keys import parse_keys
 
     models: tuple[str, ...] = ()
@@ -96,9 +98,8 @@ def add(
     typer.echo(f"Added provider {provider.name} ({provider.type}, {state}{added}).")
 
 
-@app.command()
-def presets(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the well-known services you can add with --preset."""
+@app.command(help=_("List the well-known services you can add with --preset."))
+def presets(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     from drupe.presets import all_presets
 
     catalog = all_presets()
@@ -115,9 +116,8 @@ def presets(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
     typer.echo("Add one: drupe provider add NAME --preset ID --api-key KEY")
 
 
-@app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List providers in their order."""
+@app.command("list", help=_("List providers in their order."))
+def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     registry = open_registry()
     providers = registry.list_providers()
     counts: dict[str, int] = {}
@@ -143,9 +143,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     Console().print(table)
 
 
-@app.command()
-def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show one provider, with the URLs drupe will call."""
+@app.command(help=_("Show one provider, with the URLs drupe will call."))
+def show(name: str, as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     registry = open_registry()
     provider = registry.get_provider(name)
     models = registry.list_models(provider.id)
@@ -207,28 +206,27 @@ def _remove_key(keys: list[str], which: str) -> list[str]:
     return [k for k in keys if k != matches[0]]
 
 
-@app.command()
+@app.command(help=_("Change a provider. Only the options given change."))
 def edit(
     name: str,
-    new_name: str | None = typer.Option(None, "--name", help="Rename the provider."),
+    new_name: str | None = typer.Option(None, "--name", help=_("Rename the provider.")),
     type: str | None = typer.Option(None, "--type", "-t", help=TYPES_HELP),
     base_url: str | None = typer.Option(None, "--base-url"),
-    api_key: str | None = typer.Option(None, "--api-key", help="Replace all keys (commas or new lines)."),
-    add_key: list[str] = typer.Option([], "--add-key", help="Add a key."),
-    remove_key: list[str] = typer.Option([], "--remove-key", help="Remove a key by number or masked form."),
+    api_key: str | None = typer.Option(None, "--api-key", help=_("Replace all keys (commas or new lines).")),
+    add_key: list[str] = typer.Option([], "--add-key", help=_("Add a key.")),
+    remove_key: list[str] = typer.Option([], "--remove-key", help=_("Remove a key by number or masked form.")),
     api_version: str | None = typer.Option(None, "--api-version"),
-    header: list[str] = typer.Option([], "--header", help="Set a header NAME=VALUE."),
-    remove_header: list[str] = typer.Option([], "--remove-header", help="Remove a header by name."),
+    header: list[str] = typer.Option([], "--header", help=_("Set a header NAME=VALUE.")),
+    remove_header: list[str] = typer.Option([], "--remove-header", help=_("Remove a header by name.")),
     timeout: float | None = typer.Option(None, "--timeout"),
     proxy: str | None = typer.Option(None, "--proxy"),
     notes: str | None = typer.Option(None, "--notes"),
     stream_usage: bool | None = typer.Option(None, "--stream-usage/--no-stream-usage"),
-    body: list[str] = typer.Option([], "--body", help="Set a request body field NAME=VALUE (JSON, else text)."),
-    remove_body: list[str] = typer.Option([], "--remove-body", help="Remove a request body field by name."),
+    body: list[str] = typer.Option([], "--body", help=_("Set a request body field NAME=VALUE (JSON, else text).")),
+    remove_body: list[str] = typer.Option([], "--remove-body", help=_("Remove a request body field by name.")),
     limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
-    remove_limit: list[str] = typer.Option([], "--remove-limit", help="Go back to the default of a limit, by name."),
+    remove_limit: list[str] = typer.Option([], "--remove-limit", help=_("Go back to the default of a limit, by name.")),
 ) -> None:
-    """Change a provider. Only the options given change."""
     from drupe.keys import parse_keys
 
     registry = open_registry()
@@ -271,23 +269,20 @@ def edit(
     typer.echo(f"Updated provider {provider.name}.")
 
 
-@app.command()
+@app.command(help=_("Switch a provider on."))
 def enable(name: str) -> None:
-    """Switch a provider on."""
     provider = open_registry().set_enabled(name, True)
     typer.echo(f"Enabled {provider.name}.")
 
 
-@app.command()
+@app.command(help=_("Switch a provider off; its settings and models are kept."))
 def disable(name: str) -> None:
-    """Switch a provider off; its settings and models are kept."""
     provider = open_registry().set_enabled(name, False)
     typer.echo(f"Disabled {provider.name}.")
 
 
-@app.command()
-def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
-    """Remove a provider and its models."""
+@app.command(help=_("Remove a provider and its models."))
+def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask."))) -> None:
     registry = open_registry()
     provider = registry.get_provider(name)
     count = len(registry.list_models(provider.id))
@@ -298,9 +293,8 @@ def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do no
     typer.echo(f"Removed provider {provider.name} and {count} model(s).")
 
 
-@app.command()
-def move(name: str, to: int = typer.Option(..., "--to", help="The new place in the list, from 1.")) -> None:
-    """Move a provider to another place in the list."""
+@app.command(help=_("Move a provider to another place in the list."))
+def move(name: str, to: int = typer.Option(..., "--to", help=_("The new place in the list, from 1."))) -> None:
     from drupe.errors import DrupeError
 
     if to < 1:
@@ -309,29 +303,35 @@ def move(name: str, to: int = typer.Option(..., "--to", help="The new place in t
     typer.echo("Order: " + ", ".join(p.name for p in order))
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Verify the provider answers: one tiny streamed request per key, stopped at the first token.\n"
+        "\n"
+        "With --all-models, every chat model × every key, 4 at a time: when the provider's model list\n"
+        "checks keys, one list call per key (nothing paid for) unless --model-checks asks for a chat each."
+    )
+)
 def check(
     name: str,
-    model: str | None = typer.Option(None, "--model", "-m", help="Model to test with (default: the first chat model)."),
-    all_keys: bool = typer.Option(False, "--all-keys", help="Check every key, not just the first."),
-    all_models: bool = typer.Option(False, "--all-models", help="Check every chat model with every key: a matrix."),
-    model_checks: bool = typer.Option(
-        False, "--model-checks", help="With --all-models: a chat per model and key, even where the model list would do."
+    model: str | None = typer.Option(
+        None, "--model", "-m", help=_("Model to test with (default: the first chat model).")
     ),
-    as_json: bool = typer.Option(False, "--json", help="With --all-models: the matrix as JSON."),
+    all_keys: bool = typer.Option(False, "--all-keys", help=_("Check every key, not just the first.")),
+    all_models: bool = typer.Option(False, "--all-models", help=_("Check every chat model with every key: a matrix.")),
+    model_checks: bool = typer.Option(
+        False,
+        "--model-checks",
+        help=_("With --all-models: a chat per model and key, even where the model list would do."),
+    ),
+    as_json: bool = typer.Option(False, "--json", help=_("With --all-models: the matrix as JSON.")),
     remove_failing_keys: bool = typer.Option(
-        False, "--remove-failing-keys", help="With --all-models: then remove the keys the provider refused (auth)."
+        False, "--remove-failing-keys", help=_("With --all-models: then remove the keys the provider refused (auth).")
     ),
     timeout: float | None = typer.Option(
-        None, "--timeout", min=0.1, help="With --all-models: seconds per check (default 30)."
+        None, "--timeout", min=0.1, help=_("With --all-models: seconds per check (default 30).")
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before removing keys."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask before removing keys.")),
 ) -> None:
-    """Verify the provider answers: one tiny streamed request per key, stopped at the first token.
-
-    With --all-models, every chat model × every key, 4 at a time: when the provider's model list
-    checks keys, one list call per key (nothing paid for) unless --model-checks asks for a chat each.
-    """
     import asyncio
 
     from drupe.errors import DrupeError
@@ -365,14 +365,17 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command("reset-secrets")
-def reset_secrets(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
-    """Forget the stored secrets the current secret key cannot decrypt, and use this key from now on.
-
-    For when the original DRUPE_HOME/secret.key is lost for good: the providers stay, with their
-    models; give them their keys, secret headers and URL credentials again with `drupe provider edit`.
-    MCP servers' environment values and secret headers are forgotten too (`drupe mcp edit` gives them again).
-    """
+@app.command(
+    "reset-secrets",
+    help=_(
+        "Forget the stored secrets the current secret key cannot decrypt, and use this key from now on.\n"
+        "\n"
+        "For when the original DRUPE_HOME/secret.key is lost for good: the providers stay, with their\n"
+        "models; give them their keys, secret headers and URL credentials again with `drupe provider edit`.\n"
+        "MCP servers' environment values and secret headers are forgotten too (`drupe mcp edit` gives them again)."
+    ),
+)
+def reset_secrets(yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask."))) -> None:
     from drupe.secrets import MCP_PREFIX
 
     registry = open_registry()

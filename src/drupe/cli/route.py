@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from drupe.cli.common import print_json
+from drupe.i18n import _
 
 if TYPE_CHECKING:
     from drupe.gateway.routes import Route, Routes
 
 app = typer.Typer(
-    help="Routes: a model name for the gateway's clients that tries PROVIDER/MODEL targets in order.",
+    help=_("Routes: a model name for the gateway's clients that tries PROVIDER/MODEL targets in order."),
     no_args_is_help=True,
 )
 
@@ -31,14 +32,13 @@ def _route_dict(route: Route) -> dict:
     return plain(route)
 
 
-@app.command()
+@app.command(help=_("Add a route: `drupe route add fast --to work/gpt-4o-mini --to home/claude-3-5-haiku`."))
 def add(
-    name: str = typer.Argument(..., help="The model name clients will ask for (no '/' or spaces)."),
+    name: str = typer.Argument(..., help=_("The model name clients will ask for (no '/' or spaces).")),
     to: list[str] = typer.Option(
-        [], "--to", help="A target PROVIDER/MODEL; repeat for the fallbacks, in the order to try them."
+        [], "--to", help=_("A target PROVIDER/MODEL; repeat for the fallbacks, in the order to try them.")
     ),
 ) -> None:
-    """Add a route: `drupe route add fast --to work/gpt-4o-mini --to home/claude-3-5-haiku`."""
     if not to:
         from drupe.errors import DrupeError
 
@@ -49,9 +49,8 @@ def add(
     typer.echo(f"Added route {route.name}: {' → '.join(route.targets)}. Clients ask for the model {route.name!r}.")
 
 
-@app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the routes and their targets."""
+@app.command("list", help=_("List the routes and their targets."))
+def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     routes = _routes().list_routes()
     if as_json:
         print_json([_route_dict(route) for route in routes])
@@ -68,9 +67,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     Console().print(table)
 
 
-@app.command()
-def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show a route's targets, in the order they are tried."""
+@app.command(help=_("Show a route's targets, in the order they are tried."))
+def show(name: str, as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     route = _routes().get(name)
     if as_json:
         print_json(_route_dict(route))
@@ -80,7 +78,6 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JS
     typer.echo("\n".join(lines))
 
 
-@app.command()
+@app.command(help=_("Remove a route; clients asking for it get an unknown-model error from then on."))
 def remove(name: str) -> None:
-    """Remove a route; clients asking for it get an unknown-model error from then on."""
     typer.echo(f"Removed route {_routes().remove(name).name}.")

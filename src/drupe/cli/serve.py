@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from drupe.i18n import _
+
 if TYPE_CHECKING:
     import socket
 
@@ -16,22 +18,25 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(serve)
+    app.command(help=_("Start the web app (chat, providers, models) in your browser, and the gateway API under /v1."))(
+        serve
+    )
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on. Off loopback a token is required."),
-    port: int = typer.Option(8765, "--port", "-p", help="The port to listen on; 0 picks a free one."),
-    open_browser: bool = typer.Option(False, "--open", help="Open the app in the browser."),
-    no_local: bool = typer.Option(False, "--no-local", help="Do not start the built-in local model."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help=_("The address to listen on. Off loopback a token is required.")
+    ),
+    port: int = typer.Option(8765, "--port", "-p", help=_("The port to listen on; 0 picks a free one.")),
+    open_browser: bool = typer.Option(False, "--open", help=_("Open the app in the browser.")),
+    no_local: bool = typer.Option(False, "--no-local", help=_("Do not start the built-in local model.")),
     gateway_only: bool = typer.Option(
-        False, "--gateway-only", help="Serve only the OpenAI/Anthropic-compatible API under /v1: no pages, no /api."
+        False, "--gateway-only", help=_("Serve only the OpenAI/Anthropic-compatible API under /v1: no pages, no /api.")
     ),
     log_gateway_content: bool = typer.Option(
-        False, "--log-gateway-content", help="Keep what gateway requests sent and got in the usage log."
+        False, "--log-gateway-content", help=_("Keep what gateway requests sent and got in the usage log.")
     ),
 ) -> None:
-    """Start the web app (chat, providers, models) in your browser, and the gateway API under /v1."""
     import importlib.util
     import os
     import socket

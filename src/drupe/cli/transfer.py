@@ -7,15 +7,15 @@ from pathlib import Path
 import typer
 
 from drupe.cli.common import open_registry
+from drupe.i18n import _
 
 
 def export(
     file: Path,
     include_keys: bool = typer.Option(
-        False, "--include-keys", help="Also write API keys, secret headers and URL credentials, in clear text."
+        False, "--include-keys", help=_("Also write API keys, secret headers and URL credentials, in clear text.")
     ),
 ) -> None:
-    """Write all providers and their models to a JSON file (secrets left out unless asked)."""
     from drupe.transfer import export_file
 
     registry = open_registry()
@@ -30,10 +30,9 @@ def export(
 def import_(
     file: Path,
     on_conflict: str = typer.Option(
-        "skip", "--on-conflict", help="skip, rename or replace a provider whose name exists."
+        "skip", "--on-conflict", help=_("skip, rename or replace a provider whose name exists.")
     ),
 ) -> None:
-    """Read providers and models from a JSON export; the whole file is checked first."""
     from drupe.errors import DrupeError
     from drupe.transfer import import_file
 
@@ -48,5 +47,9 @@ def import_(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export)
-    app.command("import")(import_)
+    app.command(
+        "export", help=_("Write all providers and their models to a JSON file (secrets left out unless asked).")
+    )(export)
+    app.command("import", help=_("Read providers and models from a JSON export; the whole file is checked first."))(
+        import_
+    )
