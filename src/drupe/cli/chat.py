@@ -119,11 +119,11 @@ def chat(
         text = ""  # the files alone are the message
     if continue_answer and (text is not None or provider or model):
         raise DrupeError(
-            "--continue-answer takes no prompt, file, --provider or --model: the answer's own model goes on with it.",
+            _("--continue-answer takes no prompt, file, --provider or --model: the answer's own model goes on with it."),
             code="invalid", field="continue_answer",
         )  # fmt: skip
     if text is None and not continue_answer and not sys.stdin.isatty():
-        raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
+        raise DrupeError(_("No prompt: give one as an argument or pipe text on stdin."), code="invalid", field="prompt")
     service = ChatService(open_store())
     given: dict[str, Any] = {
         "system_prompt": system,
@@ -222,7 +222,7 @@ async def _go_on(
         leaf = service.get_conversation(conversation_id).current_leaf_id
         if leaf is None:
             raise DrupeError(
-                "This conversation has no answer to continue yet.", code="invalid", field="continue_answer"
+                _("This conversation has no answer to continue yet."), code="invalid", field="continue_answer"
             )
         approver = approver_for(yes)
         events = service.continue_answer(leaf, stream=stream, approver=approver)
@@ -275,7 +275,7 @@ def _reasoning_setting(reasoning: str | None) -> dict[str, Any]:
         return {"reasoning": None}
     if word not in ("off", "low", "medium", "high"):
         raise DrupeError(
-            f"--reasoning takes off, low, medium, high or default, not {reasoning!r}.",
+            _("--reasoning takes off, low, medium, high or default, not {value}.", value=repr(reasoning)),
             code="invalid", field="reasoning", value=reasoning,
         )  # fmt: skip
     return {"reasoning": word}
@@ -319,7 +319,7 @@ def _conversation_to_continue(service: ChatService, conversation: str | None) ->
         return service.get_conversation(conversation).id
     recent = service.list_conversations(limit=1)
     if not recent:
-        raise DrupeError("No conversation to continue yet: start one with `drupe chat PROMPT`.", code="not_found")
+        raise DrupeError(_("No conversation to continue yet: start one with `drupe chat PROMPT`."), code="not_found")
     return recent[0].id
 
 
@@ -413,10 +413,10 @@ def report(service: ChatService, outcome: TurnOutcome, *, stats: bool = True) ->
             if stopped:
                 lines.append((stopped, "yellow"))
             if answer.status == "error":
-                lines += [(line, "red" if line.startswith("error") else "yellow") for line in error_lines(answer)]
+                lines += [(line, "yellow" if index else "red") for index, line in enumerate(error_lines(answer))]
         if answer.id in outcome.save_errors:
             problem = save_error_lines(answer, outcome.save_errors[answer.id])
-            lines += [(line, "red" if line.startswith("error") else "yellow") for line in problem]
+            lines += [(line, "yellow" if index else "red") for index, line in enumerate(problem)]
     denied = denied_note(outcome.answers)
     if denied:
         lines.append((denied, "yellow"))

@@ -39,12 +39,12 @@ def list_(
         print_json([c.to_dict() for c in found])
         return
     if not found:
-        typer.echo('No conversations yet. Start one: drupe chat "Hello"')
+        typer.echo(_('No conversations yet. Start one: drupe chat "Hello"'))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("ID", "Updated", "Title", box=None)
+    table = Table("ID", _("Updated"), _("Title"), box=None)
     for c in found:
         table.add_row(c.id[:8], c.updated_at.strftime("%Y-%m-%d %H:%M"), c.title or "(untitled)")
     Console().print(table)
@@ -67,16 +67,18 @@ def show(
     from drupe.cli.render import attachment_lines, print_tool_steps
 
     console = Console(highlight=False)
-    console.print(f"{conversation.title or '(untitled)'}  [{conversation.id}]", style="bold", markup=False)
+    title = conversation.title or _("(untitled)")
+    console.print(f"{title}  [{conversation.id}]", style="bold", markup=False)
     if conversation.settings.system_prompt:
-        console.print(f"System: {conversation.settings.system_prompt}", style="dim", markup=False)
+        console.print(_("System: {prompt}", prompt=conversation.settings.system_prompt), style="dim", markup=False)
     if conversation.settings.reasoning:
-        console.print(f"Reasoning: {conversation.settings.reasoning}", style="dim", markup=False)
+        console.print(_("Reasoning: {effort}", effort=conversation.settings.reasoning), style="dim", markup=False)
     for param in conversation.settings.params:
         shown = param.value if param.type in ("text", "json") else json.dumps(param.value)
-        console.print(f"Parameter: {param.name} = {shown} ({param.type})", style="dim", markup=False)
+        line = _("Parameter: {name} = {value} ({type})", name=param.name, value=shown, type=param.type)
+        console.print(line, style="dim", markup=False)
     for message in messages:
-        who = "you" if message.role == "user" else f"{message.provider}/{message.model}"
+        who = _("you") if message.role == "user" else f"{message.provider}/{message.model}"
         note = "" if message.status == "complete" else f" ({message.status})"
         console.print(f"── #{message.id} {who}{note}", style="bold" if message.role == "user" else "dim", markup=False)
         print_tool_steps(console, message)
@@ -86,13 +88,13 @@ def show(
         for line in attachment_lines(message.parts):
             console.print(line, style="cyan", markup=False)
         if message.error:
-            console.print(f"error: {message.error}", style="red", markup=False)
+            console.print(_("error: {message}", message=message.error), style="red", markup=False)
 
 
 @app.command(help=_("Give a conversation a new title."))
 def rename(conversation_id: str = typer.Argument(..., help=ID_HELP), title: str = typer.Argument(...)) -> None:
     conversation = open_service().rename_conversation(conversation_id, title)
-    typer.echo(f"Renamed {conversation.id[:8]} to {conversation.title!r}.")
+    typer.echo(_("Renamed {id} to {title}.", id=conversation.id[:8], title=repr(conversation.title)))
 
 
 @app.command(help=_("Delete a conversation and all its messages."))
@@ -102,11 +104,14 @@ def delete(
 ) -> None:
     service = open_service()
     conversation = service.get_conversation(conversation_id)
-    if not confirm(f"Delete conversation {conversation.title or conversation.id[:8]!r} and all its messages?", yes):
-        typer.echo("Kept.")
+    question = _(
+        "Delete conversation {name} and all its messages?", name=repr(conversation.title or conversation.id[:8])
+    )
+    if not confirm(question, yes):
+        typer.echo(_("Kept."))
         raise typer.Exit(1)
     service.delete_conversation(conversation.id)
-    typer.echo(f"Deleted conversation {conversation.id[:8]}.")
+    typer.echo(_("Deleted conversation {id}.", id=conversation.id[:8]))
 
 
 @app.command(help=_("Find messages containing all the words of TEXT."))
@@ -120,7 +125,7 @@ def search(
         print_json([hit.to_dict() for hit in hits])
         return
     if not hits:
-        typer.echo(f"No messages match {text!r}.")
+        typer.echo(_("No messages match {text}.", text=repr(text)))
         return
     for hit in hits:
         snippet = " ".join(hit.snippet.split())
@@ -143,9 +148,11 @@ def export(
     elif format == "json":
         text = json.dumps(service.export_json(conversation_id), indent=2, ensure_ascii=False) + "\n"
     else:
-        raise DrupeError(f"--format must be md or json, not {format!r}.", code="invalid", field="format")
+        raise DrupeError(
+            _("--format must be md or json, not {value}.", value=repr(format)), code="invalid", field="format"
+        )
     if output is None:
         typer.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
-    typer.echo(f"Wrote {output}.")
+    typer.echo(_("Wrote {path}.", path=output))

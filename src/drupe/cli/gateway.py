@@ -64,9 +64,10 @@ def _when(moment: datetime | None, missing: str = "never", *, day: bool = False)
 
 
 def _limits(key: GatewayKey) -> str:
-    models = "models " + ", ".join(key.models) if key.models else "every model"
-    expires = f"expires {_when(key.expires_at)} UTC" if key.expires_at else "never expires"
-    rpm = f"{key.rpm} requests a minute" if key.rpm else "no rate limit"
+    """What a key may do, as three phrases: its models, its expiry, its rate."""
+    models = _("models {names}", names=", ".join(key.models)) if key.models else _("every model")
+    expires = _("expires {when} UTC", when=_when(key.expires_at)) if key.expires_at else _("never expires")
+    rpm = _("{n} requests a minute", n=key.rpm) if key.rpm else _("no rate limit")
     return f"{models}; {expires}; {rpm}"
 
 
@@ -84,11 +85,13 @@ def create(
     rpm: int | None = typer.Option(None, "--rpm", help=_("Requests per minute the key may make (per drupe serve).")),
 ) -> None:
     key, secret = _keys().create(name, models=models, expires_days=expires, rpm=rpm)
-    typer.echo(f"Created gateway key {key.name} ({_limits(key)}):", err=True)
+    typer.echo(_("Created gateway key {name} ({limits}):", name=key.name, limits=_limits(key)), err=True)
     typer.echo(secret)
     typer.echo(
-        "Copy it now: it will not be shown again (drupe keeps only its hash). Programs send it as their API key "
-        "to drupe serve's /v1 API, e.g. base URL http://127.0.0.1:8765/v1.",
+        _(
+            "Copy it now: it will not be shown again (drupe keeps only its hash). Programs send it as their API key "
+            "to drupe serve's /v1 API, e.g. base URL http://127.0.0.1:8765/v1."
+        ),
         err=True,
     )
 
@@ -106,7 +109,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) 
         print_json([_key_dict(key) for key in keys])
         return
     if not keys:
-        typer.echo("No gateway keys yet. Create one: drupe gateway key create NAME")
+        typer.echo(_("No gateway keys yet. Create one: drupe gateway key create NAME"))
         return
     from rich.table import Table
 
@@ -127,10 +130,17 @@ def revoke(name: str) -> None:
     keys = _keys()
     before = keys.get(name)
     if before.revoked_at is not None:
-        typer.echo(f"Gateway key {before.name} was already revoked on {_when(before.revoked_at)} UTC.")
+        typer.echo(
+            _("Gateway key {name} was already revoked on {when} UTC.", name=before.name, when=_when(before.revoked_at))
+        )
         return
     key = keys.revoke(before.id)
-    typer.echo(f"Revoked gateway key {key.name} ({key.prefix}…): requests with it are refused from now on.")
+    typer.echo(
+        _(
+            "Revoked gateway key {name} ({prefix}…): requests with it are refused from now on.",
+            name=key.name, prefix=key.prefix,
+        )
+    )  # fmt: skip
 
 
 COLUMNS = {"key": "Key", "model": "Model", "provider": "Provider"}
@@ -156,7 +166,7 @@ def usage(
         print_json(rows)
         return
     if not rows:
-        typer.echo(f"No gateway requests in the last {since.strip()}.")
+        typer.echo(_("No gateway requests in the last {since}.", since=since.strip()))
         return
     from rich.table import Table
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from drupe.i18n import _
+
 if TYPE_CHECKING:
     from drupe.chat import ChatService, Target
     from drupe.chat.approval import Approver
@@ -134,7 +136,7 @@ class Session:
 
     def command(self, line: str) -> str | None:
         """Handle a slash command that needs no answer; returns the name of one that does."""
-        name, _, arg = line.partition(" ")
+        name, _sep, arg = line.partition(" ")
         arg = arg.strip()
         if name == "/model":
             if arg:
@@ -255,4 +257,4 @@ async def _converse(prompt: Any, session: Session, stream: bool) -> None:
             if events is not None and not await session.turn(events):
                 return
         except DrupeError as exc:
-            session.console.print(f"error: {describe(exc)}", style="red", markup=False)
+            session.console.print(_("error: {message}", message=describe(exc)), style="red", markup=False)

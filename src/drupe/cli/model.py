@@ -31,7 +31,12 @@ def add(
         name=name, group=group, capabilities=capability, context_window=context_window,
         max_output=max_output, price_in=price_in, price_out=price_out,
     )  # fmt: skip
-    typer.echo(f"Added model {model.model_id} to {provider} (group {model.group}; {', '.join(model.capabilities)}).")
+    typer.echo(
+        _(
+            "Added model {model} to {provider} (group {group}; {capabilities}).",
+            model=model.model_id, provider=provider, group=model.group, capabilities=", ".join(model.capabilities),
+        )
+    )  # fmt: skip
 
 
 @app.command("list", help=_("List models, grouped by provider."))
@@ -46,13 +51,13 @@ def list_(
         print_json([{"provider": p.name, **m.public_dict()} for p, m in rows])
         return
     if not rows:
-        typer.echo("No models yet. Add one: drupe model add PROVIDER MODEL_ID")
+        typer.echo(_("No models yet. Add one: drupe model add PROVIDER MODEL_ID"))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("Provider", "Name", "Group", "Capabilities", box=None)
-    table.add_column("Model ID", overflow="fold")
+    table = Table(_("Provider"), _("Name"), _("Group"), _("Capabilities"), box=None)
+    table.add_column(_("Model ID"), overflow="fold")
     for p, m in rows:
         table.add_row(p.name, m.name if m.name != m.model_id else "", m.group, ", ".join(m.capabilities), m.model_id)
     Console().print(table)
@@ -88,7 +93,7 @@ def edit(
         if value is not None
     }  # fmt: skip
     if not changes:
-        typer.echo("Nothing to change: give at least one option (see --help).")
+        typer.echo(_("Nothing to change: give at least one option (see --help)."))
         return
     registry = open_registry()
     model = registry.edit_model(provider, model_id, **changes)
@@ -96,13 +101,13 @@ def edit(
         from drupe.chat.targets import follow_rename
 
         follow_rename(registry, model.provider_id, model_id, model.model_id)
-    typer.echo(f"Updated model {model.model_id}.")
+    typer.echo(_("Updated model {model}.", model=model.model_id))
 
 
 @app.command(help=_("Remove a model from a provider."))
 def remove(provider: str, model_id: str) -> None:
     model = open_registry().remove_model(provider, model_id)
-    typer.echo(f"Removed model {model.model_id} from {provider}.")
+    typer.echo(_("Removed model {model} from {provider}.", model=model.model_id, provider=provider))
 
 
 @app.command(help=_("List the provider's remote models (marking those already added), and add some."))
@@ -123,7 +128,10 @@ def fetch(
     missing = [model_id for model_id in add if model_id not in by_id]
     if missing:
         raise DrupeError(
-            f"The provider does not list {missing[0]!r}. Run `drupe model fetch {provider}` to see its models.",
+            _(
+                "The provider does not list {model}. Run `drupe model fetch {provider}` to see its models.",
+                model=repr(missing[0]), provider=provider,
+            ),
             code="not_found", what="remote_model", provider=provider, name=missing[0],
         )  # fmt: skip
     wanted = [e for e in entries if not e.added and (add_all or e.model_id in add)]
@@ -136,14 +144,15 @@ def fetch(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("", "Group", "Capabilities", box=None)
-    table.add_column("Model ID", overflow="fold")
+    table = Table("", _("Group"), _("Capabilities"), box=None)
+    table.add_column(_("Model ID"), overflow="fold")
     for e in entries:
         mark = "+" if e.model_id in added_now else ("✓" if e.added else "")
         table.add_row(mark, e.group, ", ".join(e.capabilities), e.model_id)
     Console().print(table)
-    note = f"Added {len(added_now)} model(s). " if added_now else ""
-    typer.echo(f"{note}{len(entries)} remote model(s); ✓ = already added.")
+    remote = _("{n} remote model(s); ✓ = already added.", n=len(entries))
+    added = _("Added {n} model(s).", n=len(added_now))
+    typer.echo(f"{added} {remote}" if added_now else remote)
 
 
 @app.command(help=_("Set the model `drupe chat` uses when given neither -p nor -m."))
@@ -151,4 +160,4 @@ def default(provider: str, model_id: str) -> None:
     from drupe.chat.targets import set_default_model
 
     target = set_default_model(open_registry(), provider, model_id)
-    typer.echo(f"Default model: {target}.")
+    typer.echo(_("Default model: {target}.", target=target))

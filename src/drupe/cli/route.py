@@ -43,10 +43,17 @@ def add(
         from drupe.errors import DrupeError
 
         raise DrupeError(
-            "Give at least one target: --to PROVIDER/MODEL (repeat it for fallbacks).", code="invalid", field="targets"
+            _("Give at least one target: --to PROVIDER/MODEL (repeat it for fallbacks)."),
+            code="invalid",
+            field="targets",
         )
     route = _routes().add(name, to)
-    typer.echo(f"Added route {route.name}: {' → '.join(route.targets)}. Clients ask for the model {route.name!r}.")
+    typer.echo(
+        _(
+            "Added route {name}: {targets}. Clients ask for the model {model}.",
+            name=route.name, targets=" → ".join(route.targets), model=repr(route.name),
+        )
+    )  # fmt: skip
 
 
 @app.command("list", help=_("List the routes and their targets."))
@@ -56,12 +63,12 @@ def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) 
         print_json([_route_dict(route) for route in routes])
         return
     if not routes:
-        typer.echo("No routes yet. Add one: drupe route add NAME --to PROVIDER/MODEL [--to PROVIDER/MODEL ...]")
+        typer.echo(_("No routes yet. Add one: drupe route add NAME --to PROVIDER/MODEL [--to PROVIDER/MODEL ...]"))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("Name", "Targets, in order", box=None)
+    table = Table(_("Name"), _("Targets, in order"), box=None)
     for route in routes:
         table.add_row(route.name, " → ".join(route.targets))
     Console().print(table)
@@ -73,11 +80,12 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help=_("Print 
     if as_json:
         print_json(_route_dict(route))
         return
-    lines = [f"Name:    {route.name}", "Targets:"]
+    name_label = _("Name")
+    lines = [f"{name_label}:    {route.name}", _("Targets:")]
     lines += [f"  {index}. {target}" for index, target in enumerate(route.targets, 1)]
     typer.echo("\n".join(lines))
 
 
 @app.command(help=_("Remove a route; clients asking for it get an unknown-model error from then on."))
 def remove(name: str) -> None:
-    typer.echo(f"Removed route {_routes().remove(name).name}.")
+    typer.echo(_("Removed route {name}.", name=_routes().remove(name).name))

@@ -20,11 +20,19 @@ def export(
 
     registry = open_registry()
     count = export_file(registry, file, include_keys)
-    note = " with API keys and other secrets (keep the file private)" if include_keys else " without secrets"
-    typer.echo(f"Exported {count} provider(s) to {file}{note}.")
+    if include_keys:
+        done = _(
+            "Exported {n} provider(s) to {file} with API keys and other secrets (keep the file private).",
+            n=count, file=file,
+        )  # fmt: skip
+    else:
+        done = _("Exported {n} provider(s) to {file} without secrets.", n=count, file=file)
+    typer.echo(done)
     unreadable = [p.name for p in registry.list_providers() if p.secrets_unreadable]
     if include_keys and unreadable:
-        typer.echo(f"The secrets of {', '.join(unreadable)} cannot be decrypted and were not written.", err=True)
+        typer.echo(
+            _("The secrets of {names} cannot be decrypted and were not written.", names=", ".join(unreadable)), err=True
+        )
 
 
 def import_(
@@ -38,12 +46,15 @@ def import_(
 
     if on_conflict not in ("skip", "rename", "replace"):
         raise DrupeError(
-            f"--on-conflict must be skip, rename or replace, not {on_conflict!r}.", code="invalid", field="on_conflict"
+            _("--on-conflict must be skip, rename or replace, not {value}.", value=repr(on_conflict)),
+            code="invalid",
+            field="on_conflict",
         )
     plan = import_file(open_registry(), file, on_conflict)  # type: ignore[arg-type]
-    typer.echo(
-        f"Imported {len(plan.add)} provider(s)" + (f"; skipped {', '.join(plan.skipped)}" if plan.skipped else "") + "."
-    )
+    if plan.skipped:
+        typer.echo(_("Imported {n} provider(s); skipped {names}.", n=len(plan.add), names=", ".join(plan.skipped)))
+    else:
+        typer.echo(_("Imported {n} provider(s).", n=len(plan.add)))
 
 
 def register(app: typer.Typer) -> None:
