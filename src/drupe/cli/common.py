@@ -40,10 +40,10 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return typer.confirm(question, default=False)
 
 
-def labelled(fields: list[tuple[str, str]]) -> str:
-    """`Label:  value` lines with the values in one column, however long the labels are in the
-    language spoken (measured in terminal cells: a Chinese character takes two)."""
+def labelled(fields: list[tuple[str, str]], width: int = 12) -> str:
+    """`Label:  value` lines with the values in one column, after at least `width` cells of label,
+    however long the labels are in the language spoken (a Chinese character takes two cells)."""
     from rich.cells import cell_len
 
-    width = max([12, *(cell_len(f"{label}:") for label, _ in fields)])
+    width = max([width, *(cell_len(f"{label}:") for label, _ in fields)])
     return "\n".join(f"{label}:{' ' * (width - cell_len(label) - 1)} {value}" for label, value in fields)
