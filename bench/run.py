@@ -40,6 +40,7 @@ BENCHMARKS = [
     ("gateway", "7. Gateway, next to LiteLLM's proxy", 120),
     ("protocol_parse", "Protocol parsing cost per chunk (bench/protocol_parse.py)", 30),
     ("history", "Request building in a long conversation (bench/history.py)", 30),
+    ("search", "Search in Chinese, Japanese and Korean (bench/search.py)", 60),
     ("tool_roundtrip", "Tool round trip: what drupe adds to one MCP call (bench/tool_roundtrip.py)", 40),
 ]
 TOTAL_BUDGET = 590.0

@@ -89,19 +89,13 @@ def test_compiled_files_match_the_catalogs(code):
     for domain in build.DOMAINS:
         po = LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po"
         with po.with_suffix(".mo").open("rb") as file:
-            compiled = {_same(m.id): _same(m.string) for m in read_mo(file) if m.id}
-        written = {_same(m.id): _same(m.string) for m in read(po) if m.id and not m.fuzzy and all(_forms(m))}
+            compiled = {_key(m): tuple(_forms(m)) for m in read_mo(file) if m.id}
+        written = {_key(m): tuple(_forms(m)) for m in read(po) if m.id and not m.fuzzy and all(_forms(m))}
         assert compiled == written, f"{code}/{domain}.mo is older than its .po: run `make i18n`"
     page = json.loads((build.WEB_JSON / f"{code}.json").read_text(encoding="utf-8"))
     assert page == build.web_json(LOCALE_DIR / code / "LC_MESSAGES" / "web.po"), (
         f"static/i18n/{code}.json is older than web.po: run `make i18n`"
     )
-
-
-def _same(value):
-    """A message's id or string as one comparable value: a plural's forms come as a list from a
-    .mo file and as a tuple from a .po file."""
-    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
@@ -110,6 +104,11 @@ def test_gettext_reads_each_compiled_catalog(code):
     catalog = read(LOCALE_DIR / code / "LC_MESSAGES" / "drupe.po")
     message = next(m for m in catalog if m.id and isinstance(m.id, str))
     assert translation.gettext(message.id) == message.string
+
+
+def _key(message) -> str | tuple[str, ...]:
+    """A message's id, hashable: a plural's (singular, plural) is a list when read from a .mo."""
+    return tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
 
 
 def _forms(message) -> list[str]:

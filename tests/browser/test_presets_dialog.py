@@ -71,3 +71,28 @@ def test_presets_api_lists_the_catalog(api: httpx2.Client) -> None:
     listed = api.get("/presets").json()
     assert listed[0]["id"] == "openai" and len(listed) == 30
     assert next(p for p in listed if p["id"] == "deepseek") == get_preset("deepseek").public_dict()
+
+
+HOSTILE = '<img src=x onerror="document.body.dataset.owned=1">'
+
+
+def test_preset_text_with_markup_stays_text(ui: Page) -> None:
+    """The catalog ships with drupe, but whatever it holds is shown as text, never as markup."""
+    hostile = {
+        "id": "hostile", "name": f"Evil {HOSTILE}", "type": "openai", "base_url": "https://example.invalid/v1",
+        "chat_url": "https://example.invalid/v1/chat/completions", "models": [f"m-{HOSTILE}"],
+        "key_url": "javascript:document.body.dataset.owned=2", "docs_url": "https://example.invalid/docs",
+        "checked": "", "note": f"Note {HOSTILE}", "local": False,
+        "alternates": [{"name": f"Alt {HOSTILE}", "type": "anthropic", "base_url": "https://example.invalid",
+                        "chat_url": "https://example.invalid/v1/messages", "note": HOSTILE}],
+    }  # fmt: skip
+    ui.route("**/api/presets", lambda route: route.fulfill(json=[hostile]))
+    dialog = open_add_dialog(ui)
+    dialog.get_by_role("listbox", name="Services").get_by_role("option", name=f"Evil {HOSTILE}").click()
+    expect(dialog.get_by_label("Provider name")).to_have_value(f"Evil {HOSTILE}")
+    expect(dialog.get_by_text(f"Alt {HOSTILE}")).to_be_visible()
+    assert dialog.locator("img").count() == 0
+    key_link = dialog.get_by_role("link", name="Get a key")
+    if key_link.count():
+        key_link.click()
+    assert ui.evaluate("document.body.dataset.owned") is None

@@ -158,7 +158,7 @@ def test_a_provider_refusing_tools_says_to_turn_them_off(ui: Page, api: httpx2.C
     assert api.get("/conversations").json()[0]["settings"]["tools"] == ["time.get_current_time"]
 
     error = last_answer(ui).get_by_role("alert")
-    expect(error).to_contain_text("tools_refused")
+    expect(error).to_contain_text("tools refused")  # the kind `tools_refused`, in words
     expect(error).to_contain_text("turn tools off in the Tools menu below")
 
 

@@ -30,80 +30,19 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from typing import Literal
 from urllib.parse import unquote
 
+from drupe.chat.titles import INSTRUCTION as TITLE_INSTRUCTION
 from drupe.protocols.types import TYPES
 from tests.fakes import anthropic, gemini, openai_chat, openai_responses
 from tests.fakes.answer import Answer, FakeCall, Frames, count_words, split_chunks
+from tests.fakes.faults import HTML_PAGE, Fault
 from tests.fakes.server import DropConnection, Reply, Request, ServerThread
 
 KINDS = tuple(TYPES)
 """Every provider type drupe knows, so the tests parametrised by kind cover each one: a new type
 makes them fail until this fake speaks it too."""
 DEFAULT_MODELS = ("fake-model", "fake-large", "org/fake model:q4.gguf")
-
-FaultKind = Literal[
-    "drop",
-    "rate_limit",
-    "server_error",
-    "malformed",
-    "stall",
-    "html",
-    "huge_error",
-    "ping",
-    "big_event",
-    "no_finish",
-    "stall_drop",
-    "echo",
-    "cut_off",
-    "endless",
-    "no_tools",
-    "length",
-]
-
-HTML_PAGE = (
-    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
-    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"
-)
-
-
-@dataclass
-class Fault:
-    """Something going wrong, for the next `times` requests (None: every request).
-
-    - rate_limit:   429 with a provider-shaped body and `Retry-After: retry_after`
-    - server_error: 500 with a provider-shaped body
-    - html:         an HTML page with status `status` (200: a wrong base URL; 502: a proxy)
-    - drop:         chats only: the connection closes after `after_chunks` content chunks
-    - malformed:    chats only: content chunk number `after_chunks` is broken JSON
-    - stall:        chats only: `seconds` of silence after `after_chunks` content chunks
-    - echo:         400 whose message repeats every request header, as some gateways do
-    - huge_error:   400 with a provider-shaped JSON error whose message is about `size` bytes, sent
-                    in pieces as it is made (so a client that reads it all takes that long)
-    - ping:         chats only: before every content chunk, events with no data
-                    (`event: ping` alone, and an empty `data:` line), as the SSE spec allows
-    - big_event:    chats only: content chunk number `after_chunks` is one event of `size` bytes
-    - no_finish:    chats only: the stream ends cleanly after the content with no finish reason and
-                    no end marker; a whole answer comes without its finish reason
-    - stall_drop:   chats only: `seconds` of silence, then the connection closes with no answer at all
-                    (a proxy giving up on a request)
-    - cut_off:      chats only: the stream ends cleanly after `after_chunks` content chunks, with no
-                    finish reason and no end marker; a whole answer comes with no finish reason
-    - endless:      streams only: the content chunks are sent again and again, never finishing
-    - no_tools:     chats offering tools: 400 saying the model does not support tools (Ollama's words)
-    - length:       chats: the answer stops at the token limit, after `after_chunks` text chunks (0: all),
-                    with the format's own finish reason for it (`length`, `max_tokens`, `MAX_TOKENS`,
-                    `response.incomplete` for `max_output_tokens`)
-    """
-
-    kind: FaultKind
-    times: int | None = None
-    after_chunks: int = 0
-    retry_after: float | None = 0
-    seconds: float = 30.0
-    status: int = 200
-    size: int = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -129,6 +68,8 @@ class FakeUpstream:
     With `tool_calls`, a chat request that offers tools is answered with those calls (and
     `tool_text` said before them) until the request carries `tool_rounds` rounds of tool
     results; then with `text` as usual. `tool_rounds=None`: calls every time (a model that loops).
+    Title requests (drupe's title instruction in them) go to `title_requests`, untouched by
+    `fault`: `title` after `title_delay` seconds, or a 404 when None (the first message stays).
     `reasoning_field` picks the OpenAI chat delta field: "reasoning_content"
     or "reasoning". `think_tags` sends the reasoning inside the text as
     `<think>…</think>` instead.
@@ -153,6 +94,8 @@ class FakeUpstream:
         tool_calls: tuple[FakeCall, ...] = (),
         tool_text: str = "",
         tool_rounds: int | None = 1,
+        title: str | None = None,
+        title_delay: float = 0.0,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -171,6 +114,9 @@ class FakeUpstream:
         self.tool_calls = tool_calls
         self.tool_text_chunks = split_chunks(tool_text, None)
         self.tool_rounds = tool_rounds
+        self.title = title
+        self.title_delay = title_delay
+        self.title_requests: list[Recorded] = []
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._server = ServerThread(self._handle, port)
@@ -208,7 +154,11 @@ class FakeUpstream:
         route, model = self._route(request)
         body = json.loads(request.body) if request.body else None
         model = model or (body or {}).get("model", "")
-        self.requests.append(Recorded(request.method, request.path, request.query, request.headers, body, model))
+        recorded = Recorded(request.method, request.path, request.query, request.headers, body, model)
+        if route is not None and TITLE_INSTRUCTION in json.dumps(_prompt(body), ensure_ascii=False):
+            self.title_requests.append(recorded)
+            return await self._title_reply(model, body or {})
+        self.requests.append(recorded)
         if route is None:
             return self._error(404, f"Unknown path {request.path}")
         refused = self._refuse(request.headers)
@@ -239,6 +189,13 @@ class FakeUpstream:
             {"content-type": "text/event-stream", "cache-control": "no-cache"},
             stream=self._stream(answer, fault, (body or {}).get("stream_options")),
         )
+
+    async def _title_reply(self, model: str, body: dict) -> Reply:
+        await asyncio.sleep(self.title_delay)
+        if self.title is None:
+            return self._error(404, "This fake gives no titles.")
+        answer = Answer(model, split_chunks(self.title, None), (), count_words(_prompt(body)))
+        return await self._whole(answer, None)
 
     def _answer(self, model: str, body: dict) -> Answer:
         """Tool calls while the request offers tools and has fewer rounds of results than

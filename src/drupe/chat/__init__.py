@@ -8,18 +8,20 @@ The core has no CLI or web imports; both build on `ChatService`, a thin front ov
     conv = svc.create_conversation(settings=ConversationSettings(context_count=10))
     targets = svc.resolve_targets(None, ["gpt-4o-mini"])
     async for event in svc.send(conv.id, "Hello", targets):
-        ...  # UserSaved, AnswerStarted, AnswerDelta, AnswerFinished
+        ...  # UserSaved, AnswerStarted, AnswerDelta, AnswerFinished, (after a first turn) TitleChanged
 
 Conversations: create_conversation, list_conversations, get_conversation (id or unique
 prefix), rename_conversation, delete_conversation, update_settings.
 Messages: history (current branch, oldest first; limit/before_id page back),
-alternatives, sibling_positions (for a page, in one query), select, search,
-export_markdown, export_json, cost.
+alternatives, sibling_positions (for a page, in one query), select, delete_message (and
+everything under it), search, export_markdown, export_json, cost.
+Models: resolve_targets (the -p/-m rules), conversation_targets and continue_targets (who goes
+on with a conversation: the models of its latest turn).
 Turns: send, regenerate, edit; cancelling the consumer leaves unfinished answers
 'stopped' with their partial text.
 """
 
-from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.events import AnswerDelta, AnswerFinished, AnswerStarted, TitleChanged, TurnEvent, UserSaved
 from drupe.chat.records import Conversation, ConversationSettings, MessageRecord, SearchHit, Target
 from drupe.chat.service import ChatService
 
@@ -33,6 +35,7 @@ __all__ = [
     "MessageRecord",
     "SearchHit",
     "Target",
+    "TitleChanged",
     "TurnEvent",
     "UserSaved",
 ]

@@ -57,4 +57,13 @@ class ToolCallUpdate:
     call: ToolCallRecord
 
 
-TurnEvent = UserSaved | AnswerStarted | AnswerDelta | ToolCallUpdate | AnswerFinished
+@dataclass(frozen=True)
+class TitleChanged:
+    """The conversation got a title from the title model, after its first turn's answers were
+    all stored (the last event of that turn; none when titles are off or the model failed)."""
+
+    conversation_id: str
+    title: str
+
+
+TurnEvent = UserSaved | AnswerStarted | AnswerDelta | ToolCallUpdate | AnswerFinished | TitleChanged

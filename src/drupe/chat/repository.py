@@ -45,6 +45,10 @@ log = logging.getLogger("drupe.chat")
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 """Who streams an answer ("host:pid"), so another process can tell a live stream from a crashed one."""
 
+LATEST_ANSWER_DEPTH = 3
+"""How far up from a leaf the latest answer is looked for: the leaf is an answer, or a user
+message whose answers were deleted (its parent is then the answer before it)."""
+
 PREFIX_MATCHES_SHOWN = 5
 """How many conversations an ambiguous id prefix lists."""
 
@@ -69,6 +73,19 @@ _NEWEST_LEAF = sa.text(
 is always above its parent's, so the deepest message reached has the highest id."""
 
 
+_SUBTREE = sa.text(
+    "WITH RECURSIVE down(id) AS ("
+    " SELECT CAST(:message_id AS INTEGER)"
+    " UNION ALL"
+    " SELECT m.id FROM messages AS m JOIN down ON m.parent_id = down.id"
+    ") SELECT id FROM down"
+)
+"""A message and everything under it: its answers, their follow-ups, every branch."""
+
+_DELETE_CHUNK = 500
+"""Ids per statement when a subtree is deleted: far below any database's cap on parameters."""
+
+
 def now() -> datetime:
     """UTC, without a zone: how every timestamp is stored."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -82,7 +99,7 @@ class Repository:
         self.store = store
         self.engine = store.engine
         self._recovered = False
-        self._has_fts: bool | None = None
+        self._indexes: search.Indexes | None = None
 
     # -- opening ---------------------------------------------------------
 
@@ -119,12 +136,20 @@ class Repository:
         return self.engine.begin()
 
     @property
+    def indexes(self) -> search.Indexes:
+        """Which SQLite full-text indexes exist; looked up once."""
+        if self._indexes is None:
+            if self.store.is_sqlite:
+                with self.connect() as conn:
+                    self._indexes = search.indexes(conn)
+            else:
+                self._indexes = search.Indexes(words=False, trigrams=False)
+        return self._indexes
+
+    @property
     def has_fts(self) -> bool:
-        """Whether the SQLite full-text index exists; looked up once."""
-        if self._has_fts is None:
-            with self.connect() as conn:
-                self._has_fts = self.store.is_sqlite and search.has_fts(conn)
-        return self._has_fts
+        """Whether the SQLite full-text index over words exists."""
+        return self.indexes.words
 
     # -- conversations ---------------------------------------------------
 
@@ -176,6 +201,16 @@ class Repository:
     def update_conversation(self, conversation_id: str, **values: Any) -> None:
         with self.begin() as conn:
             conn.execute(_UPDATE_CONVERSATION, {"conversation_id": conversation_id, "updated_at": now(), **values})
+
+    def retitle(self, conversation_id: str, expected: str, title: str) -> bool:
+        """Set the title only while it is still `expected` (a rename in between wins); whether it was set."""
+        with self.begin() as conn:
+            changed = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id, conversations.c.title == expected)
+                .values(title=title)
+            )
+        return changed.rowcount == 1
 
     def delete_conversation(self, conversation_id: str) -> None:
         """Its messages are first unlinked from their parents, so deleting them cascades
@@ -236,6 +271,56 @@ class Repository:
         with self.connect() as conn:
             return conn.execute(_NEWEST_LEAF, {"message_id": message_id}).scalar_one()
 
+    def delete_subtree(self, message: MessageRecord, current_leaf_id: int | None) -> tuple[list[int], int | None]:
+        """Delete a message and every message under it, in one transaction; the rest of the tree
+        stays. When the current leaf goes with them, the branch moves to the newest remaining
+        alternative of the message (down to its newest leaf), else to its parent. Returns the
+        deleted ids and the current leaf after. Refused (`conflict`) while one of them streams."""
+        with self.begin() as conn:
+            ids = list(conn.execute(_SUBTREE, {"message_id": message.id}).scalars())
+            chunks = [ids[i : i + _DELETE_CHUNK] for i in range(0, len(ids), _DELETE_CHUNK)]
+            for chunk in chunks:
+                streaming = messages.c.id.in_(chunk) & (messages.c.status == "streaming")
+                if conn.execute(sa.select(messages.c.id).where(streaming).limit(1)).first() is not None:
+                    raise DrupeError(
+                        f"Message {message.id} has an answer still streaming: stop it first.",
+                        code="conflict", what="message", id=message.id,
+                    )  # fmt: skip
+            leaf = current_leaf_id
+            if leaf is None or leaf in ids:
+                others = sa.select(sa.func.max(messages.c.id)).where(
+                    *_siblings_of(message), messages.c.id != message.id
+                )
+                sibling = conn.execute(others).scalar()
+                leaf = (
+                    message.parent_id
+                    if sibling is None
+                    else conn.execute(_NEWEST_LEAF, {"message_id": sibling}).scalar_one()
+                )
+            for chunk in chunks:  # unlinked first, so no cascade runs (see delete_conversation)
+                conn.execute(messages.update().where(messages.c.id.in_(chunk)).values(parent_id=None))
+            for chunk in chunks:
+                conn.execute(messages.delete().where(messages.c.id.in_(chunk)))
+            values = {"conversation_id": message.conversation_id, "current_leaf_id": leaf, "updated_at": now()}
+            conn.execute(_UPDATE_CONVERSATION, values)
+        return ids, leaf
+
+    def latest_turn_answers(self, leaf_id: int) -> list[MessageRecord]:
+        """The answers of the last turn on the branch ending at `leaf_id`: the branch's latest
+        answer and those written with it (same user message, same moment: one multi-model turn),
+        oldest first. None when the branch has no answer yet."""
+        with self.connect() as conn:
+            rows = history.path_rows(conn, leaf_id, LATEST_ANSWER_DEPTH)
+            answer = next((message_from_row(row) for row in reversed(rows) if row.role == "assistant"), None)
+            if answer is None:
+                return []
+            query = (
+                sa.select(messages)
+                .where(*_siblings_of(answer), messages.c.created_at == answer.created_at)
+                .order_by(messages.c.id)
+            )
+            return [message_from_row(row) for row in conn.execute(query)]
+
     def all_messages(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of a conversation, every branch, in the order they were written."""
         query = sa.select(messages).where(messages.c.conversation_id == conversation_id).order_by(messages.c.id)
@@ -243,10 +328,13 @@ class Repository:
             return [message_from_row(row) for row in conn.execute(query)]
 
     def search(self, text: str, limit: int) -> list[SearchHit]:
-        """Messages containing all the words of `text` (FTS5), or the text itself (LIKE fallback)."""
-        fts = self.has_fts
+        """Messages containing all the words of `text` (FTS5; CJK words as substrings), or each
+        word anywhere (LIKE fallback)."""
+        found = self.indexes
         with self.connect() as conn:
-            return search.search_fts(conn, text, limit) if fts else search.search_like(conn, text, limit)
+            if found.words:
+                return search.search_fts(conn, text, limit, trigrams=found.trigrams)
+            return search.search_like(conn, text, limit)
 
     # -- the rows of a turn ----------------------------------------------
 

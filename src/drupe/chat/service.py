@@ -124,6 +124,21 @@ class ChatService:
         leaf = conversation.current_leaf_id if before_id is None else self.get_message(before_id).parent_id
         return [] if leaf is None else self.repository.branch(leaf, limit)
 
+    def delete_message(self, message_id: int, conversation_id: str | None = None) -> list[int]:
+        """Delete a message with everything under it (its answers and the turns after them, on
+        every branch), keeping the rest; the ids deleted, the message's first. If the current
+        branch went with it, the newest remaining alternative of the message becomes current,
+        else its parent. `conversation_id` (id or prefix): the message must be in it."""
+        message = self.get_message(message_id)
+        if conversation_id is not None and self.get_conversation(conversation_id).id != message.conversation_id:
+            raise DrupeError(
+                f"No message {message_id} in conversation {conversation_id!r}.",
+                code="not_found", what="message", id=message_id, conversation=conversation_id,
+            )  # fmt: skip
+        conversation = self.get_conversation(message.conversation_id)
+        ids, _leaf = self.repository.delete_subtree(message, conversation.current_leaf_id)
+        return ids
+
     def alternatives(self, message_id: int) -> list[MessageRecord]:
         """The versions of one turn: messages with the same parent and role, oldest first."""
         return self.repository.alternatives(self.get_message(message_id))
@@ -159,6 +174,30 @@ class ChatService:
     def resolve_targets(self, provider: str | None, models: list[str]) -> list[Target]:
         """Apply the `-p`/`-m` rules (see `drupe.chat.targets`)."""
         return resolve_targets(self.registry, provider, models)
+
+    def continue_targets(self, conversation_id: str) -> list[Target]:
+        """Who answers when a conversation goes on and the caller names no model: its own models
+        (`conversation_targets`); for a conversation with no answers, or none of whose models is
+        still there, the default model."""
+        return self.conversation_targets(conversation_id) or self.resolve_targets(None, [])
+
+    def conversation_targets(self, conversation_id: str) -> list[Target]:
+        """The models of a conversation's latest turn on its current branch (every model of a
+        multi-model turn; after a regeneration, the model that gave the answer shown), those
+        still offered by an enabled provider; empty when there are none."""
+        conversation = self.get_conversation(conversation_id)
+        leaf = conversation.current_leaf_id
+        targets: list[Target] = []
+        for answer in [] if leaf is None else self.repository.latest_turn_answers(leaf):
+            if not answer.provider_id or not answer.model:
+                continue
+            provider = self.registry.find_provider(answer.provider_id)
+            if provider is None or not provider.enabled or self.registry.find_model(provider, answer.model) is None:
+                continue
+            target = Target(provider.name, answer.model)
+            if target not in targets:
+                targets.append(target)
+        return targets
 
     def cost(self, answer: MessageRecord) -> float | None:
         """USD for this answer when its model has prices and the provider reported usage."""

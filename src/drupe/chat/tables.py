@@ -1,4 +1,4 @@
-"""Conversation and message tables, on the shared metadata. Changed only by migrations (0002, 0003, 0005, 0007, 0008).
+"""Conversation and message tables, on the shared metadata. Changed only by migrations (0002, 0003, 0005, 0007, 0008, 0009).
 
 Messages form a tree per conversation: `parent_id` links each message to the one it
 answers or follows, so regenerated answers and edited prompts are siblings, never
@@ -70,3 +70,7 @@ sa.Index("ix_conversations_updated", conversations.c.updated_at)
 
 FTS_TABLE = "messages_fts"
 """SQLite FTS5 index over `messages.content`, kept in step by triggers (see migration 0002)."""
+
+TRIGRAM_TABLE = "messages_trigram"
+"""SQLite FTS5 index over `messages.content` with the `trigram` tokenizer, for Chinese, Japanese
+and Korean words inside sentences (migration 0009); absent where SQLite has no trigram tokenizer."""

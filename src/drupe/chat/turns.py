@@ -11,7 +11,9 @@ Writes happen in an order that survives crashes and interrupts:
 3. it ends `complete`, `stopped` (cancelled, closed, cut off upstream or past the size
    cap; partial text kept) or `error` (partial text and the error kept), with a
    `stop_reason`; a final write that fails is retried, and reported if it still fails;
-4. answers left `streaming` by a crash are marked `stopped` when a service is first used
+4. after the first turn of a conversation, a title is asked for (`drupe.chat.titles`) and, when
+   one comes, stored and announced with `TitleChanged`, after every answer's final write;
+5. answers left `streaming` by a crash are marked `stopped` when a service is first used
    (`Repository.recover`); each streaming answer names its owner process, so one still
    streaming in another live process (a web server while the CLI runs) is left alone.
 
@@ -25,6 +27,7 @@ Text is made storable on every backend before it is kept: no NUL, no lone surrog
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing, contextmanager
 from dataclasses import replace
@@ -36,10 +39,11 @@ from drupe.chat import history
 from drupe.chat.answers import BUSY_RETRY_DELAYS, Answer, Writer, describe, storable_counted
 from drupe.chat.approval import Approver
 from drupe.chat.attachments import FilePart, Part, check_message
-from drupe.chat.events import AnswerFinished, AnswerStarted, TurnEvent, UserSaved
+from drupe.chat.events import AnswerFinished, AnswerStarted, TitleChanged, TurnEvent, UserSaved
 from drupe.chat.receiving import Pending, ToolUse, receive
 from drupe.chat.records import DEFAULT_MAX_TOOL_STEPS, Conversation, MessageRecord, Target, part_to_json
 from drupe.chat.repository import Repository
+from drupe.chat.titles import TITLE_TIMEOUT, ask_title, title_from, title_model, title_request, title_settings
 from drupe.errors import DrupeError
 from drupe.i18n import _
 from drupe.protocols.base import TextPart
@@ -51,7 +55,7 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-TITLE_LENGTH = 60
+log = logging.getLogger("drupe.chat")
 
 Content = str | tuple[Part, ...]
 """A user's message: its text, or its parts (text, images, attached files)."""
@@ -65,6 +69,7 @@ class TurnRunner:
         self.registry = registry
         self.connections = connections
         self.writer = Writer(repository.engine)
+        self.title_timeout = TITLE_TIMEOUT
         self._toolbox: Toolbox | None = None
 
     @property
@@ -207,7 +212,8 @@ class TurnRunner:
         if not text.strip() and not parts:
             raise DrupeError(_("The message is empty."), code="invalid", field="content")
         files = [] if isinstance(content, str) else [p.name for p in content if isinstance(p, FilePart)]
-        title = None if conversation.title else _title_from(text if text.strip() or not files else files[0])
+        # The first turn names the conversation: its text, or its first file's name.
+        title = None if conversation.title else title_from(text if text.strip() or not files else files[0])
 
         def insert() -> tuple[MessageRecord, list[Answer]]:
             values = {"content": text, "parts": parts}
@@ -215,11 +221,41 @@ class TurnRunner:
             return user, _answers_for(ids, answerers, conversation.id, user.id, stamp)
 
         user, answers = await self._first_write(insert)
+        finished: list[MessageRecord] = []
         with self._settled(answers):
             yield UserSaved(user, cleaned)
             async with aclosing(self._answers(conversation, user.id, answers, stream, approver)) as events:
                 async for event in events:
+                    if isinstance(event, AnswerFinished):
+                        finished.append(event.answer)
                     yield event
+        if title is not None:
+            named = await self._retitle(conversation.id, title, text, finished)
+            if named is not None:
+                yield TitleChanged(conversation.id, named)
+
+    async def _retitle(
+        self, conversation_id: str, title: str, question: str, finished: list[MessageRecord]
+    ) -> str | None:
+        """After the first turn, its title (the first message) replaced by one the title model
+        gives for the first whole answer; None when titles are off, no answer is whole, or the
+        model fails or takes too long (see `drupe.chat.titles`)."""
+        settings = title_settings(self.registry)
+        answer = next((a for a in finished if a.status == "complete" and a.content.strip()), None)
+        chosen = title_model(self.registry, settings, answer) if settings.enabled and answer else None
+        if answer is None or chosen is None:
+            return None
+        provider, model = chosen
+        request = title_request(model, question, answer.content)
+        named = await ask_title(provider, request, self.connections, self.title_timeout)
+        if named is None or named == title:
+            return None
+        try:
+            kept = await asyncio.to_thread(self.repository.retitle, conversation_id, title, named)
+        except sa.exc.DBAPIError as exc:
+            log.info("The title of %s was not stored: %s", conversation_id, describe(exc))
+            return None
+        return named if kept else None
 
     def _providers(self, targets: Sequence[Target]) -> list[Provider]:
         """Check every target before anything is written."""
@@ -366,8 +402,3 @@ def _storable_content(content: Content) -> tuple[Content, int]:
             part, cleaned = replace(part, text=text), cleaned + count
         parts.append(part)
     return tuple(parts), cleaned
-
-
-def _title_from(text: str) -> str:
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"

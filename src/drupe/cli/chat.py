@@ -75,9 +75,16 @@ def chat(
     temperature: float | None = typer.Option(None, "--temperature", help=_("0–2; default: the provider's.")),
     top_p: float | None = typer.Option(None, "--top-p", help=_("0–1; default: the provider's.")),
     max_tokens: int | None = typer.Option(None, "--max-tokens", help=_("Longest answer, in tokens.")),
-    continue_: bool = typer.Option(False, "--continue", "-c", help=_("Continue the most recent conversation.")),
+    continue_: bool = typer.Option(
+        False,
+        "--continue",
+        "-c",
+        help=_("Continue the most recent conversation, with the model(s) of its last answer."),
+    ),
     conversation: str | None = typer.Option(
-        None, "--conversation", help=_("Continue this conversation (id or prefix).")
+        None,
+        "--conversation",
+        help=_("Continue this conversation (id or prefix), with the model(s) of its last answer."),
     ),
     no_stream: bool = typer.Option(False, "--no-stream", help=_("Wait for the whole answer instead of streaming.")),
     as_json: bool = typer.Option(False, "--json", help=_("Print the stored answer(s) as JSON.")),
@@ -146,11 +153,11 @@ def chat(
     elif text is None:
         from drupe.cli.interactive import run_session
 
-        targets = service.resolve_targets(provider, model)
+        targets = _targets(service, conversation_id, provider, model)
         asyncio.run(run_session(service, targets, conversation_id, settings, stream=not no_stream, yes=yes))
         return
     else:
-        targets = service.resolve_targets(provider, model)
+        targets = _targets(service, conversation_id, provider, model)
         conversation_id, outcome = asyncio.run(
             _one_turn(
                 service,
@@ -180,6 +187,13 @@ def chat(
         raise typer.Exit(130)
     if outcome.failed:
         raise typer.Exit(1)
+
+
+def _targets(service: ChatService, conversation_id: str | None, provider: str | None, model: list[str]) -> list[Any]:
+    """The models named, else (going on with a conversation) the ones it was talking to, else the default."""
+    if conversation_id is not None and provider is None and not model:
+        return service.continue_targets(conversation_id)
+    return service.resolve_targets(provider, model)
 
 
 async def _one_turn(
@@ -375,8 +389,14 @@ async def run_turn(
                 view.finished(event.answer)
 
     task = asyncio.create_task(consume())
+    untitled = False  # Ctrl-C once every answer is in skips only the title (drupe.chat.titles)
 
     def interrupt() -> None:
+        nonlocal untitled
+        if answer_ids and len(finished) == len(answer_ids) and not outcome.interrupted and not untitled:
+            untitled = True
+            task.cancel()
+            return
         if outcome.interrupted:
             outcome.leave = True
         outcome.interrupted = True
@@ -387,7 +407,7 @@ async def run_turn(
     try:
         await task
     except asyncio.CancelledError:
-        if not outcome.interrupted:
+        if not outcome.interrupted and not untitled:
             raise
     finally:
         loop.remove_signal_handler(signal.SIGINT)

@@ -1,4 +1,4 @@
-"""`drupe conversations …`: list, show, rename, delete, search and export stored chats.
+"""`drupe conversations …`: list, show, rename, delete (a conversation or one message), search and export.
 
 IDs may be given as any prefix that matches a single conversation.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from drupe.cli.common import confirm, print_json
-from drupe.i18n import _
+from drupe.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from drupe.chat import ChatService
@@ -112,6 +112,51 @@ def delete(
         raise typer.Exit(1)
     service.delete_conversation(conversation.id)
     typer.echo(_("Deleted conversation {id}.", id=conversation.id[:8]))
+
+
+@app.command(
+    "delete-message", help=_("Delete one message and everything under it (its answers, the turns after them).")
+)
+def delete_message(
+    conversation_id: str = typer.Argument(..., help=ID_HELP),
+    message_id: int = typer.Argument(
+        ..., help=_("The message's number, as `drupe conversations show` prints it (#12).")
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask.")),
+) -> None:
+    from drupe.errors import DrupeError
+
+    service = open_service()
+    conversation = service.get_conversation(conversation_id)
+    message = service.get_message(message_id)
+    if message.conversation_id != conversation.id:
+        raise DrupeError(
+            _("No message {id} in conversation {conversation}.", id=message_id, conversation=conversation.id[:8]),
+            code="not_found", what="message", id=message_id,
+        )  # fmt: skip
+    preview = repr(" ".join(message.content.split())[:60])
+    if message.role == "user":
+        question = _(
+            "Delete your message #{id} ({preview}) and every message under it?", id=message.id, preview=preview
+        )
+    else:
+        question = _(
+            "Delete the answer from {model} #{id} ({preview}) and every message under it?",
+            model=f"{message.provider}/{message.model}", id=message.id, preview=preview,
+        )  # fmt: skip
+    if not confirm(question, yes):
+        typer.echo(_("Kept."))
+        raise typer.Exit(1)
+    removed = service.delete_message(message.id, conversation.id)
+    under = len(removed) - 1
+    typer.echo(
+        ngettext(
+            "Deleted message {id} and {n} message under it.",
+            "Deleted message {id} and {n} messages under it.",
+            under,
+            id=message.id,
+        )
+    )
 
 
 @app.command(help=_("Find messages containing all the words of TEXT."))

@@ -161,3 +161,37 @@ def default(provider: str, model_id: str) -> None:
 
     target = set_default_model(open_registry(), provider, model_id)
     typer.echo(_("Default model: {target}.", target=target))
+
+
+@app.command(help=_("Which model names conversations after their first answer. With no argument, shows it."))
+def title(
+    provider: str | None = typer.Argument(None, help=_("The title model's provider (with MODEL_ID).")),
+    model_id: str | None = typer.Argument(None, help=_("The title model's ID.")),
+    own: bool = typer.Option(False, "--own", help=_("Name each conversation with the model that answered it.")),
+    on: bool | None = typer.Option(None, "--on/--off", help=_("Name new conversations automatically, or not.")),
+) -> None:
+    from drupe.chat.records import Target
+    from drupe.chat.titles import set_title_settings, title_settings
+    from drupe.errors import DrupeError
+
+    registry = open_registry()
+    if (provider is None) != (model_id is None):
+        raise DrupeError(
+            _("Give both PROVIDER and MODEL_ID, e.g. `drupe model title OpenAI gpt-4o-mini`."), field="model"
+        )
+    if provider is not None and own:
+        raise DrupeError(_("Give PROVIDER MODEL_ID or --own, not both."), field="model")
+    model = Target(provider, model_id) if provider is not None and model_id is not None else None
+    changed = model is not None or own or on is not None
+    settings = (
+        set_title_settings(registry, enabled=on, model=model, own_model=own) if changed else title_settings(registry)
+    )
+    if settings.model is None:
+        who = _("the model that answered")
+    else:
+        owner = registry.find_provider(settings.provider or "")
+        who = f"{owner.name if owner else settings.provider}/{settings.model}"
+    if settings.enabled:
+        typer.echo(_("Automatic titles: on; title model: {model}.", model=who))
+    else:
+        typer.echo(_("Automatic titles: off (the first message stays the title); title model: {model}.", model=who))

@@ -88,11 +88,11 @@ def migrated_metadata() -> sa.MetaData:
     return metadata
 
 
-FTS_PREFIX = "messages_fts"
+FTS_PREFIXES = ("messages_fts", "messages_trigram")
 
 
 def compared(_obj: object, name: str | None, type_: str, _reflected: bool, _compare_to: object) -> bool:
     """Alembic's `include_object` when it compares the database with `migrated_metadata()`:
-    everything but SQLite's full-text index (migration 0002), an FTS5 virtual table with
-    shadow tables (`messages_fts_data`, ...) and triggers that SQLAlchemy cannot declare."""
-    return not (type_ == "table" and name is not None and name.startswith(FTS_PREFIX))
+    everything but SQLite's full-text indexes (migrations 0002 and 0009), FTS5 virtual tables
+    with shadow tables (`messages_fts_data`, ...) and triggers that SQLAlchemy cannot declare."""
+    return not (type_ == "table" and name is not None and name.startswith(FTS_PREFIXES))

@@ -19,7 +19,7 @@ from typing import Any
 
 from drupe.chat import AnswerDelta, AnswerFinished, AnswerStarted, ChatService, MessageRecord, TurnEvent, UserSaved
 from drupe.chat.answers import storable
-from drupe.chat.events import ToolCallUpdate
+from drupe.chat.events import TitleChanged, ToolCallUpdate
 from drupe.errors import DrupeError
 from drupe.plain import plain
 from drupe.protocols.base import TextDelta
@@ -264,6 +264,8 @@ class Relay:
             self._tool_call(event, out)
         elif isinstance(event, AnswerFinished):
             self._done(event.answer, out, event.save_error)
+        elif isinstance(event, TitleChanged):
+            out.append(sse({"type": "title", "conversation_id": event.conversation_id, "title": event.title}))
         elif isinstance(event, UserSaved):
             message = message_json(event.message)
             if event.cleaned:

@@ -87,7 +87,10 @@ def _decoded(part: PartIn) -> bytes:
 class SendIn(BaseModel):
     content: MessageText
     parts: list[PartIn] = Field(default_factory=list, description="Text, image and file parts; overrides `content`.")
-    targets: list[TargetIn] = Field(default_factory=list, description="Empty: the default model.")
+    targets: list[TargetIn] = Field(
+        default_factory=list,
+        description="Empty: the model(s) of the conversation's latest answers, or the default model.",
+    )
     parent_id: Id | None = None
 
 
@@ -153,7 +156,7 @@ async def send(
     asking: Approvals = Depends(approvals),
 ) -> StreamingResponse:
     conversation = chat.get_conversation(conversation_id)
-    targets = resolve(chat, body.targets)
+    targets = resolve(chat, body.targets) if body.targets else chat.continue_targets(conversation.id)
     content = await content_of(body.content, body.parts)
     turn = chat.send(conversation.id, content, targets, body.parent_id, approver=asking.approver())
     return await event_stream(chat, running, turn)

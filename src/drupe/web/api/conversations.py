@@ -15,7 +15,16 @@ from drupe.chat.service import MAX_TITLE
 from drupe.errors import DrupeError
 from drupe.web.api.deps import chat_service
 from drupe.web.api.inputs import MAX_ID, Count, Index, PathId, Text
-from drupe.web.api.schemas import ConversationList, ConversationOut, Export, MessageList, MessagePage, Removed, Selected
+from drupe.web.api.schemas import (
+    ConversationList,
+    ConversationOut,
+    Export,
+    MessageList,
+    MessagePage,
+    MessagesRemoved,
+    Removed,
+    Selected,
+)
 from drupe.web.errors import documented
 from drupe.web.streaming import message_json
 
@@ -141,6 +150,43 @@ def list_messages(
             f"Message {before} is not in this conversation.", code="not_found", what="message", name=before
         )
     return page(chat, conversation.id, limit, before)
+
+
+class ConversationModel(BaseModel):
+    provider: str = Field(description="The provider's name.")
+    model: str
+
+
+@router.get(
+    "/conversations/{conversation_id}/models",
+    response_model=list[ConversationModel],
+    responses=documented(400, 404, 422),
+)
+def conversation_models(conversation_id: Text, chat: ChatService = Depends(chat_service)) -> list[dict[str, str]]:
+    """The models of the conversation's latest turn that are still offered: who answers a message
+    sent with no targets (empty: the default model). The page picks them when it opens the conversation."""
+    targets = chat.conversation_targets(conversation_id)
+    return [{"provider": target.provider, "model": target.model} for target in targets]
+
+
+@router.delete(
+    "/conversations/{conversation_id}/messages/{message_id}",
+    response_model=MessagesRemoved,
+    responses=documented(400, 404, 409, 422),
+)
+def delete_message(
+    conversation_id: Text, message_id: PathId, chat: ChatService = Depends(chat_service)
+) -> dict[str, Any]:
+    """Delete a message and everything under it; answers with the ids removed, the conversation
+    and the newest page of its current branch (which moves when it went with them).
+    409: an answer under it is still streaming."""
+    conversation = chat.get_conversation(conversation_id)
+    removed = chat.delete_message(message_id, conversation.id)
+    return {
+        "removed": removed,
+        "conversation": chat.get_conversation(conversation.id).to_dict(),
+        **page(chat, conversation.id),
+    }
 
 
 EXPORTS = {"text/markdown": {"schema": {"type": "string"}}}

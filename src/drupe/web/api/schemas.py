@@ -361,6 +361,13 @@ class Selected(BaseModel):
     has_more: bool
 
 
+class MessagesRemoved(Selected):
+    """`DELETE /api/conversations/{id}/messages/{message_id}`: the ids deleted (the message's
+    first), then the conversation and the newest page of its current branch."""
+
+    removed: list[int]
+
+
 class Export(BaseModel):
     """`GET /api/conversations/{id}/export?format=json`: every message of every branch."""
 

@@ -1,4 +1,5 @@
-"""Settings the pages keep in the database: the hosts whose images answers load without a click."""
+"""Settings the pages keep in the database: the hosts whose images answers load without a click,
+and automatic conversation titles."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from drupe.chat.records import Target
+from drupe.chat.titles import set_title_settings, title_settings
 from drupe.errors import DrupeError
 from drupe.registry import Registry
 from drupe.web.api.deps import registry
@@ -46,3 +49,38 @@ def set_trusted_image_hosts(body: TrustedHosts, registry: Registry = Depends(reg
             hosts.append(host)
     registry.set_setting(TRUSTED_IMAGE_HOSTS, hosts)
     return TrustedHosts(hosts=hosts)
+
+
+class Titles(BaseModel):
+    """Automatic titles: on or off, and the model asked (both null: the model that answered)."""
+
+    enabled: bool = True
+    provider: Annotated[Text, Field(max_length=300)] | None = Field(default=None, description="Provider id or name.")
+    model: Annotated[Text, Field(max_length=500)] | None = None
+
+
+class TitlesOut(BaseModel):
+    enabled: bool
+    provider: str | None = Field(
+        description="The title model's provider id; null with `model`: the model that answered."
+    )
+    model: str | None
+
+
+@router.get("/titles", responses=documented())
+def titles(registry: Registry = Depends(registry)) -> TitlesOut:
+    """Whether a conversation is named by a model after its first answer, and by which (see docs/chat.md)."""
+    return TitlesOut(**title_settings(registry).to_dict())
+
+
+@router.put("/titles", responses=documented(400, 404, 409, 422))
+def set_titles(body: Titles, registry: Registry = Depends(registry)) -> TitlesOut:
+    """Replace the setting. `provider` and `model` go together: both null is the model that answered."""
+    if (body.provider is None) != (body.model is None):
+        raise DrupeError(
+            "Give the title model's provider and model together, or neither (the model that answered).",
+            code="invalid", field="model",
+        )  # fmt: skip
+    model = Target(body.provider, body.model) if body.provider is not None and body.model is not None else None
+    settings = set_title_settings(registry, enabled=body.enabled, model=model, own_model=model is None)
+    return TitlesOut(**settings.to_dict())

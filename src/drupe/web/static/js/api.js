@@ -1,10 +1,12 @@
 // The one place that talks to the server: JSON calls and Server-Sent Event streams.
 // Every failure becomes an ApiError whose message is the server's own words.
 
+import { t } from "./i18n.js";
+
 export class ApiError extends Error {
   /** `detail`: the server's error object ({kind, message, status?, url?, hint?, data?}). */
   constructor(detail, httpStatus) {
-    super(detail.message || `Request failed (${httpStatus})`);
+    super(detail.message || t("Request failed ({status})", { status: httpStatus }));
     this.kind = detail.kind ?? "unknown";
     this.hint = detail.hint ?? "";
     this.url = detail.url ?? "";
@@ -26,7 +28,7 @@ async function errorFrom(response) {
 }
 
 function networkError(error) {
-  return new ApiError({ kind: "network", message: `Cannot reach drupe: ${error.message}` }, 0);
+  return new ApiError({ kind: "network", message: t("Cannot reach drupe: {message}", { message: error.message }) }, 0);
 }
 
 // The access token off loopback (see docs/web.md). It lives in this tab's sessionStorage and goes

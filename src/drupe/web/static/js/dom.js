@@ -1,14 +1,23 @@
 // Small DOM helpers. Text always goes in through textContent; only server-sanitised
 // Markdown HTML is ever assigned with innerHTML (see messages.js).
 
+import { formatNumber } from "./i18n.js";
+
+const SAFE_URL = /^(https?:|mailto:|\/|#|\.)/i;
+const SAFE_SRC = /^(https?:|\/|\.|data:image\/|blob:)/i;
+
 /**
  * Create an element. `props`: class, text, dataset, on{Event} handlers, aria-* and
- * other attributes; `children`: nodes, strings (as text) or falsy (skipped).
+ * other attributes; `children`: nodes, strings (as text) or falsy (skipped). An href or src
+ * that is not http(s), mailto, or relative (or, for src, an image's data: or blob: URL) is left
+ * out, so a `javascript:` link from a provider, a catalog or a file shows as plain text.
  */
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
+    if (key === "href" && !SAFE_URL.test(String(value).trim())) continue;
+    if (key === "src" && !SAFE_SRC.test(String(value).trim())) continue;
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
@@ -78,9 +87,12 @@ export function groupBy(items, keyOf) {
   return groups;
 }
 
+/** A duration as the user's language writes its numbers: 850 ms, 1.25 s (1,25 s in French). */
 export function formatMs(ms) {
   if (ms === null || ms === undefined) return "";
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+  return ms >= 1000
+    ? `${formatNumber(ms / 1000, { minimumFractionDigits: 2, maximumFractionDigits: 2 })} s`
+    : `${formatNumber(Math.round(ms))} ms`;
 }
 
 /** Briefly show a status text in `node` (e.g. "Saved"), then clear it. */

@@ -1,5 +1,7 @@
 // Inline SVG icons (24x24, stroke style). Markup is constant and ours, never user data.
 
+import { t } from "./i18n.js";
+
 const PATHS = {
   chat: '<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/>',
   gear: '<circle cx="12" cy="12" r="3"/><path d="M19.4 15a1.65 1.65 0 0 0 .33 1.82l.06.06a2 2 0 1 1-2.83 2.83l-.06-.06a1.65 1.65 0 0 0-1.82-.33 1.65 1.65 0 0 0-1 1.51V21a2 2 0 1 1-4 0v-.09A1.65 1.65 0 0 0 9 19.4a1.65 1.65 0 0 0-1.82.33l-.06.06a2 2 0 1 1-2.83-2.83l.06-.06A1.65 1.65 0 0 0 4.6 15a1.65 1.65 0 0 0-1.51-1H3a2 2 0 1 1 0-4h.09A1.65 1.65 0 0 0 4.6 9a1.65 1.65 0 0 0-.33-1.82l-.06-.06a2 2 0 1 1 2.83-2.83l.06.06A1.65 1.65 0 0 0 9 4.6a1.65 1.65 0 0 0 1-1.51V3a2 2 0 1 1 4 0v.09a1.65 1.65 0 0 0 1 1.51 1.65 1.65 0 0 0 1.82-.33l.06-.06a2 2 0 1 1 2.83 2.83l-.06.06A1.65 1.65 0 0 0 19.4 9a1.65 1.65 0 0 0 1.51 1H21a2 2 0 1 1 0 4h-.09a1.65 1.65 0 0 0-1.51 1z"/>',
@@ -54,14 +56,15 @@ export function icon(name, className = "icon") {
   return svg;
 }
 
+/** Each capability's name, read when shown: getters, so it is in the language loaded by then. */
 export const CAPABILITY_LABELS = {
-  text: "Text",
-  vision: "Vision",
-  reasoning: "Reasoning",
-  function_calling: "Tool use",
-  embedding: "Embedding",
-  rerank: "Rerank",
-  web_search: "Web search",
+  get text() { return t("Text"); },
+  get vision() { return t("Vision"); },
+  get reasoning() { return t("Reasoning"); },
+  get function_calling() { return t("Tool use"); },
+  get embedding() { return t("Embedding"); },
+  get rerank() { return t("Rerank"); },
+  get web_search() { return t("Web search"); },
 };
 
 /** Small capability badges with titles, for model rows. */

@@ -6,6 +6,7 @@
 
 import * as api from "./api.js";
 import { el } from "./dom.js";
+import { t } from "./i18n.js";
 
 const SETTING = "/settings/trusted-image-hosts";
 const PLACEHOLDERS = "span.remote-image";
@@ -38,8 +39,8 @@ function load(placeholder) {
 
 function offer(placeholder) {
   const { src, host, alt } = placeholder.dataset;
-  const loadButton = el("button", { type: "button", class: "btn btn-sm", "aria-label": `Load image from ${host}`, text: "Load image" });
-  const trustButton = el("button", { type: "button", class: "btn btn-sm", text: `Always load from ${host}` });
+  const loadButton = el("button", { type: "button", class: "btn btn-sm", "aria-label": t("Load image from {host}", { host }), text: t("Load image") });
+  const trustButton = el("button", { type: "button", class: "btn btn-sm", text: t("Always load from {host}", { host }) });
   loadButton.addEventListener("click", (event) => {
     event.preventDefault();  // the placeholder may sit inside a link
     loadedHere.add(src);
@@ -60,7 +61,7 @@ function offer(placeholder) {
   });
   placeholder.dataset.ready = "";
   placeholder.replaceChildren(
-    el("span", { class: "remote-image-label", text: `Image from ${host} (not loaded)${alt ? `: ${alt}` : ""}` }),
+    el("span", { class: "remote-image-label", text: alt ? t("Image from {host} (not loaded): {alt}", { host, alt }) : t("Image from {host} (not loaded)", { host }) }),
     loadButton, trustButton);
 }
 

@@ -4,6 +4,8 @@
 
 import { copyToClipboard } from "./copy.js";
 import { avatar, el, formatMs, replaceChildren } from "./dom.js";
+import { kindWords } from "./errors.js";
+import { formatNumber, t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { showRemoteImages } from "./images.js";
 import { attachmentsOf } from "./chat/attachments.js";
@@ -22,41 +24,47 @@ async function copyText(text, button) {
 /** ‹ 2/3 › for a message that has alternatives; `browse(+1|-1)` switches. */
 function alternativesNav(siblings, browse) {
   if (!siblings || siblings.count < 2) return null;
-  const previous = actionButton("Previous alternative", "chevronLeft", () => browse(-1));
-  const next = actionButton("Next alternative", "chevronRight", () => browse(1));
+  const previous = actionButton(t("Previous alternative"), "chevronLeft", () => browse(-1));
+  const next = actionButton(t("Next alternative"), "chevronRight", () => browse(1));
   previous.disabled = siblings.index === 0;
   next.disabled = siblings.index >= siblings.count - 1;
-  return el("span", { class: "alt-nav" }, previous, el("span", { text: `${siblings.index + 1}/${siblings.count}` }), next);
+  return el("span", { class: "alt-nav" }, previous, el("span", { text: `${formatNumber(siblings.index + 1)}/${formatNumber(siblings.count)}` }), next);
 }
 
-/** Why an answer ended, in plain words; a normal finish (`stop`) and errors (shown as such) have none. */
-const STOP_WORDS = {
-  length: "Stopped: token limit",
-  tool_calls: "Stopped: the model asked to use a tool",
-  content_filter: "Stopped by the provider's content filter",
-  cut_off: "Cut off: the provider's answer ended early",
-  size_limit: "Stopped: size limit reached",
-  step_limit: "Stopped: reached this conversation's cap on rounds of tool calls",
-  cancelled: "Stopped by you",
-  interrupted: "Interrupted: drupe stopped while this answer came",
-};
+/** Why an answer ended, in plain words; a normal finish (`stop`) and errors (shown as such) have none.
+ * A function, as every table of words here: the words are read in the language loaded by then. */
+const stopReasons = () => ({
+  length: t("Stopped: token limit"),
+  tool_calls: t("Stopped: the model asked to use a tool"),
+  content_filter: t("Stopped by the provider's content filter"),
+  cut_off: t("Cut off: the provider's answer ended early"),
+  size_limit: t("Stopped: size limit reached"),
+  step_limit: t("Stopped: reached this conversation's cap on rounds of tool calls"),
+  cancelled: t("Stopped by you"),
+  interrupted: t("Interrupted: drupe stopped while this answer came"),
+});
 
 /** What to do about an answer's error, where the page can say more than the error itself. */
-const ERROR_ADVICE = {
-  tools_refused: "This model or provider may not support tool calls: turn tools off in the Tools menu below, or pick a model that can use them.",
-  mcp: "Check the MCP server in Settings → MCP servers, or turn it off for this conversation in the Tools menu below.",
-};
+const errorAdvice = (kind) => ({
+  tools_refused: t("This model or provider may not support tool calls: turn tools off in the Tools menu below, or pick a model that can use them."),
+  mcp: t("Check the MCP server in Settings → MCP servers, or turn it off for this conversation in the Tools menu below."),
+})[kind] ?? null;
 
 /** Earlier messages the server left out of the request to fit the model's context window. */
 function leftOutWords(count) {
-  return `${count} earlier message${count === 1 ? "" : "s"} left out to fit the context window`;
+  return tn("{n} earlier message left out to fit the context window", "{n} earlier messages left out to fit the context window", count);
 }
 
 function stopWords(message) {
   if (message.status === "error" || message.stop_reason === "stop") return null;
-  if (message.stop_reason) return STOP_WORDS[message.stop_reason] ?? `Stopped: ${message.stop_reason}`;
-  return message.status === "stopped" ? "Stopped" : null;
+  const reason = message.stop_reason;
+  const words = stopReasons();
+  if (reason) return Object.hasOwn(words, reason) ? words[reason] : t("Stopped: {reason}", { reason });
+  return message.status === "stopped" ? t("Stopped") : null;
 }
+
+/** A count of tokens as the language writes numbers; a dash when the provider did not say. */
+const tokenCount = (count) => (count == null ? "–" : formatNumber(count));
 
 /** One answer: built empty and streamed into, or filled at once from a stored message. Rounds of
  * tool calls (chat/tool-calls.js) come before the text being streamed, which is the final one. */
@@ -78,7 +86,7 @@ export class AnswerView {
       el("span", { class: "model", text: model ?? "" }),
       provider ? el("span", { text: `· ${provider}` }) : null);
     this.body = el("div", { class: "message-content" }, this.head, this.rounds, this.markdown, this.meta, this.actions);
-    this.element = el("article", { class: "message message-assistant streaming", "aria-label": `Answer from ${model ?? "model"}` }, this.body);
+    this.element = el("article", { class: "message message-assistant streaming", "aria-label": t("Answer from {model}", { model: model ?? "?" }) }, this.body);
   }
 
   /** Stream into a finished answer again (Continue): what it shows stays, the new text follows. */
@@ -120,7 +128,7 @@ export class AnswerView {
   appendReasoning(text) {
     if (!this.reasoningText) {
       this.reasoningText = el("div", { class: "reasoning-text" });
-      this.reasoningBlock = el("details", { class: "reasoning", open: true }, el("summary", { text: "Reasoning" }), this.reasoningText);
+      this.reasoningBlock = el("details", { class: "reasoning", open: true }, el("summary", { text: t("Reasoning") }), this.reasoningText);
       this.markdown.before(this.reasoningBlock);
     }
     this.reasoningText.append(text);
@@ -167,14 +175,16 @@ export class AnswerView {
     }
     this.body.querySelector(".message-error")?.remove();
     if (message.status === "error") {
+      const advice = errorAdvice(message.error_kind);
       this.meta.before(el("div", { class: "message-error", role: "alert" },
-        el("span", { class: "kind", text: message.error_kind ?? "error" }), message.error ?? "The answer failed.",
-        ERROR_ADVICE[message.error_kind] ? el("div", { class: "hint", text: ERROR_ADVICE[message.error_kind] }) : null));
+        el("span", { class: "kind", text: kindWords(message.error_kind) }), message.error ?? t("The answer failed."),
+        advice ? el("div", { class: "hint", text: advice }) : null));
     }
     if (message.save_error) {
       this.meta.before(el("div", { class: "message-error", role: "alert" },
-        el("span", { class: "kind", text: "not saved" }),
-        `This answer could not be saved (${message.save_error.message}); copy it if you need it. The server tries again with the next message.`));
+        el("span", { class: "kind", text: t("not saved") }),
+        t("This answer could not be saved ({reason}); copy it if you need it. The server tries again with the next message.",
+          { reason: message.save_error.message })));
     }
     this.renderMeta(message);
     this.renderActions();
@@ -189,10 +199,11 @@ export class AnswerView {
   renderActions() {
     const cut = this.message.stop_reason === "length";
     replaceChildren(this.actions,
-      cut ? el("button", { type: "button", class: "btn btn-sm", text: "Continue", title: "Have the model go on from where it stopped",
+      cut ? el("button", { type: "button", class: "btn btn-sm", text: t("Continue"), title: t("Have the model go on from where it stopped"),
         onclick: () => this.handlers.continueAnswer(this) }) : null,
-      actionButton("Regenerate", "refresh", () => this.handlers.regenerate(this)),
-      actionButton("Copy", "copy", (event) => copyText(this.text, event.currentTarget)),
+      actionButton(t("Regenerate"), "refresh", () => this.handlers.regenerate(this)),
+      actionButton(t("Copy"), "copy", (event) => copyText(this.text, event.currentTarget)),
+      actionButton(t("Delete answer"), "trash", () => this.handlers.remove(this.message)),
       alternativesNav(this.message.siblings, (step) => this.handlers.browse(this.message, step)));
   }
 
@@ -202,12 +213,15 @@ export class AnswerView {
     const { time_to_first_token_ms: firstToken, tokens_per_second: rate } = message.timings ?? {};
     const stopped = stopWords(message);
     const items = [
-      stopped ? el("span", { class: "badge", title: "Why the answer ended", text: stopped }) : null,
-      message.left_out ? el("span", { class: "left-out", title: "What was sent to the model", text: leftOutWords(message.left_out) }) : null,
+      stopped ? el("span", { class: "badge", title: t("Why the answer ended"), text: stopped }) : null,
+      message.left_out ? el("span", { class: "left-out", title: t("What was sent to the model"), text: leftOutWords(message.left_out) }) : null,
       tokensIn != null || tokensOut != null
-        ? el("span", { title: "Tokens in / out", text: `Tokens ${tokensIn ?? "–"} in · ${tokensOut ?? "–"} out` }) : null,
-      firstToken != null ? el("span", { title: "Time to first token", text: `First token ${formatMs(firstToken)}` }) : null,
-      rate != null ? el("span", { title: "Output speed", text: `${rate.toFixed(1)} tokens/s` }) : null,
+        ? el("span", { class: "tokens", title: t("Tokens in / out"),
+          text: t("Tokens {input} in · {output} out", { input: tokenCount(tokensIn), output: tokenCount(tokensOut) }) }) : null,
+      firstToken != null
+        ? el("span", { class: "first-token", title: t("Time to first token"), text: t("First token {time}", { time: formatMs(firstToken) }) }) : null,
+      rate != null ? el("span", { class: "rate", title: t("Output speed"),
+        text: t("{rate} tokens/s", { rate: formatNumber(rate, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) }) }) : null,
     ];
     this.meta.replaceChildren(...items.filter(Boolean));
   }
@@ -216,7 +230,7 @@ export class AnswerView {
     this.element.classList.remove("streaming");
     this.markdown.classList.remove("typing");
     this.meta.before(el("div", { class: "message-error", role: "alert" },
-      el("span", { class: "kind", text: error.kind ?? "error" }), error.message ?? ""));
+      el("span", { class: "kind", text: kindWords(error.kind) }), error.message ?? ""));
   }
 }
 
@@ -236,24 +250,26 @@ export class TurnView {
     this.user = message;
     const bubble = el("div", { class: "bubble", text: message.content, hidden: !message.content });  // files alone: no bubble
     const actions = el("div", { class: "message-actions" },
-      message.id ? actionButton("Edit", "edit", () => this.startEditing(bubble)) : null,
-      actionButton("Copy", "copy", (event) => copyText(message.content, event.currentTarget)),
+      message.id ? actionButton(t("Edit"), "edit", () => this.startEditing(bubble)) : null,
+      actionButton(t("Copy"), "copy", (event) => copyText(message.content, event.currentTarget)),
+      message.id ? actionButton(t("Delete message"), "trash", () => this.handlers.remove(message)) : null,
       alternativesNav(message.siblings, (step) => this.handlers.browse(message, step)));
     const cleaned = message.cleaned
-      ? el("div", { class: "message-note", text: `Removed ${message.cleaned} character${message.cleaned === 1 ? "" : "s"} that cannot be stored (NUL or a broken surrogate).` })
+      ? el("div", { class: "message-note", text: tn("Removed {n} character that cannot be stored (NUL or a broken surrogate).",
+        "Removed {n} characters that cannot be stored (NUL or a broken surrogate).", message.cleaned) })
       : null;
     const content = el("div", { class: "message-content" }, attachmentsOf(message), bubble, cleaned, actions);
-    const element = el("article", { class: "message message-user", "aria-label": "Your message", dataset: { id: message.id ?? "" } }, content);
+    const element = el("article", { class: "message message-user", "aria-label": t("Your message"), dataset: { id: message.id ?? "" } }, content);
     if (this.userElement) this.userElement.replaceWith(element);
     else this.element.prepend(element);
     this.userElement = element;
   }
 
   startEditing(bubble) {
-    const box = el("textarea", { "aria-label": "Edit message", rows: "3" });
+    const box = el("textarea", { "aria-label": t("Edit message"), rows: "3" });
     box.value = this.user.content;
-    const cancel = el("button", { type: "button", class: "btn btn-sm", text: "Cancel" });
-    const send = el("button", { type: "button", class: "btn btn-sm btn-primary", text: "Save and send" });
+    const cancel = el("button", { type: "button", class: "btn btn-sm", text: t("Cancel") });
+    const send = el("button", { type: "button", class: "btn btn-sm btn-primary", text: t("Save and send") });
     const editor = el("div", { class: "edit-box" }, box, el("div", { class: "buttons" }, cancel, send));
     bubble.replaceWith(editor);
     box.focus();
@@ -280,7 +296,7 @@ export class TurnView {
 
   showError(error) {
     this.answers.append(el("div", { class: "message-error", role: "alert" },
-      el("span", { class: "kind", text: error.kind ?? "error" }), error.message ?? ""));
+      el("span", { class: "kind", text: kindWords(error.kind) }), error.message ?? ""));
   }
 }
 

@@ -1,8 +1,10 @@
 // The chat's model picker: enabled providers' models grouped by provider; one model, or
-// several ("Pick several models") whose answers stream side by side.
+// several ("Pick several models") whose answers stream side by side. Opening a conversation picks
+// the models of its latest turn (`follow`).
 
 import * as api from "./api.js";
 import { avatar, el, groupBy, matches, replaceChildren } from "./dom.js";
+import { t } from "./i18n.js";
 import { capabilityIcons, icon } from "./icons.js";
 
 const STORAGE_KEY = "drupe.selectedModels";
@@ -16,13 +18,13 @@ export function createModelPicker({ onChange }) {
   const label = el("span", { class: "label" });
   const button = el("button", { type: "button", class: "model-picker-btn", "aria-haspopup": "dialog", "aria-expanded": "false" },
     icon("cpu"), label, icon("chevronDown", "icon icon-xs"));
-  const search = el("input", { type: "search", placeholder: "Search models", "aria-label": "Search models" });
-  const list = el("div", { class: "picker-list", role: "listbox", "aria-label": "Models", "aria-multiselectable": "false" });
-  const severalSwitch = el("button", { type: "button", class: "switch switch-sm", role: "switch", "aria-label": "Pick several models", "aria-checked": "false" });
-  const popover = el("div", { class: "picker-pop", role: "dialog", "aria-label": "Choose models", hidden: true },
+  const search = el("input", { type: "search", placeholder: t("Search models"), "aria-label": t("Search models") });
+  const list = el("div", { class: "picker-list", role: "listbox", "aria-label": t("Models"), "aria-multiselectable": "false" });
+  const severalSwitch = el("button", { type: "button", class: "switch switch-sm", role: "switch", "aria-label": t("Pick several models"), "aria-checked": "false" });
+  const popover = el("div", { class: "picker-pop", role: "dialog", "aria-label": t("Choose models"), hidden: true },
     el("div", { class: "search-box" }, icon("search"), search),
     list,
-    el("label", { class: "picker-foot field-row" }, severalSwitch, el("span", { text: "Pick several models: their answers stream side by side" })));
+    el("label", { class: "picker-foot field-row" }, severalSwitch, el("span", { text: t("Pick several models: their answers stream side by side") })));
   document.body.append(popover);
 
   const selected = () => models.filter((m) => chosen.has(keyOf(m)));
@@ -36,9 +38,9 @@ export function createModelPicker({ onChange }) {
   function renderButton() {
     const picked = selected();
     const text = picked.length ? picked.map((m) => m.name || m.model_id).join(", ")
-      : models.length ? "Choose a model" : "No models: add one in Settings";
+      : models.length ? t("Choose a model") : t("No models: add one in Settings");
     label.textContent = text;
-    button.setAttribute("aria-label", `Model: ${text}`);
+    button.setAttribute("aria-label", t("Model: {models}", { models: text }));
     button.title = picked.map((m) => `${m.provider} · ${m.model_id}`).join("\n");
   }
 
@@ -50,7 +52,7 @@ export function createModelPicker({ onChange }) {
     replaceChildren(list, shown.length ? [...groups.values()].map((members) => el("div", { role: "group", "aria-label": members[0].provider },
       el("div", { class: "picker-group", "aria-hidden": "true" }, avatar(members[0].provider, true), members[0].provider),
       members.map(option)))
-      : el("p", { class: "empty", text: models.length ? "No match" : "No enabled provider has models. Add them in Settings → Model services." }));
+      : el("p", { class: "empty", text: models.length ? t("No match") : t("No enabled provider has models. Add them in Settings → Model services.") }));
   }
 
   function option(model) {
@@ -120,10 +122,23 @@ export function createModelPicker({ onChange }) {
     if (event.key === "Escape" && !popover.hidden) { close(); button.focus(); }
   }, { signal: listening.signal });
 
+  /** Pick these models ([{provider, model}], the provider by name), as an opened conversation
+   * asks; nothing changes when one of them is not offered any more, or none is given. */
+  async function follow(wanted) {
+    if (!wanted.length) return;
+    await load();
+    const found = wanted.map((w) => models.find((m) => m.provider === w.provider && m.model_id === w.model));
+    if (found.some((m) => !m)) return;
+    chosen = new Set(found.map(keyOf));
+    several = chosen.size > 1;
+    save();
+  }
+
   return {
     button,
     selected,
     load,
+    follow,
     destroy() { listening.abort(); popover.remove(); },
   };
 }

@@ -1,4 +1,4 @@
-// The Settings page: a tab menu on the left ("Model services", "MCP servers", "Gateway", "Images", "About") and the tab's content.
+// The Settings page: a tab menu on the left ("Model services", "MCP servers", "Gateway", "Titles", "Images", "About") and the tab's content.
 
 import * as api from "./api.js";
 import { el, replaceChildren } from "./dom.js";
@@ -8,11 +8,13 @@ import { createProvidersView } from "./providers.js";
 import { localStatusLine } from "./local.js";
 import { createGatewayView } from "./gateway/view.js";
 import { createMcpView } from "./mcp/view.js";
+import { showTitles } from "./titles.js";
 
 const TABS = [
   { id: "providers", label: "Model services", icon: "server" },
   { id: "mcp", label: "MCP servers", icon: "function_calling" },
   { id: "gateway", label: "Gateway", icon: "gateway" },
+  { id: "titles", label: "Titles", icon: "text" },
   { id: "images", label: "Images", icon: "image" },
   { id: "about", label: "About", icon: "cpu" },
 ];
@@ -43,6 +45,7 @@ export function showSettings(root, navigate) {
       mcpView = null;
       if (tab === "about") return showAbout();
       if (tab === "images") return showImages();
+      if (tab === "titles") return showTitles(content);
       if (tab === "gateway") return createGatewayView(content).load();
     }
     if (tab === "providers") {

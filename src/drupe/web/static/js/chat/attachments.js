@@ -5,6 +5,7 @@
 // (drupe/chat/attachments.py), so a file too big is refused before it is uploaded.
 
 import { el, replaceChildren } from "../dom.js";
+import { formatNumber, t } from "../i18n.js";
 import { icon } from "../icons.js";
 
 const MIB = 1024 * 1024;
@@ -15,12 +16,14 @@ const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 
 /** A size as people read it, as the CLI and exports write it: 812 B, 14.2 KB, 3.1 MB. */
 export function describeSize(size) {
-  if (size < 1000) return `${size} B`;
-  if (size < 1000 * 1000) return `${(size / 1000).toFixed(1)} KB`;
-  return `${(size / 1000 / 1000).toFixed(1)} MB`;
+  if (size < 1000) return `${formatNumber(size)} B`;
+  if (size < 1000 * 1000) return `${oneDecimal(size / 1000)} KB`;
+  return `${oneDecimal(size / 1000 / 1000)} MB`;
 }
 
-const mib = (size) => `${(size / MIB).toFixed(1)} MiB`;
+/** A number with one decimal, as the user's language writes it (3.1, 3,1). */
+const oneDecimal = (n) => formatNumber(n, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const mib = (size) => `${oneDecimal(size / MIB)} MiB`;
 
 /** A File as the part the API takes: an image, or a file the server reads; its bytes as base64. */
 function readFile(file) {
@@ -52,15 +55,16 @@ export async function addFiles(page, files) {
 
 function limitProblem(page, pending, files) {
   const big = files.find((file) => file.size > MAX_FILE_BYTES);
-  if (big) return `${big.name} is ${mib(big.size)}; drupe attaches files of at most ${mib(MAX_FILE_BYTES)}.`;
-  if (pending.length + files.length > MAX_FILES) return `A message may carry at most ${MAX_FILES} files.`;
+  if (big) return t("{name} is {size}; drupe attaches files of at most {limit}.", { name: big.name, size: mib(big.size), limit: mib(MAX_FILE_BYTES) });
+  if (pending.length + files.length > MAX_FILES) return t("A message may carry at most {n} files.", { n: formatNumber(MAX_FILES) });
   const total = [...pending, ...files].reduce((sum, file) => sum + file.size, 0);
   if (total > MAX_MESSAGE_BYTES) {
-    return `The files attached come to ${mib(total)}; one message may carry ${mib(MAX_MESSAGE_BYTES)} in all. Send them in several messages.`;
+    return t("The files attached come to {size}; one message may carry {limit} in all. Send them in several messages.",
+      { size: mib(total), limit: mib(MAX_MESSAGE_BYTES) });
   }
   const canSee = page.picker.selected().some((m) => m.capabilities?.includes("vision"));
   const image = files.find((file) => IMAGE_TYPES.includes(file.type));
-  if (image && !canSee) return `${image.name}: the selected model cannot see images. Pick a model that can, or attach text, code or PDF files.`;
+  if (image && !canSee) return t("{name}: the selected model cannot see images. Pick a model that can, or attach text, code or PDF files.", { name: image.name });
   return null;
 }
 
@@ -104,13 +108,13 @@ function chipLabel(part) {
 /** The files to send, each a chip with a Remove button. */
 export function renderPendingFiles(page) {
   const pending = page.state.pendingFiles;
-  replaceChildren(page.ui.composer.pendingList, pending.map((part, index) => el("div", { class: "attachment-chip", role: "group", "aria-label": `Attached: ${part.name}` },
+  replaceChildren(page.ui.composer.pendingList, pending.map((part, index) => el("div", { class: "attachment-chip", role: "group", "aria-label": t("Attached: {name}", { name: part.name }) },
     part.type === "image"
-      ? el("img", { alt: `Image ${index + 1} to send`, src: `data:${part.media_type};base64,${part.data}` })
+      ? el("img", { alt: t("Image {n} to send", { n: formatNumber(index + 1) }), src: `data:${part.media_type};base64,${part.data}` })
       : icon("file"),
     ...chipLabel(part),
     el("button", {
-      type: "button", class: "icon-btn icon-btn-sm", "aria-label": `Remove ${part.name}`, title: "Remove",
+      type: "button", class: "icon-btn icon-btn-sm", "aria-label": t("Remove {name}", { name: part.name }), title: t("Remove"),
       onclick: () => page.set({ pendingFiles: pending.filter((_, other) => other !== index) }),
     }, icon("close")))));
 }
@@ -120,7 +124,7 @@ export function attachmentsOf(message) {
   const parts = (message.parts ?? []).filter((part) => part.type !== "text");
   if (!parts.length) return null;
   return el("div", { class: "attachments" }, parts.map((part) => {
-    if (part.type === "image") return el("img", { alt: "Attached image", src: part.url || `data:${part.media_type};base64,${part.data}` });
+    if (part.type === "image") return el("img", { alt: t("Attached image"), src: part.url || `data:${part.media_type};base64,${part.data}` });
     if (!part.text) return el("div", { class: "attachment-file" }, el("div", { class: "attachment-chip" }, icon("file"), ...chipLabel(part)));
     return el("details", { class: "attachment-file" },
       el("summary", { class: "attachment-chip" }, icon("file"), ...chipLabel(part)),

@@ -4,6 +4,7 @@
 
 import * as api from "../api.js";
 import { el } from "../dom.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { TurnView } from "../messages.js";
 import { acceptDropAndPaste, addFiles, partsToSend } from "./attachments.js";
@@ -13,24 +14,26 @@ import { saveSetting } from "./settings-panel.js";
 import { runTurn, stopTurn, targets } from "./turns.js";
 
 export function createComposer(page) {
-  const input = el("textarea", { rows: "2", placeholder: "Type a message — Enter to send, Shift+Enter for a new line", "aria-label": "Message" });
-  const fileInput = el("input", { type: "file", multiple: true, hidden: true, "aria-label": "Files to attach" });
-  const attach = el("button", { type: "button", class: "icon-btn", "aria-label": "Attach files", title: "Attach text, code, PDF or image files (or paste or drop them here)" }, icon("paperclip"));
-  const sendButton = el("button", { type: "button", class: "send-btn", "aria-label": "Send", title: "Send (Enter)" }, icon("send"));
-  const stopButton = el("button", { type: "button", class: "send-btn stop-btn", "aria-label": "Stop", title: "Stop", hidden: true }, icon("stop"));
-  const reasoning = reasoningSelect({ "aria-label": "Reasoning", title: "How hard the model thinks before it answers" });
+  const input = el("textarea", { rows: "2", placeholder: t("Type a message — Enter to send, Shift+Enter for a new line"), "aria-label": t("Message") });
+  const fileInput = el("input", { type: "file", multiple: true, hidden: true, "aria-label": t("Files to attach") });
+  const attach = el("button", { type: "button", class: "icon-btn", "aria-label": t("Attach files"), title: t("Attach text, code, PDF or image files (or paste or drop them here)") }, icon("paperclip"));
+  const sendButton = el("button", { type: "button", class: "send-btn", "aria-label": t("Send"), title: t("Send (Enter)") }, icon("send"));
+  const stopButton = el("button", { type: "button", class: "send-btn stop-btn", "aria-label": t("Stop"), title: t("Stop"), hidden: true }, icon("stop"));
+  const reasoning = reasoningSelect({ "aria-label": t("Reasoning"), title: t("How hard the model thinks before it answers") });
   const reasoningControl = el("label", { class: "reasoning-control", hidden: true }, icon("reasoning"), reasoning);
   const pendingList = el("div", { class: "pending-files" });
   const error = el("p", { class: "form-error", role: "alert" });
   const element = el("div", { class: "composer" }, el("div", { class: "composer-box" },
     pendingList, input,
     el("div", { class: "composer-bar" }, attach, fileInput, page.ui.tools.button, reasoningControl, el("span", { class: "spacer" }),
-      el("span", { class: "composer-hint", text: "Shift+Enter: new line" }), sendButton, stopButton)),
+      el("span", { class: "composer-hint", text: t("Shift+Enter: new line") }), sendButton, stopButton)),
   error);
 
   const send = page.handle(() => sendMessage(page));
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    // Enter while an input method composes (Chinese, Japanese, Korean…) picks a candidate: not a
+    // send. Safari says so only by keyCode 229 on the Enter that ends the composition.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
       send();
     }
@@ -81,7 +84,7 @@ async function sendMessage(page) {
   if (state.running || (!text && !state.pendingFiles.length)) return;
   page.set({ error: "" });
   if (!targets(page).length) {
-    page.set({ error: "Pick a model first: press the model button at the top. Models come from Settings → Model services." });
+    page.set({ error: t("Pick a model first: press the model button at the top. Models come from Settings → Model services.") });
     return;
   }
   if (!state.conversation) {

@@ -2,19 +2,20 @@
 
 import * as api from "../api.js";
 import { el } from "../dom.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { conversationTitle } from "./state.js";
 
 /** The top bar's elements; `settingsPanel` is the panel its toggle shows and hides. */
 export function createHeader(page, settingsPanel) {
   const title = el("h1");
-  const exportLink = el("a", { class: "icon-btn", "aria-label": "Export as Markdown", title: "Export as Markdown", download: "", hidden: true }, icon("download"));
+  const exportLink = el("a", { class: "icon-btn", "aria-label": t("Export as Markdown"), title: t("Export as Markdown"), download: "", hidden: true }, icon("download"));
   // Fetched, not followed, so the access token goes along off loopback.
   exportLink.addEventListener("click", page.handle(async (event) => {
     event.preventDefault();
     await api.download(exportLink.getAttribute("href").replace(/^\/api/, ""));
   }));
-  const settingsToggle = el("button", { type: "button", class: "icon-btn", "aria-label": "Conversation settings", "aria-expanded": "false", title: "Conversation settings" }, icon("sliders"));
+  const settingsToggle = el("button", { type: "button", class: "icon-btn", "aria-label": t("Conversation settings"), "aria-expanded": "false", title: t("Conversation settings") }, icon("sliders"));
   settingsToggle.addEventListener("click", () => {
     settingsPanel.hidden = !settingsPanel.hidden;
     settingsToggle.setAttribute("aria-expanded", String(!settingsPanel.hidden));

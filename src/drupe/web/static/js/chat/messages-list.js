@@ -3,14 +3,15 @@
 
 import * as api from "../api.js";
 import { el } from "../dom.js";
+import { t } from "../i18n.js";
 import { turnsFrom } from "../messages.js";
 import { PAGE_SIZE } from "./state.js";
 
 export function createMessageList(page) {
   const list = el("div", { class: "message-list", "aria-live": "off" });
   const scroller = el("div", { class: "message-scroller" }, list);
-  const welcome = el("div", { class: "welcome" }, el("h2", { text: "Start a conversation" }),
-    el("p", { text: "Pick a model above, type below, press Enter." }));
+  const welcome = el("div", { class: "welcome" }, el("h2", { text: t("Start a conversation") }),
+    el("p", { text: t("Pick a model above, type below, press Enter.") }));
   scroller.addEventListener("scroll", () => {
     if (scroller.scrollTop < 300) loadOlder(page).catch(page.reportError);
   }, { passive: true });
@@ -37,13 +38,15 @@ export async function openConversation(page, id) {
     return;
   }
   try {
-    const [conversation, messages] = await Promise.all([
+    const [conversation, messages, models] = await Promise.all([
       api.get(`/conversations/${id}`),
       api.get(`/conversations/${id}/messages${api.query({ limit: PAGE_SIZE })}`),
+      api.get(`/conversations/${id}/models`),
     ]);
     if (opened !== page.state.opensStarted) return;
     page.set({ conversation, openError: null });
     showPage(page, messages);
+    page.picker.follow(models).catch(page.reportError);  // it goes on with its own models
   } catch (error) {
     if (opened !== page.state.opensStarted) return;
     page.set({ conversation: null, openError: error });
@@ -59,7 +62,7 @@ export function showPage(page, messages) {
 
 function showTurns(page, turns, hasOlder) {
   Object.assign(page.state, { turns, hasOlder });
-  page.ui.messages.list.replaceChildren(...turns.map((t) => t.element));
+  page.ui.messages.list.replaceChildren(...turns.map((turn) => turn.element));
   renderEmptyState(page);
 }
 
@@ -83,7 +86,7 @@ async function loadOlder(page) {
       older.pop();
     }
     const previousHeight = scroller.scrollHeight;
-    list.prepend(...older.map((t) => t.element));
+    list.prepend(...older.map((turn) => turn.element));
     state.turns = [...older, ...state.turns];
     scroller.scrollTop += scroller.scrollHeight - previousHeight;
     state.hasOlder = messages.has_more;

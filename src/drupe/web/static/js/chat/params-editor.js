@@ -3,16 +3,18 @@
 // saved when a row changes; the server checks it and says which parameter to fix.
 
 import { el, replaceChildren } from "../dom.js";
+import { formatNumber, t } from "../i18n.js";
 import { icon } from "../icons.js";
 
-const TYPES = [["number", "Number"], ["text", "Text"], ["boolean", "Boolean"], ["json", "JSON"]];
+/** The value types, named when drawn (in the language loaded by then). */
+const types = () => [["number", t("Number")], ["text", t("Text")], ["boolean", t("Boolean")], ["json", "JSON"]];
 
 /** The editor for `params` (as stored); `save(list)` stores a new list and may throw. */
 export function paramsEditor(params, save) {
   const rows = params.map((param) => ({ name: param.name, type: param.type, value: shown(param) }));
   const list = el("div", { class: "param-rows" });
   const error = el("p", { class: "form-error", role: "alert" });
-  const add = el("button", { type: "button", class: "btn", text: "Add parameter" });
+  const add = el("button", { type: "button", class: "btn", text: t("Add parameter") });
 
   const commit = async () => {
     error.textContent = "";
@@ -35,9 +37,8 @@ export function paramsEditor(params, save) {
   });
   draw();
   return el("div", { class: "field params-editor" },
-    el("span", { class: "field-label", text: "Custom parameters" }), list, add, error,
-    el("p", { class: "hint", text: "Added to every request, over the provider's own body fields. "
-      + "JSON values are sent parsed (objects merge; null removes a field)." }));
+    el("span", { class: "field-label", text: t("Custom parameters") }), list, add, error,
+    el("p", { class: "hint", text: t("Added to every request, over the provider's own body fields. JSON values are sent parsed (objects merge; null removes a field).") }));
 }
 
 /** A stored value as the text its input shows. */
@@ -46,16 +47,17 @@ function shown(param) {
 }
 
 function rowElement(row, index, on) {
-  const label = () => `Remove ${row.name || `parameter ${index + 1}`}`;
-  const name = el("input", { type: "text", class: "param-name", placeholder: "top_k", "aria-label": `Name of parameter ${index + 1}` });
+  const n = formatNumber(index + 1);
+  const label = () => (row.name ? t("Remove {name}", { name: row.name }) : t("Remove parameter {n}", { n }));
+  const name = el("input", { type: "text", class: "param-name", placeholder: "top_k", "aria-label": t("Name of parameter {n}", { n }) });
   name.value = row.name;
   name.addEventListener("change", () => {
     row.name = name.value;
     remove.setAttribute("aria-label", label());
     on.changed();
   });
-  const type = el("select", { class: "param-type", "aria-label": `Type of parameter ${index + 1}` },
-    TYPES.map(([value, text]) => el("option", { value, text })));
+  const type = el("select", { class: "param-type", "aria-label": t("Type of parameter {n}", { n }) },
+    types().map(([value, text]) => el("option", { value, text })));
   type.value = row.type;
   type.addEventListener("change", () => {
     if (row.type === "boolean") row.value = "";  // "true" means nothing as a number or JSON text
@@ -65,11 +67,11 @@ function rowElement(row, index, on) {
   });
   const value = row.type === "boolean"
     ? el("select", { class: "param-value" }, el("option", { value: "true", text: "true" }), el("option", { value: "false", text: "false" }))
-    : el("input", { type: "text", class: "param-value", placeholder: row.type === "json" ? '{"key": 1}' : "value" });
-  value.setAttribute("aria-label", `Value of parameter ${index + 1}`);
+    : el("input", { type: "text", class: "param-value", placeholder: row.type === "json" ? '{"key": 1}' : t("value") });
+  value.setAttribute("aria-label", t("Value of parameter {n}", { n }));
   value.value = row.value;
   value.addEventListener("change", () => { row.value = value.value; on.changed(); });
-  const remove = el("button", { type: "button", class: "icon-btn param-remove", "aria-label": label(), title: "Remove" }, icon("close"));
+  const remove = el("button", { type: "button", class: "icon-btn param-remove", "aria-label": label(), title: t("Remove") }, icon("close"));
   remove.addEventListener("click", on.removed);
   return el("div", { class: "param-row" }, name, type, value, remove);
 }

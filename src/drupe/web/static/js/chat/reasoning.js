@@ -2,8 +2,10 @@
 // select in the settings panel and one in the composer, kept showing the same value.
 
 import { el } from "../dom.js";
+import { t } from "../i18n.js";
 
-const LEVELS = [["", "Default"], ["off", "Off"], ["low", "Low"], ["medium", "Medium"], ["high", "High"]];
+/** The levels, named when drawn (in the language loaded by then). */
+const levels = () => [["", t("Default")], ["off", t("Off")], ["low", t("Low")], ["medium", t("Medium")], ["high", t("High")]];
 
 /** The open conversation's settings, or the draft of a new one. */
 export function currentSettings(page) {
@@ -12,7 +14,7 @@ export function currentSettings(page) {
 
 /** A select of the levels; "" is the provider's default. */
 export function reasoningSelect(props = {}) {
-  return el("select", props, LEVELS.map(([value, label]) => el("option", { value, text: label })));
+  return el("select", props, levels().map(([value, label]) => el("option", { value, text: label })));
 }
 
 /** Show the stored level in every reasoning select on the page. */

@@ -3,39 +3,39 @@
 
 import * as api from "../api.js";
 import { el, field, replaceChildren } from "../dom.js";
+import { t } from "../i18n.js";
 import { paramsEditor } from "./params-editor.js";
 import { currentSettings, reasoningSelect, showReasoning } from "./reasoning.js";
 
-const NUMBERS = [
-  { key: "temperature", label: "Temperature", min: "0", max: "2", step: "0.1" },
-  { key: "top_p", label: "Top P", min: "0", max: "1", step: "0.05" },
-  { key: "max_tokens", label: "Max tokens", min: "1", step: "1" },
-  { key: "context_count", label: "Context count", min: "0", step: "1" },
-  { key: "max_tool_steps", label: "Tool rounds per answer", min: "1", max: "100", step: "1", placeholder: "10" },
+/** The number fields, named when drawn (in the language loaded by then). */
+const numbers = () => [
+  { key: "temperature", label: t("Temperature"), min: "0", max: "2", step: "0.1" },
+  { key: "top_p", label: t("Top P"), min: "0", max: "1", step: "0.05" },
+  { key: "max_tokens", label: t("Max tokens"), min: "1", step: "1" },
+  { key: "context_count", label: t("Context count"), min: "0", step: "1" },
+  { key: "max_tool_steps", label: t("Tool rounds per answer"), min: "1", max: "100", step: "1", placeholder: "10" },
 ];
 
 export function createSettingsPanel() {
-  return { element: el("aside", { class: "conv-settings", "aria-label": "Conversation settings", hidden: true }) };
+  return { element: el("aside", { class: "conv-settings", "aria-label": t("Conversation settings"), hidden: true }) };
 }
 
 /** The fields, filled from the open conversation's settings (or the draft of a new one). */
 export function renderSettingsPanel(page) {
   const values = currentSettings(page);
-  const prompt = el("textarea", { rows: "5", placeholder: "You are a helpful assistant." });
+  const prompt = el("textarea", { rows: "5", placeholder: t("You are a helpful assistant.") });
   prompt.value = values.system_prompt ?? "";
-  const parts = [el("h2", { text: "Conversation settings" }),
-    field("System prompt", prompt, savingField(page, prompt, "system_prompt", (v) => v.trim() || null)).wrapper];
+  const parts = [el("h2", { text: t("Conversation settings") }),
+    field(t("System prompt"), prompt, savingField(page, prompt, "system_prompt", (v) => v.trim() || null)).wrapper];
   const reasoning = reasoningSelect();
   page.ui.settings.reasoning = reasoning;
-  parts.push(field("Reasoning", reasoning, savingField(page, reasoning, "reasoning", (v) => v || null, () => showReasoning(page))).wrapper);
-  for (const setting of NUMBERS) {
-    const number = el("input", { type: "number", min: setting.min, max: setting.max, step: setting.step, placeholder: setting.placeholder ?? "Default" });
+  parts.push(field(t("Reasoning"), reasoning, savingField(page, reasoning, "reasoning", (v) => v || null, () => showReasoning(page))).wrapper);
+  for (const setting of numbers()) {
+    const number = el("input", { type: "number", min: setting.min, max: setting.max, step: setting.step, placeholder: setting.placeholder ?? t("Default") });
     number.value = values[setting.key] ?? "";
     parts.push(field(setting.label, number, savingField(page, number, setting.key, (v) => (v === "" ? null : Number(v)))).wrapper);
   }
-  parts.push(el("p", { class: "hint", text: "Empty fields use the provider's default. Context count: how many earlier messages are sent. "
-    + "Tool rounds: how many rounds of tool calls one answer may make before it stops (empty: 10). "
-    + "Reasoning applies to models that reason; Default leaves the provider's own." }));
+  parts.push(el("p", { class: "hint", text: t("Empty fields use the provider's default. Context count: how many earlier messages are sent. Tool rounds: how many rounds of tool calls one answer may make before it stops (empty: 10). Reasoning applies to models that reason; Default leaves the provider's own.") }));
   parts.push(paramsEditor(values.params ?? [], (params) => saveSetting(page, "params", params)));
   replaceChildren(page.ui.settings.element, parts);
   showReasoning(page);

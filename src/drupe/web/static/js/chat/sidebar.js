@@ -3,16 +3,17 @@
 import * as api from "../api.js";
 import { debounce, el, matches, replaceChildren } from "../dom.js";
 import { confirmDialog, promptDialog } from "../dialogs.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { localStatusLine } from "../local.js";
 
 /** The sidebar's elements; `renderSidebar` fills the list from the state. */
 export function createSidebar(page) {
-  const newButton = el("button", { type: "button", class: "icon-btn", "aria-label": "New conversation", title: "New conversation" }, icon("plus"));
-  const search = el("input", { type: "search", placeholder: "Search conversations", "aria-label": "Search conversations" });
-  const list = el("ul", { class: "sidebar-list", "aria-label": "Conversations" });
-  const element = el("aside", { class: "sidebar", "aria-label": "Conversation list" },
-    el("div", { class: "sidebar-head" }, el("h1", { text: "Conversations" }), newButton),
+  const newButton = el("button", { type: "button", class: "icon-btn", "aria-label": t("New conversation"), title: t("New conversation") }, icon("plus"));
+  const search = el("input", { type: "search", placeholder: t("Search conversations"), "aria-label": t("Search conversations") });
+  const list = el("ul", { class: "sidebar-list", "aria-label": t("Conversations") });
+  const element = el("aside", { class: "sidebar", "aria-label": t("Conversation list") },
+    el("div", { class: "sidebar-head" }, el("h1", { text: t("Conversations") }), newButton),
     el("div", { class: "sidebar-head" }, el("div", { class: "search-box" }, icon("search"), search)),
     list,
     el("div", { class: "sidebar-foot" }, localStatusLine()));
@@ -28,26 +29,26 @@ export function renderSidebar(page) {
     ? conversations.filter((c) => search.hits.has(c.id) || matches(search.query, c.title))
     : conversations;
   replaceChildren(page.ui.sidebar.list, shown.length ? shown.map((item) => conversationItem(page, item))
-    : el("li", { class: "empty", text: search.query ? "No match" : "No conversations yet" }));
+    : el("li", { class: "empty", text: search.query ? t("No match") : t("No conversations yet") }));
 }
 
 function conversationItem(page, item) {
-  const name = item.title || "New conversation";
+  const name = item.title || t("New conversation");
   const active = page.state.conversation?.id === item.id;
   return el("li", { class: `conv-item${active ? " active" : ""}` },
     el("a", { class: "conv-title", href: `/chat/${item.id}`, text: name, title: name }),
     el("button", {
-      type: "button", class: "icon-btn icon-btn-sm", "aria-label": `Rename ${name}`, title: "Rename",
+      type: "button", class: "icon-btn icon-btn-sm", "aria-label": t("Rename {name}", { name }), title: t("Rename"),
       onclick: page.handle(() => renameConversation(page, item)),
     }, icon("edit")),
     el("button", {
-      type: "button", class: "icon-btn icon-btn-sm danger", "aria-label": `Delete ${name}`, title: "Delete",
+      type: "button", class: "icon-btn icon-btn-sm danger", "aria-label": t("Delete {name}", { name }), title: t("Delete"),
       onclick: page.handle(() => deleteConversation(page, item, name)),
     }, icon("trash")));
 }
 
 async function renameConversation(page, item) {
-  const title = await promptDialog("Rename conversation", "Title", item.title);
+  const title = await promptDialog(t("Rename conversation"), t("Title"), item.title, t("Save"));
   if (title === null) return;
   const updated = await api.patch(`/conversations/${item.id}`, { title });
   const { state } = page;
@@ -58,15 +59,19 @@ async function renameConversation(page, item) {
 }
 
 async function deleteConversation(page, item, name) {
-  if (!await confirmDialog("Delete conversation", `Delete “${name}” and all its messages?`)) return;
+  if (!await confirmDialog(t("Delete conversation"), t("Delete “{name}” and all its messages?", { name }), t("Delete"))) return;
   await api.del(`/conversations/${item.id}`);
   page.set({ conversations: page.state.conversations.filter((c) => c.id !== item.id) });
   if (page.state.conversation?.id === item.id) page.navigate("/chat");
 }
 
-/** Reload the list (titles and order change as answers arrive), and the search with it. */
+/** Reload the list (titles and order change as answers arrive), and the search with it. An
+ * answer to any but the latest reload is dropped, so a title never goes back to an older one. */
 export async function loadConversations(page) {
-  page.set({ conversations: await api.get("/conversations") });
+  const sent = ++page.state.listsSent;
+  const conversations = await api.get("/conversations");
+  if (sent !== page.state.listsSent) return;
+  page.set({ conversations });
   if (page.state.search.query) await searchConversations(page);
 }
 

@@ -5,24 +5,31 @@
 // server's sanitised Markdown html of a round's text goes in with innerHTML.
 
 import { el, formatMs, replaceChildren } from "../dom.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { showRemoteImages } from "../images.js";
 
-const STATUS_WORDS = {
-  awaiting: "Waiting for your approval",
-  running: "Running",
-  ok: "Done",
-  error: "Failed",
-  denied: "Not run",
-  cancelled: "Cancelled",
-};
+/** A word from `table` (a function, read in the language loaded by then), else `otherwise`. */
+function wordFor(table, key, otherwise) {
+  const words = table();
+  return Object.hasOwn(words, key) ? words[key] : otherwise;
+}
 
-const RESULT_WORDS = {
-  ok: "Result",
-  error: "Error",
-  denied: "Why it did not run",
-  cancelled: "Why it did not finish",
-};
+const statusWords = () => ({
+  awaiting: t("Waiting for your approval"),
+  running: t("Running"),
+  ok: t("Done"),
+  error: t("Failed"),
+  denied: t("Not run"),
+  cancelled: t("Cancelled"),
+});
+
+const resultWords = () => ({
+  ok: t("Result"),
+  error: t("Error"),
+  denied: t("Why it did not run"),
+  cancelled: t("Why it did not finish"),
+});
 
 /** How a person reads a call: `server.tool`, or the name the model used for a tool it was not offered. */
 export function callTitle(call) {
@@ -53,7 +60,7 @@ export function storedRound(step, html, decide) {
   markdown.innerHTML = html;
   showRemoteImages(markdown);
   const reasoning = step.reasoning
-    ? el("details", { class: "reasoning" }, el("summary", { text: "Reasoning" }), el("div", { class: "reasoning-text", text: step.reasoning }))
+    ? el("details", { class: "reasoning" }, el("summary", { text: t("Reasoning") }), el("div", { class: "reasoning-text", text: step.reasoning }))
     : null;
   const round = createRound(decide, markdown, reasoning);
   for (const call of step.calls) showCall(round, call);
@@ -74,25 +81,25 @@ export function showCall(round, call) {
 function drawCard(card, call, decide) {
   const title = callTitle(call);
   card.className = `tool-call tool-call-${call.status}`;
-  card.setAttribute("aria-label", `Tool call ${title}`);
+  card.setAttribute("aria-label", t("Tool call {tool}", { tool: title }));
   card.dataset.status = call.status;
-  const badge = el("span", { class: "badge tool-status", text: STATUS_WORDS[call.status] ?? call.status });
+  const badge = el("span", { class: "badge tool-status", text: wordFor(statusWords, call.status, call.status) });
   const head = el("div", { class: "tool-call-head" },
     icon("function_calling", "icon icon-xs"),
     el("code", { class: "tool-name", text: title }),
     badge,
     call.duration_ms != null ? el("span", { class: "tool-time", text: formatMs(call.duration_ms) }) : null);
-  const args = el("pre", { class: "tool-args", "aria-label": "Arguments" }, el("code", { text: prettyArguments(call.arguments) }));
+  const args = el("pre", { class: "tool-args", "aria-label": t("Arguments") }, el("code", { text: prettyArguments(call.arguments) }));
   replaceChildren(card, head, args,
     call.status === "awaiting" ? decisionButtons(call, decide, badge) : null,
     call.result ? resultFold(call) : null);
 }
 
-const DECIDED_WORDS = {
-  run: ["Approved", "It runs once every call of this round is decided."],
-  always: ["Approved", "Always allowed in this conversation from now on. It runs once every call of this round is decided."],
-  deny: ["Denied", ""],
-};
+const decidedWords = () => ({
+  run: [t("Approved"), t("It runs once every call of this round is decided.")],
+  always: [t("Approved"), t("Always allowed in this conversation from now on. It runs once every call of this round is decided.")],
+  deny: [t("Denied"), ""],
+});
 
 /** Run / Deny / Always allow this tool. An approved call only runs once the round's other calls are
  * decided, so the card says so until then; a refused decision (the answer ended meanwhile) says why. */
@@ -100,18 +107,18 @@ function decisionButtons(call, decide, badge) {
   const error = el("p", { class: "form-error", role: "alert" });
   const decision = el("div", { class: "tool-decision" });
   const buttons = [
-    el("button", { type: "button", class: "btn btn-sm btn-primary", text: "Run", dataset: { decision: "run" } }),
-    el("button", { type: "button", class: "btn btn-sm btn-danger", text: "Deny", dataset: { decision: "deny" } }),
-    el("button", { type: "button", class: "btn btn-sm", text: "Always allow this tool", dataset: { decision: "always" } }),
+    el("button", { type: "button", class: "btn btn-sm btn-primary", text: t("Run"), dataset: { decision: "run" } }),
+    el("button", { type: "button", class: "btn btn-sm btn-danger", text: t("Deny"), dataset: { decision: "deny" } }),
+    el("button", { type: "button", class: "btn btn-sm", text: t("Always allow this tool"), dataset: { decision: "always" } }),
   ];
-  buttons[2].title = `Run ${callTitle(call)} without asking from now on, in this conversation`;
+  buttons[2].title = t("Run {tool} without asking from now on, in this conversation", { tool: callTitle(call) });
   for (const button of buttons) {
     button.addEventListener("click", async () => {
       error.textContent = "";
       for (const other of buttons) other.disabled = true;
       try {
         await decide(call.id, button.dataset.decision);
-        const [status, note] = DECIDED_WORDS[button.dataset.decision];
+        const [status, note] = decidedWords()[button.dataset.decision];
         badge.textContent = status;
         replaceChildren(decision, note ? el("p", { class: "tool-decided", text: note }) : null);
       } catch (failure) {
@@ -124,7 +131,7 @@ function decisionButtons(call, decide, badge) {
 }
 
 function resultFold(call) {
-  const label = RESULT_WORDS[call.status] ?? "Result";
+  const label = wordFor(resultWords, call.status, t("Result"));
   return el("details", { class: "tool-result" },
     el("summary", { text: label }),
     el("pre", { "aria-label": label }, el("code", { text: call.result })));

@@ -5,6 +5,7 @@
 
 import * as api from "../api.js";
 import { el, replaceChildren } from "../dom.js";
+import { formatNumber, t } from "../i18n.js";
 import { icon } from "../icons.js";
 
 const ALL = "all";
@@ -18,12 +19,12 @@ function chosenTools(page) {
 export function createToolsMenu(page) {
   const count = el("span", { class: "tools-count" });
   const button = el("button", { type: "button", class: "tools-btn", "aria-haspopup": "dialog", "aria-expanded": "false" },
-    icon("function_calling"), el("span", { text: "Tools" }), count);
+    icon("function_calling"), el("span", { text: t("Tools") }), count);
   const list = el("div", { class: "tools-list" });
   const allowed = el("div", { class: "tools-allowed" });
   const error = el("p", { class: "form-error", role: "alert" });
-  const popover = el("div", { class: "picker-pop tools-pop", role: "dialog", "aria-label": "Choose tools", hidden: true },
-    el("p", { class: "tools-pop-head", text: "Tools the model may call. Each call waits for your Run unless its server or the tool is always allowed." }),
+  const popover = el("div", { class: "picker-pop tools-pop", role: "dialog", "aria-label": t("Choose tools"), hidden: true },
+    el("p", { class: "tools-pop-head", text: t("Tools the model may call. Each call waits for your Run unless its server or the tool is always allowed.") }),
     list, allowed, error);
   document.body.append(popover);
   const menu = { button, count, list, allowed, error, popover, servers: [], tools: new Map() };
@@ -74,10 +75,10 @@ export function renderToolsMenu(page) {
   const menu = page.ui.tools;
   const chosen = chosenTools(page);
   const all = chosen.includes(ALL);
-  menu.count.textContent = all ? "All" : chosen.length ? String(chosen.length) : "";
-  const words = all ? "every enabled server" : chosen.length ? `${chosen.length} on` : "off";
-  menu.button.setAttribute("aria-label", `Tools: ${words}`);
-  menu.button.title = all ? "Tools: every enabled MCP server" : chosen.length ? `Tools: ${chosen.join(", ")}` : "Tools: none";
+  const n = formatNumber(chosen.length);
+  menu.count.textContent = all ? t("All") : chosen.length ? n : "";
+  menu.button.setAttribute("aria-label", all ? t("Tools: every enabled server") : chosen.length ? t("Tools: {n} on", { n }) : t("Tools: off"));
+  menu.button.title = all ? t("Tools: every enabled MCP server") : chosen.length ? t("Tools: {names}", { names: chosen.join(", ") }) : t("Tools: none");
   menu.button.classList.toggle("on", chosen.length > 0);
   if (menu.popover.hidden) return;
   renderChoices(page, menu, chosen);
@@ -88,20 +89,20 @@ function renderChoices(page, menu, chosen) {
   const all = chosen.includes(ALL);
   const names = new Set(menu.servers.map((server) => server.name));
   const gone = chosen.filter((item) => item !== ALL && !names.has(item.split(".")[0]));
-  const rows = [checkRow("All enabled servers", all, false, (on) => save(page, on ? [ALL] : []))];
+  const rows = [checkRow(t("All enabled servers"), all, false, (on) => save(page, on ? [ALL] : []))];
   for (const server of menu.servers) {
     const on = all || chosen.includes(server.name);
     const row = checkRow(server.name, on, all, (checked) => save(page, toggled(chosen, server.name, checked)),
-      server.approval === "always" ? "runs without asking" : "");
+      server.approval === "always" ? t("runs without asking") : "");
     const tools = menu.tools.get(server.name);
     rows.push(el("div", { class: "tools-server" }, row,
       tools ? toolRows(page, server.name, tools, chosen, on) : showToolsButton(page, menu, server.name)));
   }
   for (const item of gone) {
-    rows.push(checkRow(item, true, false, (checked) => save(page, toggled(chosen, item, checked)), "not available"));
+    rows.push(checkRow(item, true, false, (checked) => save(page, toggled(chosen, item, checked)), t("not available")));
   }
   if (!menu.servers.length && !menu.error.textContent) {
-    rows.push(el("p", { class: "empty", text: "No MCP servers are enabled. Add one in Settings → MCP servers." }));
+    rows.push(el("p", { class: "empty", text: t("No MCP servers are enabled. Add one in Settings → MCP servers.") }));
   }
   replaceChildren(menu.list, rows);
 }
@@ -118,7 +119,7 @@ function toolRows(page, server, tools, chosen, serverOn) {
 
 function showToolsButton(page, menu, server) {
   return el("button", {
-    type: "button", class: "btn btn-sm tools-show", text: "Show its tools",
+    type: "button", class: "btn btn-sm tools-show", text: t("Show its tools"),
     onclick: page.handle(async () => {
       try {
         const checked = await api.post(`/mcp-servers/${api.seg(server)}/check`);
@@ -135,10 +136,10 @@ function showToolsButton(page, menu, server) {
 function renderAllowed(page, menu) {
   const allowed = page.state.conversation?.settings.allowed_tools ?? [];
   replaceChildren(menu.allowed, allowed.length ? [
-    el("p", { class: "tools-pop-head", text: "Always allowed here (run without asking)" }),
+    el("p", { class: "tools-pop-head", text: t("Always allowed here (run without asking)") }),
     allowed.map((title) => el("div", { class: "tools-allowed-row" }, el("code", { text: title }),
       el("button", {
-        type: "button", class: "icon-btn icon-btn-sm", "aria-label": `Ask again before running ${title}`, title: "Ask again",
+        type: "button", class: "icon-btn icon-btn-sm", "aria-label": t("Ask again before running {tool}", { tool: title }), title: t("Ask again"),
         onclick: page.handle(() => saveAllowed(page, allowed.filter((other) => other !== title))),
       }, icon("close")))),
   ] : []);

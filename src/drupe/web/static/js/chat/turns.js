@@ -1,8 +1,10 @@
 // Running a turn on the Chat page: stream the answers into it, Stop, the decisions on tool calls
 // that wait for the user, and the message actions (Regenerate, Edit, Continue, browse alternatives)
-// that start a new turn, go on with an answer or show another branch.
+// that start a new turn, go on with an answer or show another branch, and Delete.
 
 import * as api from "../api.js";
+import { confirmDialog } from "../dialogs.js";
+import { t } from "../i18n.js";
 import { TurnView } from "../messages.js";
 import { appendTurn, nearBottom, removeFrom, scrollToBottom, showPage } from "./messages-list.js";
 import { loadConversations } from "./sidebar.js";
@@ -30,11 +32,19 @@ export async function runTurn(page, path, body, turn, resumed = null) {
       case "block": view?.appendBlock(event.html); break;
       case "tail": view?.setTail(event.html); break;
       case "tool_call": view?.toolCall(event.step, event.call); break;
-      case "done": view?.finish(event.message); break;
+      case "done": view?.finish(event.message); answered(); break;
       case "error": (view ?? turn).showError(event.error); break;
+      case "title": showTitle(page, event.conversation_id, event.title); return;
       default: return;
     }
     if (nearBottom(page)) scrollToBottom(page);
+  };
+  // Once every answer is in, the composer is free again: a title the server still asks a model
+  // for (the first turn's) comes later on the same stream and must hold nothing up.
+  const answered = () => {
+    if ([...views.values()].some(isStreaming) || page.state.running !== running) return;
+    page.set({ running: null });
+    refreshConversations(page);  // a first turn's title (its first message) shows now
   };
   try {
     await api.stream(path, body, onEvent, running.controller.signal);
@@ -42,18 +52,34 @@ export async function runTurn(page, path, body, turn, resumed = null) {
     turn.showError(error);
   } finally {
     for (const view of views.values()) {
-      if (isStreaming(view)) view.showError({ kind: "stopped", message: "The stream ended early." });
+      if (isStreaming(view)) view.showError({ kind: "stopped", message: t("The stream ended early.") });
     }
-    page.set({ running: null });
+    if (page.state.running === running) page.set({ running: null });
     showAlternativeCounts(turn);
-    loadConversations(page).then(() => {
-      const current = page.state.conversations.find((c) => c.id === page.state.conversation?.id);
-      if (current) page.set({ conversation: current });
-    }).catch(page.reportError);
+    refreshConversations(page);
   }
 }
 
+/** The list and the open conversation as stored (its title, its place in the list). */
+function refreshConversations(page) {
+  loadConversations(page).then(() => {
+    const current = page.state.conversations.find((c) => c.id === page.state.conversation?.id);
+    if (current) page.set({ conversation: current });
+  }).catch(page.reportError);
+}
+
 const isStreaming = (view) => view.element.classList.contains("streaming");
+
+/** A conversation's new title (the `title` event after a first turn): in the list and the header
+ * at once; a reload of the list still under way is dropped for a newer one. */
+function showTitle(page, conversationId, title) {
+  const { state } = page;
+  state.listsSent += 1;
+  page.set({
+    conversations: state.conversations.map((c) => (c.id === conversationId ? { ...c, title } : c)),
+    ...(state.conversation?.id === conversationId ? { conversation: { ...state.conversation, title } } : {}),
+  });
+}
 
 /** Stream events carry no sibling counts: ask for them once the turn is over. */
 async function showAlternativeCounts(turn) {
@@ -97,7 +123,22 @@ export function turnHandlers(page) {
     continueAnswer: (answer) => { continueAnswer(page, answer).catch(page.reportError); },
     edit: (turn, content) => { editAndSend(page, turn, content).catch(page.reportError); },
     browse: (message, step) => { browseAlternatives(page, message, step).catch(page.reportError); },
+    remove: (message) => { deleteMessage(page, message).catch(page.reportError); },
   };
+}
+
+/** Delete a message and what hangs under it, once the user agrees; show the branch left. */
+async function deleteMessage(page, message) {
+  const { state } = page;
+  if (state.running || !state.conversation || !message?.id) return;
+  const question = message.role === "user"
+    ? t("Delete this message, its answers and the messages after them? Other branches stay.")
+    : t("Delete this answer and the messages after it? Other branches stay.");
+  if (!await confirmDialog(t("Delete message"), question, t("Delete"))) return;
+  const result = await api.del(`/conversations/${state.conversation.id}/messages/${message.id}`);
+  page.set({ conversation: result.conversation });
+  showPage(page, result);
+  loadConversations(page).catch(page.reportError);
 }
 
 async function regenerate(page, answer) {
