@@ -131,3 +131,21 @@ def test_why_an_answer_stopped_and_its_stats_are_in_spanish(fake_upstream):
         in result.stderr
     )
     assert "primer token" in result.stderr or " entrada / " in result.stderr, result.stderr
+
+
+def test_the_interactive_session_speaks_chinese(fake_upstream, monkeypatch):
+    from drupe.registry import Registry
+    from drupe.store import open_store
+    from tests.test_chat_interactive import Terminal
+
+    up = fake_upstream("openai", text="The tide comes in.")
+    registry = Registry(open_store())
+    registry.add_provider("Sea", "openai", base_url=up.base_url)
+    registry.add_model("Sea", "fake-model")
+    monkeypatch.setenv("DRUPE_LANG", "zh")
+    term = Terminal("-p", "Sea", "-m", "fake-model")
+    term.read_until("/help 查看命令，/exit 离开。")
+    term.type("/help\r")
+    term.read_until("/new                 开始新对话")  # the commands stay as typed, their words are Chinese
+    term.type("/exit\r")
+    assert term.close() == 0
