@@ -95,7 +95,7 @@ def advice(error: DrupeError) -> str:
 def describe(error: DrupeError) -> str:
     """The line a command prints after `error: `."""
     extra = advice(error)
-    return f"{error} {extra}" if extra else str(error)
+    return _("{message} {advice}", message=error, advice=extra) if extra else str(error)
 
 
 def setting_command(kind: str, provider: str) -> str:
@@ -115,4 +115,5 @@ def provider_hint(kind: str, provider: str, *, model: str = "", conversation: st
     command = setting_command(kind, provider) or (
         _(template).format_map(_Fill(conversation=conversation[:8] or "ID")) if template else ""
     )
-    return f"{hint_for(kind, model=model)} {command}".rstrip()
+    hint = hint_for(kind, model=model)
+    return _("{message} {advice}", message=hint, advice=command) if command else hint
