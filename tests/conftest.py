@@ -15,9 +15,11 @@ pytest_plugins: list[str] = [
 
 @pytest.fixture(autouse=True)
 def drupe_home(tmp_path, monkeypatch):
-    """A fresh DRUPE_HOME per test, and no inherited database or secret settings."""
+    """A fresh DRUPE_HOME per test, no inherited database or secret settings, and English (the tests
+    read drupe's words in English whatever the machine's LANG; a test of another language sets it)."""
     home = tmp_path / "drupe-home"
     monkeypatch.setenv("DRUPE_HOME", str(home))
+    monkeypatch.setenv("DRUPE_LANG", "en")
     monkeypatch.delenv("DRUPE_DATABASE_URL", raising=False)
     monkeypatch.delenv("DRUPE_SECRET_KEY", raising=False)
     return home

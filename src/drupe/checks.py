@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from drupe.catalog import is_chat_model
 from drupe.errors import DrupeError, ProviderError
 from drupe.hints import hint as explain
+from drupe.i18n import _
 from drupe.keys import mask_key
 from drupe.registry import Provider, Registry
 
@@ -44,7 +45,7 @@ def pick_check_model(registry: Registry, provider: Provider, model: str | None) 
         if is_chat_model(candidate.capabilities):
             return candidate.model_id
     raise DrupeError(
-        f"Provider {provider.name!r} has no chat model to test with.",
+        _("Provider {provider} has no chat model to test with.", provider=repr(provider.name)),
         code="not_found", what="chat_model", provider=provider.name,
     )  # fmt: skip
 
@@ -54,7 +55,10 @@ def _indexes(provider: Provider, all_keys: bool, key_index: int | None) -> list[
         return list(range(len(provider.api_keys) if all_keys else 1)) or [0]
     if not 0 <= key_index < len(provider.api_keys):
         raise DrupeError(
-            f"Key {key_index + 1} does not exist: {provider.name} has {len(provider.api_keys)} key(s).",
+            _(
+                "Key {number} does not exist: {provider} has {n} key(s).",
+                number=key_index + 1, provider=provider.name, n=len(provider.api_keys),
+            ),
             code="invalid", field="key_index", provider=provider.name, keys=len(provider.api_keys),
         )  # fmt: skip
     return [key_index]

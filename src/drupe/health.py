@@ -18,6 +18,7 @@ from drupe.catalog import is_chat_model
 from drupe.errors import DrupeError, ProviderError
 from drupe.hints import error_kind
 from drupe.hints import hint as explain
+from drupe.i18n import _
 from drupe.keys import mask_key
 from drupe.registry import Provider, Registry
 
@@ -96,7 +97,7 @@ def chat_models(registry: Registry, provider: Provider) -> list[str]:
     models = [m.model_id for m in registry.list_models(provider.id) if is_chat_model(m.capabilities)]
     if not models:
         raise DrupeError(
-            f"Provider {provider.name!r} has no chat model to check.",
+            _("Provider {provider} has no chat model to check.", provider=repr(provider.name)),
             code="not_found", what="chat_model", provider=provider.name,
         )  # fmt: skip
     return models
@@ -107,7 +108,7 @@ async def models_authenticate(provider: Provider, timeout: float) -> bool:
     from drupe.protocols.client import check_key_by_models
 
     endpoint = dataclasses.replace(provider.endpoint(), timeout=timeout)
-    result, _ = await check_key_by_models(endpoint, None)
+    result, _error = await check_key_by_models(endpoint, None)
     return result.error is not None and result.error.kind == "auth"
 
 

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from drupe.errors import ProviderError
+from drupe.i18n import N_, _
 
 _MODEL_MENTION = re.compile(r"\bmodels?\b", re.IGNORECASE)
 
@@ -24,57 +25,71 @@ Setting = Literal["api_key", "keys", "base_url", "model", "timeout", "type", "li
 
 class Hint(NamedTuple):
     text: str
-    """The advice; `{model}`, `{url}`, `{where}`, `{waited}` and `{limit}` are filled in by `advice`."""
+    """The advice, in English (translated by `advice`); `{model}`, `{url}`, `{where}`, `{seconds}` and `{limit}`
+    are filled in by `advice`."""
     setting: Setting | None
 
 
 HINTS: dict[str, Hint] = {
     "auth": Hint(
-        "The provider refused the key. Check it was copied whole, is still active, and belongs to this provider.",
+        N_("The provider refused the key. Check it was copied whole, is still active, and belongs to this provider."),
         "api_key",
     ),
     "unknown_model": Hint(
-        "The provider does not know the model {model!r}. Fetch its model list and pick a model from it.", "model"
+        N_("The provider does not know the model {model}. Fetch its model list and pick a model from it."), "model"
     ),
     "not_found": Hint(
-        "Nothing was found at {url}. Check the API address: drupe drops one trailing '/' and adds the "
-        "version (like /v1) and the endpoint path itself; end the address with '#' to use it exactly as typed.",
+        N_(
+            "Nothing was found at {url}. Check the API address: drupe drops one trailing '/' and adds the "
+            "version (like /v1) and the endpoint path itself; end the address with '#' to use it exactly as typed."
+        ),
         "base_url",
     ),
     "connection": Hint(
-        "Nothing is listening at {where}. Check the address and port, that the server runs, and the proxy if set.",
+        N_("Nothing is listening at {where}. Check the address and port, that the server runs, and the proxy if set."),
         "base_url",
     ),
     "dropped": Hint(
-        "The provider closed the connection before the answer was complete. Try again; if it keeps "
-        "happening, the server or a proxy in between may be restarting or cutting long requests.",
+        N_(
+            "The provider closed the connection before the answer was complete. Try again; if it keeps "
+            "happening, the server or a proxy in between may be restarting or cutting long requests."
+        ),
         None,
     ),
     "timeout": Hint(
-        "No answer came{waited}. The server may be busy or unreachable; try again or raise the timeout.", "timeout"
+        N_("No answer came within {seconds} s. The server may be busy or unreachable; try again or raise the timeout."),
+        "timeout",
     ),
     "rate_limit": Hint(
-        "The provider says too many requests, or the quota is used up. Wait a little, add a key, or check the plan.",
+        N_(
+            "The provider says too many requests, or the quota is used up. Wait a little, add a key, or check the plan."
+        ),
         "keys",
     ),
-    "server": Hint("The provider had a problem of its own. Try again later.", None),
+    "server": Hint(N_("The provider had a problem of its own. Try again later."), None),
     "over_limit": Hint(
-        "The provider sent more than drupe takes at once (its {limit} limit). If replies that large are "
-        "expected, raise that limit; otherwise the server is misbehaving.",
+        N_(
+            "The provider sent more than drupe takes at once (its {limit} limit). If replies that large are "
+            "expected, raise that limit; otherwise the server is misbehaving."
+        ),
         "limits",
     ),
     "tools_refused": Hint(
-        "The provider refused a request that offered tools: this model or server may not support tool "
-        "calls. Turn tools off for this conversation, or pick a model that can use them.",
+        N_(
+            "The provider refused a request that offered tools: this model or server may not support tool "
+            "calls. Turn tools off for this conversation, or pick a model that can use them."
+        ),
         None,
     ),
     "mcp": Hint(
-        "An MCP server this conversation uses could not be started or reached. Check its command or URL, "
-        "or turn it off for this conversation.",
+        N_(
+            "An MCP server this conversation uses could not be started or reached. Check its command or URL, "
+            "or turn it off for this conversation."
+        ),
         None,
     ),
     "bad_response": Hint(
-        "The server answered in an unexpected way. Check the provider type matches the server's API.", "type"
+        N_("The server answered in an unexpected way. Check the provider type matches the server's API."), "type"
     ),
 }
 """Kind of failure -> what to try. `bad_response` also stands for any kind not listed."""
@@ -97,14 +112,22 @@ def lookup(kind: str) -> Hint:
     return HINTS.get(kind, HINTS["bad_response"])
 
 
+NO_TIMEOUT = N_("No answer came. The server may be busy or unreachable; try again or raise the timeout.")
+"""The timeout advice when the time waited is not known."""
+
+
 def advice(kind: str, *, model: str = "", url: str = "", timeout: float | None = None, limit: str = "") -> str:
-    """The advice for a kind of failure, with what is known of the call filled in."""
-    return lookup(kind).text.format(
-        limit=limit or "size",
-        model=model,
-        url=url or "the provider's address",
-        where=urlsplit(url).netloc or "that address",
-        waited=f" within {timeout:g} s" if timeout else "",
+    """The advice for a kind of failure, in the current language, with what is known of the call filled in."""
+    text = lookup(kind).text
+    if kind == "timeout" and not timeout:
+        text = NO_TIMEOUT
+    return _(
+        text,
+        limit=limit or _("size"),
+        model=repr(model),
+        url=url or _("the provider's address"),
+        where=urlsplit(url).netloc or _("that address"),
+        seconds=f"{timeout:g}" if timeout else "",
     )
 
 

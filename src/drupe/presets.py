@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import Any
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,6 @@ def get_preset(preset_id: str) -> Preset:
             return preset
     choices = [p.id for p in all_presets()]
     raise DrupeError(
-        f"Unknown preset {preset_id!r}; expected one of: {', '.join(choices)}.",
+        _("Unknown preset {preset}; expected one of: {choices}.", preset=repr(preset_id), choices=", ".join(choices)),
         code="not_found", what="preset", name=preset_id, field="preset", choices=choices,
     )  # fmt: skip

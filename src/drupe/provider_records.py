@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.keys import mask_headers, mask_key, mask_url, secret_values
 from drupe.plain import plain
 from drupe.protocols.base import Endpoint
@@ -53,8 +54,11 @@ class Provider:
         """What the protocol layer needs to reach this provider."""
         if self.secrets_unreadable:
             raise DrupeError(
-                f"The stored secrets of provider {self.name!r} cannot be decrypted with the current secret key: "
-                "restore the original DRUPE_HOME/secret.key, or give the provider new ones.",
+                _(
+                    "The stored secrets of provider {provider} cannot be decrypted with the current secret key: "
+                    "restore the original DRUPE_HOME/secret.key, or give the provider new ones.",
+                    provider=repr(self.name),
+                ),
                 code="secrets_unreadable", what="provider", provider=self.name,
             )  # fmt: skip
         return Endpoint(

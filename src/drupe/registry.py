@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from drupe.catalog import CAPABILITIES, default_group, infer_capabilities
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.keys import (
     has_clear_secrets,
     is_secret_header,
@@ -168,9 +169,9 @@ class Registry:
     def get_provider(self, name_or_id: str) -> Provider:
         provider = self.find_provider(name_or_id)
         if provider is None:
-            names = ", ".join(p.name for p in self.list_providers()) or "none yet"
+            names = ", ".join(p.name for p in self.list_providers()) or _("none yet")
             raise DrupeError(
-                f"No provider named {name_or_id!r}. Providers: {names}.",
+                _("No provider named {name}. Providers: {names}.", name=repr(name_or_id), names=names),
                 code="not_found", what="provider", name=name_or_id,
             )  # fmt: skip
         return provider
@@ -187,7 +188,7 @@ class Registry:
             clash = conn.execute(query).scalar()
         if clash and clash != exclude_id:
             raise DrupeError(
-                f"A provider named {provider.name!r} already exists (names ignore case). Pick another name.",
+                _("A provider named {name} already exists (names ignore case). Pick another name.", name=repr(provider.name)),
                 code="conflict", what="provider", name=provider.name, field="name",
             )  # fmt: skip
 
@@ -339,7 +340,7 @@ class Registry:
         if model is None:
             provider = provider.name if isinstance(provider, Provider) else provider
             raise DrupeError(
-                f"Provider {provider!r} has no model {model_id!r}.",
+                _("Provider {provider} has no model {model}.", provider=repr(provider), model=repr(model_id)),
                 code="not_found", what="model", provider=provider, name=model_id,
             )  # fmt: skip
         return model
@@ -352,7 +353,7 @@ class Registry:
         model_id = check_model_id(model_id)
         if self.find_model(owner.id, model_id):
             raise DrupeError(
-                f"Provider {owner.name!r} already has model {model_id!r}.",
+                _("Provider {provider} already has model {model}.", provider=repr(owner.name), model=repr(model_id)),
                 code="conflict", what="model", provider=owner.name, name=model_id,
             )  # fmt: skip
         values = _model_values(model_id, fields)
@@ -381,7 +382,7 @@ class Registry:
             new_id = check_model_id(new_id)
             if self.find_model(provider, new_id):
                 raise DrupeError(
-                    f"Provider {provider!r} already has model {new_id!r}.",
+                    _("Provider {provider} already has model {model}.", provider=repr(provider), model=repr(new_id)),
                     code="conflict", what="model", provider=provider, name=new_id, field="model_id",
                 )  # fmt: skip
             values["model_id"] = new_id

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.keys import is_secret_header
 
 if TYPE_CHECKING:
@@ -40,8 +41,10 @@ class Vault:
             self._fernet = Fernet(key)
         except (ValueError, TypeError) as exc:
             raise DrupeError(
-                "The secret key is not a valid Fernet key (32 url-safe base64 bytes). "
-                "Fix DRUPE_SECRET_KEY or restore DRUPE_HOME/secret.key.",
+                _(
+                    "The secret key is not a valid Fernet key (32 url-safe base64 bytes). "
+                    "Fix DRUPE_SECRET_KEY or restore DRUPE_HOME/secret.key."
+                ),
                 code="invalid",
                 field="secret_key",
             ) from exc
@@ -60,8 +63,10 @@ class Vault:
             text = self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise DrupeError(
-                "Stored secrets cannot be decrypted with this secret key. "
-                "Was DRUPE_SECRET_KEY or DRUPE_HOME/secret.key changed? Restore the original one.",
+                _(
+                    "Stored secrets cannot be decrypted with this secret key. "
+                    "Was DRUPE_SECRET_KEY or DRUPE_HOME/secret.key changed? Restore the original one."
+                ),
                 code="secrets_unreadable",
             ) from exc
         if len(self._decrypted) >= DECRYPTED_CACHE_SIZE:
@@ -86,14 +91,18 @@ def load_or_create_key(path: Path) -> bytes:
             key = path.read_bytes().strip()
         except OSError as exc:
             raise DrupeError(
-                f"Cannot read the secret key file {path}: {exc.strerror}. Check its permissions.",
+                _(
+                    "Cannot read the secret key file {path}: {problem}. Check its permissions.",
+                    path=path,
+                    problem=exc.strerror,
+                ),
                 code="unavailable",
                 what="secret_key",
                 path=str(path),
             ) from exc
         if not key:
             raise DrupeError(
-                f"The secret key file {path} is empty. Restore it, or set DRUPE_SECRET_KEY.",
+                _("The secret key file {path} is empty. Restore it, or set DRUPE_SECRET_KEY.", path=path),
                 code="unavailable", what="secret_key", path=str(path),
             )  # fmt: skip
         return key
@@ -102,7 +111,7 @@ def load_or_create_key(path: Path) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise DrupeError(
-            f"Cannot create the secret key file {path}: {exc.strerror}.",
+            _("Cannot create the secret key file {path}: {problem}.", path=path, problem=exc.strerror),
             code="unavailable",
             what="secret_key",
             path=str(path),
@@ -152,9 +161,12 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
     names = ", ".join(row.name for row in sealed)
     if sealed and not _has_key(home):
         raise DrupeError(
-            f"The secret key file {path} is missing, but the secrets of {len(sealed)} provider(s) or MCP server(s) ({names}) "
-            "were encrypted with it. Restore that file from your backup (or set DRUPE_SECRET_KEY to the key); "
-            "drupe does not make a new one while they need the old.",
+            _(
+                "The secret key file {path} is missing, but the secrets of {n} provider(s) or MCP server(s) ({names}) "
+                "were encrypted with it. Restore that file from your backup (or set DRUPE_SECRET_KEY to the key); "
+                "drupe does not make a new one while they need the old.",
+                path=path, n=len(sealed), names=names,
+            ),
             code="secrets_unreadable", providers=[row.name for row in sealed], path=str(path),
         )  # fmt: skip
     found = vault(home)
@@ -164,8 +176,11 @@ def open_vault(home: Path, engine: sa.Engine) -> Vault:
         right = isinstance(check, str) and found.can_decrypt(check)
         if not right and not any(found.can_decrypt(token) for _, token in sealed):
             raise DrupeError(
-                f"The secret key in {_key_source(home)} is not the one the secrets of {len(sealed)} provider(s) or MCP server(s) "
-                f"({names}) were encrypted with. Restore the original {path} (or DRUPE_SECRET_KEY).",
+                _(
+                    "The secret key in {source} is not the one the secrets of {n} provider(s) or MCP server(s) "
+                    "({names}) were encrypted with. Restore the original {path} (or DRUPE_SECRET_KEY).",
+                    source=_key_source(home), n=len(sealed), names=names, path=path,
+                ),
                 code="secrets_unreadable", providers=[row.name for row in sealed], path=str(path),
             )  # fmt: skip
     if not isinstance(check, str) or not found.can_decrypt(check):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.keys import is_secret_header, split_userinfo
 from drupe.provider_records import MODEL_FIELDS, PROVIDER_FIELDS
 from drupe.registry import Registry
@@ -60,7 +61,10 @@ def export_file(registry: Registry, path: Path, include_keys: bool = False) -> i
             path.chmod(0o600)
     except OSError as exc:
         raise DrupeError(
-            f"Cannot write {path}: {exc.strerror}.", code="unavailable", what="file", path=str(path)
+            _("Cannot write {path}: {problem}.", path=path, problem=exc.strerror),
+            code="unavailable",
+            what="file",
+            path=str(path),
         ) from exc
     return len(data["providers"])
 
@@ -178,19 +182,22 @@ def _check_model(number: int, model: Any) -> dict[str, Any]:
 def plan_import(registry: Registry, data: Any, on_conflict: OnConflict) -> ImportPlan:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DrupeError(
-            "This is not a drupe export file (no \"format\": \"drupe-export\"). Nothing was imported.",
+            _('This is not a drupe export file (no "format": "drupe-export"). Nothing was imported.'),
             code="invalid", field="format",
         )  # fmt: skip
     if data.get("version") != VERSION:
         raise DrupeError(
-            f"This export file has schema version {data.get('version')!r}; this drupe reads version {VERSION}. "
-            "Nothing was imported.",
+            _(
+                "This export file has schema version {found}; this drupe reads version {version}. "
+                "Nothing was imported.",
+                found=repr(data.get("version")), version=VERSION,
+            ),
             code="invalid", field="version",
         )  # fmt: skip
     entries = data.get("providers")
     if not isinstance(entries, list):
         raise DrupeError(
-            'The export file has no "providers" list. Nothing was imported.', code="invalid", field="providers"
+            _('The export file has no "providers" list. Nothing was imported.'), code="invalid", field="providers"
         )
     plan = ImportPlan()
     taken = {p.name.lower() for p in registry.list_providers()}
@@ -220,7 +227,9 @@ def _free_name(name: str, taken: set[str]) -> str:
         candidate = name[: 32 - len(suffix)] + suffix
         if candidate.lower() not in taken:
             return candidate
-    raise DrupeError(f"Cannot find a free name for {name!r}.", code="conflict", what="provider", name=name)
+    raise DrupeError(
+        _("Cannot find a free name for {name}.", name=repr(name)), code="conflict", what="provider", name=name
+    )
 
 
 def import_file(registry: Registry, path: Path, on_conflict: OnConflict = "skip") -> ImportPlan:
@@ -228,11 +237,17 @@ def import_file(registry: Registry, path: Path, on_conflict: OnConflict = "skip"
         data = json.loads(path.read_text())
     except OSError as exc:
         raise DrupeError(
-            f"Cannot read {path}: {exc.strerror}.", code="unavailable", what="file", path=str(path)
+            _("Cannot read {path}: {problem}.", path=path, problem=exc.strerror),
+            code="unavailable",
+            what="file",
+            path=str(path),
         ) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DrupeError(
-            f"{path} is not valid JSON ({exc}). Nothing was imported.", code="invalid", field="file", path=str(path)
+            _("{path} is not valid JSON ({problem}). Nothing was imported.", path=path, problem=exc),
+            code="invalid",
+            field="file",
+            path=str(path),
         ) from exc
     plan = plan_import(registry, data, on_conflict)
     try:
@@ -245,5 +260,5 @@ def import_file(registry: Registry, path: Path, on_conflict: OnConflict = "skip"
                 for model in models:
                     registry.add_model(provider.id, model.pop("model_id"), **model)
     except DrupeError as exc:
-        raise DrupeError(f"{exc} Nothing was imported.", code=exc.code, **exc.data) from exc
+        raise DrupeError(_("{problem} Nothing was imported.", problem=exc), code=exc.code, **exc.data) from exc
     return plan

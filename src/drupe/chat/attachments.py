@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from drupe.errors import DrupeError
+from drupe.i18n import N_, _
 from drupe.protocols.base import ContentPart, ImagePart, TextPart
 
 MIB = 1024 * 1024
@@ -41,7 +42,7 @@ IMAGE_TYPES = {
     b"GIF89a": "image/gif",
 }
 """Images are known by their first bytes (WebP by `RIFF....WEBP`, see `_image_type`), not their name."""
-KINDS = "UTF-8 text or code, PDF, or a PNG, JPEG, GIF or WebP image"
+KINDS = N_("UTF-8 text or code, PDF, or a PNG, JPEG, GIF or WebP image")
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,18 @@ def for_model(parts: Iterable[Part]) -> tuple[ContentPart, ...]:
 def read_path(path: Path) -> FilePart | ImagePart:
     """The file at `path` as a part; a clear error if it is missing, too big or not readable."""
     if not path.exists():
-        raise _invalid(f"{path} does not exist.", path.name)
+        raise _invalid(_("{path} does not exist.", path=path), path.name)
     if not path.is_file():
-        raise _invalid(f"{path} is not a file.", path.name)
+        raise _invalid(_("{path} is not a file.", path=path), path.name)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise _too_big(path.name, size)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _invalid(f"{path} could not be read: {exc.strerror or exc}.", path.name) from exc
+        raise _invalid(
+            _("{path} could not be read: {problem}.", path=path, problem=exc.strerror or exc), path.name
+        ) from exc
     return read_attachment(path.name, data)
 
 
@@ -105,7 +108,9 @@ def read_attachment(name: str, data: bytes) -> FilePart | ImagePart:
     except UnicodeDecodeError:
         text = "\x00"
     if "\x00" in text:
-        raise _invalid(f"{name} is not a file drupe can attach: it is binary. Attach {KINDS}.", name)
+        raise _invalid(
+            _("{name} is not a file drupe can attach: it is binary. Attach {kinds}.", name=name, kinds=_(KINDS)), name
+        )
     media_type = mimetypes.guess_type(name)[0] or ""
     if not media_type.startswith(("text/", "application/")):
         media_type = "text/plain"  # a name guessed as something else (`.ts` as video) holds text here
@@ -123,15 +128,21 @@ def check_message(parts: Iterable[Part]) -> None:
     an image part was not read here), and their size together."""
     files = [part for part in parts if isinstance(part, (FilePart, ImagePart))]
     if len(files) > MAX_FILES:
-        raise _invalid(f"A message may carry at most {MAX_FILES} files; this one has {len(files)}.", "")
+        raise _invalid(
+            _("A message may carry at most {most} files; this one has {n}.", most=MAX_FILES, n=len(files)), ""
+        )
     big = next((part for part in files if _size(part) > MAX_FILE_BYTES), None)
     if big is not None:
-        raise _too_big(big.name if isinstance(big, FilePart) else "An image", _size(big))
+        raise _too_big(big.name if isinstance(big, FilePart) else _("An image"), _size(big))
     total = sum(_size(part) for part in files)
     if total > MAX_MESSAGE_BYTES:
         raise _invalid(
-            f"The files attached come to {_mib(total)}; one message may carry {_mib(MAX_MESSAGE_BYTES)} "
-            "in all. Attach fewer or smaller files, or send them in several messages.",
+            _(
+                "The files attached come to {size}; one message may carry {most} in all. Attach fewer or smaller "
+                "files, or send them in several messages.",
+                size=_mib(total),
+                most=_mib(MAX_MESSAGE_BYTES),
+            ),
             "",
         )
 
@@ -151,21 +162,26 @@ def _pdf_text(name: str, data: bytes) -> str:
     try:
         from pypdf import PdfReader
     except ImportError as exc:  # pragma: no cover - a dependency; only a broken install lacks it
-        raise DrupeError("Reading a PDF needs the pypdf package.", code="unavailable", what="pypdf") from exc
+        raise DrupeError(_("Reading a PDF needs the pypdf package."), code="unavailable", what="pypdf") from exc
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise _invalid(f"{name} is a PDF protected by a password; attach a copy without one.", name)
+            raise _invalid(_("{name} is a PDF protected by a password; attach a copy without one.", name=name), name)
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
     except DrupeError:
         raise
     except Exception as exc:  # pypdf raises many kinds (PdfReadError, ValueError, KeyError…) on a broken file
-        raise _invalid(f"{name} could not be read as a PDF: {exc or type(exc).__name__}.", name) from exc
+        raise _invalid(
+            _("{name} could not be read as a PDF: {problem}.", name=name, problem=exc or type(exc).__name__), name
+        ) from exc
     text = "\n\n".join(page for page in pages if page)
     if not text:
         raise _invalid(
-            f"{name} has no text drupe can extract (a scanned PDF holds pictures of its pages). "
-            "Attach a PDF with a text layer, or its pages as images.",
+            _(
+                "{name} has no text drupe can extract (a scanned PDF holds pictures of its pages). "
+                "Attach a PDF with a text layer, or its pages as images.",
+                name=name,
+            ),
             name,
         )
     return text
@@ -180,8 +196,12 @@ def _image_type(data: bytes) -> str:
 def _checked(part: FilePart) -> FilePart:
     if len(part.text) > MAX_FILE_CHARS:
         raise _invalid(
-            f"{part.name} has {len(part.text):,} characters of text; drupe attaches at most "
-            f"{MAX_FILE_CHARS:,} per file. Attach a part of it.",
+            _(
+                "{name} has {n} characters of text; drupe attaches at most {most} per file. Attach a part of it.",
+                name=part.name,
+                n=f"{len(part.text):,}",
+                most=f"{MAX_FILE_CHARS:,}",
+            ),
             part.name,
         )
     return part
@@ -192,7 +212,15 @@ def _size(part: FilePart | ImagePart) -> int:
 
 
 def _too_big(name: str, size: int) -> DrupeError:
-    return _invalid(f"{name} is {_mib(size)}; drupe attaches files of at most {_mib(MAX_FILE_BYTES)}.", name)
+    return _invalid(
+        _(
+            "{name} is {size}; drupe attaches files of at most {most}.",
+            name=name,
+            size=_mib(size),
+            most=_mib(MAX_FILE_BYTES),
+        ),
+        name,
+    )
 
 
 def _mib(size: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from drupe.chat.records import PARAM_TYPES, CustomParam
 from drupe.errors import DrupeError
+from drupe.i18n import _
 
 MAX_PARAMS = 100
 MAX_NAME = 200
@@ -32,11 +33,11 @@ def checked_params(items: Iterable[CustomParam | Mapping[str, Any]]) -> tuple[Cu
             item = CustomParam(name=item.get("name", ""), type=item.get("type", ""), value=item.get("value"))
         params.append(_checked(item))
     if len(params) > MAX_PARAMS:
-        raise _invalid(f"At most {MAX_PARAMS} custom parameters, not {len(params)}.", "")
+        raise _invalid(_("At most {most} custom parameters, not {n}.", most=MAX_PARAMS, n=len(params)), "")
     seen: set[str] = set()
     for param in params:
         if param.name in seen:
-            raise _invalid(f"The parameter {param.name!r} is given twice: keep one.", param.name)
+            raise _invalid(_("The parameter {name} is given twice: keep one.", name=repr(param.name)), param.name)
         seen.add(param.name)
     return tuple(params)
 
@@ -44,13 +45,19 @@ def checked_params(items: Iterable[CustomParam | Mapping[str, Any]]) -> tuple[Cu
 def _checked(param: CustomParam) -> CustomParam:
     name = param.name.strip() if isinstance(param.name, str) else ""
     if "\x00" in name:
-        raise _invalid("A parameter name cannot hold a NUL character.", "")
+        raise _invalid(_("A parameter name cannot hold a NUL character."), "")
     if not name:
-        raise _invalid("A custom parameter needs a name, like top_k.", "")
+        raise _invalid(_("A custom parameter needs a name, like top_k."), "")
     if len(name) > MAX_NAME:
-        raise _invalid(f"A parameter name has at most {MAX_NAME} characters.", name[:40])
+        raise _invalid(_("A parameter name has at most {most} characters.", most=MAX_NAME), name[:40])
     if param.type not in PARAM_TYPES:
-        raise _invalid(f"The parameter {name!r} has no type {param.type!r}: use number, text, boolean or json.", name)
+        raise _invalid(
+            _(
+                "The parameter {name} has no type {type}: use number, text, boolean or json.",
+                name=repr(name), type=repr(param.type),
+            ),
+            name,
+        )  # fmt: skip
     value = _VALUE[param.type](name, param.value)
     return CustomParam(name=name, type=param.type, value=value)
 
@@ -64,17 +71,23 @@ def _number(name: str, value: Any) -> int | float:
             try:
                 value = float(text)
             except ValueError:
-                raise _invalid(f"The parameter {name!r} must be a number, not {text!r}.", name) from None
+                raise _invalid(
+                    _("The parameter {name} must be a number, not {value}.", name=repr(name), value=repr(text)), name
+                ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _invalid(f"The parameter {name!r} must be a number, not {value!r}.", name)
+        raise _invalid(
+            _("The parameter {name} must be a number, not {value}.", name=repr(name), value=repr(value)), name
+        )
     return value
 
 
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise _invalid(f"The parameter {name!r} is text: give its value as a string.", name)
+        raise _invalid(_("The parameter {name} is text: give its value as a string.", name=repr(name)), name)
     if "\x00" in value:
-        raise _invalid(f"The parameter {name!r} holds a NUL character, which cannot be sent: remove it.", name)
+        raise _invalid(
+            _("The parameter {name} holds a NUL character, which cannot be sent: remove it.", name=repr(name)), name
+        )
     return value
 
 
@@ -83,7 +96,9 @@ def _boolean(name: str, value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise _invalid(f"The parameter {name!r} must be true or false, not {value!r}.", name)
+    raise _invalid(
+        _("The parameter {name} must be true or false, not {value}.", name=repr(name), value=repr(value)), name
+    )
 
 
 def _json(name: str, value: Any) -> str:
@@ -91,11 +106,15 @@ def _json(name: str, value: Any) -> str:
     if not isinstance(value, str):
         value = json.dumps(value)
     if len(value) > MAX_JSON:
-        raise _invalid(f"The parameter {name!r} is longer than {MAX_JSON} characters.", name)
+        raise _invalid(
+            _("The parameter {name} is longer than {most} characters.", name=repr(name), most=MAX_JSON), name
+        )
     try:
         json.loads(value)
     except ValueError as error:
-        raise _invalid(f"The parameter {name!r} is not valid JSON: {error}.", name) from None
+        raise _invalid(
+            _("The parameter {name} is not valid JSON: {error}.", name=repr(name), error=error), name
+        ) from None
     return value
 
 
@@ -111,7 +130,7 @@ def param_from_text(text: str) -> CustomParam:
     false, a quoted string, an object, an array, null), else taken as text."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
-        raise _invalid(f"Give a parameter as NAME=VALUE, like top_k=20, not {text!r}.", name.strip())
+        raise _invalid(_("Give a parameter as NAME=VALUE, like top_k=20, not {text}.", text=repr(text)), name.strip())
     try:
         value = json.loads(raw)
     except ValueError:

@@ -35,6 +35,7 @@ from drupe.chat.records import (
 )
 from drupe.chat.tables import conversations, messages
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.plain import plain
 from drupe.registry import Provider
 from drupe.store.db import Store, inserted_id
@@ -184,13 +185,16 @@ class Repository:
                 rows = conn.execute(sa.select(conversations).where(like).limit(PREFIX_MATCHES_SHOWN)).all()
                 if len(rows) > 1:
                     raise DrupeError(
-                        f"Conversation id prefix {conversation_id!r} matches several; give more of the id.",
+                        _("Conversation id prefix {prefix} matches several; give more of the id.", prefix=repr(conversation_id)),
                         code="ambiguous", what="conversation", name=conversation_id, matches=[r.id for r in rows],
                     )  # fmt: skip
                 row = rows[0] if rows else None
         if row is None:
             raise DrupeError(
-                f"No conversation {conversation_id!r}.", code="not_found", what="conversation", name=conversation_id
+                _("No conversation {id}.", id=repr(conversation_id)),
+                code="not_found",
+                what="conversation",
+                name=conversation_id,
             )
         return conversation_from_row(row)
 
@@ -225,7 +229,7 @@ class Repository:
         with self.connect() as conn:
             row = conn.execute(_SELECT_MESSAGE, {"message_id": message_id}).first()
         if row is None:
-            raise DrupeError(f"No message {message_id}.", code="not_found", what="message", id=message_id)
+            raise DrupeError(_("No message {id}.", id=message_id), code="not_found", what="message", id=message_id)
         return message_from_row(row)
 
     def branch(self, leaf_id: int, limit: int | None) -> list[MessageRecord]:
@@ -414,7 +418,7 @@ def _siblings_of(message: MessageRecord) -> tuple[sa.ColumnElement[bool], ...]:
 
 def _owner_alive(owner: str | None) -> bool:
     """Whether the process that started a streaming answer still runs (on this host)."""
-    host, _, pid = (owner or "").rpartition(":")
+    host, _sep, pid = (owner or "").rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:
@@ -454,22 +458,30 @@ def checked_settings(settings: ConversationSettings) -> ConversationSettings:
     for name, low, high in SETTING_BOUNDS:
         value = getattr(settings, name)
         if value is not None and (value < low or (high is not None and value > high)):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            setting = name.replace("_", " ").capitalize()
             raise DrupeError(
-                f"{name.replace('_', ' ').capitalize()} must be {bounds}, not {value}.",
+                _("{setting} must be between {low} and {high}, not {value}.", setting=setting, low=low, high=high, value=value)
+                if high is not None
+                else _("{setting} must be at least {low}, not {value}.", setting=setting, low=low, value=value),
                 code="invalid", field=name, value=value, minimum=low, maximum=high,
             )  # fmt: skip
     for name in ("tools", "allowed_tools"):
         for item in getattr(settings, name) or ():
             if not isinstance(item, str) or not TOOL_SELECTOR.fullmatch(item):
                 raise DrupeError(
-                    f"{item!r} names no MCP server or tool: give a server's name (time), one of its tools "
-                    "(time.get_current_time) or all.",
+                    _(
+                        "{item} names no MCP server or tool: give a server's name (time), one of its tools "
+                        "(time.get_current_time) or all.",
+                        item=repr(item),
+                    ),
                     code="invalid", field=name, value=item,
                 )  # fmt: skip
     if settings.reasoning is not None and settings.reasoning not in REASONING_EFFORTS:
         raise DrupeError(
-            f"Reasoning must be off, low, medium or high (or unset for the provider's default), not {settings.reasoning!r}.",
+            _(
+                "Reasoning must be off, low, medium or high (or unset for the provider's default), not {value}.",
+                value=repr(settings.reasoning),
+            ),
             code="invalid", field="reasoning", value=settings.reasoning,
         )  # fmt: skip
     if settings.system_prompt is not None and not settings.system_prompt.strip():

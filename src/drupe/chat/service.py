@@ -22,6 +22,7 @@ from drupe.chat.repository import OWNER, Repository, checked_settings, settings_
 from drupe.chat.targets import resolve_targets
 from drupe.chat.turns import Content, TurnRunner
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.registry import Registry
 from drupe.store.db import Store
 
@@ -270,10 +271,10 @@ MAX_TITLE = 500
 def _checked_title(title: str, *, allow_empty: bool = False) -> str:
     title = title.strip()
     if not title and not allow_empty:
-        raise DrupeError("A conversation title cannot be empty.", code="invalid", field="title")
+        raise DrupeError(_("A conversation title cannot be empty."), code="invalid", field="title")
     if len(title) > MAX_TITLE:
         raise DrupeError(
-            f"A conversation title has at most {MAX_TITLE} characters, not {len(title)}.",
+            _("A conversation title has at most {most} characters, not {length}.", most=MAX_TITLE, length=len(title)),
             code="invalid", field="title", limit=MAX_TITLE,
         )  # fmt: skip
     return title

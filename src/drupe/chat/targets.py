@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from drupe.chat.records import Target
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.registry import Model, Provider, Registry
 
 DEFAULT_MODEL_SETTING = "default_model"
@@ -61,7 +62,10 @@ def clear_default_model(registry: Registry) -> None:
 def _enabled_provider(registry: Registry, name: str) -> Provider:
     found = registry.get_provider(name)
     if not found.enabled:
-        raise DrupeError(f"Provider {found.name!r} is disabled.", code="provider_disabled", provider=found.name)
+        raise DrupeError(
+            _("Provider {provider} is disabled.", provider=repr(found.name)),
+            code="provider_disabled", provider=found.name,
+        )  # fmt: skip
     return found
 
 
@@ -84,16 +88,18 @@ def _search_enabled(registry: Registry, model: str) -> Target:
     if len(enabled) > 1:
         choices = [f"{p.name}/{model}" for p in enabled]
         raise DrupeError(
-            f"Model {model!r} is offered by several providers: {', '.join(choices)}.",
+            _("Model {model} is offered by several providers: {choices}.", model=repr(model), choices=", ".join(choices)),
             code="ambiguous", what="model", name=model, matches=choices,
         )  # fmt: skip
     if owners:
         names = [p.name for p in owners]
         raise DrupeError(
-            f"Model {model!r} is only offered by disabled providers ({', '.join(names)}).",
+            _("Model {model} is only offered by disabled providers ({names}).", model=repr(model), names=", ".join(names)),
             code="provider_disabled", provider=names[0], providers=names, model=model,
         )  # fmt: skip
-    raise DrupeError(f"No enabled provider has a model {model!r}.", code="not_found", what="model", name=model)
+    raise DrupeError(
+        _("No enabled provider has a model {model}.", model=repr(model)), code="not_found", what="model", name=model
+    )
 
 
 def _default_target(registry: Registry, provider: str | None) -> Target:
@@ -107,12 +113,24 @@ def _default_target(registry: Registry, provider: str | None) -> Target:
     if len(candidates) == 1:
         owner, model = candidates[0]
         return Target(owner.name, model.model_id)
-    where = f"provider {provider!r}" if provider else "the enabled providers"
-    problem = f"{where} offer {len(candidates)} models" if candidates else f"{where} have no models"
     raise DrupeError(
-        f"No model chosen: no default is set and {problem}.",
+        _no_model_chosen(provider, len(candidates)),
         code="invalid", field="model", provider=provider, models=len(candidates),
     )  # fmt: skip
+
+
+def _no_model_chosen(provider: str | None, count: int) -> str:
+    """Why no model could be picked, as one sentence (`count` is never 1: that one would be picked)."""
+    if provider and count:
+        return _(
+            "No model chosen: no default is set and provider {provider} offers {n} models.",
+            provider=repr(provider), n=count,
+        )  # fmt: skip
+    if provider:
+        return _("No model chosen: no default is set and provider {provider} has no models.", provider=repr(provider))
+    if count:
+        return _("No model chosen: no default is set and the enabled providers offer {n} models.", n=count)
+    return _("No model chosen: no default is set and the enabled providers have no models.")
 
 
 def _enabled_models(registry: Registry, provider: str | None) -> list[tuple[Provider, Model]]:

@@ -45,6 +45,7 @@ from drupe.chat.records import DEFAULT_MAX_TOOL_STEPS, Conversation, MessageReco
 from drupe.chat.repository import Repository
 from drupe.chat.titles import TITLE_TIMEOUT, ask_title, title_from, title_model, title_request, title_settings
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.protocols.base import TextPart
 from drupe.registry import Provider, Registry
 
@@ -101,7 +102,7 @@ class TurnRunner:
             parent_id = conversation.current_leaf_id
         elif self.repository.get_message(parent_id).conversation_id != conversation.id:
             raise DrupeError(
-                f"Message {parent_id} is not in conversation {conversation.id}.",
+                _("Message {id} is not in conversation {conversation}.", id=parent_id, conversation=conversation.id),
                 code="invalid", field="parent_id", id=parent_id, conversation=conversation.id,
             )  # fmt: skip
         async with aclosing(self._turn(conversation, parent_id, content, targets, stream, approver)) as events:
@@ -114,13 +115,13 @@ class TurnRunner:
         answer = self.repository.get_message(answer_id)
         if answer.role != "assistant" or answer.parent_id is None:
             raise DrupeError(
-                f"Message {answer_id} is not an answer; only answers can be regenerated.",
+                _("Message {id} is not an answer; only answers can be regenerated.", id=answer_id),
                 code="invalid", field="answer_id", id=answer_id,
             )  # fmt: skip
         if not targets:
             if not answer.provider_id or not answer.model:
                 raise DrupeError(
-                    f"Answer {answer_id} does not say which model gave it; pass the targets.",
+                    _("Answer {id} does not say which model gave it; pass the targets.", id=answer_id),
                     code="invalid", field="targets", id=answer_id,
                 )  # fmt: skip
             targets = [Target(answer.provider_id, answer.model)]
@@ -144,12 +145,15 @@ class TurnRunner:
         answer = self.repository.get_message(answer_id)
         if answer.role != "assistant" or answer.stop_reason != "length" or answer.parent_id is None:
             raise DrupeError(
-                f"Answer {answer_id} did not stop at the model's token limit; only such an answer can be continued.",
+                _(
+                    "Answer {id} did not stop at the model's token limit; only such an answer can be continued.",
+                    id=answer_id,
+                ),
                 code="invalid", field="answer_id", id=answer_id,
             )  # fmt: skip
         if not answer.provider_id or not answer.model:
             raise DrupeError(
-                f"Answer {answer_id} does not say which model gave it, so it cannot be continued.",
+                _("Answer {id} does not say which model gave it, so it cannot be continued.", id=answer_id),
                 code="invalid", field="answer_id", id=answer_id,
             )  # fmt: skip
         [provider] = self._providers([Target(answer.provider_id, answer.model)])
@@ -161,7 +165,10 @@ class TurnRunner:
         going_on = await self._first_write(reopen)
         if not going_on:
             raise DrupeError(
-                f"Answer {answer_id} is being continued already.", code="conflict", what="answer", name=answer_id
+                _("Answer {id} is being continued already.", id=answer_id),
+                code="conflict",
+                what="answer",
+                name=answer_id,
             )
         with self._settled(going_on):
             turn = self._answers(conversation, answer.parent_id, going_on, stream, approver, answer)
@@ -180,7 +187,7 @@ class TurnRunner:
         original = self.repository.get_message(user_message_id)
         if original.role != "user":
             raise DrupeError(
-                f"Message {user_message_id} is not a user message; only those can be edited.",
+                _("Message {id} is not a user message; only those can be edited.", id=user_message_id),
                 code="invalid", field="message_id", id=user_message_id,
             )  # fmt: skip
         conversation = self.repository.get_conversation(original.conversation_id)
@@ -203,7 +210,7 @@ class TurnRunner:
         text = content if isinstance(content, str) else "".join(p.text for p in content if isinstance(p, TextPart))
         parts = None if isinstance(content, str) else [part_to_json(p) for p in content]
         if not text.strip() and not parts:
-            raise DrupeError("The message is empty.", code="invalid", field="content")
+            raise DrupeError(_("The message is empty."), code="invalid", field="content")
         files = [] if isinstance(content, str) else [p.name for p in content if isinstance(p, FilePart)]
         # The first turn names the conversation: its text, or its first file's name.
         title = None if conversation.title else title_from(text if text.strip() or not files else files[0])
@@ -253,13 +260,15 @@ class TurnRunner:
     def _providers(self, targets: Sequence[Target]) -> list[Provider]:
         """Check every target before anything is written."""
         if not targets:
-            raise DrupeError("No model to answer: give at least one target.", code="invalid", field="targets")
+            raise DrupeError(_("No model to answer: give at least one target."), code="invalid", field="targets")
         found = []
         for target in targets:
             provider = self.registry.get_provider(target.provider)
             if not provider.enabled:
                 raise DrupeError(
-                    f"Provider {provider.name!r} is disabled.", code="provider_disabled", provider=provider.name
+                    _("Provider {provider} is disabled.", provider=repr(provider.name)),
+                    code="provider_disabled",
+                    provider=provider.name,
                 )
             found.append(provider)
         return found
@@ -281,7 +290,7 @@ class TurnRunner:
                 if delay is None:
                     reason = describe(exc)
                     raise DrupeError(
-                        f"Your message could not be stored: {reason}. Nothing was sent.",
+                        _("Your message could not be stored: {reason}. Nothing was sent.", reason=reason),
                         code="unavailable", what="store", reason=reason,
                     ) from exc  # fmt: skip
                 await asyncio.sleep(delay)

@@ -89,7 +89,7 @@ def main() -> None:
     except DrupeError as exc:
         from drupe.cli.errors import describe
 
-        sys.stderr.write(f"error: {describe(exc)}\n")
+        sys.stderr.write(_("error: {message}", message=describe(exc)) + "\n")
         sys.exit(1)
     finally:
         # The process is about to exit: keep the interpreter's final garbage collections from

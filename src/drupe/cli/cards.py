@@ -15,6 +15,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from drupe.i18n import _
+
 if TYPE_CHECKING:
     from drupe.chat.events import ToolCallUpdate
     from drupe.chat.records import ToolCallRecord
@@ -76,7 +78,11 @@ def stored_lines(call: ToolCallRecord, width: int) -> list[tuple[str, str]]:
 
 def question(call: ToolCallRecord) -> str:
     """What the terminal asks before a call runs; the arguments whole: the user approves what they see."""
-    return f"Run {printable(call.title)} {arguments_text(call.arguments, compact=False)}? [y/N/a] "
+    return _(
+        "Run {tool} {arguments}? [y/N/a] ",
+        tool=printable(call.title),
+        arguments=arguments_text(call.arguments, compact=False),
+    )
 
 
 def stderr_width() -> int:
@@ -127,6 +133,6 @@ class ToolCards:
         if self.color:
             text = "".join(f"{_ANSI[style]}{line}\x1b[0m\n" for line, style in lines)
         else:
-            text = "".join(f"{line}\n" for line, _ in lines)
+            text = "".join(f"{line}\n" for line, _style in lines)
         sys.stderr.write(text)
         sys.stderr.flush()

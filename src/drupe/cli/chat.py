@@ -16,16 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-TOOLS_HELP = (
+from drupe.i18n import _
+
+TOOLS_HELP = _(
     "MCP servers (NAME) or single tools (NAME.TOOL) the model may call, comma-separated; `all` for every "
     "enabled server, `none` to turn tools off. Kept on the conversation."
 )
 
-REASONING_HELP = (
+REASONING_HELP = _(
     "How hard a reasoning model thinks: off, low, medium, high, or default for the provider's own. "
     "Kept on the conversation."
 )
-PARAM_HELP = (
+PARAM_HELP = _(
     "A field added to every request body, over the provider's own extra fields; repeat for more. "
     'VALUE is read as JSON when it parses (20, true, "text", {...}, null removes a provider field), '
     "else taken as text. Kept on the conversation."
@@ -64,48 +66,54 @@ class TurnOutcome:
 
 
 def chat(
-    prompt: str | None = typer.Argument(None, help="The message. Text piped on stdin is added before it."),
-    provider: str | None = typer.Option(None, "--provider", "-p", help="The provider (name or id)."),
+    prompt: str | None = typer.Argument(None, help=_("The message. Text piped on stdin is added before it.")),
+    provider: str | None = typer.Option(None, "--provider", "-p", help=_("The provider (name or id).")),
     model: list[str] = typer.Option(
-        [], "--model", "-m", help="A model ID or PROVIDER/MODEL; repeat to ask several models at once."
+        [], "--model", "-m", help=_("A model ID or PROVIDER/MODEL; repeat to ask several models at once.")
     ),
-    system: str | None = typer.Option(None, "--system", "-s", help="System prompt for the conversation."),
-    temperature: float | None = typer.Option(None, "--temperature", help="0–2; default: the provider's."),
-    top_p: float | None = typer.Option(None, "--top-p", help="0–1; default: the provider's."),
-    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest answer, in tokens."),
+    system: str | None = typer.Option(None, "--system", "-s", help=_("System prompt for the conversation.")),
+    temperature: float | None = typer.Option(None, "--temperature", help=_("0–2; default: the provider's.")),
+    top_p: float | None = typer.Option(None, "--top-p", help=_("0–1; default: the provider's.")),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help=_("Longest answer, in tokens.")),
     continue_: bool = typer.Option(
-        False, "--continue", "-c", help="Continue the most recent conversation, with the model(s) of its last answer."
+        False,
+        "--continue",
+        "-c",
+        help=_("Continue the most recent conversation, with the model(s) of its last answer."),
     ),
     conversation: str | None = typer.Option(
-        None, "--conversation", help="Continue this conversation (id or prefix), with the model(s) of its last answer."
+        None,
+        "--conversation",
+        help=_("Continue this conversation (id or prefix), with the model(s) of its last answer."),
     ),
-    no_stream: bool = typer.Option(False, "--no-stream", help="Wait for the whole answer instead of streaming."),
-    as_json: bool = typer.Option(False, "--json", help="Print the stored answer(s) as JSON."),
+    no_stream: bool = typer.Option(False, "--no-stream", help=_("Wait for the whole answer instead of streaming.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print the stored answer(s) as JSON.")),
     tools: str | None = typer.Option(None, "--tools", metavar="NAME[,NAME...]", help=TOOLS_HELP),
     max_tool_steps: int | None = typer.Option(
         None,
         "--max-tool-steps",
-        help="Rounds of tool calls one answer may make (default 10). Kept on the conversation.",
+        help=_("Rounds of tool calls one answer may make (default 10). Kept on the conversation."),
     ),
     reasoning: str | None = typer.Option(
         None, "--reasoning", metavar="off|low|medium|high|default", help=REASONING_HELP
     ),
     param: list[str] = typer.Option([], "--param", metavar="NAME=VALUE", help=PARAM_HELP),
     clear_params: bool = typer.Option(
-        False, "--clear-params", help="Remove the conversation's parameters (before any --param given)."
+        False, "--clear-params", help=_("Remove the conversation's parameters (before any --param given).")
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Run every tool call of this command without asking."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Run every tool call of this command without asking.")),
     continue_answer: bool = typer.Option(
         False,
         "--continue-answer",
-        help="Have the model go on with the conversation's last answer, which stopped at its token limit "
-        "(the most recent conversation, or --conversation). Takes no prompt.",
+        help=_(
+            "Have the model go on with the conversation's last answer, which stopped at its token limit "
+            "(the most recent conversation, or --conversation). Takes no prompt."
+        ),
     ),
     attach: list[Path] = typer.Option(
-        [], "--attach", "-a", metavar="FILE", help="Attach a text, code, PDF or image file; repeat for several."
+        [], "--attach", "-a", metavar="FILE", help=_("Attach a text, code, PDF or image file; repeat for several.")
     ),
 ) -> None:
-    """Chat with one or more models. Without PROMPT on a terminal, starts an interactive session."""
     import asyncio
 
     from drupe.chat import ChatService
@@ -118,11 +126,11 @@ def chat(
         text = ""  # the files alone are the message
     if continue_answer and (text is not None or provider or model):
         raise DrupeError(
-            "--continue-answer takes no prompt, file, --provider or --model: the answer's own model goes on with it.",
+            _("--continue-answer takes no prompt, file, --provider or --model: the answer's own model goes on with it."),
             code="invalid", field="continue_answer",
         )  # fmt: skip
     if text is None and not continue_answer and not sys.stdin.isatty():
-        raise DrupeError("No prompt: give one as an argument or pipe text on stdin.", code="invalid", field="prompt")
+        raise DrupeError(_("No prompt: give one as an argument or pipe text on stdin."), code="invalid", field="prompt")
     service = ChatService(open_store())
     given: dict[str, Any] = {
         "system_prompt": system,
@@ -228,7 +236,7 @@ async def _go_on(
         leaf = service.get_conversation(conversation_id).current_leaf_id
         if leaf is None:
             raise DrupeError(
-                "This conversation has no answer to continue yet.", code="invalid", field="continue_answer"
+                _("This conversation has no answer to continue yet."), code="invalid", field="continue_answer"
             )
         approver = approver_for(yes)
         events = service.continue_answer(leaf, stream=stream, approver=approver)
@@ -281,7 +289,7 @@ def _reasoning_setting(reasoning: str | None) -> dict[str, Any]:
         return {"reasoning": None}
     if word not in ("off", "low", "medium", "high"):
         raise DrupeError(
-            f"--reasoning takes off, low, medium, high or default, not {reasoning!r}.",
+            _("--reasoning takes off, low, medium, high or default, not {value}.", value=repr(reasoning)),
             code="invalid", field="reasoning", value=reasoning,
         )  # fmt: skip
     return {"reasoning": word}
@@ -325,7 +333,7 @@ def _conversation_to_continue(service: ChatService, conversation: str | None) ->
         return service.get_conversation(conversation).id
     recent = service.list_conversations(limit=1)
     if not recent:
-        raise DrupeError("No conversation to continue yet: start one with `drupe chat PROMPT`.", code="not_found")
+        raise DrupeError(_("No conversation to continue yet: start one with `drupe chat PROMPT`."), code="not_found")
     return recent[0].id
 
 
@@ -425,10 +433,10 @@ def report(service: ChatService, outcome: TurnOutcome, *, stats: bool = True) ->
             if stopped:
                 lines.append((stopped, "yellow"))
             if answer.status == "error":
-                lines += [(line, "red" if line.startswith("error") else "yellow") for line in error_lines(answer)]
+                lines += [(line, "yellow" if index else "red") for index, line in enumerate(error_lines(answer))]
         if answer.id in outcome.save_errors:
             problem = save_error_lines(answer, outcome.save_errors[answer.id])
-            lines += [(line, "red" if line.startswith("error") else "yellow") for line in problem]
+            lines += [(line, "yellow" if index else "red") for index, line in enumerate(problem)]
     denied = denied_note(outcome.answers)
     if denied:
         lines.append((denied, "yellow"))
@@ -445,4 +453,6 @@ def report(service: ChatService, outcome: TurnOutcome, *, stats: bool = True) ->
 
 
 def register(app: typer.Typer) -> None:
-    app.command("chat")(chat)
+    app.command(
+        "chat", help=_("Chat with one or more models. Without PROMPT on a terminal, starts an interactive session.")
+    )(chat)

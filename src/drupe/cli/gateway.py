@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import typer
 
 from drupe.cli.common import print_json
+from drupe.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from drupe.gateway.usage import GroupBy, UsageLog
 
 app = typer.Typer(
-    help="Gateway keys (for programs calling drupe's /v1 API) and the gateway's usage.", no_args_is_help=True
+    help=_("Gateway keys (for programs calling drupe's /v1 API) and the gateway's usage."), no_args_is_help=True
 )
-key_app = typer.Typer(help="Create, list and revoke gateway keys.", no_args_is_help=True)
+key_app = typer.Typer(help=_("Create, list and revoke gateway keys."), no_args_is_help=True)
 app.add_typer(key_app, name="key")
 
 
@@ -63,32 +64,34 @@ def _when(moment: datetime | None, missing: str = "never", *, day: bool = False)
 
 
 def _limits(key: GatewayKey) -> str:
-    models = "models " + ", ".join(key.models) if key.models else "every model"
-    expires = f"expires {_when(key.expires_at)} UTC" if key.expires_at else "never expires"
-    rpm = f"{key.rpm} requests a minute" if key.rpm else "no rate limit"
+    """What a key may do, as three phrases: its models, its expiry, its rate."""
+    models = _("models {names}", names=", ".join(key.models)) if key.models else _("every model")
+    expires = _("expires {when} UTC", when=_when(key.expires_at)) if key.expires_at else _("never expires")
+    rpm = _("{n} requests a minute", n=key.rpm) if key.rpm else _("no rate limit")
     return f"{models}; {expires}; {rpm}"
 
 
-MODELS_HELP = (
+MODELS_HELP = _(
     "A model the key may use: PROVIDER/MODEL, a route name, or a pattern like 'work/*' or '*/gpt-4o*'; "
     "repeat for more. Without it: every model."
 )
 
 
-@key_app.command()
+@key_app.command(help=_("Create a key and print it, once: drupe keeps only its hash."))
 def create(
-    name: str = typer.Argument(..., help="A name of 1–32 letters, digits, '.', '-' or '_'."),
+    name: str = typer.Argument(..., help=_("A name of 1–32 letters, digits, '.', '-' or '_'.")),
     models: list[str] = typer.Option([], "--models", help=MODELS_HELP),
-    expires: float | None = typer.Option(None, "--expires", help="Days until the key stops working (e.g. 30)."),
-    rpm: int | None = typer.Option(None, "--rpm", help="Requests per minute the key may make (per drupe serve)."),
+    expires: float | None = typer.Option(None, "--expires", help=_("Days until the key stops working (e.g. 30).")),
+    rpm: int | None = typer.Option(None, "--rpm", help=_("Requests per minute the key may make (per drupe serve).")),
 ) -> None:
-    """Create a key and print it, once: drupe keeps only its hash."""
     key, secret = _keys().create(name, models=models, expires_days=expires, rpm=rpm)
-    typer.echo(f"Created gateway key {key.name} ({_limits(key)}):", err=True)
+    typer.echo(_("Created gateway key {name} ({limits}):", name=key.name, limits=_limits(key)), err=True)
     typer.echo(secret)
     typer.echo(
-        "Copy it now: it will not be shown again (drupe keeps only its hash). Programs send it as their API key "
-        "to drupe serve's /v1 API, e.g. base URL http://127.0.0.1:8765/v1.",
+        _(
+            "Copy it now: it will not be shown again (drupe keeps only its hash). Programs send it as their API key "
+            "to drupe serve's /v1 API, e.g. base URL http://127.0.0.1:8765/v1."
+        ),
         err=True,
     )
 
@@ -99,15 +102,14 @@ def _key_dict(key: GatewayKey) -> dict[str, Any]:
     return {**plain(key), "state": key.state()}
 
 
-@key_app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the keys (never the keys themselves: their first characters), revoked ones too."""
+@key_app.command("list", help=_("List the keys (never the keys themselves: their first characters), revoked ones too."))
+def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     keys = _keys().list_keys()
     if as_json:
         print_json([_key_dict(key) for key in keys])
         return
     if not keys:
-        typer.echo("No gateway keys yet. Create one: drupe gateway key create NAME")
+        typer.echo(_("No gateway keys yet. Create one: drupe gateway key create NAME"))
         return
     from rich.table import Table
 
@@ -123,16 +125,22 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     _console().print(table)
 
 
-@key_app.command()
+@key_app.command(help=_("Refuse a key from now on, for good (its usage keeps its name)."))
 def revoke(name: str) -> None:
-    """Refuse a key from now on, for good (its usage keeps its name)."""
     keys = _keys()
     before = keys.get(name)
     if before.revoked_at is not None:
-        typer.echo(f"Gateway key {before.name} was already revoked on {_when(before.revoked_at)} UTC.")
+        typer.echo(
+            _("Gateway key {name} was already revoked on {when} UTC.", name=before.name, when=_when(before.revoked_at))
+        )
         return
     key = keys.revoke(before.id)
-    typer.echo(f"Revoked gateway key {key.name} ({key.prefix}…): requests with it are refused from now on.")
+    typer.echo(
+        _(
+            "Revoked gateway key {name} ({prefix}…): requests with it are refused from now on.",
+            name=key.name, prefix=key.prefix,
+        )
+    )  # fmt: skip
 
 
 COLUMNS = {"key": "Key", "model": "Model", "provider": "Provider"}
@@ -142,13 +150,14 @@ def _number(value: float | None, unit: str = "") -> str:
     return "-" if value is None else f"{value:,.0f}{unit}"
 
 
-@app.command()
+@app.command(
+    help=_("What the gateway's clients used: requests, errors, tokens, cost and times, per key, model or provider.")
+)
 def usage(
-    since: str = typer.Option("7d", "--since", help="How far back: 30m, 24h, 7d, 2w…"),
-    by: str = typer.Option("key", "--by", help="Sum up per key, model (as asked) or provider."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    since: str = typer.Option("7d", "--since", help=_("How far back: 30m, 24h, 7d, 2w…")),
+    by: str = typer.Option("key", "--by", help=_("Sum up per key, model (as asked) or provider.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """What the gateway's clients used: requests, errors, tokens, cost and times, per key, model or provider."""
     from drupe.gateway.keys import utcnow
     from drupe.gateway.usage import parse_since
 
@@ -157,7 +166,7 @@ def usage(
         print_json(rows)
         return
     if not rows:
-        typer.echo(f"No gateway requests in the last {since.strip()}.")
+        typer.echo(_("No gateway requests in the last {since}.", since=since.strip()))
         return
     from rich.table import Table
 

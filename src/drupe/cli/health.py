@@ -7,19 +7,20 @@ import typer
 
 from drupe.cli.common import confirm, open_registry, print_json
 from drupe.health import Health
+from drupe.i18n import _
 
 
 def cell_text(health: Health, model: str, index: int) -> str:
     cell = health.cell(model, index)
     if not cell.ok:
         return f"✗ {cell.kind}"
-    unlisted = " (not listed)" if cell.listed is False else ""
-    return f"✓ {cell.latency_ms:.0f} ms{unlisted}"
+    ms = f"{cell.latency_ms:.0f}"
+    return _("✓ {ms} ms (not listed)", ms=ms) if cell.listed is False else _("✓ {ms} ms", ms=ms)
 
 
 def matrix(health: Health) -> list[str]:
     """Rows: models; columns: keys, masked; plain text, padded to line up."""
-    header = ["model", *health.keys]
+    header = [_("model"), *health.keys]
     rows = [[model, *(cell_text(health, model, i) for i in range(len(health.keys)))] for model in health.models]
     widths = [max(len(row[c]) for row in [header, *rows]) for c in range(len(header))]
     return ["  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in [header, *rows]]
@@ -27,8 +28,8 @@ def matrix(health: Health) -> list[str]:
 
 def method_line(health: Health) -> str:
     if health.method == "models":
-        return "Checked each key with the model list (no answer paid for); --model-checks sends a chat per model."
-    return "Checked each model and key with a tiny chat request."
+        return _("Checked each key with the model list (no answer paid for); --model-checks sends a chat per model.")
+    return _("Checked each model and key with a tiny chat request.")
 
 
 def run(name: str, *, model_checks: bool, as_json: bool, remove: bool, yes: bool, timeout: float | None) -> None:
@@ -52,11 +53,11 @@ def run(name: str, *, model_checks: bool, as_json: bool, remove: bool, yes: bool
             )
     if remove and health.refused_keys():
         shown = ", ".join(health.keys[i] for i in health.refused_keys())
-        if not confirm(f"Remove the key(s) {health.provider} refused: {shown}?", yes):
-            typer.echo("Kept.", err=True)
+        if not confirm(_("Remove the key(s) {provider} refused: {keys}?", provider=health.provider, keys=shown), yes):
+            typer.echo(_("Kept."), err=True)
             raise typer.Exit(1)
         removed = remove_keys(registry, name, health)
-        typer.echo(f"Removed {len(removed)} key(s): {', '.join(removed)}", err=as_json)
+        typer.echo(_("Removed {n} key(s): {keys}", n=len(removed), keys=", ".join(removed)), err=as_json)
         return
     if failing:
         raise typer.Exit(1)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from drupe.i18n import N_, _
+
 if TYPE_CHECKING:
     from drupe.chat import ChatService, Target
     from drupe.chat.approval import Approver
     from drupe.chat.attachments import Part
 
-HELP = """Commands:
+HELP = N_("""Commands:
   /model [MODEL ...]   show the models answering, or switch (MODEL or PROVIDER/MODEL; several at once)
   /system [TEXT | -]   show the system prompt, set it, or clear it with -
   /tools [NAME,... | all | none]
@@ -29,7 +31,7 @@ HELP = """Commands:
   /history             show the current branch of this conversation
   /exit                leave (so does Ctrl-D, or Ctrl-C at the prompt)
 Enter sends; Esc then Enter adds a new line. Ctrl-C while an answer streams stops it.
-A tool call asks first: y runs it, a runs it and the tool's later calls here, Enter denies it."""
+A tool call asks first: y runs it, a runs it and the tool's later calls here, Enter denies it.""")
 
 
 class Session:
@@ -90,7 +92,7 @@ class Session:
             self.attached.append(part)
         from drupe.cli.render import attachment_lines
 
-        listed = "\n".join(attachment_lines(self.attached)) or "(no files attached)"
+        listed = "\n".join(attachment_lines(self.attached)) or _("(no files attached)")
         self.console.print(listed, style="dim", markup=False)
 
     def content(self, text: str) -> Any:
@@ -121,10 +123,10 @@ class Session:
         from drupe.cli.render import attachment_lines, print_tool_steps
 
         if self.conversation_id is None:
-            self.console.print("(no messages yet)", style="dim")
+            self.console.print(_("(no messages yet)"), style="dim")
             return
         for message in self.service.history(self.conversation_id):
-            who = "you" if message.role == "user" else f"{message.provider}/{message.model}"
+            who = _("you") if message.role == "user" else f"{message.provider}/{message.model}"
             why = f", {message.stop_reason}" if message.stop_reason not in (None, "stop", "error") else ""
             self.console.print(f"── {who} ({message.status}{why})", style="bold" if message.role == "user" else "dim")
             print_tool_steps(self.console, message)
@@ -134,12 +136,12 @@ class Session:
 
     def command(self, line: str) -> str | None:
         """Handle a slash command that needs no answer; returns the name of one that does."""
-        name, _, arg = line.partition(" ")
+        name, _sep, arg = line.partition(" ")
         arg = arg.strip()
         if name == "/model":
             if arg:
                 self.targets = self.service.resolve_targets(None, arg.split())
-            self.console.print("Models: " + ", ".join(str(t) for t in self.targets), style="dim")
+            self.console.print(_("Models: {models}", models=", ".join(str(t) for t in self.targets)), style="dim")
         elif name == "/system":
             if arg:
                 value = None if arg == "-" else arg
@@ -149,10 +151,10 @@ class Session:
             current = self.settings.get("system_prompt")
             if self.conversation_id:
                 current = self.service.get_conversation(self.conversation_id).settings.system_prompt
-            self.console.print(f"System prompt: {current or '(none)'}", style="dim")
+            self.console.print(_("System prompt: {prompt}", prompt=current or _("(none)")), style="dim")
         elif name == "/new":
             self.conversation_id = None
-            self.console.print("New conversation.", style="dim")
+            self.console.print(_("New conversation."), style="dim")
         elif name == "/history":
             self.show_history()
         elif name == "/attach":
@@ -160,7 +162,7 @@ class Session:
         elif name in ("/regenerate", "/edit", "/continue", "/tools", "/exit", "/quit"):
             return name
         else:
-            self.console.print(HELP, style="dim")
+            self.console.print(_(HELP), style="dim")
         return None
 
 
@@ -210,7 +212,11 @@ async def _converse(prompt: Any, session: Session, stream: bool) -> None:
 
     service, approver = session.service, session.approver
     session.console.print(
-        f"Chatting with {', '.join(str(t) for t in session.targets)}. /help for commands, /exit to leave.", style="dim"
+        _(
+            "Chatting with {models}. /help for commands, /exit to leave.",
+            models=", ".join(str(t) for t in session.targets),
+        ),
+        style="dim",
     )
     if session.conversation_id:
         session.show_history()
@@ -235,17 +241,17 @@ async def _converse(prompt: Any, session: Session, stream: bool) -> None:
             elif action == "/regenerate":
                 answer = session.last_message("assistant")
                 if answer is None:
-                    raise DrupeError("Nothing to regenerate yet.", code="conflict", what="answer")
+                    raise DrupeError(_("Nothing to regenerate yet."), code="conflict", what="answer")
                 events = service.regenerate(answer.id, session.targets, stream=stream, approver=approver)
             elif action == "/continue":
                 answer = session.last_message("assistant")
                 if answer is None:
-                    raise DrupeError("Nothing to continue yet.", code="conflict", what="answer")
+                    raise DrupeError(_("Nothing to continue yet."), code="conflict", what="answer")
                 events = service.continue_answer(answer.id, stream=stream, approver=approver)
             elif action == "/edit":
                 asked = session.last_message("user")
                 if asked is None:
-                    raise DrupeError("Nothing to edit yet.", code="conflict", what="message")
+                    raise DrupeError(_("Nothing to edit yet."), code="conflict", what="message")
                 edited = await prompt.prompt_async("edit> ", default=asked.content, prompt_continuation="… ")
                 new_text = edited.strip()
                 if new_text:
@@ -255,4 +261,4 @@ async def _converse(prompt: Any, session: Session, stream: bool) -> None:
             if events is not None and not await session.turn(events):
                 return
         except DrupeError as exc:
-            session.console.print(f"error: {describe(exc)}", style="red", markup=False)
+            session.console.print(_("error: {message}", message=describe(exc)), style="red", markup=False)

@@ -7,39 +7,43 @@ from typing import Any
 import typer
 
 from drupe.cli.common import open_registry, print_json
+from drupe.i18n import _
 
-app = typer.Typer(help="Manage the models of each provider.", no_args_is_help=True)
+app = typer.Typer(help=_("Manage the models of each provider."), no_args_is_help=True)
 
-CAPABILITY_HELP = "text, vision, reasoning, function_calling, embedding, rerank or web_search; repeat for more."
+CAPABILITY_HELP = _("text, vision, reasoning, function_calling, embedding, rerank or web_search; repeat for more.")
 
 
-@app.command()
+@app.command(help=_("Add a model ID to a provider by hand."))
 def add(
     provider: str,
-    model_id: str = typer.Argument(..., help="The ID exactly as the API expects it, e.g. gpt2."),
-    name: str = typer.Option("", "--name", help="Display name (default: the ID)."),
-    group: str = typer.Option("", "--group", help="Group to list it under (default: derived from the ID)."),
+    model_id: str = typer.Argument(..., help=_("The ID exactly as the API expects it, e.g. gpt2.")),
+    name: str = typer.Option("", "--name", help=_("Display name (default: the ID).")),
+    group: str = typer.Option("", "--group", help=_("Group to list it under (default: derived from the ID).")),
     capability: list[str] = typer.Option([], "--capability", "-c", help=CAPABILITY_HELP),
     context_window: int | None = typer.Option(None, "--context-window"),
     max_output: int | None = typer.Option(None, "--max-output"),
-    price_in: float | None = typer.Option(None, "--price-in", help="USD per million input tokens."),
-    price_out: float | None = typer.Option(None, "--price-out", help="USD per million output tokens."),
+    price_in: float | None = typer.Option(None, "--price-in", help=_("USD per million input tokens.")),
+    price_out: float | None = typer.Option(None, "--price-out", help=_("USD per million output tokens.")),
 ) -> None:
-    """Add a model ID to a provider by hand."""
     model = open_registry().add_model(
         provider, model_id,
         name=name, group=group, capabilities=capability, context_window=context_window,
         max_output=max_output, price_in=price_in, price_out=price_out,
     )  # fmt: skip
-    typer.echo(f"Added model {model.model_id} to {provider} (group {model.group}; {', '.join(model.capabilities)}).")
+    typer.echo(
+        _(
+            "Added model {model} to {provider} (group {group}; {capabilities}).",
+            model=model.model_id, provider=provider, group=model.group, capabilities=", ".join(model.capabilities),
+        )
+    )  # fmt: skip
 
 
-@app.command("list")
+@app.command("list", help=_("List models, grouped by provider."))
 def list_(
-    provider: str | None = typer.Argument(None, help="Only this provider's models."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    provider: str | None = typer.Argument(None, help=_("Only this provider's models.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """List models, grouped by provider."""
     registry = open_registry()
     providers = [registry.get_provider(provider)] if provider else registry.list_providers()
     rows = [(p, m) for p in providers for m in registry.list_models(p.id)]
@@ -47,34 +51,39 @@ def list_(
         print_json([{"provider": p.name, **m.public_dict()} for p, m in rows])
         return
     if not rows:
-        typer.echo("No models yet. Add one: drupe model add PROVIDER MODEL_ID")
+        typer.echo(_("No models yet. Add one: drupe model add PROVIDER MODEL_ID"))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("Provider", "Name", "Group", "Capabilities", box=None)
-    table.add_column("Model ID", overflow="fold")
+    table = Table(_("Provider"), _("Name"), _("Group"), _("Capabilities"), box=None)
+    table.add_column(_("Model ID"), overflow="fold")
     for p, m in rows:
         table.add_row(p.name, m.name if m.name != m.model_id else "", m.group, ", ".join(m.capabilities), m.model_id)
     Console().print(table)
 
 
-@app.command()
+@app.command(help=_("Change a model. Only the options given change."))
 def edit(
     provider: str,
     model_id: str,
-    new_id: str | None = typer.Option(None, "--id", help="Change the model ID."),
+    new_id: str | None = typer.Option(None, "--id", help=_("Change the model ID.")),
     name: str | None = typer.Option(None, "--name"),
     group: str | None = typer.Option(None, "--group"),
     capability: list[str] | None = typer.Option(
-        None, "--capability", "-c", help="Replace capabilities. " + CAPABILITY_HELP
+        None,
+        "--capability",
+        "-c",
+        help=_(
+            "Replace the capabilities: text, vision, reasoning, function_calling, embedding, rerank or web_search; "
+            "repeat for more."
+        ),
     ),
     context_window: int | None = typer.Option(None, "--context-window"),
     max_output: int | None = typer.Option(None, "--max-output"),
     price_in: float | None = typer.Option(None, "--price-in"),
     price_out: float | None = typer.Option(None, "--price-out"),
 ) -> None:
-    """Change a model. Only the options given change."""
     changes: dict[str, Any] = {
         key: value
         for key, value in {
@@ -84,7 +93,7 @@ def edit(
         if value is not None
     }  # fmt: skip
     if not changes:
-        typer.echo("Nothing to change: give at least one option (see --help).")
+        typer.echo(_("Nothing to change: give at least one option (see --help)."))
         return
     registry = open_registry()
     model = registry.edit_model(provider, model_id, **changes)
@@ -92,24 +101,22 @@ def edit(
         from drupe.chat.targets import follow_rename
 
         follow_rename(registry, model.provider_id, model_id, model.model_id)
-    typer.echo(f"Updated model {model.model_id}.")
+    typer.echo(_("Updated model {model}.", model=model.model_id))
 
 
-@app.command()
+@app.command(help=_("Remove a model from a provider."))
 def remove(provider: str, model_id: str) -> None:
-    """Remove a model from a provider."""
     model = open_registry().remove_model(provider, model_id)
-    typer.echo(f"Removed model {model.model_id} from {provider}.")
+    typer.echo(_("Removed model {model} from {provider}.", model=model.model_id, provider=provider))
 
 
-@app.command()
+@app.command(help=_("List the provider's remote models (marking those already added), and add some."))
 def fetch(
     provider: str,
-    add: list[str] = typer.Option([], "--add", help="Add this remote model; repeat for more."),
-    add_all: bool = typer.Option(False, "--add-all", help="Add every remote model not added yet."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    add: list[str] = typer.Option([], "--add", help=_("Add this remote model; repeat for more.")),
+    add_all: bool = typer.Option(False, "--add-all", help=_("Add every remote model not added yet.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print JSON.")),
 ) -> None:
-    """List the provider's remote models (marking those already added), and add some."""
     import asyncio
 
     from drupe.errors import DrupeError
@@ -121,7 +128,10 @@ def fetch(
     missing = [model_id for model_id in add if model_id not in by_id]
     if missing:
         raise DrupeError(
-            f"The provider does not list {missing[0]!r}. Run `drupe model fetch {provider}` to see its models.",
+            _(
+                "The provider does not list {model}. Run `drupe model fetch {provider}` to see its models.",
+                model=repr(missing[0]), provider=provider,
+            ),
             code="not_found", what="remote_model", provider=provider, name=missing[0],
         )  # fmt: skip
     wanted = [e for e in entries if not e.added and (add_all or e.model_id in add)]
@@ -134,51 +144,54 @@ def fetch(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("", "Group", "Capabilities", box=None)
-    table.add_column("Model ID", overflow="fold")
+    table = Table("", _("Group"), _("Capabilities"), box=None)
+    table.add_column(_("Model ID"), overflow="fold")
     for e in entries:
         mark = "+" if e.model_id in added_now else ("✓" if e.added else "")
         table.add_row(mark, e.group, ", ".join(e.capabilities), e.model_id)
     Console().print(table)
-    note = f"Added {len(added_now)} model(s). " if added_now else ""
-    typer.echo(f"{note}{len(entries)} remote model(s); ✓ = already added.")
+    remote = _("{n} remote model(s); ✓ = already added.", n=len(entries))
+    added = _("Added {n} model(s).", n=len(added_now))
+    typer.echo(f"{added} {remote}" if added_now else remote)
 
 
-@app.command()
+@app.command(help=_("Set the model `drupe chat` uses when given neither -p nor -m."))
 def default(provider: str, model_id: str) -> None:
-    """Set the model `drupe chat` uses when given neither -p nor -m."""
     from drupe.chat.targets import set_default_model
 
     target = set_default_model(open_registry(), provider, model_id)
-    typer.echo(f"Default model: {target}.")
+    typer.echo(_("Default model: {target}.", target=target))
 
 
-@app.command()
+@app.command(help=_("Which model names conversations after their first answer. With no argument, shows it."))
 def title(
-    provider: str | None = typer.Argument(None, help="The title model's provider (with MODEL_ID)."),
-    model_id: str | None = typer.Argument(None, help="The title model's ID."),
-    own: bool = typer.Option(False, "--own", help="Name each conversation with the model that answered it."),
-    on: bool | None = typer.Option(None, "--on/--off", help="Name new conversations automatically, or not."),
+    provider: str | None = typer.Argument(None, help=_("The title model's provider (with MODEL_ID).")),
+    model_id: str | None = typer.Argument(None, help=_("The title model's ID.")),
+    own: bool = typer.Option(False, "--own", help=_("Name each conversation with the model that answered it.")),
+    on: bool | None = typer.Option(None, "--on/--off", help=_("Name new conversations automatically, or not.")),
 ) -> None:
-    """Which model names conversations after their first answer. With no argument, shows it."""
     from drupe.chat.records import Target
     from drupe.chat.titles import set_title_settings, title_settings
     from drupe.errors import DrupeError
 
     registry = open_registry()
     if (provider is None) != (model_id is None):
-        raise DrupeError("Give both PROVIDER and MODEL_ID, e.g. `drupe model title OpenAI gpt-4o-mini`.", field="model")
+        raise DrupeError(
+            _("Give both PROVIDER and MODEL_ID, e.g. `drupe model title OpenAI gpt-4o-mini`."), field="model"
+        )
     if provider is not None and own:
-        raise DrupeError("Give PROVIDER MODEL_ID or --own, not both.", field="model")
+        raise DrupeError(_("Give PROVIDER MODEL_ID or --own, not both."), field="model")
     model = Target(provider, model_id) if provider is not None and model_id is not None else None
     changed = model is not None or own or on is not None
     settings = (
         set_title_settings(registry, enabled=on, model=model, own_model=own) if changed else title_settings(registry)
     )
     if settings.model is None:
-        who = "the model that answered"
+        who = _("the model that answered")
     else:
         owner = registry.find_provider(settings.provider or "")
         who = f"{owner.name if owner else settings.provider}/{settings.model}"
-    state = "on" if settings.enabled else "off (the first message stays the title)"
-    typer.echo(f"Automatic titles: {state}; title model: {who}.")
+    if settings.enabled:
+        typer.echo(_("Automatic titles: on; title model: {model}.", model=who))
+    else:
+        typer.echo(_("Automatic titles: off (the first message stays the title); title model: {model}.", model=who))

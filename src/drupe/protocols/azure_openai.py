@@ -3,6 +3,7 @@ API versions and (for dated versions) deployment URLs."""
 
 from __future__ import annotations
 
+from drupe.i18n import N_
 from drupe.protocols.base import Endpoint
 from drupe.protocols.openai_chat import OpenAIChat
 
@@ -20,7 +21,7 @@ class AzureOpenAI(OpenAIChat):
         "Your resource endpoint. API version v1, preview or empty calls /openai/v1/…; "
         "a dated version calls the deployment URL."
     )
-    address_needed = "your resource endpoint, like https://NAME.openai.azure.com"
+    address_needed = N_("your resource endpoint, like https://NAME.openai.azure.com")
     api_version_placeholder = "e.g. 2024-10-21, or v1"
 
     def auth_headers(self, endpoint: Endpoint, key: str | None) -> dict[str, str]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.protocols.types import type_for
 
 if TYPE_CHECKING:
@@ -68,7 +69,13 @@ def resolve_url(
 def missing_address(spec: ProviderType) -> DrupeError:
     """The error for an empty address of a type with no official one."""
     return DrupeError(
-        f"{spec.label} needs an API address: {spec.address_needed or 'give its URL'}", code="invalid", field="base_url"
+        _(
+            "{type} needs an API address: {what}",
+            type=spec.label,
+            what=_(spec.address_needed) if spec.address_needed else _("give its URL"),
+        ),
+        code="invalid",
+        field="base_url",
     )
 
 

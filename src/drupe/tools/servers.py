@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.keys import join_secrets, mask_headers, mask_secret, mask_url, secret_values, split_secrets
 from drupe.plain import plain
 from drupe.store.db import Store
@@ -88,8 +89,11 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not ENV_NAME.fullmatch(name):
             raise DrupeError(
-                f"The environment variable {pair.split('=', 1)[0]!r} is not NAME=VALUE with NAME made of "
-                "letters, digits and _ (not starting with a digit). Example: API_TOKEN=abc123.",
+                _(
+                    "The environment variable {name} is not NAME=VALUE with NAME made of letters, digits and _ "
+                    "(not starting with a digit). Example: API_TOKEN=abc123.",
+                    name=repr(pair.split("=", 1)[0]),
+                ),
                 code="invalid", field="env",
             )  # fmt: skip
         env[name] = value
@@ -100,47 +104,56 @@ def check_server(server: McpServer) -> None:
     """Raise an `invalid` DrupeError naming the field, for anything that cannot work."""
     if not NAME.fullmatch(server.name):
         raise DrupeError(
-            f"The MCP server name {server.name!r} is not usable: give 1 to 32 letters, digits, - or _ "
-            "(it prefixes its tools' names, which providers restrict to these).",
+            _(
+                "The MCP server name {name} is not usable: give 1 to 32 letters, digits, - or _ "
+                "(it prefixes its tools' names, which providers restrict to these).",
+                name=repr(server.name),
+            ),
             code="invalid", field="name",
         )  # fmt: skip
     if server.transport not in TRANSPORTS:
         raise DrupeError(
-            f"Unknown MCP transport {server.transport!r}. Valid: {', '.join(TRANSPORTS)}.",
+            _("Unknown MCP transport {value}. Valid: {choices}.", value=repr(server.transport), choices=", ".join(TRANSPORTS)),
             code="invalid", field="transport", choices=list(TRANSPORTS),
         )  # fmt: skip
     if server.transport == "stdio":
         if not server.command.strip():
-            raise DrupeError("An stdio MCP server needs the command that starts it.", code="invalid", field="command")
+            raise DrupeError(
+                _("An stdio MCP server needs the command that starts it."), code="invalid", field="command"
+            )
         if server.url or server.headers:
             raise DrupeError(
-                "An stdio MCP server takes no URL or headers: give a command, or a URL alone.",
+                _("An stdio MCP server takes no URL or headers: give a command, or a URL alone."),
                 code="invalid", field="url",
             )  # fmt: skip
     else:
         parts = urlsplit(server.url)
         if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in server.url):
             raise DrupeError(
-                f"The MCP server URL {mask_url(server.url)!r} is not an http or https URL. "
-                "Example: http://127.0.0.1:8000/mcp",
+                _(
+                    "The MCP server URL {url} is not an http or https URL. Example: http://127.0.0.1:8000/mcp",
+                    url=repr(mask_url(server.url)),
+                ),
                 code="invalid", field="url",
             )  # fmt: skip
         if server.command or server.args or server.env:
             raise DrupeError(
-                "An HTTP MCP server takes no command, arguments or environment: give a URL, or a command alone.",
+                _("An HTTP MCP server takes no command, arguments or environment: give a URL, or a command alone."),
                 code="invalid", field="command",
             )  # fmt: skip
     for name in server.env:
         if not ENV_NAME.fullmatch(name):
-            raise DrupeError(f"{name!r} is not an environment variable name.", code="invalid", field="env")
+            raise DrupeError(
+                _("{name} is not an environment variable name.", name=repr(name)), code="invalid", field="env"
+            )
     if server.approval not in APPROVALS:
         raise DrupeError(
-            f"Unknown approval setting {server.approval!r}. Valid: {', '.join(APPROVALS)}.",
+            _("Unknown approval setting {value}. Valid: {choices}.", value=repr(server.approval), choices=", ".join(APPROVALS)),
             code="invalid", field="approval", choices=list(APPROVALS),
         )  # fmt: skip
     if not server.timeout or server.timeout <= 0:
         raise DrupeError(
-            f"The timeout must be a positive number of seconds, not {server.timeout!r}.",
+            _("The timeout must be a positive number of seconds, not {value}.", value=repr(server.timeout)),
             code="invalid", field="timeout",
         )  # fmt: skip
 
@@ -217,9 +230,9 @@ class McpServers:
     def get(self, name_or_id: str) -> McpServer:
         server = self.find(name_or_id)
         if server is None:
-            names = ", ".join(s.name for s in self.list_servers()) or "none yet"
+            names = ", ".join(s.name for s in self.list_servers()) or _("none yet")
             raise DrupeError(
-                f"No MCP server named {name_or_id!r}. MCP servers: {names}.",
+                _("No MCP server named {name}. MCP servers: {names}.", name=repr(name_or_id), names=names),
                 code="not_found", what="mcp_server", name=name_or_id,
             )  # fmt: skip
         return server
@@ -231,7 +244,10 @@ class McpServers:
             clash = conn.execute(query).scalar()
         if clash and clash != exclude_id:
             raise DrupeError(
-                f"An MCP server named {server.name!r} already exists (names ignore case). Pick another name.",
+                _(
+                    "An MCP server named {name} already exists (names ignore case). Pick another name.",
+                    name=repr(server.name),
+                ),
                 code="conflict", what="mcp_server", name=server.name, field="name",
             )  # fmt: skip
 
@@ -258,8 +274,11 @@ class McpServers:
         server = self.get(name_or_id)
         if server.secrets_unreadable and not {"env", "headers", "url"} & set(changes):
             raise DrupeError(
-                f"The stored secrets of MCP server {server.name!r} cannot be decrypted with the current secret key: "
-                "restore the original key, or give its environment, headers or URL again.",
+                _(
+                    "The stored secrets of MCP server {name} cannot be decrypted with the current secret key: "
+                    "restore the original key, or give its environment, headers or URL again.",
+                    name=repr(server.name),
+                ),
                 code="secrets_unreadable", what="mcp_server", name=server.name,
             )  # fmt: skip
         for key, value in changes.items():
