@@ -45,3 +45,31 @@ def test_a_chat_service_error_follows_the_context_not_the_process():
     assert str(raised_in("pt", missing)) == "Não há conversa 'nothere'."
     with pytest.raises(DrupeError, match=r"^No conversation 'nothere'\.$"):
         missing()  # this test's own context was never switched
+
+
+def test_the_gateway_speaks_english_to_its_clients_whatever_the_servers_language(monkeypatch):
+    """/v1's clients are programs (SDKs, scripts): a core message raised for them stays English
+    even when `drupe serve` runs under LANG=fr_FR.UTF-8."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from drupe import i18n
+    from drupe.gateway.api.app import GatewayMount
+
+    monkeypatch.setenv("DRUPE_LANG", "fr")
+    heard: list[str] = []
+
+    async def handle(scope, receive, send) -> None:
+        heard.append(i18n.current_language())
+
+    async def page(scope, receive, send) -> None:
+        heard.append(i18n.current_language())
+
+    mount = GatewayMount(page, gateway=SimpleNamespace(handle=handle))  # type: ignore[arg-type]
+
+    async def both() -> None:
+        await asyncio.create_task(mount({"type": "http", "path": "/v1/models"}, None, None))
+        await asyncio.create_task(mount({"type": "http", "path": "/chat"}, None, None))
+
+    asyncio.run(both())
+    assert heard == ["en", "fr"]

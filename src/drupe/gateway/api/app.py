@@ -29,6 +29,7 @@ from drupe.gateway.api.catalog import Catalogs, Resolved
 from drupe.gateway.api.errors import internal_error, served_error
 from drupe.gateway.api.keycheck import KeyCheck
 from drupe.gateway.api.relay import Outcome, complete, open_stream
+from drupe.i18n import set_language
 from drupe.protocols.base import Event, ReasoningDelta, TextDelta, ToolCall, Usage
 from drupe.protocols.client import Connections, fold
 from drupe.protocols.contract import ClientAPI
@@ -386,6 +387,7 @@ class GatewayMount:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and (scope["path"] == "/v1" or scope["path"].startswith("/v1/")):
+            set_language("en")  # its clients are programs: messages in English, whatever the server's LANG
             await self.gateway.handle(scope, receive, send)
         else:
             await self.app(scope, receive, send)
