@@ -104,3 +104,18 @@ def test_a_hostile_accept_language_never_reaches_the_page(client):
     tag = html_tag(client, **{"accept-language": '"><script>alert(1)</script>, fr;q=0.1'})
     assert tag == '<html lang="fr" data-theme="system">'
     assert "<script>alert" not in client.get("/", headers={"accept-language": '"><script>alert(1)</script>'}).text
+
+
+def test_the_servers_own_words_follow_the_request_language(client):
+    """What the page shows as the server wrote it: the address hint of /api/meta, and the advice
+    added to an error (the core's message and the page's advice, both translated)."""
+    english = {t["id"]: t for t in client.get("/api/meta").json()["types"]}["openai"]
+    french = {t["id"]: t for t in client.get("/api/meta", headers={"accept-language": "fr"}).json()["types"]}["openai"]
+    assert english["address_help"].startswith("A trailing / is dropped")
+    assert french["address_help"].startswith("Un / final est retiré")
+    assert french["address_placeholder"] == "Vide : l'adresse officielle"
+
+    missing = client.get("/api/providers/nope", headers={"accept-language": "zh-CN"})
+    assert missing.status_code == 404
+    message = missing.json()["error"]["message"]
+    assert "它可能已被删除" in message, message

@@ -17,12 +17,12 @@ class AzureOpenAI(OpenAIChat):
     url_scheme = "azure"
     form_fields = ("api_version", "stream_usage")
     address_placeholder = "https://NAME.openai.azure.com"
-    address_help = (
+    address_help = N_(
         "Your resource endpoint. API version v1, preview or empty calls /openai/v1/…; "
         "a dated version calls the deployment URL."
     )
     address_needed = N_("your resource endpoint, like https://NAME.openai.azure.com")
-    api_version_placeholder = "e.g. 2024-10-21, or v1"
+    api_version_placeholder = N_("e.g. 2024-10-21, or v1")
 
     def auth_headers(self, endpoint: Endpoint, key: str | None) -> dict[str, str]:
         return {"api-key": key} if key else {}

@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from drupe.i18n import N_
 from drupe.protocols.base import ChatRequest, ChatResult, Endpoint, Event, RemoteModel
 from drupe.protocols.urls import Operation, resolve_url
 from drupe.protocols.wire import StreamParser, WireRequest
@@ -51,13 +52,13 @@ class ProviderType(ABC):
     Azure resource endpoint with an API version (rule 4)."""
     form_fields: ClassVar[tuple[FormField, ...]] = ()
     """The extra fields the provider form shows for this type, like ("api_version",)."""
-    address_placeholder: ClassVar[str] = "Empty: the official address"
-    """What the empty address field shows."""
-    address_help: ClassVar[str] = (
+    address_placeholder: ClassVar[str] = N_("Empty: the official address")
+    """What the empty address field shows (English: the faces translate it)."""
+    address_help: ClassVar[str] = N_(
         "A trailing / is dropped and a version (/v1) added when the path has none; "
         "end with # to use the address exactly."
     )
-    """The hint under the address field."""
+    """The hint under the address field (English: the faces translate it)."""
     address_needed: ClassVar[str] = ""
     """For a type with no official address: what to give instead, as told to a user who gave none."""
     api_version_placeholder: ClassVar[str] = ""

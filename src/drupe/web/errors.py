@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from drupe.errors import DrupeError, ProviderError
 from drupe.hints import error_kind, hint
+from drupe.i18n import N_, _
 from drupe.web.routing import allowed_methods, is_api_path
 
 STATUS: dict[str, int] = {
@@ -34,17 +35,19 @@ STATUS: dict[str, int] = {
 """The status of each `drupe.errors.ErrorCode`; a code missing here is a 400."""
 
 WEB_ADVICE: dict[tuple[str, str | None], str] = {
-    ("not_found", "provider"): "It may have been removed; reload the list.",
-    ("not_found", "model"): "It may have been removed; reload the list, or add it in Settings.",
-    ("not_found", "chat_model"): "Add one in Settings, or choose the model to check with.",
-    ("provider_disabled", None): "Switch it on in Settings.",
-    ("secrets_unreadable", "provider"): "Enter its keys again in Settings.",
-    ("not_found", "mcp_server"): "It may have been removed; reload the list.",
-    ("conflict", "mcp_server_disabled"): "Switch it on in Settings → MCP servers.",
-    ("secrets_unreadable", "mcp_server"): "Edit it in Settings → MCP servers and enter its variables or headers again.",
-    ("not_found", "gateway_key"): "It may have been removed; reload the list.",
-    ("not_found", "route"): "It may have been removed; reload the list.",
-    ("not_found", "route_target"): "Add the provider in Settings → Model services, or check its name.",
+    ("not_found", "provider"): N_("It may have been removed; reload the list."),
+    ("not_found", "model"): N_("It may have been removed; reload the list, or add it in Settings."),
+    ("not_found", "chat_model"): N_("Add one in Settings, or choose the model to check with."),
+    ("provider_disabled", None): N_("Switch it on in Settings."),
+    ("secrets_unreadable", "provider"): N_("Enter its keys again in Settings."),
+    ("not_found", "mcp_server"): N_("It may have been removed; reload the list."),
+    ("conflict", "mcp_server_disabled"): N_("Switch it on in Settings → MCP servers."),
+    ("secrets_unreadable", "mcp_server"): N_(
+        "Edit it in Settings → MCP servers and enter its variables or headers again."
+    ),
+    ("not_found", "gateway_key"): N_("It may have been removed; reload the list."),
+    ("not_found", "route"): N_("It may have been removed; reload the list."),
+    ("not_found", "route_target"): N_("Add the provider in Settings → Model services, or check its name."),
 }
 """(code, what it is about) -> what a user of the page can do; `(code, None)` is for any `what`."""
 
@@ -109,7 +112,7 @@ def error_detail(error: DrupeError) -> dict[str, Any]:
         return provider_error(error)
     what = error.data.get("what")
     advice = WEB_ADVICE.get((error.code, what)) or WEB_ADVICE.get((error.code, None))
-    message = f"{error} {advice}" if advice else str(error)
+    message = f"{error} {_(advice)}" if advice else str(error)
     data = {key: _plain(value) for key, value in error.data.items()}
     return {"kind": error.code, "code": error.code, "message": message, "data": data}
 

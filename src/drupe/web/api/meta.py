@@ -42,14 +42,16 @@ def presets() -> list[dict[str, Any]]:
 
 def _type_entry(spec: ProviderType) -> dict[str, Any]:
     """What the provider form needs of a type: its label, what the address field shows, and
-    which extra fields (`fields`, like "api_version") it has."""
+    which extra fields (`fields`, like "api_version") it has; its words in the request's language."""
+    from drupe.i18n import _
+
     return {
         "id": spec.id,
         "label": spec.label,
-        "address_placeholder": spec.address_placeholder,
-        "address_help": spec.address_help,
+        "address_placeholder": _(spec.address_placeholder),  # a URL is no key: it comes back as it is
+        "address_help": _(spec.address_help),
         "fields": list(spec.form_fields),
-        "api_version_placeholder": spec.api_version_placeholder,
+        "api_version_placeholder": _(spec.api_version_placeholder) if spec.api_version_placeholder else "",
     }
 
 
