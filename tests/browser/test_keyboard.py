@@ -37,6 +37,7 @@ def test_the_skip_link_is_first_and_goes_to_the_message_box(ui: Page) -> None:
     expect(ui.get_by_role("textbox", name="Message")).to_be_focused()
 
     ui.goto("/settings/providers")
+    expect(ui.get_by_role("tablist", name="Settings")).to_be_visible()  # drawn: the link is in place
     ui.keyboard.press("Tab")
     expect(ui.get_by_role("link", name="Skip to main content")).to_be_focused()
 
