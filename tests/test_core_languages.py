@@ -73,3 +73,17 @@ def test_the_gateway_speaks_english_to_its_clients_whatever_the_servers_language
 
     asyncio.run(both())
     assert heard == ["en", "fr"]
+
+
+def test_bad_tool_arguments_are_explained_in_the_cli_language_with_the_same_code(monkeypatch):
+    from drupe.tools.client import parse_arguments
+
+    monkeypatch.setenv("DRUPE_LANG", "fr")
+    for typed, words in (
+        ("{oops", "Les arguments de l'outil ne sont pas du JSON valide ("),
+        ("[1]", 'Les arguments de l\'outil doivent être un objet JSON, comme {"timezone": "UTC"}.'),
+    ):
+        with pytest.raises(DrupeError) as caught:
+            contextvars.Context().run(parse_arguments, typed)
+        assert str(caught.value).startswith(words)
+        assert (caught.value.code, caught.value.data["field"]) == ("invalid", "args")

@@ -79,7 +79,7 @@ async def check_provider(
     results = await asyncio.gather(*(check_key(endpoint, model_id, key) for key in keys))
     checks = []
     for index, key, result in zip(indexes, keys, results):
-        label = mask_key(key) if key else "(no key)"
+        label = mask_key(key) if key else _("(no key)")
         hint = explain(result.error, model_id, provider.timeout) if result.error else ""
         checks.append(KeyCheck(label, result.ok, result.latency_ms, result.error, hint, index))
     return model_id, checks

@@ -46,9 +46,10 @@ def max_request_bytes() -> int:
         megabytes = -1
     if not 0 < megabytes < 2**20:
         from drupe.errors import DrupeError
+        from drupe.i18n import _
 
         raise DrupeError(
-            f"DRUPE_MAX_REQUEST_MB must be a positive number of MiB, not {configured!r}.",
+            _("DRUPE_MAX_REQUEST_MB must be a positive number of MiB, not {value}.", value=repr(configured)),
             code="invalid", field="DRUPE_MAX_REQUEST_MB",
         )  # fmt: skip
     return int(megabytes * 2**20)

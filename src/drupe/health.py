@@ -123,7 +123,7 @@ async def check_health(
     seconds = min(timeout or CELL_TIMEOUT, provider.timeout)
     endpoint = dataclasses.replace(provider.endpoint(), timeout=seconds)
     keys: list[str | None] = list(provider.api_keys) or [None]
-    labels = [mask_key(key) if key else "(no key)" for key in keys]
+    labels = [mask_key(key) if key else _("(no key)") for key in keys]
     by_list = bool(provider.api_keys) and not model_checks and await models_authenticate(provider, seconds)
     gate = asyncio.Semaphore(CONCURRENCY)
 

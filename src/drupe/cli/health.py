@@ -48,9 +48,11 @@ def run(name: str, *, model_checks: bool, as_json: bool, remove: bool, yes: bool
         typer.echo(method_line(health))
         for index, kind in failing.items():
             cell = next(c for c in health.cells if c.key_index == index and not c.ok)
-            typer.echo(
-                f"failed  {health.keys[index]}  {kind}: {cell.hint} {setting_command(kind, name)}".rstrip(), err=True
-            )
+            line = _(
+                "failed  {key}  {kind}: {hint} {command}",
+                key=health.keys[index], kind=kind, hint=cell.hint, command=setting_command(kind, name),
+            )  # fmt: skip
+            typer.echo(line.rstrip(), err=True)
     if remove and health.refused_keys():
         shown = ", ".join(health.keys[i] for i in health.refused_keys())
         if not confirm(_("Remove the key(s) {provider} refused: {keys}?", provider=health.provider, keys=shown), yes):

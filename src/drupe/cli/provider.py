@@ -390,10 +390,12 @@ def check(
     model_id, checks = asyncio.run(check_provider(open_registry(), name, model, all_keys))
     for item in checks:
         if item.ok:
-            typer.echo(f"ok      {item.key}  {item.latency_ms:.0f} ms  (model {model_id})")
+            ms = f"{item.latency_ms:.0f}"
+            typer.echo(_("ok      {key}  {ms} ms  (model {model})", key=item.key, ms=ms, model=model_id))
         else:
             assert item.error is not None
-            typer.echo(f"failed  {item.key}  {item.error.kind}: {item.error.message}", err=True)
+            failed = _("failed  {key}  {kind}: {error}", key=item.key, kind=item.error.kind, error=item.error.message)
+            typer.echo(failed, err=True)
             command = setting_command(error_kind(item.error, model_id), name)
             typer.echo(f"        {item.hint} {command}".rstrip(), err=True)
     if not all(item.ok for item in checks):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.local.model_files import check_gguf
 
 _EXIT_GRACE_SECONDS = 5.0
@@ -50,7 +51,7 @@ def _address_family(host: str) -> socket.AddressFamily:
         return socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0][0]
     except socket.gaierror:
         raise DrupeError(
-            f"cannot listen on {host!r}: no such address. Use an IP address such as 127.0.0.1.",
+            _("cannot listen on {host}: no such address. Use an IP address such as 127.0.0.1.", host=repr(host)),
             code="invalid",
             field="host",
         ) from None
@@ -85,15 +86,16 @@ def serve(
     check_gguf(model_path)
     if port and not port_is_free(host, port):
         raise DrupeError(
-            f"port {port} on {host} is already in use.",
+            _("port {port} on {host} is already in use.", port=port, host=host),
             code="conflict", what="port", port=port, free=port + 1,
         )  # fmt: skip
     try:
         import xllamacpp
     except ImportError:
         raise DrupeError(
-            "the local server needs the 'local' extra: pip install 'drupe[local]'", code="unavailable", what="xllamacpp"
-        ) from None
+            _("the local server needs the 'local' extra: pip install 'drupe[local]'"),
+            code="unavailable", what="xllamacpp",
+        ) from None  # fmt: skip
 
     params = xllamacpp.CommonParams()
     params.model.path = str(model_path)
@@ -118,7 +120,12 @@ def serve(
         server = xllamacpp.Server(params)
     except RuntimeError:
         raise DrupeError(
-            f"llama.cpp could not load {model_path} or listen on {host}:{port}; its log above says why.",
+            _(
+                "llama.cpp could not load {model} or listen on {host}:{port}; its log above says why.",
+                model=model_path,
+                host=host,
+                port=port,
+            ),
             code="unavailable",
             what="local_server",
         ) from None

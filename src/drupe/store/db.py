@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from drupe import config
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.secrets import Vault, open_vault
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -51,19 +52,29 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-POSTGRES_HINT = (
-    "For PostgreSQL install its driver (pip install 'drupe[postgres]') and use a URL like "
-    "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE."
-)
-
-
 def _shown(url: str) -> str:
     """The URL with its password masked, for error messages; nothing of a URL that cannot be
     parsed, since where its password is cannot be known."""
     try:
-        return f" ({sa.engine.make_url(url).render_as_string(hide_password=True)})"
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return ""
+
+
+def _unusable_url(url: str, exc: Exception) -> str:
+    """Why DRUPE_DATABASE_URL cannot be used, and for PostgreSQL what it takes."""
+    shown = _shown(url)
+    if shown:
+        message = _("DRUPE_DATABASE_URL is not usable ({url}): {error}.", url=shown, error=exc)
+    else:
+        message = _("DRUPE_DATABASE_URL is not usable: {error}.", error=exc)
+    if url.startswith("postgres"):
+        hint = _(
+            "For PostgreSQL install its driver (pip install 'drupe[postgres]') and use a URL like "
+            "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE."
+        )
+        message += " " + hint
+    return message
 
 
 PRIVATE_FILE = 0o600
@@ -97,10 +108,7 @@ def create_engine(url: str) -> sa.Engine:
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        hint = f" {POSTGRES_HINT}" if url.startswith("postgres") else ""
-        raise DrupeError(
-            f"DRUPE_DATABASE_URL is not usable{_shown(url)}: {exc}.{hint}", code="invalid", field="DRUPE_DATABASE_URL"
-        ) from exc
+        raise DrupeError(_unusable_url(url, exc), code="invalid", field="DRUPE_DATABASE_URL") from exc
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -150,7 +158,11 @@ def open_store(url: str | None = None, home: Path | None = None) -> Store:
     except sa.exc.DatabaseError as exc:  # also a file that is not a database at all
         where = engine.url.render_as_string(hide_password=True)
         raise DrupeError(
-            f"Cannot open the database {where}: {exc.orig}. Check DRUPE_HOME or DRUPE_DATABASE_URL.",
+            _(
+                "Cannot open the database {where}: {error}. Check DRUPE_HOME or DRUPE_DATABASE_URL.",
+                where=where,
+                error=exc.orig,
+            ),
             code="unavailable",
             what="database",
         ) from exc

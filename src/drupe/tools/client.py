@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.protocols.http_errors import redact
 from drupe.tools.servers import McpServer
 
@@ -87,19 +88,24 @@ class ToolResult:
     """How many characters past `MAX_RESULT_CHARS` were left out."""
 
 
+EXAMPLE_ARGS = '{"timezone": "UTC"}'
+"""The arguments shown as an example when typed ones are not a JSON object."""
+
+
 def parse_arguments(text: str) -> dict[str, Any]:
     """A tool's arguments as typed: a JSON object."""
     try:
         value = json.loads(text or "{}")
     except ValueError as exc:
         raise DrupeError(
-            f"The tool arguments are not valid JSON ({exc}). Example: {{\"timezone\": \"UTC\"}}",
+            _("The tool arguments are not valid JSON ({error}). Example: {example}", error=exc, example=EXAMPLE_ARGS),
             code="invalid", field="args",
         ) from None  # fmt: skip
     if not isinstance(value, dict):
         raise DrupeError(
-            'The tool arguments must be a JSON object, like {"timezone": "UTC"}.', code="invalid", field="args"
-        )
+            _("The tool arguments must be a JSON object, like {example}.", example=EXAMPLE_ARGS),
+            code="invalid", field="args",
+        )  # fmt: skip
     return value
 
 
@@ -123,9 +129,8 @@ async def call_tool(
         names = [t.name for t in listed.tools]
         if tool not in names and not listed.next_cursor:
             raise DrupeError(
-                f"MCP server {server.name!r} has no tool {tool!r}. Its tools: {', '.join(names) or 'none'}.",
-                code="not_found", what="tool", server=server.name, name=tool,
-            )  # fmt: skip
+                no_such_tool(server.name, tool, names), code="not_found", what="tool", server=server.name, name=tool
+            )
         result = await session.call_tool(tool, arguments)
         return tool_result(result, max_chars, server.secrets())
 
@@ -188,14 +193,28 @@ def check_usable(server: McpServer) -> None:
     """Refuse a server whose secrets cannot be read (it would start without them) or that is switched off."""
     if server.secrets_unreadable:
         raise DrupeError(
-            f"The stored secrets of MCP server {server.name!r} cannot be decrypted with the current secret key: "
-            "restore the original key, or give the server its environment or headers again.",
+            _(
+                "The stored secrets of MCP server {name} cannot be decrypted with the current secret key: "
+                "restore the original key, or give the server its environment or headers again.",
+                name=repr(server.name),
+            ),
             code="secrets_unreadable", what="mcp_server", name=server.name,
         )  # fmt: skip
     if not server.enabled:
         raise DrupeError(
-            f"MCP server {server.name!r} is disabled.", code="conflict", what="mcp_server_disabled", name=server.name
-        )
+            _("MCP server {name} is disabled.", name=repr(server.name)),
+            code="conflict", what="mcp_server_disabled", name=server.name,
+        )  # fmt: skip
+
+
+def no_such_tool(server: str, tool: str, names: list[str]) -> str:
+    """Why a tool cannot be called: the server does not offer it (and what it offers instead)."""
+    if not names:
+        return _("MCP server {name} has no tool {tool}: it offers no tools.", name=repr(server), tool=repr(tool))
+    return _(
+        "MCP server {name} has no tool {tool}. Its tools: {tools}.",
+        name=repr(server), tool=repr(tool), tools=", ".join(names),
+    )  # fmt: skip
 
 
 @asynccontextmanager
@@ -248,24 +267,34 @@ def as_error(server: McpServer, exc: Exception, stderr: str) -> DrupeError:
     from mcp.shared.exceptions import MCPError
 
     secrets = server.secrets()
-    said = f" Its error output ends with: {redact(stderr, secrets)}" if stderr else ""
-    where = f"command {server.command!r}" if server.transport == "stdio" else f"URL {shown_url(server)}"
+    said = " " + _("Its error output ends with: {output}", output=redact(stderr, secrets)) if stderr else ""
+    if server.transport == "stdio":
+        where = _("command {command}", command=repr(server.command))
+    else:
+        where = _("URL {url}", url=shown_url(server))
+    name = repr(server.name)
     leaf = next((x for x in found if isinstance(x, (MCPError, OSError, TimeoutError))), found[0])
     if isinstance(leaf, TimeoutError):
-        kind, message = "timeout", f"MCP server {server.name!r} did not answer within {server.timeout:g} s.{said}"
+        kind = "timeout"
+        message = _("MCP server {name} did not answer within {seconds} s.", name=name, seconds=f"{server.timeout:g}")
+        message += said
     elif isinstance(leaf, FileNotFoundError) and server.transport == "stdio":
-        kind, message = "start", f"Cannot start MCP server {server.name!r}: {where} was not found."
+        kind, message = "start", _("Cannot start MCP server {name}: {where} was not found.", name=name, where=where)
     elif isinstance(leaf, MCPError) and leaf.message.lower().startswith("connection closed"):
         kind = "start" if server.transport == "stdio" else "connection"
-        message = f"MCP server {server.name!r} ({where}) closed the connection before answering.{said}"
+        message = _("MCP server {name} ({where}) closed the connection before answering.", name=name, where=where)
+        message += said
     elif isinstance(leaf, MCPError):
-        kind, message = "server", f"MCP server {server.name!r} answered with an error: {redact(leaf.message, secrets)}"
+        error = redact(leaf.message, secrets)
+        kind, message = "server", _("MCP server {name} answered with an error: {error}", name=name, error=error)
     elif isinstance(leaf, OSError) and server.transport == "stdio":
-        kind, message = "start", f"Cannot start MCP server {server.name!r} ({where}): {leaf.strerror or leaf}."
+        error = leaf.strerror or str(leaf)
+        kind = "start"
+        message = _("Cannot start MCP server {name} ({where}): {error}.", name=name, where=where, error=error)
     else:
         detail = redact(str(leaf) or type(leaf).__name__, secrets)
         kind = "connection"
-        message = f"Cannot talk to MCP server {server.name!r} ({where}): {detail}.{said}"
+        message = _("Cannot talk to MCP server {name} ({where}): {error}.", name=name, where=where, error=detail) + said
     return DrupeError(message, code="mcp", kind=kind, server=server.name)
 
 

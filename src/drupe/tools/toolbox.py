@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from drupe.errors import DrupeError
+from drupe.i18n import _
 from drupe.protocols.http_errors import redact
-from drupe.tools.client import MAX_RESULT_CHARS, ToolInfo, check_usable, leaves, result_text
+from drupe.tools.client import MAX_RESULT_CHARS, ToolInfo, check_usable, leaves, no_such_tool, result_text
 from drupe.tools.connection import Connection, settings_key
 from drupe.tools.offer import Offer, OfferedTool, make_offer
 from drupe.tools.servers import McpServer, McpServers
@@ -94,20 +95,20 @@ class Toolbox:
                     if server.enabled:
                         wanted[server.id] = (server, None)
                 continue
-            server_name, _, tool_name = item.partition(".")
+            server_name, _dot, tool_name = item.partition(".")
             server = self._servers.get(server_name)
             if not server.enabled:
                 raise DrupeError(
-                    f"MCP server {server.name!r} is disabled: its tools cannot be offered.",
+                    _("MCP server {name} is disabled: its tools cannot be offered.", name=repr(server.name)),
                     code="invalid", what="mcp_server_disabled", name=server.name, field="tools",
                 )  # fmt: skip
-            _, tools = wanted.setdefault(server.id, (server, []))
+            _server, tools = wanted.setdefault(server.id, (server, []))
             if tools is not None and not tool_name:
                 wanted[server.id] = (server, None)
             elif tools is not None and tool_name not in tools:
                 tools.append(tool_name)
         connections = await asyncio.gather(
-            *(self._connection(server) for server, _ in wanted.values()), return_exceptions=True
+            *(self._connection(server) for server, _tools in wanted.values()), return_exceptions=True
         )
         chosen: list[tuple[McpServer, ToolInfo]] = []
         for (server, names), connection in zip(wanted.values(), connections):
@@ -117,7 +118,7 @@ class Toolbox:
             for name in names or []:
                 if name not in listed:
                     raise DrupeError(
-                        f"MCP server {server.name!r} has no tool {name!r}. Its tools: {', '.join(listed) or 'none'}.",
+                        no_such_tool(server.name, name, list(listed)),
                         code="not_found", what="tool", server=server.name, name=name,
                     )  # fmt: skip
             chosen += [(server, listed[name]) for name in names] if names is not None else [
@@ -268,7 +269,7 @@ class Toolbox:
     async def _connection(self, server: McpServer) -> Connection:
         """The open connection to `server`, made (or made again) when needed; the DrupeError saying why not."""
         if self._closed:
-            raise DrupeError("The tools are shut down: drupe is stopping.", code="unavailable", what="toolbox")
+            raise DrupeError(_("The tools are shut down: drupe is stopping."), code="unavailable", what="toolbox")
         check_usable(server)
         connection = self._connections.get(server.id)
         if connection is None or not connection.usable or _outdated(connection, server):
