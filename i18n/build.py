@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ def extract(domain: str, output: Path) -> None:
     )  # fmt: skip
 
 
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 DATED_HEADERS = ("POT-Creation-Date", "PO-Revision-Date")
 
 
@@ -79,6 +81,19 @@ def set_plural_forms(po_path: Path, forms: str) -> None:
     start = text.index('"Plural-Forms: ')
     end = text.index("\n", start)
     po_path.write_text(f'{text[:start]}"Plural-Forms: {forms}\\n"{text[end:]}', encoding="utf-8")
+
+
+def compile_catalog(po_path: Path) -> None:
+    """Write the `.mo` beside a `.po`, its header dated once and for all (pybabel compile stamps
+    the minute it runs, so the file changed on every run)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po_path.open("rb") as file:
+        catalog = read_po(file)
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
+    with po_path.with_suffix(".mo").open("wb") as file:
+        write_mo(file, catalog)
 
 
 def web_json(po_path: Path) -> dict:
@@ -115,7 +130,7 @@ def build() -> None:
                 pybabel("init", "--no-wrap", "-D", domain, "-i", template, "-d", LOCALE, "-l", code)
                 set_plural_forms(po, PLURAL_FORMS[code])
             drop_dates(po)
-        pybabel("compile", "--statistics", "-D", domain, "-d", LOCALE)
+            compile_catalog(po)
     WEB_JSON.mkdir(parents=True, exist_ok=True)
     for code in TRANSLATED:
         data = web_json(LOCALE / code / "LC_MESSAGES" / "web.po")
