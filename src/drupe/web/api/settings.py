@@ -28,7 +28,7 @@ _HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(:[0-9]{1,5})?")
 
 
 class General(BaseModel):
-    language: Annotated[str, Field(max_length=20)] | None = None
+    language: Annotated[Text, Field(max_length=20)] | None = None
     """A code of `languages`; None: the browser's (`Accept-Language`)."""
     theme: Theme = "system"
 
