@@ -87,7 +87,9 @@ def create_app(
     )
     app.state.store = store
     app.state.registry = Registry(store)
-    app.state.preferences = Preferences(app.state.registry).load()  # language and theme, read once here (see drupe.web.preferences)
+    app.state.preferences = Preferences(
+        app.state.registry
+    ).load()  # language and theme, read once here (see drupe.web.preferences)
     # Provider connections stay open between turns (no TCP/TLS set-up in each answer's wait).
     app.state.chat = ChatService(store, connections=Connections())
     app.state.turns = Turns()
