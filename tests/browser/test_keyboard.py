@@ -92,3 +92,61 @@ def test_a_long_answer_leaves_a_reader_who_scrolled_up_in_place(ui: Page, api: h
     assert scroller.evaluate(at_bottom)
     ui.get_by_role("button", name="Stop").click()
     wait_until_answered(ui)
+
+
+def tab_to(ui: Page, locator) -> None:
+    """Press Tab until `locator`'s element has the focus (marked so a CSS selector finds it)."""
+    locator.evaluate("node => { node.dataset.tabTarget = 'yes'; }")
+    press_tab_until(ui, "[data-tab-target=yes]", limit=120)
+    locator.evaluate("node => { delete node.dataset.tabTarget; }")
+
+
+def test_the_seed_walkthrough_by_keyboard_alone(ui: Page, fake_upstream) -> None:
+    """The product page's flow with no mouse: + Add, name and type, switch on, API address,
+    Manage → add the model, Check, then a chat with it."""
+    upstream = fake_upstream("openai", text="Keyboard answer.")
+    ui.goto("/settings/providers")
+    tab_to(ui, ui.get_by_role("complementary", name="Providers").get_by_role("button", name="+ Add"))
+    ui.keyboard.press("Enter")
+    dialog = ui.get_by_role("dialog", name="Add provider")
+    tab_to(ui, dialog.get_by_label("Provider name"))
+    ui.keyboard.type("vLLM")
+    expect(dialog.get_by_label("Provider type")).to_have_value("openai")  # the default type
+    ui.keyboard.press("Enter")  # Enter in a text field submits the form
+    expect(dialog).to_be_hidden()
+
+    switch = ui.get_by_role("switch", name="Enable vLLM")
+    tab_to(ui, switch)
+    ui.keyboard.press("Space")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    address = ui.get_by_label("API address")
+    tab_to(ui, address)
+    ui.keyboard.type(upstream.base_url)
+    ui.keyboard.press("Tab")  # leaving the field saves it
+    expect(ui.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+    tab_to(ui, ui.get_by_role("button", name="Manage", exact=True))
+    ui.keyboard.press("Enter")
+    manage = ui.get_by_role("dialog", name="Manage models")
+    tab_to(ui, manage.get_by_role("button", name="Add fake-model", exact=True))
+    ui.keyboard.press("Enter")
+    expect(manage.get_by_role("button", name="Remove fake-model", exact=True)).to_be_visible()
+    ui.keyboard.press("Escape")
+    expect(manage).to_be_hidden()
+    expect(ui.get_by_role("region", name="Models").locator(".model-row")).to_have_count(1)
+    tab_to(ui, ui.get_by_role("button", name="Check", exact=True))
+    ui.keyboard.press("Enter")
+    expect(ui.locator(".check-result.ok")).to_contain_text("✓ Connected")
+
+    tab_to(ui, ui.get_by_role("link", name="Chat", exact=True))
+    ui.keyboard.press("Enter")
+    tab_to(ui, ui.get_by_role("button", name=re.compile("^Model:")))
+    ui.keyboard.press("Enter")
+    chooser = ui.get_by_role("dialog", name="Choose models")
+    tab_to(ui, chooser.get_by_role("option", name="fake-model (vLLM)"))
+    ui.keyboard.press("Enter")
+    expect(chooser).to_be_hidden()
+    tab_to(ui, ui.get_by_role("textbox", name="Message"))
+    ui.keyboard.type("Hello by keyboard")
+    ui.keyboard.press("Enter")
+    expect(ui.get_by_role("article", name=re.compile("^Answer from")).last).to_contain_text("Keyboard answer.")
