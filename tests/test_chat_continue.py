@@ -3,15 +3,13 @@ as such, and continued by the same model into the same answer. Each test on SQLi
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from drupe.chat import AnswerDelta, AnswerStarted, Target
 from drupe.errors import DrupeError
 from tests.fakes.answer import split_chunks
 from tests.fakes.upstream import KINDS, Fault
-from tests.test_chat_service import finished, make_service, run
+from tests.test_chat_service import cancel_after_deltas, finished, make_service, run
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -117,22 +115,7 @@ def test_stopping_a_continuation_keeps_the_text_so_far_and_what_came(fake_upstre
     [cut] = finished(run(svc.send(conv.id, "Go", TARGET)))
     up.text_chunks = split_chunks(" ".join(f"w{i}" for i in range(100)), None)
     up.delay = 0.05
-    seen: list[str] = []
-
-    async def consume():
-        async for event in svc.continue_answer(cut.id):
-            if isinstance(event, AnswerDelta):
-                seen.append(event.event.text)
-
-    async def main():
-        task = asyncio.create_task(consume())
-        while len(seen) < 5:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(asyncio.wait_for(main(), 30))
+    seen = cancel_after_deltas(svc.continue_answer(cut.id))
     answer = svc.get_message(cut.id)
     assert (answer.status, answer.stop_reason) == ("stopped", "cancelled")
     assert answer.content.startswith("Start here" + "".join(seen)) and "w99" not in answer.content

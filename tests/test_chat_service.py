@@ -47,6 +47,28 @@ def run(events):
     return asyncio.run(asyncio.wait_for(collect(), 30))
 
 
+def cancel_after_deltas(events, count: int = 5) -> list[str]:
+    """Read `events` until `count` text deltas came, then cancel the reader (as a closed page or
+    Ctrl-C does); the deltas seen."""
+    seen: list[str] = []
+
+    async def consume():
+        async for event in events:
+            if isinstance(event, AnswerDelta):
+                seen.append(event.event.text)
+
+    async def main():
+        task = asyncio.create_task(consume())
+        while len(seen) < count:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    return seen
+
+
 def finished(events):
     return [e.answer for e in events if isinstance(e, AnswerFinished)]
 
@@ -245,22 +267,7 @@ def test_cancelling_the_consumer_leaves_stopped_partial_answers(fake_upstream):
     up = fake_upstream("openai", text=" ".join(f"w{i}" for i in range(100)), delay=0.05)
     svc = make_service(up)
     conv = svc.create_conversation()
-    seen: list[str] = []
-
-    async def consume():
-        async for event in svc.send(conv.id, "Go", [Target("fake1", "fake-model")]):
-            if isinstance(event, AnswerDelta):
-                seen.append(event.event.text)
-
-    async def main():
-        task = asyncio.create_task(consume())
-        while len(seen) < 5:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(asyncio.wait_for(main(), 30))
+    seen = cancel_after_deltas(svc.send(conv.id, "Go", [Target("fake1", "fake-model")]))
     answer = svc.history(conv.id)[-1]
     assert answer.status == "stopped"
     assert answer.content.startswith("".join(seen)) and len(answer.content) < len("".join(up.text_chunks))
