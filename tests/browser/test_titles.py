@@ -8,7 +8,7 @@ import re
 import httpx2
 from playwright.sync_api import Page, expect
 
-from tests.browser.steps import add_provider, open_chat, pick_models, send, wait_until_answered
+from tests.browser.steps import add_provider, eventually, open_chat, pick_models, send, wait_until_answered
 
 HOSTILE = '<img src=x onerror="window.__xss=1">Sky & <b>sea</b>'
 
@@ -46,7 +46,7 @@ def test_settings_switch_titles_off_and_pick_the_model(ui: Page, api: httpx2.Cli
     expect(model).to_have_value("")
     model.select_option(label="Namer · namer-model")
     expect(model).to_have_value(re.compile("namer-model$"))
-    assert api.get("/settings/titles").json()["model"] == "namer-model"
+    eventually(lambda: api.get("/settings/titles").json()["model"] == "namer-model", "the title model was not saved")
 
     open_chat(ui)
     pick_models(ui, "fake-model (Chat)")
@@ -59,7 +59,7 @@ def test_settings_switch_titles_off_and_pick_the_model(ui: Page, api: httpx2.Cli
     switch.click()
     expect(switch).to_have_attribute("aria-checked", "false")
     expect(ui.get_by_label("Title model")).to_be_disabled()
-    assert api.get("/settings/titles").json()["enabled"] is False
+    eventually(lambda: api.get("/settings/titles").json()["enabled"] is False, "titles were not switched off")
     ui.get_by_role("link", name="Chat", exact=True).click()
     ui.get_by_role("button", name="New conversation", exact=True).click()
     send(ui, "Second")
